@@ -1,3 +1,185 @@
-export function main(_argv: string[]): Promise<number> {
-  return Promise.resolve(0);
+/**
+ * The command surface (a contract: tests and the README depend on it). Each command's work lives
+ * in `commands/<name>.ts` and is loaded only when that command runs, so `totp-mcp code` pays for
+ * nothing else.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import type { EnvConfig } from '../config.js';
+import { systemClock } from '../core/clock.js';
+import { TotpMcpError, isTotpMcpError } from '../core/errors.js';
+import { VERSION } from '../version.js';
+import { processIo, type Io } from './io.js';
+import type { GlobalOptions, Runtime } from './runtime.js';
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+export async function main(argv: readonly string[], env: EnvConfig, io: Io = processIo(env.noColor)): Promise<number> {
+  const debug = argv.includes('--debug');
+  const program = new Command('totp-mcp');
+  const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+  let runtime: Runtime | undefined;
+  const rt = async (): Promise<Runtime> => {
+    const { Runtime } = await import('./runtime.js');
+    runtime ??= new Runtime(globals(), env, io, systemClock);
+    return runtime;
+  };
+
+  program
+    .description('TOTP codes and AWS MFA sessions for AI agents, from an age-encrypted vault')
+    .version(VERSION, '-V, --version')
+    .option('--home <dir>', `home folder (default: $TOTP_MCP_HOME, else ~/.config/totp-mcp; now ${env.defaultHome})`)
+    .option('--identity <file>', 'age identity file (default: $TOTP_MCP_IDENTITY, else <home>/identity.txt or identity.age)')
+    .option('--passphrase-file <file>', 'read the passphrase from the first line of this file')
+    .option('--passphrase-command <cmd>', 'run this command and read the passphrase from its output (e.g. an OS keychain)')
+    .option('--debug', 'print internal error details on stderr')
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => { io.out(s); }, writeErr: (s) => { io.err(s); } })
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok, 1 error, 2 usage, 3 denied by policy, 4 vault locked or identity wrong.\nEnvironment: TOTP_MCP_HOME, TOTP_MCP_IDENTITY, TOTP_MCP_PASSPHRASE, NO_COLOR.',
+    );
+
+  program
+    .command('init')
+    .description('create the home folder, an identity (0600) and an empty vault')
+    .addOption(new Option('--passphrase', 'protect the new identity with a passphrase (identity.age)').conflicts('passphraseOnly'))
+    .option('--passphrase-only', 'no identity: encrypt the vault itself with a passphrase')
+    .option('--work-factor <logN>', 'scrypt work factor for passphrases (10-20; default 18)')
+    .addHelpText('after', '\nWith the global --identity FILE, that existing age identity is copied into the home instead of a new one.')
+    .action(async (o: { passphrase?: boolean; passphraseOnly?: boolean; workFactor?: string }) => {
+      const { runInit } = await import('./commands/init.js');
+      await runInit(await rt(), o);
+    });
+
+  program
+    .command('add <id>')
+    .description('add an account from an otpauth:// URI or a base32 secret (typed hidden, or piped)')
+    .option('--uri <uri>', "otpauth:// or steam:// URI; '-' reads it from stdin (keeps it out of ps and shell history)")
+    .option('--secret-stdin', 'read the base32 secret from stdin (hidden prompt on a terminal)')
+    .option('--issuer <s>', 'issuer, e.g. GitHub')
+    .option('--label <s>', 'account label, e.g. alice@example.com')
+    .addOption(new Option('--type <type>', 'totp, hotp or steam').choices(['totp', 'hotp', 'steam']))
+    .addOption(new Option('--algorithm <alg>', 'HMAC algorithm').choices(['SHA1', 'SHA256', 'SHA512']))
+    .option('--digits <n>', 'code length, 6-10 (default 6)')
+    .option('--period <s>', 'TOTP period in seconds (default 30)')
+    .option('--counter <n>', 'HOTP initial counter (default 0)')
+    .option('--tag <tag>', 'tag the account (repeatable)', collect)
+    .action(async (id: string, o: import('./commands/accounts.js').AddOptions) => {
+      const { runAdd } = await import('./commands/accounts.js');
+      await runAdd(await rt(), id, o);
+    });
+
+  program
+    .command('list')
+    .description('list accounts (never shows a secret)')
+    .option('--tag <tag>', 'only accounts with this tag')
+    .option('--json', 'JSON: [{id, issuer, label, type, algorithm, digits, period, tags, aws}]')
+    .action(async (o: { tag?: string; json?: boolean }) => {
+      const { runList } = await import('./commands/accounts.js');
+      await runList(await rt(), o);
+    });
+
+  program
+    .command('code <id>')
+    .description('print the current code (on a terminal, with a countdown)')
+    .option('--json', 'JSON: {account, code, step, expires_at, remaining_seconds}')
+    .option('--at <time>', 'the code at TIME: ISO 8601 or Unix seconds (TOTP and Steam only)')
+    .action(async (id: string, o: { json?: boolean; at?: string }) => {
+      const { runCode } = await import('./commands/code.js');
+      await runCode(await rt(), id, o);
+    });
+
+  program
+    .command('rm <id>')
+    .description('remove an account (asks first on a terminal)')
+    .option('-y, --yes', 'do not ask')
+    .action(async (id: string, o: { yes?: boolean }) => {
+      const { runRemove } = await import('./commands/accounts.js');
+      await runRemove(await rt(), id, o);
+    });
+
+  program
+    .command('rename <old> <new>')
+    .description('change an account id')
+    .action(async (from: string, to: string) => {
+      const { runRename } = await import('./commands/accounts.js');
+      await runRename(await rt(), from, to);
+    });
+
+  program
+    .command('tag <id> [changes...]')
+    .description('show tags, or change them: +T adds, -T removes')
+    .allowUnknownOption()
+    .helpOption('-h, --help')
+    .action(async (id: string, changes: string[]) => {
+      const { runTag } = await import('./commands/accounts.js');
+      await runTag(await rt(), id, changes);
+    });
+
+  program
+    .command('export')
+    .description('print otpauth:// URIs (they contain the secrets: warns, and asks on a terminal)')
+    .option('--uri', 'one otpauth:// URI per line')
+    .option('-y, --yes', 'do not ask')
+    .argument('[ids...]', 'accounts to export (default: all)')
+    .action(async (ids: string[], o: { uri?: boolean; yes?: boolean }) => {
+      const { runExport } = await import('./commands/accounts.js');
+      await runExport(await rt(), ids, o);
+    });
+
+  const recipients = program.command('recipients').description("manage who the vault is encrypted to (age1… public keys); every change re-encrypts");
+  recipients
+    .command('list')
+    .description('list the recipients')
+    .action(async () => {
+      const { runRecipients } = await import('./commands/recipients.js');
+      await runRecipients(await rt(), 'list', []);
+    });
+  recipients
+    .command('add <recipient...>')
+    .description('add recipients (a teammate, a CI runner, an offline recovery key) and re-encrypt')
+    .action(async (r: string[]) => {
+      const { runRecipients } = await import('./commands/recipients.js');
+      await runRecipients(await rt(), 'add', r);
+    });
+  recipients
+    .command('remove <recipient...>')
+    .description('remove recipients and re-encrypt (rotate the seeds they saw: old copies stay readable to them)')
+    .action(async (r: string[]) => {
+      const { runRecipients } = await import('./commands/recipients.js');
+      await runRecipients(await rt(), 'remove', r);
+    });
+
+  program
+    .command('doctor')
+    .description('check permissions, identity, vault, policy and versions; exits non-zero on a problem')
+    .action(async () => {
+      const { runDoctor } = await import('./commands/doctor.js');
+      await runDoctor(await rt());
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return runtime?.exitCode ?? 0;
+  } catch (e) {
+    return reportError(e, io, debug);
+  }
+}
+
+function reportError(e: unknown, io: Io, debug: boolean): number {
+  if (e instanceof CommanderError) {
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+    return 2; // commander already printed the message
+  }
+  if (isTotpMcpError(e)) {
+    io.err(`totp-mcp: ${e.message}\n`);
+    if (e.hint) io.err(`  hint: ${e.hint}\n`);
+    if (debug && e.cause instanceof Error) io.err(`  cause: ${e.cause.stack ?? e.cause.message}\n`);
+    return e.exitCode;
+  }
+  // Not ours: a library's message may quote its input, so it is shown only with --debug.
+  io.err('totp-mcp: internal error (run with --debug for details)\n');
+  if (debug) io.err(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  return new TotpMcpError('internal', 'internal').exitCode;
 }

@@ -44,9 +44,10 @@ export class TotpMcpError extends Error {
   }
 }
 
-export const fail = (code: ErrorCode, message: string, options?: { hint?: string; cause?: unknown }): never => {
+/** Throws; declared as a function so that TypeScript narrows after a call. */
+export function fail(code: ErrorCode, message: string, options?: { hint?: string; cause?: unknown }): never {
   throw new TotpMcpError(code, message, options);
-};
+}
 
 export const isTotpMcpError = (e: unknown): e is TotpMcpError => e instanceof TotpMcpError;
 

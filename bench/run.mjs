@@ -1,0 +1,119 @@
+// `npm run bench`: the figures the issues ask for, written to bench/results/latest.json.
+// The machine is noisy (2 shared cores), so wall times are reported next to a baseline measured
+// in the same run, as ratios.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+const root = join(import.meta.dirname, '..');
+const lib = join(root, 'dist', 'lib');
+const cli = join(root, 'dist', 'totp-mcp.mjs');
+const only = process.argv.slice(2);
+const want = (name) => only.length === 0 || only.includes(name);
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
+const round = (x, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+const time = (fn) => {
+  const t0 = performance.now();
+  fn();
+  return performance.now() - t0;
+};
+const timeAsync = async (fn) => {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+};
+
+const { homePaths, initVault, openVault } = await import(join(lib, 'vault', 'index.js'));
+const { Redacted } = await import(join(lib, 'core', 'redacted.js'));
+
+function account(i, now) {
+  return {
+    id: `acct-${i}`, issuer: `Issuer ${i}`, label: `user${i}@example.com`, type: 'totp', algorithm: 'SHA1', digits: 6, period: 30, counter: 0,
+    secret: new Redacted('JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP'), tags: i % 10 === 0 ? ['ten'] : [], created_at: now, updated_at: now,
+  };
+}
+
+async function makeHome(n) {
+  const home = join(mkdtempSync(join(tmpdir(), 'totp-bench-')), 'home');
+  const paths = homePaths(home);
+  await initVault(paths, { kind: 'identity' }, { now: Date.now() });
+  const vault = await openVault(paths, {});
+  const now = new Date().toISOString();
+  await vault.update((p) => {
+    for (let i = 0; i < n; i++) p.accounts.push(account(i, now));
+  });
+  return { home, paths };
+}
+
+const results = { machine: { node: process.version, cpus: (await import('node:os')).cpus().length }, at: new Date().toISOString() };
+
+if (want('code')) {
+  // Issue 2: `totp-mcp code <id>` wall time ÷ `node -e 0`, X25519 identity, 100 accounts. Target ≤ 2.0.
+  const { home } = await makeHome(100);
+  const env = { ...process.env, TOTP_MCP_HOME: home };
+  const runs = 21;
+  const base = [];
+  const code = [];
+  for (let i = 0; i < runs; i++) {
+    base.push(time(() => spawnSync(process.execPath, ['-e', '0'])));
+    code.push(time(() => {
+      const r = spawnSync(process.execPath, [cli, 'code', 'acct-50'], { env, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(r.stderr);
+    }));
+  }
+  results.cli_code = { node_e0_ms: round(median(base)), code_ms: round(median(code)), ratio: round(median(code) / median(base)), target_ratio: 2.0 };
+  console.log('cli code', results.cli_code);
+}
+
+if (want('vault')) {
+  // Issue 2: open + decrypt a 10,000-account vault ≤ 100 ms; add one account (atomic save) ≤ 200 ms.
+  const { paths } = await makeHome(10_000);
+  const open = [];
+  const add = [];
+  for (let i = 0; i < 7; i++) {
+    open.push(await timeAsync(async () => {
+      const v = await openVault(paths, {});
+      await v.read();
+    }));
+  }
+  const v = await openVault(paths, {});
+  await v.read();
+  for (let i = 0; i < 7; i++) {
+    add.push(await timeAsync(() => v.update((p) => { p.accounts.push(account(100_000 + i, new Date().toISOString())); })));
+  }
+  results.vault_10k = { open_decrypt_ms: round(median(open)), add_one_ms: round(median(add)), add_p_max_ms: round(Math.max(...add)), targets_ms: { open: 100, add: 200 } };
+  console.log('vault 10k', results.vault_10k);
+}
+
+if (want('scrypt')) {
+  // Issue 2: passphrase unlock at the default work factor (18): longest event-loop stall ≤ 50 ms.
+  const home = join(mkdtempSync(join(tmpdir(), 'totp-bench-')), 'home');
+  const paths = homePaths(home);
+  const pass = async () => new Redacted('bench passphrase');
+  await initVault(paths, { kind: 'passphrase-identity' }, { passphrase: pass, now: Date.now() });
+  const h = monitorEventLoopDelay({ resolution: 5 });
+  let maxGap = 0;
+  let last = performance.now();
+  const tick = setInterval(() => {
+    const t = performance.now();
+    maxGap = Math.max(maxGap, t - last);
+    last = t;
+  }, 5);
+  h.enable();
+  const ms = await timeAsync(async () => {
+    const v = await openVault(paths, { passphrase: pass });
+    await v.read();
+  });
+  h.disable();
+  clearInterval(tick);
+  results.scrypt_unlock = { unlock_ms: round(ms), longest_stall_ms: round(maxGap - 5), loop_delay_max_ms: round(h.max / 1e6), target_stall_ms: 50 };
+  console.log('scrypt unlock', results.scrypt_unlock);
+}
+
+mkdirSync(join(root, 'bench', 'results'), { recursive: true });
+writeFileSync(join(root, 'bench', 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+console.log('written to bench/results/latest.json');

@@ -1,0 +1,152 @@
+/** The owner's account management: add, list, remove, rename, tag, export. Not policy-checked. */
+import { fail } from '../core/errors.js';
+import { ID_PATTERN, ID_RULE, TAG_PATTERN, TAG_RULE, type Account, type AccountDraft, type Algorithm, type OtpType } from '../core/model.js';
+import type { Redacted } from '../core/redacted.js';
+import { formatOtpUri, makeDraft, parseOtpUri } from '../otp/index.js';
+import type { AppContext } from './context.js';
+
+/** Everything about an account except its secret. */
+export interface AccountSummary {
+  id: string;
+  issuer: string;
+  label: string;
+  type: OtpType;
+  algorithm: Algorithm;
+  digits: number;
+  period: number;
+  tags: string[];
+  aws: Record<string, unknown> | null;
+}
+
+export function summarize(a: Account): AccountSummary {
+  return {
+    id: a.id,
+    issuer: a.issuer,
+    label: a.label,
+    type: a.type,
+    algorithm: a.algorithm,
+    digits: a.digits,
+    period: a.period,
+    tags: [...a.tags],
+    aws: a.aws ? { ...a.aws } : null,
+  };
+}
+
+export function checkId(id: string): string {
+  if (!ID_PATTERN.test(id)) fail('usage', `invalid account id: use ${ID_RULE}`);
+  return id;
+}
+
+export function checkTag(tag: string): string {
+  if (!TAG_PATTERN.test(tag)) fail('usage', `invalid tag: use ${TAG_RULE}`);
+  return tag;
+}
+
+export function findAccount(accounts: readonly Account[], id: string): Account {
+  const a = accounts.find((x) => x.id === id);
+  if (!a) return fail('not_found', `no account '${checkId(id)}'`, { hint: "see 'totp-mcp list'" });
+  return a;
+}
+
+export interface SecretOptions {
+  type?: string | undefined;
+  algorithm?: string | undefined;
+  digits?: string | undefined;
+  period?: string | undefined;
+  counter?: string | undefined;
+  issuer?: string | undefined;
+  label?: string | undefined;
+}
+
+/** A draft from a typed or piped secret and explicit options. */
+export function draftFromSecret(secret: Redacted, o: SecretOptions, id: string): AccountDraft {
+  return makeDraft({
+    secret,
+    ...(o.type !== undefined && { type: o.type }),
+    ...(o.algorithm !== undefined && { algorithm: o.algorithm }),
+    ...(o.digits !== undefined && { digits: o.digits }),
+    ...(o.period !== undefined && { period: o.period }),
+    ...(o.counter !== undefined && { counter: o.counter }),
+    issuer: o.issuer ?? '',
+    label: o.label ?? id,
+  });
+}
+
+/** A draft from an otpauth:// (or steam://) URI, with optional issuer/label overrides. */
+export function draftFromUri(uri: Redacted, overrides: { issuer?: string | undefined; label?: string | undefined }): AccountDraft {
+  const d = parseOtpUri(uri.reveal().trim());
+  if (overrides.issuer === undefined && overrides.label === undefined) return d;
+  return makeDraft({ ...d, issuer: overrides.issuer ?? d.issuer, label: overrides.label ?? d.label });
+}
+
+export async function addAccount(ctx: AppContext, id: string, draft: AccountDraft, tags: readonly string[]): Promise<AccountSummary> {
+  checkId(id);
+  const cleanTags = [...new Set(tags.map(checkTag))].sort();
+  const vault = await ctx.vault();
+  return vault.update((p) => {
+    if (p.accounts.some((a) => a.id === id)) fail('conflict', `account '${id}' already exists`, { hint: "choose another id, or 'totp-mcp rm' it first" });
+    const now = new Date(ctx.clock.now()).toISOString();
+    const account: Account = { ...draft, id, tags: cleanTags, created_at: now, updated_at: now };
+    p.accounts.push(account);
+    return summarize(account);
+  });
+}
+
+export async function listAccounts(ctx: AppContext, tag?: string): Promise<AccountSummary[]> {
+  const p = await (await ctx.vault()).read();
+  const wanted = tag === undefined ? undefined : checkTag(tag);
+  return p.accounts
+    .filter((a) => wanted === undefined || a.tags.includes(wanted))
+    .map(summarize)
+    .sort((a, b) => a.id.localeCompare(b.id));
+}
+
+export async function removeAccount(ctx: AppContext, id: string): Promise<void> {
+  checkId(id);
+  await (await ctx.vault()).update((p) => {
+    const i = p.accounts.findIndex((a) => a.id === id);
+    if (i < 0) fail('not_found', `no account '${id}'`);
+    p.accounts.splice(i, 1);
+  });
+}
+
+export async function renameAccount(ctx: AppContext, from: string, to: string): Promise<void> {
+  checkId(from);
+  checkId(to);
+  await (await ctx.vault()).update((p) => {
+    const a = findAccount(p.accounts, from);
+    if (from === to) return;
+    if (p.accounts.some((x) => x.id === to)) fail('conflict', `account '${to}' already exists`);
+    a.id = to;
+    a.updated_at = new Date(ctx.clock.now()).toISOString();
+  });
+}
+
+/** Applies `+tag` / `-tag` changes (a bare `tag` means `+tag`); returns the resulting tags. */
+export async function retagAccount(ctx: AppContext, id: string, changes: readonly string[]): Promise<string[]> {
+  checkId(id);
+  const ops = changes.map((c) => {
+    const remove = c.startsWith('-');
+    return { remove, tag: checkTag(remove || c.startsWith('+') ? c.slice(1) : c) };
+  });
+  const vault = await ctx.vault();
+  if (ops.length === 0) return [...findAccount((await vault.read()).accounts, id).tags];
+  return vault.update((p) => {
+    const a = findAccount(p.accounts, id);
+    const tags = new Set(a.tags);
+    for (const op of ops) {
+      if (op.remove) tags.delete(op.tag);
+      else tags.add(op.tag);
+    }
+    a.tags = [...tags].sort();
+    a.updated_at = new Date(ctx.clock.now()).toISOString();
+    return [...a.tags];
+  });
+}
+
+/** otpauth:// URIs for the given ids (all when empty). Each one carries a secret. */
+export async function exportUris(ctx: AppContext, ids: readonly string[]): Promise<{ id: string; uri: Redacted }[]> {
+  const p = await (await ctx.vault()).read();
+  const chosen = ids.length === 0 ? p.accounts : ids.map((id) => findAccount(p.accounts, checkId(id)));
+  return chosen.map((a) => ({ id: a.id, uri: formatOtpUri(a) }));
+}

@@ -1,0 +1,37 @@
+import type { Clock } from '../core/clock.js';
+import { homePaths, openVault, type HomePaths, type PassphraseSource, type Vault } from '../vault/index.js';
+
+export type { HomePaths, PassphraseSource } from '../vault/index.js';
+
+export interface UnlockSources {
+  /** `--identity FILE` / `TOTP_MCP_IDENTITY`; else the home's identity.txt or identity.age. */
+  identityFile?: string | undefined;
+  /** Asked only when the vault or the identity needs a passphrase. */
+  passphrase?: PassphraseSource | undefined;
+}
+
+/**
+ * What every use-case needs: where the home is, what time it is, and how to unlock.
+ * The vault is opened (and so unlocked) at most once per context, on first use.
+ */
+export class AppContext {
+  readonly paths: HomePaths;
+  readonly clock: Clock;
+  readonly unlock: UnlockSources;
+  #vault: Promise<Vault> | undefined;
+
+  constructor(home: string, clock: Clock, unlock: UnlockSources) {
+    this.paths = homePaths(home);
+    this.clock = clock;
+    this.unlock = unlock;
+  }
+
+  vault(): Promise<Vault> {
+    this.#vault ??= openVault(this.paths, {
+      identityFile: this.unlock.identityFile,
+      passphrase: this.unlock.passphrase,
+      now: () => this.clock.now(),
+    });
+    return this.#vault;
+  }
+}

@@ -1,0 +1,64 @@
+/** `totp-mcp doctor`: everything that can be checked without a secret leaving the process. */
+import { spawnSync } from 'node:child_process';
+import { isTotpMcpError } from '../core/errors.js';
+import { inspectHome, PAYLOAD_VERSION } from '../vault/index.js';
+import { VERSION } from '../version.js';
+import type { AppContext } from './context.js';
+
+export type CheckLevel = 'ok' | 'warn' | 'fail';
+export interface Check {
+  name: string;
+  level: CheckLevel;
+  detail: string;
+}
+
+const MIN_NODE: [number, number] = [20, 19];
+
+export async function doctor(ctx: AppContext): Promise<Check[]> {
+  const checks: Check[] = [];
+  const add = (name: string, level: CheckLevel, detail: string): void => {
+    checks.push({ name, level, detail });
+  };
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  const nodeOk = major > MIN_NODE[0] || (major === MIN_NODE[0] && minor >= MIN_NODE[1]);
+  add('versions', nodeOk ? 'ok' : 'fail', `totp-mcp ${VERSION}, node ${process.versions.node}${nodeOk ? '' : ` (needs ≥ ${MIN_NODE.join('.')})`}, payload v${PAYLOAD_VERSION}`);
+
+  const r = await inspectHome(ctx.paths);
+  add('home', r.problems.length === 0 ? 'ok' : 'fail', r.problems.length === 0 ? `${ctx.paths.home} (0700)` : r.problems.join('; '));
+  if (!r.home.exists || !r.vault.exists) return checks;
+
+  const identity = ctx.unlock.identityFile
+    ? `--identity ${ctx.unlock.identityFile}`
+    : { identity: 'identity.txt', 'passphrase-identity': 'identity.age (passphrase-protected)', passphrase: 'none: passphrase-only vault', none: 'none found' }[r.identityKind];
+  add('identity', r.identityKind === 'none' && !ctx.unlock.identityFile ? 'fail' : 'ok', identity);
+
+  try {
+    const vault = await ctx.vault();
+    const p = await vault.read();
+    add('vault', 'ok', `decrypts: ${p.accounts.length} account(s), unlocked with ${vault.unlockKind}`);
+  } catch (e) {
+    add('vault', 'fail', isTotpMcpError(e) ? e.message + (e.hint ? ` (${e.hint})` : '') : 'cannot be read');
+  }
+
+  if (r.recipientsCount !== null) {
+    const bad = r.badRecipientLines.length > 0 || r.recipientsMixPostQuantum;
+    const why = [
+      r.badRecipientLines.length ? `bad line(s) ${r.badRecipientLines.join(', ')}` : '',
+      r.recipientsMixPostQuantum ? 'mixes post-quantum and classic recipients' : '',
+    ].filter(Boolean).join('; ');
+    add('recipients', bad ? 'fail' : 'ok', bad ? why : `${r.recipientsCount} recipient(s)`);
+  }
+  if (r.lockHolder) {
+    add('lock', r.lockHolder.alive === false ? 'warn' : 'ok', r.lockHolder.alive === false
+      ? `vault.lock is left by a dead process (pid ${r.lockHolder.pid}); the next write removes it`
+      : `held by pid ${r.lockHolder.pid} on ${r.lockHolder.host}`);
+  }
+  if (r.leftoverTmp.length) add('leftovers', 'warn', `${r.leftoverTmp.length} temporary file(s) from an interrupted write; the next write removes them`);
+  add('backups', 'ok', `${r.backupCount} previous version(s) in backups/`);
+
+  const age = spawnSync('age', ['--version'], { encoding: 'utf8', timeout: 5000 });
+  add('age CLI', age.status === 0 ? 'ok' : 'warn', age.status === 0
+    ? `age ${age.stdout.trim()} found: recovery with 'age -d' works`
+    : "the reference 'age' CLI is not installed: install it to keep a recovery path that does not need totp-mcp");
+  return checks;
+}

@@ -1,0 +1,40 @@
+import { issueCode } from '../../app/codes.js';
+import { parseTime } from '../../core/clock.js';
+import { fail } from '../../core/errors.js';
+import type { IssuedCode } from '../../core/model.js';
+import { json } from '../format.js';
+import type { Runtime } from '../runtime.js';
+
+export async function runCode(rt: Runtime, id: string, o: { json?: boolean; at?: string }): Promise<void> {
+  let at: number | undefined;
+  if (o.at !== undefined) {
+    at = parseTime(o.at);
+    if (at === undefined) fail('usage', '--at takes ISO 8601 (2026-01-02T03:04:05Z) or Unix seconds');
+  }
+  const c = await issueCode(rt.ctx, id, at);
+  if (o.json) {
+    rt.io.out(json({ ...c, code: c.code.reveal() }));
+    return;
+  }
+  if (!rt.io.stdoutIsTTY || c.expires_at === null || at !== undefined) {
+    rt.io.out(`${c.code.reveal()}\n`);
+    return;
+  }
+  await countdown(rt, c);
+}
+
+/** On a terminal: the code with a bar and the seconds left, redrawn each second until it expires. */
+async function countdown(rt: Runtime, c: IssuedCode): Promise<void> {
+  const expires = Date.parse(c.expires_at ?? '');
+  const period = expires / 1000 / (c.step + 1); // expires_at = (step + 1) × period
+  const width = 20;
+  const draw = (): number => {
+    const left = Math.max(0, Math.ceil((expires - rt.clock.now()) / 1000));
+    const bar = '█'.repeat(Math.round((width * left) / period)).padEnd(width, '░');
+    const [on, off] = rt.io.color && left <= 5 ? ['\u001b[31m', '\u001b[0m'] : ['', ''];
+    rt.io.out(`\r${c.code.reveal()}  ${on}${bar} ${String(left).padStart(2)}s${off} `);
+    return left;
+  };
+  while (draw() > 0) await new Promise((r) => setTimeout(r, 1000 - (rt.clock.now() % 1000) + 5));
+  rt.io.out('\n');
+}

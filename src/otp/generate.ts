@@ -1,0 +1,83 @@
+import { HOTP, Secret } from 'otpauth';
+import { fail } from '../core/errors.js';
+import { ALGORITHMS, MAX_DIGITS, MAX_PERIOD, MIN_DIGITS, type OtpParams } from '../core/model.js';
+import { Redacted } from '../core/redacted.js';
+import { canonicalBase32 } from './base32.js';
+
+export interface GeneratedCode {
+  code: Redacted;
+  /** TOTP/Steam: the time step. HOTP: the counter used. */
+  step: number;
+  /** When the step ends (ms since the epoch); null for HOTP. */
+  expiresAtMs: number | null;
+}
+
+/** Steam Guard: TOTP fixed at SHA1 / 30 s, shown as 5 characters of this alphabet. */
+export const STEAM_ALPHABET = '23456789BCDFGHJKMNPQRTVWXY';
+export const STEAM_PERIOD = 30;
+export const STEAM_DIGITS = 5;
+
+/** floor(atMs / 1000 / period), done as one division so it stays exact for integer ms. */
+export function totpStep(period: number, atMs: number): number {
+  return Math.floor(atMs / (period * 1000));
+}
+
+/**
+ * TOTP/steam: step from atMs, expiresAtMs = (step+1)*period*1000. HOTP: uses params.counter,
+ * step = counter, expiresAtMs null (caller advances and persists the counter).
+ * Steam: SHA1/30 s, 5 chars from 23456789BCDFGHJKMNPQRTVWXY.
+ *
+ * Parameters are checked again here even though the vault validates them: otpauth itself accepts
+ * period 0 or digits 0 and returns a meaningless code (reference §6.4), and a wrong code is worse
+ * than an error.
+ */
+export function generateCode(params: OtpParams, atMs: number): GeneratedCode {
+  // otpauth's objects print their seed; this Secret never leaves this function.
+  const secret = Secret.fromBase32(canonicalBase32(params.secret.reveal()));
+
+  if (params.type === 'hotp') {
+    const counter = params.counter;
+    if (!Number.isSafeInteger(counter) || counter < 0) fail('invalid', 'counter must be a non-negative integer');
+    const code = hotp(secret, checkAlgorithm(params.algorithm), checkDigits(params.digits), counter);
+    return { code: new Redacted(code), step: counter, expiresAtMs: null };
+  }
+
+  if (!Number.isFinite(atMs) || atMs < 0) fail('invalid', 'time must be a non-negative number of milliseconds');
+  if (params.type === 'steam') {
+    const step = totpStep(STEAM_PERIOD, atMs);
+    // With 10 digits, 10^10 > 2^31 so the "% 10^digits" of RFC 4226 truncation is a no-op: the
+    // decimal string is exactly the 31-bit truncated value that Steam re-encodes in base 26.
+    let value = Number(hotp(secret, 'SHA1', 10, step));
+    let code = '';
+    for (let i = 0; i < STEAM_DIGITS; i++) {
+      code += STEAM_ALPHABET.charAt(value % STEAM_ALPHABET.length);
+      value = Math.floor(value / STEAM_ALPHABET.length);
+    }
+    return { code: new Redacted(code), step, expiresAtMs: (step + 1) * STEAM_PERIOD * 1000 };
+  }
+
+  const period = params.period;
+  if (!Number.isInteger(period) || period < 1 || period > MAX_PERIOD) {
+    fail('invalid', `period must be an integer from 1 to ${MAX_PERIOD} seconds`);
+  }
+  const step = totpStep(period, atMs);
+  const code = hotp(secret, checkAlgorithm(params.algorithm), checkDigits(params.digits), step);
+  return { code: new Redacted(code), step, expiresAtMs: (step + 1) * period * 1000 };
+}
+
+/** RFC 4226 via otpauth's static generate, which (unlike HOTP#generate) keeps no state. */
+function hotp(secret: Secret, algorithm: string, digits: number, counter: number): string {
+  return HOTP.generate({ secret, algorithm, digits, counter });
+}
+
+function checkAlgorithm(algorithm: string): string {
+  if (!(ALGORITHMS as readonly string[]).includes(algorithm)) fail('invalid', 'algorithm must be SHA1, SHA256 or SHA512');
+  return algorithm;
+}
+
+function checkDigits(digits: number): number {
+  if (!Number.isInteger(digits) || digits < MIN_DIGITS || digits > MAX_DIGITS) {
+    fail('invalid', `digits must be an integer from ${MIN_DIGITS} to ${MAX_DIGITS}`);
+  }
+  return digits;
+}
