@@ -1,11 +1,11 @@
-/** Issuing codes. The owner's `code` command calls this directly; agents go through the policy gate first. */
+/** Issuing codes: shared by the owner's `code` command and the agent path (agent.ts). */
 import { fail } from '../core/errors.js';
 import type { Account, IssuedCode } from '../core/model.js';
 import { generateCode } from '../otp/index.js';
 import { checkId, findAccount } from './accounts.js';
 import type { AppContext } from './context.js';
 
-function issued(account: Account, atMs: number): IssuedCode {
+export function toIssued(account: Account, atMs: number): IssuedCode {
   const g = generateCode(account, atMs);
   return {
     account: account.id,
@@ -17,23 +17,25 @@ function issued(account: Account, atMs: number): IssuedCode {
 }
 
 /**
- * The code of `id` at `atMs` (default: now). TOTP and Steam are read-only; HOTP uses the stored
- * counter and saves counter + 1 in the same atomic vault write, so no counter value is ever
- * handed out twice, whatever the number of processes.
+ * The code of `account` at `atMs`. TOTP and Steam are computed; HOTP uses the stored counter and
+ * saves counter + 1 in the same atomic vault write, so no counter value is ever handed out twice,
+ * whatever the number of processes.
  */
-export async function issueCode(ctx: AppContext, id: string, atMs?: number): Promise<IssuedCode> {
-  checkId(id);
-  const vault = await ctx.vault();
-  const at = atMs ?? ctx.clock.now();
-  const payload = await vault.read();
-  const account = findAccount(payload.accounts, id);
-  if (account.type !== 'hotp') return issued(account, at);
-  if (atMs !== undefined) fail('usage', 'an HOTP code depends on its counter, not on a time: drop --at');
-  return vault.update((p) => {
-    const a = findAccount(p.accounts, id);
-    const code = issued(a, at);
+export async function issueFor(ctx: AppContext, account: Account, atMs: number): Promise<IssuedCode> {
+  if (account.type !== 'hotp') return toIssued(account, atMs);
+  return (await ctx.vault()).update((p) => {
+    const a = findAccount(p.accounts, account.id);
+    const code = toIssued(a, atMs);
     a.counter += 1;
-    a.updated_at = new Date(at).toISOString();
+    a.updated_at = new Date(atMs).toISOString();
     return code;
   });
+}
+
+/** The owner's `code <id> [--at TIME]` (not policy-checked). */
+export async function issueCode(ctx: AppContext, id: string, atMs?: number): Promise<IssuedCode> {
+  checkId(id);
+  const account = findAccount((await (await ctx.vault()).read()).accounts, id);
+  if (account.type === 'hotp' && atMs !== undefined) fail('usage', 'an HOTP code depends on its counter, not on a time: drop --at');
+  return issueFor(ctx, account, atMs ?? ctx.clock.now());
 }

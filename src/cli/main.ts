@@ -85,7 +85,8 @@ export async function main(argv: readonly string[], env: EnvConfig, io: Io = pro
     .description('print the current code (on a terminal, with a countdown)')
     .option('--json', 'JSON: {account, code, step, expires_at, remaining_seconds}')
     .option('--at <time>', 'the code at TIME: ISO 8601 or Unix seconds (TOTP and Steam only)')
-    .action(async (id: string, o: { json?: boolean; at?: string }) => {
+    .option('--agent <name>', 'act as this agent: policy-checked and audited, exit 3 when denied (default: $TOTP_MCP_AGENT)')
+    .action(async (id: string, o: { json?: boolean; at?: string; agent?: string }) => {
       const { runCode } = await import('./commands/code.js');
       await runCode(await rt(), id, o);
     });
@@ -149,6 +150,73 @@ export async function main(argv: readonly string[], env: EnvConfig, io: Io = pro
     .action(async (r: string[]) => {
       const { runRecipients } = await import('./commands/recipients.js');
       await runRecipients(await rt(), 'remove', r);
+    });
+
+  const policy = program.command('policy').description('per-agent policy: policy.yaml in the home, pinned into the vault by apply');
+  policy
+    .command('init')
+    .description('write a commented starter policy.yaml (denies everything until you allow it)')
+    .action(async () => {
+      const { runPolicyInit } = await import('./commands/policy.js');
+      await runPolicyInit(await rt());
+    });
+  policy
+    .command('check')
+    .description('validate policy.yaml and lint it: shadowed or unreachable rules, unused agents, selectors matching no account')
+    .action(async () => {
+      const { runPolicyCheck } = await import('./commands/policy.js');
+      await runPolicyCheck(await rt());
+    });
+  policy
+    .command('apply')
+    .description('validate policy.yaml and pin its SHA-256 in the vault; until then, and after any unapplied edit, agents are denied')
+    .action(async () => {
+      const { runPolicyApply } = await import('./commands/policy.js');
+      await runPolicyApply(await rt());
+    });
+  policy
+    .command('explain')
+    .description('the decision an agent would get, the deciding rule and its conditions (exit 3 on deny)')
+    .requiredOption('--agent <name>', 'the agent')
+    .requiredOption('--account <id>', 'the account')
+    .addOption(new Option('--action <action>', 'what it asks for').choices(['list', 'code', 'aws_session']).default('code'))
+    .option('--at <time>', 'at TIME: ISO 8601 or Unix seconds (default: now)')
+    .option('--role <name>', 'aws_session: the role')
+    .option('--duration <seconds>', 'aws_session: the duration')
+    .option('--delivery <how>', 'aws_session: credential_process, profile, exec, container or inline')
+    .option('--json', 'the explanation as JSON')
+    .action(async (o: import('./commands/policy.js').ExplainOptions) => {
+      const { runPolicyExplain } = await import('./commands/policy.js');
+      await runPolicyExplain(await rt(), o);
+    });
+
+  const audit = program.command('audit').description('the MAC-chained audit log in <home>/state');
+  audit
+    .command('verify')
+    .description('check every MAC, the sequence and the head record; names the first bad line (exit 1)')
+    .option('--json', 'the report as JSON')
+    .action(async (o: { json?: boolean }) => {
+      const { runAuditVerify } = await import('./commands/audit.js');
+      await runAuditVerify(await rt(), o);
+    });
+  audit
+    .command('tail')
+    .description('the last events')
+    .option('-n, --lines <n>', 'how many (default 20)')
+    .option('-f, --follow', 'keep printing new events until Ctrl-C')
+    .option('--json', 'one JSON event per line')
+    .action(async (o: { lines?: string; follow?: boolean; json?: boolean }) => {
+      const { runAuditTail } = await import('./commands/audit.js');
+      await runAuditTail(await rt(), o);
+    });
+  audit
+    .command('stats')
+    .description('events per agent, account, decision and deny reason')
+    .option('--since <when>', 'only events since: 24h, 7d, ISO 8601 or Unix seconds')
+    .option('--json', 'as JSON')
+    .action(async (o: { since?: string; json?: boolean }) => {
+      const { runAuditStats } = await import('./commands/audit.js');
+      await runAuditStats(await rt(), o);
     });
 
   program

@@ -4,14 +4,16 @@ import { fail } from '../../core/errors.js';
 import type { IssuedCode } from '../../core/model.js';
 import { json } from '../format.js';
 import type { Runtime } from '../runtime.js';
+import { VERSION } from '../../version.js';
 
-export async function runCode(rt: Runtime, id: string, o: { json?: boolean; at?: string }): Promise<void> {
+export async function runCode(rt: Runtime, id: string, o: { json?: boolean; at?: string; agent?: string }): Promise<void> {
   let at: number | undefined;
   if (o.at !== undefined) {
     at = parseTime(o.at);
     if (at === undefined) fail('usage', '--at takes ISO 8601 (2026-01-02T03:04:05Z) or Unix seconds');
   }
-  const c = await issueCode(rt.ctx, id, at);
+  const agent = o.agent ?? rt.env.agent;
+  const c = agent === undefined ? await issueCode(rt.ctx, id, at) : await agentCode(rt, agent, id, at);
   if (o.json) {
     rt.io.out(json({ ...c, code: c.code.reveal() }));
     return;
@@ -21,6 +23,17 @@ export async function runCode(rt: Runtime, id: string, o: { json?: boolean; at?:
     return;
   }
   await countdown(rt, c);
+}
+
+/** As an agent: the same path as the MCP server (policy, audit), with no way to ask a person. */
+async function agentCode(rt: Runtime, agent: string, id: string, at: number | undefined): Promise<IssuedCode> {
+  const { AgentService } = await import('../../app/agent.js');
+  const service = new AgentService(rt.ctx, agent);
+  try {
+    return await service.getCode({ client: { name: 'totp-mcp-cli', version: VERSION } }, id, at);
+  } finally {
+    await service.close();
+  }
 }
 
 /** On a terminal: the code with a bar and the seconds left, redrawn each second until it expires. */

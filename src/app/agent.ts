@@ -1,0 +1,219 @@
+/**
+ * What an agent may do, decided and recorded: the one path from an agent-facing front (MCP, and
+ * `code --agent`) to a secret. Order, always: policy → approval → audit (fsynced) → secret.
+ *
+ * The agent's name comes from how the front was launched (`--agent`, TOTP_MCP_AGENT), never from
+ * a request. The client's self-description is recorded, never trusted.
+ */
+import { join } from 'node:path';
+import { openAuditLog, type AuditApproval, type AuditClient, type AuditInput, type AuditLog } from '../audit/index.js';
+import { withLock } from '../core/lock.js';
+import { isTotpMcpError, TotpMcpError } from '../core/errors.js';
+import type { Account, IssuedCode } from '../core/model.js';
+import { describeAgent, evaluate, visibleAccounts, type Action, type AgentDescription, type Decision, type Policy, type ReasonCode } from '../policy/index.js';
+import type { Payload } from '../vault/index.js';
+import { checkId } from './accounts.js';
+import { auditKey } from './audit.js';
+import { issueFor } from './codes.js';
+import type { AppContext } from './context.js';
+import { PolicyGate, PolicyUnusable } from './policy-file.js';
+
+/** Stable error codes an agent sees (DESIGN §2 MCP surface). */
+export type AgentErrorCode = 'denied' | 'not_found' | 'approval_declined' | 'rate_limited' | 'outside_hours' | 'vault_locked' | 'internal';
+
+/** A refusal an agent may see: a fixed message, a code, and the deciding rule when there is one. */
+export class AgentError extends TotpMcpError {
+  constructor(
+    readonly agentCode: AgentErrorCode,
+    message: string,
+    readonly rule: string | null = null,
+  ) {
+    super(agentCode === 'vault_locked' ? 'vault_locked' : agentCode === 'internal' ? 'internal' : agentCode === 'not_found' ? 'not_found' : 'denied', message);
+  }
+}
+
+const REASON_TEXT: Record<ReasonCode, [AgentErrorCode, string]> = {
+  allowed: ['internal', 'allowed'],
+  no_matching_rule: ['denied', 'no policy rule allows this'],
+  denied_by_rule: ['denied', 'a deny rule forbids this'],
+  outside_hours: ['outside_hours', 'outside the hours the policy allows'],
+  rate_limited: ['rate_limited', 'the policy limit for this account is used up for now'],
+  aws_role_not_allowed: ['denied', 'the policy does not allow this role'],
+  aws_duration_over_cap: ['denied', 'the requested duration is over the policy cap'],
+  aws_delivery_not_allowed: ['denied', 'the policy does not allow this delivery'],
+  unknown_agent: ['denied', 'this agent is not in the policy'],
+};
+
+export function denialError(d: Decision): AgentError {
+  const [code, text] = REASON_TEXT[d.reason];
+  return new AgentError(code, d.rule ? `${text} (rule ${d.rule})` : text, d.rule);
+}
+
+/** Asks the person to confirm; the front decides how (MCP elicitation). */
+export type ApprovalAsker = (request: { agent: string; account: string; action: Action }) => Promise<Exclude<AuditApproval, 'none' | 'remembered'>>;
+
+export interface RequestContext {
+  client: AuditClient | null;
+  /** Present when the front can ask the person; absent means it cannot. */
+  approve?: ApprovalAsker | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+export interface VisibleAccount {
+  id: string;
+  issuer: string;
+  label: string;
+  type: Account['type'];
+  actions: Action[];
+  approval_required: boolean;
+}
+
+const LIMITS_LOCK = 'limits.lock';
+
+export class AgentService {
+  readonly #gate: PolicyGate;
+  #audit: AuditLog | undefined;
+  /** Remembered confirmations: account → expiry (ms). One process serves one agent. */
+  readonly #approved = new Map<string, number>();
+
+  constructor(
+    readonly ctx: AppContext,
+    readonly agent: string,
+  ) {
+    this.#gate = new PolicyGate(ctx.paths.policy);
+  }
+
+  /** Opens the vault and the audit log; call once at start-up to fail fast. */
+  async open(): Promise<void> {
+    this.#auditLog(await this.#payload());
+  }
+
+  async close(): Promise<void> {
+    await this.#audit?.close();
+  }
+
+  async #payload(): Promise<Payload> {
+    try {
+      return await (await this.ctx.vault()).read();
+    } catch (e) {
+      if (isTotpMcpError(e) && e.code === 'vault_locked') throw new AgentError('vault_locked', 'the vault is locked');
+      throw e;
+    }
+  }
+
+  #auditLog(payload: Payload): AuditLog {
+    this.#audit ??= openAuditLog(this.ctx.paths.state, auditKey(payload), { clock: this.ctx.clock });
+    return this.#audit;
+  }
+
+  /** Records an event; a failed write fails the request (closed). */
+  async #record(payload: Payload, event: Omit<AuditInput, 'agent'>, client: AuditClient | null): Promise<void> {
+    try {
+      await this.#auditLog(payload).append({ ...event, agent: this.agent, client });
+    } catch {
+      throw new AgentError('internal', 'the audit log could not be written, so nothing was released');
+    }
+  }
+
+  /** The policy, or a recorded denial that says why it cannot be used. */
+  async #policy(payload: Payload, action: AuditInput['action'], account: string | null, client: AuditClient | null): Promise<Policy> {
+    try {
+      return (await this.#gate.load(payload.policy_pin)).policy;
+    } catch (e) {
+      if (!(e instanceof PolicyUnusable)) throw e;
+      await this.#record(payload, { action, account, decision: 'deny', reason: `policy_${e.problem}` }, client);
+      throw new AgentError('denied', e.message);
+    }
+  }
+
+  /**
+   * Evaluates a request. A decision made by a rule with a limit is made again, and recorded,
+   * under a cross-process lock so that a limit of N means N across every process.
+   */
+  async #decide(payload: Payload, policy: Policy, action: Action, account: Account, rc: RequestContext, step: () => Promise<number | null>): Promise<{ decision: Decision; approval: AuditApproval }> {
+    const audit = this.#auditLog(payload);
+    const request = { agent: this.agent, action, account: { id: account.id, tags: account.tags } };
+    const now = this.ctx.clock.now();
+    const first = evaluate(policy, request, { now, usage: await audit.usageCounter(now) });
+    const limited = policy.rules.find((r) => r.id === first.rule)?.limit !== undefined;
+    const approval = first.decision === 'allow' ? await this.#approval(first, account.id, action, rc) : 'none';
+    const run = async (): Promise<Decision> => {
+      const t = this.ctx.clock.now();
+      const d = limited ? evaluate(policy, request, { now: t, usage: await audit.usageCounter(t) }) : first;
+      const allowed = d.decision === 'allow' && approval !== 'declined' && approval !== 'cancelled' && approval !== 'unavailable';
+      await this.#record(payload, {
+        action,
+        account: account.id,
+        decision: allowed ? 'allow' : 'deny',
+        rule: d.rule,
+        reason: allowed ? 'allowed' : d.decision === 'deny' ? d.reason : `approval_${approval}`,
+        step: allowed ? await step() : null,
+        approval: d.decision === 'allow' ? approval : null,
+      }, rc.client);
+      return d;
+    };
+    const decision = limited ? await withLock(join(this.ctx.paths.state, LIMITS_LOCK), run, rc.signal ? { signal: rc.signal } : {}) : await run();
+    return { decision, approval };
+  }
+
+  async #approval(d: Decision, account: string, action: Action, rc: RequestContext): Promise<AuditApproval> {
+    if (d.approval !== 'confirm') return 'none';
+    const until = this.#approved.get(account);
+    if (until !== undefined && until > this.ctx.clock.now()) return 'remembered';
+    if (!rc.approve) return 'unavailable';
+    const answer = await rc.approve({ agent: this.agent, account, action });
+    if (answer === 'confirmed' && d.approval_ttl_seconds) this.#approved.set(account, this.ctx.clock.now() + d.approval_ttl_seconds * 1000);
+    return answer;
+  }
+
+  /**
+   * An account the agent names: unknown ids get `not_found` only when the policy would let this
+   * agent use such an id at all, so probing reveals nothing beyond `list_accounts`.
+   */
+  #find(payload: Payload, policy: Policy, id: string, action: Action): Account {
+    const account = payload.accounts.find((a) => a.id === id);
+    if (account) return account;
+    const probe = evaluate(policy, { agent: this.agent, action, account: { id, tags: [] } }, { now: this.ctx.clock.now(), usage: () => 0 });
+    throw probe.decision === 'allow' ? new AgentError('not_found', `no account '${id}'`) : denialError(probe);
+  }
+
+  /** Accounts this agent may use under some rule: nothing about the others. */
+  async listAccounts(rc: RequestContext, tag?: string): Promise<VisibleAccount[]> {
+    const payload = await this.#payload();
+    const policy = await this.#policy(payload, 'list', null, rc.client);
+    const byId = new Map(payload.accounts.map((a) => [a.id, a]));
+    const visible = visibleAccounts(policy, this.agent, payload.accounts, { now: this.ctx.clock.now() })
+      .map((v) => ({ v, a: byId.get(v.id) }))
+      .filter((x): x is { v: (typeof x)['v']; a: Account } => x.a !== undefined && (tag === undefined || x.a.tags.includes(tag)))
+      .map(({ v, a }) => ({ id: a.id, issuer: a.issuer, label: a.label, type: a.type, actions: [...v.actions], approval_required: v.approval }));
+    await this.#record(payload, { action: 'list', decision: 'allow', reason: 'allowed' }, rc.client);
+    return visible;
+  }
+
+  /** This agent's own rules (never another agent's). */
+  async describeAccess(rc: RequestContext): Promise<AgentDescription> {
+    const payload = await this.#payload();
+    const policy = await this.#policy(payload, 'describe', null, rc.client);
+    await this.#record(payload, { action: 'describe', decision: 'allow', reason: 'allowed' }, rc.client);
+    return describeAgent(policy, this.agent);
+  }
+
+  /** A code, if policy (and the person, when asked) allow it; recorded before it is returned. */
+  async getCode(rc: RequestContext, accountId: string, atMs?: number): Promise<IssuedCode> {
+    checkId(accountId);
+    const payload = await this.#payload();
+    const policy = await this.#policy(payload, 'code', accountId, rc.client);
+    const account = this.#find(payload, policy, accountId, 'code');
+    let issued: IssuedCode | undefined;
+    const step = async (): Promise<number> => {
+      issued = await issueFor(this.ctx, account, atMs ?? this.ctx.clock.now());
+      return issued.step;
+    };
+    const { decision, approval } = await this.#decide(payload, policy, 'code', account, rc, step);
+    if (decision.decision === 'deny') throw denialError(decision);
+    if (approval === 'unavailable') throw new AgentError('approval_declined', 'this account needs the person to confirm, and this client cannot ask', decision.rule);
+    if (approval === 'declined' || approval === 'cancelled') throw new AgentError('approval_declined', `the person ${approval} the request`, decision.rule);
+    if (!issued) throw new AgentError('internal', 'no code was issued');
+    return issued;
+  }
+}

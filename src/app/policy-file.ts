@@ -1,0 +1,139 @@
+/**
+ * The policy file on disk and its pin in the vault (DESIGN §2 Policy, "Tamper-evident").
+ *
+ * `policy apply` validates policy.yaml and pins its SHA-256 in the vault. Every agent decision then
+ * loads the file through `PolicyGate`, which refuses (so every request is denied) when the file is
+ * missing, is writable by group or others, is a symlink, or differs from the pin. The check is
+ * cheap: a stat per decision, and a re-read and re-hash only when the stat changes.
+ */
+import { lstat, open, readFile } from 'node:fs/promises';
+import { fail, TotpMcpError } from '../core/errors.js';
+import { parsePolicy, policyHash, STARTER_POLICY, lintPolicy, type Policy, type PolicyWarning } from '../policy/index.js';
+import type { Payload } from '../vault/index.js';
+import { recordOwner } from './audit.js';
+import type { AppContext } from './context.js';
+
+/** Why the policy cannot be used: each denies every request, and doctor reports it. */
+export type PolicyProblem = 'missing' | 'not_pinned' | 'differs_from_pin' | 'unsafe_permissions' | 'invalid';
+
+export class PolicyUnusable extends TotpMcpError {
+  constructor(
+    readonly problem: PolicyProblem,
+    message: string,
+    hint?: string,
+  ) {
+    super('denied', message, hint === undefined ? {} : { hint });
+  }
+}
+
+const MESSAGES: Record<PolicyProblem, [string, string]> = {
+  missing: ['policy.yaml is missing: every agent request is denied', "create one with 'totp-mcp policy init', then 'totp-mcp policy apply'"],
+  not_pinned: ['policy.yaml has not been applied: every agent request is denied', "run 'totp-mcp policy apply' to validate and pin it"],
+  differs_from_pin: ['policy.yaml differs from the applied (pinned) policy: every agent request is denied', "review the change, then run 'totp-mcp policy apply'"],
+  unsafe_permissions: ['policy.yaml is writable by group or others, or is not a regular file: every agent request is denied', 'chmod 600 policy.yaml'],
+  invalid: ['policy.yaml does not validate: every agent request is denied', "run 'totp-mcp policy check'"],
+};
+
+export const unusable = (problem: PolicyProblem): PolicyUnusable => new PolicyUnusable(problem, ...MESSAGES[problem]);
+
+interface Loaded {
+  key: string;
+  hash: string;
+  policy: Policy;
+}
+
+/** Reads and checks policy.yaml against the pin; caches the parse by (dev, ino, size, mtime, ctime). */
+export class PolicyGate {
+  #loaded: Loaded | undefined;
+
+  constructor(private readonly path: string) {}
+
+  async load(pin: Payload['policy_pin']): Promise<{ policy: Policy; hash: string }> {
+    let st;
+    try {
+      st = await lstat(this.path, { bigint: true });
+    } catch {
+      throw unusable('missing');
+    }
+    if (!st.isFile() || (st.mode & 0o022n) !== 0n) throw unusable('unsafe_permissions');
+    if (!pin) throw unusable('not_pinned');
+    const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    if (this.#loaded?.key !== key) {
+      const text = await readFile(this.path);
+      const hash = policyHash(text);
+      let policy: Policy;
+      try {
+        policy = parsePolicy(text.toString('utf8'), 'policy.yaml');
+      } catch {
+        throw unusable(hash === pin.sha256 ? 'invalid' : 'differs_from_pin');
+      }
+      this.#loaded = { key, hash, policy };
+    }
+    if (this.#loaded.hash !== pin.sha256) throw unusable('differs_from_pin');
+    return { policy: this.#loaded.policy, hash: this.#loaded.hash };
+  }
+}
+
+/** `policy init`: a commented starter file, never over an existing one. */
+export async function initPolicy(ctx: AppContext): Promise<string> {
+  let fh;
+  try {
+    fh = await open(ctx.paths.policy, 'wx', 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') fail('conflict', 'policy.yaml already exists', { hint: "edit it, then 'totp-mcp policy apply'" });
+    throw new TotpMcpError('io', 'cannot create policy.yaml', { cause: e });
+  }
+  try {
+    await fh.writeFile(STARTER_POLICY);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  return ctx.paths.policy;
+}
+
+async function readPolicyText(ctx: AppContext): Promise<Buffer> {
+  try {
+    return await readFile(ctx.paths.policy);
+  } catch {
+    throw unusable('missing');
+  }
+}
+
+/** `policy check`: validate and lint against the vault's accounts. Throws on an invalid file. */
+export async function checkPolicy(ctx: AppContext): Promise<{ policy: Policy; warnings: PolicyWarning[]; hash: string; pinned: boolean }> {
+  const text = await readPolicyText(ctx);
+  const policy = parsePolicy(text.toString('utf8'), 'policy.yaml');
+  const payload = await (await ctx.vault()).read();
+  const hash = policyHash(text);
+  return { policy, hash, pinned: payload.policy_pin?.sha256 === hash, warnings: lintPolicy(policy, payload.accounts) };
+}
+
+/**
+ * `policy apply`: validate, then pin the hash of exactly the bytes validated. The file is made
+ * 0600 first: a file that others could write would be refused at every decision anyway.
+ */
+export async function applyPolicy(ctx: AppContext): Promise<{ hash: string; previous: string | null; warnings: PolicyWarning[] }> {
+  const text = await readPolicyText(ctx);
+  const policy = parsePolicy(text.toString('utf8'), 'policy.yaml');
+  const st = await lstat(ctx.paths.policy);
+  if (!st.isFile()) throw unusable('unsafe_permissions');
+  if ((st.mode & 0o022) !== 0) {
+    const fh = await open(ctx.paths.policy, 'r');
+    try {
+      await fh.chmod(0o600);
+    } finally {
+      await fh.close();
+    }
+  }
+  const hash = policyHash(text);
+  const vault = await ctx.vault();
+  const { previous, payload } = await vault.update((p) => {
+    const prev = p.policy_pin?.sha256 ?? null;
+    p.policy_pin = { sha256: hash, applied_at: new Date(ctx.clock.now()).toISOString() };
+    return { previous: prev, payload: p };
+  });
+  await recordOwner(ctx, payload, { action: 'policy_apply', decision: 'allow', reason: 'applied' });
+  const accounts = payload.accounts;
+  return { hash, previous, warnings: lintPolicy(policy, accounts) };
+}

@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import { ID_PATTERN, ID_RULE } from '../core/model.js';
+import { DURATION_RULE, parseDuration } from './duration.js';
+import { HHMM, HHMM_RULE, TZ_RULE, isValidTimeZone } from './hours.js';
+import { ACCOUNT_SELECTOR_RULE, AGENT_SELECTOR_RULE, isAgentName, parseAccountSelector } from './selectors.js';
+import { ACTIONS, APPROVALS, DELIVERIES, EFFECTS, WEEKDAYS } from './types.js';
+
+/**
+ * The zod schema of `policy.yaml`. Every object is strict (an unknown key is an error: a typo must
+ * never silently widen or narrow access) and every message is fixed text that never echoes a value.
+ */
+
+const list = <T extends z.ZodType>(item: T, what: string) =>
+  z.array(item, { error: `expected a list of ${what}s` }).min(1, { error: `must list at least one ${what}` });
+
+const text = (max: number) =>
+  z.string({ error: 'expected text' }).max(max, { error: `expected text of at most ${max} characters` });
+
+const duration = z
+  .string({ error: DURATION_RULE })
+  .refine((s) => parseDuration(s) !== undefined, { error: DURATION_RULE });
+
+const hhmm = z.string({ error: HHMM_RULE }).regex(HHMM, { error: HHMM_RULE });
+
+const ROLE_NAME = /^[A-Za-z0-9+=,.@_-]{1,64}$/;
+
+const agentSelector = z
+  .string({ error: AGENT_SELECTOR_RULE })
+  .refine((s) => s === '*' || isAgentName(s), { error: AGENT_SELECTOR_RULE });
+
+const accountSelector = z
+  .string({ error: ACCOUNT_SELECTOR_RULE })
+  .refine((s) => parseAccountSelector(s) !== undefined, { error: ACCOUNT_SELECTOR_RULE });
+
+export const ruleSchema = z.strictObject(
+  {
+    id: z.string({ error: 'expected a rule id' }).regex(ID_PATTERN, { error: `expected a rule id: ${ID_RULE}` }),
+    description: text(500).optional(),
+    effect: z.enum(EFFECTS, { error: 'expected allow or deny' }).optional(),
+    agents: list(agentSelector, 'agent'),
+    accounts: list(accountSelector, 'account selector'),
+    actions: list(z.enum(ACTIONS, { error: 'expected list, code or aws_session' }), 'action').optional(),
+    approval: z.enum(APPROVALS, { error: 'expected none or confirm' }).optional(),
+    approval_ttl: duration.optional(),
+    limit: z
+      .strictObject(
+        {
+          count: z
+            .number({ error: 'expected a whole number of at least 1' })
+            .int({ error: 'expected a whole number of at least 1' })
+            .min(1, { error: 'expected a whole number of at least 1' })
+            .max(1_000_000, { error: 'expected a whole number of at most 1000000' }),
+          per: duration,
+        },
+        { error: 'expected a mapping like { count: 10, per: 1h }' },
+      )
+      .optional(),
+    hours: z
+      .strictObject(
+        {
+          days: list(z.enum(WEEKDAYS, { error: 'expected mon, tue, wed, thu, fri, sat or sun' }), 'day').optional(),
+          from: hhmm.optional(),
+          to: hhmm.optional(),
+          tz: z.string({ error: TZ_RULE }).refine(isValidTimeZone, { error: TZ_RULE }),
+        },
+        { error: 'expected a mapping like { days: [mon], from: "08:00", to: "20:00", tz: Europe/Berlin }' },
+      )
+      .optional(),
+    aws: z
+      .strictObject(
+        {
+          roles: list(z.string({ error: 'expected a role name' }).regex(ROLE_NAME, { error: 'expected a role name' }), 'role').optional(),
+          max_duration: duration.optional(),
+          delivery: list(
+            z.enum(DELIVERIES, { error: 'expected credential_process, profile, exec, container or inline' }),
+            'delivery',
+          ).optional(),
+        },
+        { error: 'expected a mapping like { roles: [deploy], max_duration: 1h, delivery: [profile] }' },
+      )
+      .optional(),
+  },
+  { error: 'expected a rule: a mapping with id, agents, accounts and actions' },
+);
+
+export const policySchema = z.strictObject(
+  {
+    version: z.literal(1, { error: 'unsupported policy version (this totp-mcp reads version 1)' }),
+    agents: z
+      .record(
+        z.string().refine(isAgentName, { error: `expected an agent name: ${ID_RULE}` }),
+        // `terraform:` with nothing after it is the same as `terraform: {}`.
+        z.strictObject({ description: text(500).optional() }, { error: 'expected a mapping like { description: ... }' }).nullable(),
+        { error: 'expected a mapping of agent names' },
+      )
+      .refine((r) => Object.keys(r).length > 0, { error: 'must declare at least one agent' }),
+    rules: list(ruleSchema, 'rule'),
+  },
+  { error: 'expected a mapping with version, agents and rules' },
+);
+
+export type RawRule = z.infer<typeof ruleSchema>;
+export type RawPolicy = z.infer<typeof policySchema>;

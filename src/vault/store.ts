@@ -1,0 +1,601 @@
+/**
+ * The vault store: unlock once, read without a lock (rename is atomic), write under the
+ * cross-process lock with verify-before-rename and backup generations.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile, rename, unlink } from 'node:fs/promises';
+import { TotpMcpError } from '../core/errors.js';
+import { withLock } from '../core/lock.js';
+import { Redacted } from '../core/redacted.js';
+import {
+  AgeError,
+  MIX_ERROR,
+  armorEncode,
+  dearmor,
+  decryptAge,
+  decrypterFor,
+  encryptAge,
+  generateIdentityText,
+  isAgeFile,
+  isBinaryAge,
+  isPostQuantum,
+  isValidRecipient,
+  parseIdentityText,
+  readHeader,
+  unlockHeader,
+  type Decrypter,
+  type HeaderMemo,
+  type Recipient,
+} from './age.js';
+import {
+  ensurePrivateDir,
+  exists,
+  fsyncDir,
+  keepBackup,
+  pruneBackups,
+  readIfExists,
+  removeLeftoverTmp,
+  tmpPathFor,
+  writeFileAtomic,
+  writeNewFile,
+} from './fsutil.js';
+import { PASSPHRASE_NEEDED, type PassphraseSource } from './passphrase.js';
+import { PAYLOAD_VERSION, checkedSerialize, parsePayload, serializePayload, type Payload } from './payload.js';
+import type { HomePaths } from './paths.js';
+import {
+  AsyncScryptIdentity,
+  AsyncScryptRecipient,
+  DEFAULT_WORK_FACTOR,
+  MAX_WORK_FACTOR,
+  type ScryptKeyCache,
+} from './scrypt.js';
+import { formatRecipientsFile, parseRecipientsText } from './recipients.js';
+
+export type UnlockKind = 'identity' | 'passphrase-identity' | 'passphrase';
+
+export type InitMode =
+  | { kind: 'identity' }
+  | { kind: 'identity-file'; file: string }
+  | { kind: 'passphrase-identity' }
+  | { kind: 'passphrase' };
+
+export interface Vault {
+  readonly paths: HomePaths;
+  readonly unlockKind: UnlockKind;
+  /** Decrypts the current vault.age (a rename is atomic: no lock needed). */
+  read(): Promise<Payload>;
+  /**
+   * lock → re-read → mutate in place → set updated_at → validate → encrypt → write a temp file →
+   * fsync → verify it decrypts → keep a backup generation → rename → fsync the folder.
+   * If mutate throws, nothing is written. Returns mutate's result.
+   */
+  update<T>(mutate: (p: Payload) => T | Promise<T>): Promise<T>;
+  /** The vault's recipients: recipients.txt, or those of the identity if it is missing; [] for a passphrase vault. */
+  recipients(): Promise<string[]>;
+  /** Replaces the recipients and re-encrypts the vault to all of them, under the lock. */
+  setRecipients(list: string[]): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** An identity file to use instead of the home's identity.txt / identity.age. */
+  identityFile?: string | undefined;
+  passphrase?: PassphraseSource | undefined;
+  now?: (() => number) | undefined;
+}
+
+export interface InitOptions {
+  passphrase?: PassphraseSource | undefined;
+  now: number;
+  /** scrypt log2(N) for identity.age or a passphrase vault: default 18, at most 20. */
+  workFactor?: number | undefined;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+const RECIPIENTS_HEADER = [
+  '# totp-mcp: vault.age is encrypted to every recipient below (age -R syntax).',
+  '# Change the list through totp-mcp, which re-encrypts the vault; a hand edit applies at the next write.',
+];
+
+// ---- helpers ----
+
+/** Calls the source at most once and refuses an empty passphrase. */
+function passphraseOnce(source: PassphraseSource | undefined): (prompt: string) => Promise<Redacted> {
+  let got: Promise<Redacted> | null = null;
+  return (prompt) => {
+    got ??= (async () => {
+      if (!source) throw new TotpMcpError('vault_locked', PASSPHRASE_NEEDED);
+      let p: Redacted;
+      try {
+        p = await source(prompt);
+      } catch (e) {
+        if (e instanceof TotpMcpError) throw e;
+        throw new TotpMcpError('vault_locked', 'could not read the passphrase', { cause: e });
+      }
+      if (p.reveal().length === 0) throw new TotpMcpError('vault_locked', 'the passphrase is empty');
+      return p;
+    })();
+    return got;
+  };
+}
+
+const restoreHint = (paths: HomePaths): string =>
+  `restore the newest good copy from ${paths.backups} (age -d -i identity.txt FILE shows what it holds)`;
+
+/** Maps a codec failure on vault.age to the error a person should see. Never quotes the file. */
+function vaultError(e: unknown, paths: HomePaths, kind: UnlockKind | null, identityPath: string | null): TotpMcpError {
+  if (e instanceof TotpMcpError) return e;
+  if (e instanceof AgeError) {
+    switch (e.kind) {
+      case 'no_match':
+        return kind === 'passphrase'
+          ? new TotpMcpError(
+              'vault_locked',
+              `cannot unlock ${paths.vault}: the passphrase does not open it (wrong passphrase, or the file was damaged)`,
+            )
+          : new TotpMcpError(
+              'vault_locked',
+              `cannot unlock ${paths.vault}: the identity in ${identityPath ?? 'the identity file'} matches none of its recipients ` +
+                '(a different identity, the vault re-encrypted without it, or a damaged file)',
+              { hint: 'pass the right identity with --identity FILE' },
+            );
+      case 'work_factor':
+        return new TotpMcpError('invalid', `cannot open ${paths.vault}: ${e.message}`);
+      case 'malformed':
+      case 'damaged':
+        return new TotpMcpError('vault_corrupt', `${paths.vault} is damaged or not an age file: ${e.message}`, {
+          hint: restoreHint(paths),
+        });
+    }
+  }
+  return new TotpMcpError('internal', `unexpected failure while decrypting ${paths.vault}`, { cause: e });
+}
+
+function identityFileError(e: unknown, path: string): TotpMcpError {
+  if (e instanceof TotpMcpError) return e;
+  if (e instanceof AgeError) {
+    switch (e.kind) {
+      case 'no_match':
+        return new TotpMcpError(
+          'vault_locked',
+          `cannot decrypt the identity file ${path}: the passphrase does not open it (wrong passphrase, or the file was damaged)`,
+        );
+      case 'work_factor':
+        return new TotpMcpError('invalid', `cannot decrypt the identity file ${path}: ${e.message}`);
+      default:
+        return new TotpMcpError('invalid', `${path} is not a usable age identity file: ${e.message}`);
+    }
+  }
+  return new TotpMcpError('internal', `unexpected failure while reading the identity file ${path}`, { cause: e });
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+async function decodePayload(plain: Uint8Array, paths: HomePaths): Promise<Payload> {
+  let text: string;
+  try {
+    text = utf8.decode(plain);
+  } catch {
+    throw new TotpMcpError('vault_corrupt', 'vault payload is not UTF-8 text', { hint: restoreHint(paths) });
+  }
+  try {
+    return await parsePayload(text);
+  } catch (e) {
+    if (e instanceof TotpMcpError && e.code === 'vault_corrupt') {
+      throw new TotpMcpError(e.code, e.message, { hint: restoreHint(paths) });
+    }
+    throw e;
+  }
+}
+
+async function readVaultBytes(paths: HomePaths): Promise<Buffer> {
+  const bytes = await readIfExists(paths.vault);
+  if (bytes === null) throw new TotpMcpError('not_found', `no vault at ${paths.vault}`, { hint: 'run totp-mcp init' });
+  return bytes;
+}
+
+/** Same-process writers queue here before taking the file lock (which is per process, not per call). */
+const queues = new Map<string, Promise<unknown>>();
+function inProcessQueue<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const prev = queues.get(key) ?? Promise.resolve();
+  const run = prev.then(fn, fn);
+  const tail = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  queues.set(key, tail);
+  void tail.then(() => {
+    if (queues.get(key) === tail) queues.delete(key);
+  });
+  return run;
+}
+
+/** Serialised, cross-process exclusive section; leftover temp files of crashed writers go first. */
+function locked<T>(paths: HomePaths, fn: () => Promise<T>): Promise<T> {
+  return inProcessQueue(paths.lock, () =>
+    withLock(paths.lock, async () => {
+      await removeLeftoverTmp(paths.home, [paths.vault, paths.recipients, paths.identityTxt, paths.identityAge]);
+      return fn();
+    }),
+  );
+}
+
+function checkRecipientList(list: readonly string[], source: string): void {
+  if (list.length === 0) throw new TotpMcpError('invalid', `${source} lists no recipient`);
+  list.forEach((r, i) => {
+    if (!isValidRecipient(r)) {
+      const shown = /^AGE-SECRET-KEY-/i.test(r)
+        ? 'a secret key (give the age1… public key instead)'
+        : /^age1[0-9a-z]{1,100}$/.test(r)
+          ? `"${r.slice(0, 16)}…" (bad checksum or length)`
+          : 'not an age recipient (age1…)';
+      throw new TotpMcpError('invalid', `${source}: recipient ${i + 1} is ${shown}`);
+    }
+  });
+  const pq = list.filter(isPostQuantum).length;
+  if (pq !== 0 && pq !== list.length) throw new TotpMcpError('invalid', MIX_ERROR);
+}
+
+/**
+ * Encrypts, then decrypts the result with the unlocking key (a real unwrap, no memo; scrypt keys
+ * come from the cache) and compares. Returns the ciphertext and the verified header's memo.
+ */
+async function sealAndVerify(
+  plain: Buffer,
+  recipients: readonly (string | Recipient)[],
+  decrypter: Decrypter,
+): Promise<{ ct: Buffer; memo: HeaderMemo }> {
+  const ct = await encryptAge(plain, recipients);
+  const memo: HeaderMemo = { last: null };
+  const back = await decryptAge(ct, decrypter, memo).catch(() => null);
+  if (back === null || !back.equals(plain)) {
+    throw new TotpMcpError('internal', 'the re-encrypted vault did not decrypt with this vault’s own key: nothing was written');
+  }
+  return { ct, memo };
+}
+
+// ---- the vault ----
+
+interface Key {
+  kind: UnlockKind;
+  decrypter: Decrypter;
+  memo: HeaderMemo;
+  /** Recipients of the unlocking identities (empty for a passphrase vault). */
+  own: string[];
+  passphrase: Redacted | null;
+  cache: ScryptKeyCache;
+  identityPath: string | null;
+}
+
+class FileVault implements Vault {
+  readonly paths: HomePaths;
+  readonly unlockKind: UnlockKind;
+  readonly #key: Key;
+  readonly #now: () => number;
+
+  constructor(paths: HomePaths, key: Key, now: () => number) {
+    this.paths = paths;
+    this.unlockKind = key.kind;
+    this.#key = key;
+    this.#now = now;
+  }
+
+  async #decrypt(bytes: Uint8Array): Promise<Buffer> {
+    try {
+      return await decryptAge(bytes, this.#key.decrypter, this.#key.memo);
+    } catch (e) {
+      throw vaultError(e, this.paths, this.#key.kind, this.#key.identityPath);
+    }
+  }
+
+  async read(): Promise<Payload> {
+    const bytes = await readVaultBytes(this.paths);
+    return decodePayload(await this.#decrypt(bytes), this.paths);
+  }
+
+  /** Under the lock: the current file, decrypted and validated. Any failure refuses the write. */
+  async #current(): Promise<{ bytes: Buffer; plain: Buffer; payload: Payload }> {
+    const bytes = await readVaultBytes(this.paths);
+    const plain = await this.#decrypt(bytes);
+    return { bytes, plain, payload: await decodePayload(plain, this.paths) };
+  }
+
+  async #readRecipientsFile(): Promise<{ text: string | null; list: string[] }> {
+    const raw = await readIfExists(this.paths.recipients);
+    if (raw === null) return { text: null, list: [...this.#key.own] };
+    const text = raw.toString('utf8');
+    return { text, list: parseRecipientsText(text).entries.map((e) => e.recipient) };
+  }
+
+  async recipients(): Promise<string[]> {
+    if (this.#key.kind === 'passphrase') return [];
+    return (await this.#readRecipientsFile()).list;
+  }
+
+  #checkKeepsOwner(list: readonly string[], source: string): void {
+    if (!list.some((r) => this.#key.own.includes(r))) {
+      const own = this.#key.own[0] ?? '';
+      throw new TotpMcpError(
+        'conflict',
+        `${source} does not include this vault's own recipient ${own}: writing would lock you out of the vault`,
+        { hint: `keep ${own} in the list` },
+      );
+    }
+  }
+
+  /** What the next write encrypts to. */
+  async #writeRecipients(current: Buffer): Promise<(string | Recipient)[]> {
+    if (this.#key.kind === 'passphrase') {
+      const pass = this.#key.passphrase as Redacted;
+      let logN = DEFAULT_WORK_FACTOR;
+      try {
+        logN = readHeader(dearmor(current)).scryptLogN ?? DEFAULT_WORK_FACTOR;
+      } catch {
+        // the current file decrypted a moment ago; keep the default
+      }
+      return [new AsyncScryptRecipient(pass, Math.min(Math.max(logN, 1), MAX_WORK_FACTOR), this.#key.cache)];
+    }
+    const { list } = await this.#readRecipientsFile();
+    checkRecipientList(list, this.paths.recipients);
+    this.#checkKeepsOwner(list, this.paths.recipients);
+    return list;
+  }
+
+  /**
+   * tmp (0600, wx) → fsync → read back and verify → [beforeRename] → backup link → rename → fsync
+   * folder → prune backups. Call under the lock.
+   */
+  async #commit(plain: Buffer, recipients: readonly (string | Recipient)[], beforeRename?: () => Promise<void>): Promise<void> {
+    const { ct, memo } = await sealAndVerify(plain, recipients, this.#key.decrypter);
+    const tmp = tmpPathFor(this.paths.vault);
+    await writeNewFile(tmp, ct);
+    try {
+      const back = await readFile(tmp);
+      if (!back.equals(ct)) throw new TotpMcpError('io', `${tmp} did not read back as written: nothing was changed`);
+      await beforeRename?.();
+      await keepBackup(this.paths.vault, this.paths.backups, this.#now());
+      await rename(tmp, this.paths.vault);
+    } catch (e) {
+      await unlink(tmp).catch(() => undefined);
+      throw e instanceof TotpMcpError ? e : new TotpMcpError('io', `cannot replace ${this.paths.vault}`, { cause: e });
+    }
+    this.#key.memo.last = memo.last;
+    await fsyncDir(this.paths.home);
+    await pruneBackups(this.paths.backups);
+  }
+
+  update<T>(mutate: (p: Payload) => T | Promise<T>): Promise<T> {
+    return locked(this.paths, async () => {
+      const { bytes, payload } = await this.#current();
+      const result = await mutate(payload);
+      payload.updated_at = iso(this.#now());
+      const text = await checkedSerialize(payload);
+      await this.#commit(Buffer.from(text, 'utf8'), await this.#writeRecipients(bytes));
+      return result;
+    });
+  }
+
+  async setRecipients(input: string[]): Promise<void> {
+    if (this.#key.kind === 'passphrase') {
+      throw new TotpMcpError('invalid', 'a passphrase-only vault has no recipients', {
+        hint: 'to share a vault, create it with an identity (totp-mcp init) and add recipients to that',
+      });
+    }
+    const list = [...new Set(input.map((r) => r.trim()).filter((r) => r !== ''))];
+    checkRecipientList(list, 'the new recipient list');
+    this.#checkKeepsOwner(list, 'the new recipient list');
+    await locked(this.paths, async () => {
+      const { plain } = await this.#current();
+      const before = await this.#readRecipientsFile();
+      const text = formatRecipientsFile(before.text === null ? null : parseRecipientsText(before.text), list, RECIPIENTS_HEADER);
+      // recipients.txt first: after a crash between the two renames the next write converges on the new list.
+      await this.#commit(plain, list, () => writeFileAtomic(this.paths.recipients, text, { overwrite: true }));
+    });
+  }
+}
+
+// ---- open ----
+
+async function readIdentityFile(path: string, explicit: boolean): Promise<Buffer> {
+  const bytes = await readIfExists(path);
+  if (bytes === null) {
+    throw explicit
+      ? new TotpMcpError('not_found', `no identity file at ${path}`)
+      : new TotpMcpError('vault_locked', `the identity file ${path} disappeared`);
+  }
+  return bytes;
+}
+
+/** Unlocks a passphrase-encrypted identity file (age -p, armored or not) with the async scrypt identity. */
+async function decryptIdentityFile(bytes: Buffer, path: string, ask: (prompt: string) => Promise<Redacted>): Promise<string> {
+  let types: string[];
+  try {
+    types = readHeader(dearmor(bytes)).stanzaTypes;
+  } catch (e) {
+    throw identityFileError(e, path);
+  }
+  if (types.length !== 1 || types[0] !== 'scrypt') {
+    throw new TotpMcpError('invalid', `the identity file ${path} is encrypted to a key, not to a passphrase: totp-mcp cannot unlock it`);
+  }
+  const pass = await ask(`Enter passphrase for identity file ${path}:`);
+  try {
+    const plain = await decryptAge(bytes, decrypterFor([new AsyncScryptIdentity(pass)]));
+    return utf8.decode(plain);
+  } catch (e) {
+    if (e instanceof TypeError) throw new TotpMcpError('invalid', `the identity file ${path} does not hold text`);
+    throw identityFileError(e, path);
+  }
+}
+
+async function identityKeys(text: string, path: string): Promise<{ keys: string[]; recipients: string[] }> {
+  try {
+    return await parseIdentityText(text);
+  } catch (e) {
+    throw identityFileError(e, path);
+  }
+}
+
+export async function openVault(paths: HomePaths, opts: OpenOptions = {}): Promise<Vault> {
+  const now = opts.now ?? Date.now;
+  const ask = passphraseOnce(opts.passphrase);
+  const bytes = await readVaultBytes(paths);
+  let stanzaTypes: string[];
+  try {
+    stanzaTypes = readHeader(dearmor(bytes)).stanzaTypes;
+  } catch (e) {
+    throw vaultError(e, paths, null, null);
+  }
+  const cache: ScryptKeyCache = new Map();
+  let key: Key;
+  if (stanzaTypes.includes('scrypt')) {
+    const pass = await ask(`Enter passphrase for ${paths.vault}:`);
+    key = {
+      kind: 'passphrase',
+      decrypter: decrypterFor([new AsyncScryptIdentity(pass, { cache })]),
+      memo: { last: null },
+      own: [],
+      passphrase: pass,
+      cache,
+      identityPath: null,
+    };
+  } else {
+    const explicit = opts.identityFile !== undefined;
+    const idPath =
+      opts.identityFile ??
+      ((await exists(paths.identityTxt)) ? paths.identityTxt : (await exists(paths.identityAge)) ? paths.identityAge : null);
+    if (idPath === null) {
+      throw new TotpMcpError('vault_locked', `no identity to unlock ${paths.vault}: neither identity.txt nor identity.age is in ${paths.home}`, {
+        hint: 'pass the identity with --identity FILE',
+      });
+    }
+    const idBytes = await readIdentityFile(idPath, explicit);
+    const encrypted = isAgeFile(idBytes);
+    const text = encrypted ? await decryptIdentityFile(idBytes, idPath, ask) : idBytes.toString('utf8');
+    const { keys, recipients } = await identityKeys(text, idPath);
+    key = {
+      kind: encrypted ? 'passphrase-identity' : 'identity',
+      decrypter: decrypterFor(keys),
+      memo: { last: null },
+      own: recipients,
+      passphrase: null,
+      cache,
+      identityPath: idPath,
+    };
+  }
+  try {
+    await unlockHeader(bytes, key.decrypter, key.memo);
+  } catch (e) {
+    throw vaultError(e, paths, key.kind, key.identityPath);
+  }
+  return new FileVault(paths, key, now);
+}
+
+// ---- init ----
+
+export function newPayload(nowMs: number): Payload {
+  return {
+    version: PAYLOAD_VERSION,
+    accounts: [],
+    policy_pin: null,
+    audit_key: new Redacted(randomBytes(32).toString('base64')),
+    created_at: iso(nowMs),
+    updated_at: iso(nowMs),
+  };
+}
+
+async function refuseExisting(...files: string[]): Promise<void> {
+  for (const f of files) {
+    if (await exists(f)) {
+      throw new TotpMcpError('conflict', `${f} already exists: refusing to overwrite a key`, {
+        hint: 'move it away (it may be a key you need), or use it with init --identity-file',
+      });
+    }
+  }
+}
+
+export async function initVault(paths: HomePaths, mode: InitMode, opts: InitOptions): Promise<{ recipient: string | null }> {
+  const logN = opts.workFactor ?? DEFAULT_WORK_FACTOR;
+  if (!Number.isInteger(logN) || logN < 1 || logN > MAX_WORK_FACTOR) {
+    throw new TotpMcpError('usage', `the scrypt work factor must be an integer from 1 to ${MAX_WORK_FACTOR}`);
+  }
+  const ask = passphraseOnce(opts.passphrase);
+  await ensurePrivateDir(paths.home);
+  return locked(paths, async () => {
+    if (await exists(paths.vault)) {
+      throw new TotpMcpError('conflict', `a vault already exists at ${paths.vault}`, {
+        hint: 'use it, or move the folder away to start over',
+      });
+    }
+    await ensurePrivateDir(paths.state);
+    await ensurePrivateDir(paths.backups);
+    const cache: ScryptKeyCache = new Map();
+    let own: string[] = [];
+    let recipients: (string | Recipient)[];
+    let decrypter: Decrypter;
+
+    switch (mode.kind) {
+      case 'identity': {
+        await refuseExisting(paths.identityTxt, paths.identityAge);
+        const id = await generateIdentityText(opts.now);
+        const { keys, recipients: r } = await identityKeys(id.text, paths.identityTxt);
+        await writeFileAtomic(paths.identityTxt, id.text, { overwrite: false });
+        own = r;
+        recipients = r;
+        decrypter = decrypterFor(keys);
+        break;
+      }
+      case 'identity-file': {
+        await refuseExisting(paths.identityTxt, paths.identityAge);
+        const bytes = await readIdentityFile(mode.file, true);
+        const encrypted = isAgeFile(bytes);
+        const text = encrypted ? await decryptIdentityFile(bytes, mode.file, ask) : bytes.toString('utf8');
+        const { keys, recipients: r } = await identityKeys(text, mode.file);
+        if (encrypted) {
+          const armored = isBinaryAge(bytes) ? armorEncode(bytes) : bytes;
+          await writeFileAtomic(paths.identityAge, armored, { overwrite: false });
+        } else {
+          await writeFileAtomic(paths.identityTxt, bytes, { overwrite: false });
+        }
+        own = r;
+        recipients = r;
+        decrypter = decrypterFor(keys);
+        break;
+      }
+      case 'passphrase-identity': {
+        await refuseExisting(paths.identityTxt, paths.identityAge);
+        const pass = await ask(`Choose a passphrase for the identity file ${paths.identityAge}:`);
+        const id = await generateIdentityText(opts.now);
+        const { keys, recipients: r } = await identityKeys(id.text, paths.identityAge);
+        const sealed = await sealAndVerifyIdentity(id.text, pass, logN);
+        await writeFileAtomic(paths.identityAge, armorEncode(sealed), { overwrite: false });
+        own = r;
+        recipients = r;
+        decrypter = decrypterFor(keys);
+        break;
+      }
+      case 'passphrase': {
+        const pass = await ask(`Choose a passphrase for ${paths.vault}:`);
+        recipients = [new AsyncScryptRecipient(pass, logN, cache)];
+        decrypter = decrypterFor([new AsyncScryptIdentity(pass, { cache })]);
+        break;
+      }
+    }
+
+    if (mode.kind !== 'passphrase') {
+      const text = formatRecipientsFile(null, own, RECIPIENTS_HEADER);
+      await writeFileAtomic(paths.recipients, text, { overwrite: true });
+    }
+    const plain = Buffer.from(serializePayload(newPayload(opts.now)), 'utf8');
+    const { ct } = await sealAndVerify(plain, recipients, decrypter);
+    await writeFileAtomic(paths.vault, ct, { overwrite: false });
+    return { recipient: own[0] ?? null };
+  });
+}
+
+async function sealAndVerifyIdentity(text: string, pass: Redacted, logN: number): Promise<Buffer> {
+  const cache: ScryptKeyCache = new Map();
+  const plain = Buffer.from(text, 'utf8');
+  const { ct } = await sealAndVerify(plain, [new AsyncScryptRecipient(pass, logN, cache)], decrypterFor([new AsyncScryptIdentity(pass, { cache })]));
+  return ct;
+}
+
