@@ -16,6 +16,8 @@ await build({
   platform: 'node',
   target: 'node20',
   legalComments: 'none',
+  minify: true,
+  keepNames: false,
   logLevel: 'warning',
   // CommonJS dependencies call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __totpMcpCreateRequire } from 'node:module'; const require = __totpMcpCreateRequire(import.meta.url);" },
