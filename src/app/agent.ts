@@ -49,8 +49,24 @@ export function denialError(d: Decision): AgentError {
   return new AgentError(code, d.rule ? `${text} (rule ${d.rule})` : text, d.rule);
 }
 
-/** Asks the person to confirm; the front decides how (MCP elicitation). */
-export type ApprovalAsker = (request: { agent: string; account: string; action: Action }) => Promise<Exclude<AuditApproval, 'none' | 'remembered'>>;
+/**
+ * The person's answer, as the front has it. `ask`: the front must ask first (MCP's multi-round
+ * `inputRequired`): the request then ends with `ApprovalRequired`, nothing decided or recorded,
+ * and the front calls again with the answer.
+ */
+export type ApprovalAnswer = Exclude<AuditApproval, 'none' | 'remembered'> | 'ask';
+export type ApprovalAsker = (request: { agent: string; account: string; action: Action }) => Promise<ApprovalAnswer> | ApprovalAnswer;
+
+/** Thrown when the person must be asked before the request can be decided. */
+export class ApprovalRequired extends Error {
+  constructor(readonly question: string) {
+    super(question);
+    this.name = 'ApprovalRequired';
+  }
+}
+
+/** Longest wait `min_remaining_seconds` may cause (one step at most). */
+export const MAX_MIN_REMAINING_SECONDS = 15;
 
 export interface RequestContext {
   client: AuditClient | null;
@@ -162,19 +178,37 @@ export class AgentService {
     if (until !== undefined && until > this.ctx.clock.now()) return 'remembered';
     if (!rc.approve) return 'unavailable';
     const answer = await rc.approve({ agent: this.agent, account, action });
+    if (answer === 'ask') throw new ApprovalRequired(`Agent "${this.agent}" asks for the ${action === 'code' ? 'code' : action} of ${account}. Allow?`);
     if (answer === 'confirmed' && d.approval_ttl_seconds) this.#approved.set(account, this.ctx.clock.now() + d.approval_ttl_seconds * 1000);
     return answer;
   }
 
   /**
    * An account the agent names: unknown ids get `not_found` only when the policy would let this
-   * agent use such an id at all, so probing reveals nothing beyond `list_accounts`.
+   * agent use such an id at all, so probing reveals nothing beyond `list_accounts`. Recorded.
    */
-  #find(payload: Payload, policy: Policy, id: string, action: Action): Account {
+  async #find(payload: Payload, policy: Policy, id: string, action: Action, client: AuditClient | null): Promise<Account> {
     const account = payload.accounts.find((a) => a.id === id);
     if (account) return account;
     const probe = evaluate(policy, { agent: this.agent, action, account: { id, tags: [] } }, { now: this.ctx.clock.now(), usage: () => 0 });
-    throw probe.decision === 'allow' ? new AgentError('not_found', `no account '${id}'`) : denialError(probe);
+    const found = probe.decision === 'allow';
+    await this.#record(payload, { action, account: id, decision: 'deny', rule: probe.rule, reason: found ? 'not_found' : probe.reason }, client);
+    throw found ? new AgentError('not_found', `no account '${id}'`) : denialError(probe);
+  }
+
+  async #waitForFreshStep(account: Account, minRemaining: number, signal: AbortSignal | undefined): Promise<void> {
+    if (account.type === 'hotp') return;
+    const periodMs = account.period * 1000;
+    const now = this.ctx.clock.now();
+    const left = periodMs - (now % periodMs);
+    if (left >= minRemaining * 1000 || minRemaining * 1000 > periodMs) return;
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(resolve, left + 5);
+      signal?.addEventListener('abort', () => {
+        clearTimeout(t);
+        reject(new AgentError('internal', 'cancelled'));
+      }, { once: true });
+    });
   }
 
   /** Accounts this agent may use under some rule: nothing about the others. */
@@ -199,13 +233,20 @@ export class AgentService {
   }
 
   /** A code, if policy (and the person, when asked) allow it; recorded before it is returned. */
-  async getCode(rc: RequestContext, accountId: string, atMs?: number): Promise<IssuedCode> {
+  /**
+   * With `minRemainingSeconds`, a TOTP code about to expire is not handed out: the call waits
+   * (at most one step, ≤ 15 s, cancellable) for the next step and issues that code then. It never
+   * returns a future step's code.
+   */
+  async getCode(rc: RequestContext, accountId: string, opts: { atMs?: number | undefined; minRemainingSeconds?: number | undefined } = {}): Promise<IssuedCode> {
+    const atMs = opts.atMs;
     checkId(accountId);
     const payload = await this.#payload();
     const policy = await this.#policy(payload, 'code', accountId, rc.client);
-    const account = this.#find(payload, policy, accountId, 'code');
+    const account = await this.#find(payload, policy, accountId, 'code', rc.client);
     let issued: IssuedCode | undefined;
     const step = async (): Promise<number> => {
+      if (atMs === undefined && opts.minRemainingSeconds) await this.#waitForFreshStep(account, Math.min(opts.minRemainingSeconds, MAX_MIN_REMAINING_SECONDS), rc.signal);
       issued = await issueFor(this.ctx, account, atMs ?? this.ctx.clock.now());
       return issued.step;
     };

@@ -1,7 +1,10 @@
 /** `totp-mcp doctor`: everything that can be checked without a secret leaving the process. */
 import { spawnSync } from 'node:child_process';
 import { isTotpMcpError } from '../core/errors.js';
-import { inspectHome, PAYLOAD_VERSION } from '../vault/index.js';
+import { verifyAudit } from '../audit/index.js';
+import { inspectHome, PAYLOAD_VERSION, type Payload } from '../vault/index.js';
+import { auditKey } from './audit.js';
+import { PolicyGate, PolicyUnusable } from './policy-file.js';
 import { VERSION } from '../version.js';
 import type { AppContext } from './context.js';
 
@@ -32,12 +35,30 @@ export async function doctor(ctx: AppContext): Promise<Check[]> {
     : { identity: 'identity.txt', 'passphrase-identity': 'identity.age (passphrase-protected)', passphrase: 'none: passphrase-only vault', none: 'none found' }[r.identityKind];
   add('identity', r.identityKind === 'none' && !ctx.unlock.identityFile ? 'fail' : 'ok', identity);
 
+  let payload: Payload | undefined;
   try {
     const vault = await ctx.vault();
-    const p = await vault.read();
-    add('vault', 'ok', `decrypts: ${p.accounts.length} account(s), unlocked with ${vault.unlockKind}`);
+    payload = await vault.read();
+    add('vault', 'ok', `decrypts: ${payload.accounts.length} account(s), unlocked with ${vault.unlockKind}`);
   } catch (e) {
     add('vault', 'fail', isTotpMcpError(e) ? e.message + (e.hint ? ` (${e.hint})` : '') : 'cannot be read');
+  }
+  if (payload) {
+    if (!r.policy.exists && !payload.policy_pin) {
+      add('policy', 'warn', "no policy.yaml: every agent request is denied (start with 'totp-mcp policy init')");
+    } else {
+      try {
+        const { hash, policy } = await new PolicyGate(ctx.paths.policy).load(payload.policy_pin);
+        add('policy', 'ok', `applied: ${policy.rules.length} rule(s), sha256 ${hash.slice(0, 12)}…`);
+      } catch (e) {
+        add('policy', 'fail', e instanceof PolicyUnusable ? `${e.message} (${e.hint ?? ''})` : 'cannot be checked');
+      }
+    }
+    const v = await verifyAudit(ctx.paths.state, auditKey(payload));
+    const b = v.firstBad;
+    add('audit', v.ok ? 'ok' : 'fail', v.ok
+      ? `${v.events} event(s), chain intact`
+      : `the chain breaks at ${b ? `${b.file} line ${b.line}: ${b.problem}` : 'a line'} (totp-mcp audit verify)`);
   }
 
   if (r.recipientsCount !== null) {

@@ -152,6 +152,26 @@ export async function main(argv: readonly string[], env: EnvConfig, io: Io = pro
       await runRecipients(await rt(), 'remove', r);
     });
 
+  program
+    .command('serve')
+    .description('run the MCP server on stdio for one agent (stdout carries JSON-RPC only)')
+    .option('--agent <name>', 'the agent this server serves (default: $TOTP_MCP_AGENT); never taken from a request')
+    .option('--debug', 'diagnostics on stderr')
+    .action(async (o: { agent?: string; debug?: boolean }) => {
+      const { runServe } = await import('./commands/serve.js');
+      await runServe(await rt(), o);
+    });
+
+  program
+    .command('mcp-config')
+    .description('print the config snippet that adds this server to an MCP client')
+    .addOption(new Option('--client <client>', 'the MCP client').choices(['claude-desktop', 'claude-code', 'cursor', 'vscode', 'codex']).makeOptionMandatory())
+    .requiredOption('--agent <name>', 'the agent name the client will be served as')
+    .action(async (o: { client: string; agent: string }) => {
+      const { runMcpConfig } = await import('./commands/mcp-config.js');
+      await runMcpConfig(await rt(), o);
+    });
+
   const policy = program.command('policy').description('per-agent policy: policy.yaml in the home, pinned into the vault by apply');
   policy
     .command('init')

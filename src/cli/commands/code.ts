@@ -30,7 +30,7 @@ async function agentCode(rt: Runtime, agent: string, id: string, at: number | un
   const { AgentService } = await import('../../app/agent.js');
   const service = new AgentService(rt.ctx, agent);
   try {
-    return await service.getCode({ client: { name: 'totp-mcp-cli', version: VERSION } }, id, at);
+    return await service.getCode({ client: { name: 'totp-mcp-cli', version: VERSION } }, id, { atMs: at });
   } finally {
     await service.close();
   }

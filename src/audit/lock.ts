@@ -1,0 +1,69 @@
+/**
+ * The writers' lock, `<state>/audit.lock`, taken through core/lock.ts (one holder at a time; the
+ * lock of a dead holder is broken), with a fairness protocol on top.
+ *
+ * A writer with a steady stream of events would take the lock again within microseconds of
+ * releasing it and starve everyone else, who poll. So a waiter touches `audit.want` (sets its
+ * mtime to now) after each failed attempt and polls every few ms; a holder that sees `audit.want`
+ * touched since it took the lock ends its session and steps aside for longer than one poll.
+ */
+import { stat, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isTotpMcpError } from '../core/errors.js';
+import { acquireLock, type Lock } from '../core/lock.js';
+import { LOCK_FILE, WANT_FILE, errno } from './files.js';
+
+/** A waiter polls the lock at most this far apart (ms, before ±50% jitter). */
+const MAX_POLL_MS = 4;
+/** A holder with more to write steps aside this long when someone waits: longer than a poll. */
+export const YIELD_MS = 8;
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** core/lock.ts reports a busy lock (past our zero timeout) as this error. */
+const isLockBusy = (e: unknown): boolean => isTotpMcpError(e) && e.code === 'io' && e.message.startsWith('timed out waiting for the lock');
+
+/** Sets the mtime of `audit.want` to now (our clock, not the file system's coarser one). */
+async function announceWaiting(path: string): Promise<void> {
+  const now = new Date();
+  try {
+    await utimes(path, now, now);
+  } catch (e) {
+    if (errno(e) !== 'ENOENT') return;
+    await writeFile(path, '', { mode: 0o600 }).catch(() => undefined);
+    await utimes(path, now, now).catch(() => undefined);
+  }
+}
+
+export interface AuditLock {
+  readonly lock: Lock;
+  /** Date.now() when it was taken. */
+  readonly acquiredAt: number;
+}
+
+/** Takes the lock, announcing the wait while it is busy; throws core/lock's error after `timeoutMs`. */
+export async function acquireAuditLock(stateDir: string, timeoutMs: number): Promise<AuditLock> {
+  const lockPath = join(stateDir, LOCK_FILE);
+  const deadline = Date.now() + timeoutMs;
+  let delay = 1;
+  for (;;) {
+    try {
+      const lock = await acquireLock(lockPath, { timeoutMs: 0 });
+      return { lock, acquiredAt: Date.now() };
+    } catch (e) {
+      if (!isLockBusy(e) || Date.now() >= deadline) throw e;
+    }
+    await announceWaiting(join(stateDir, WANT_FILE));
+    await sleep(delay * (0.5 + Math.random()));
+    delay = Math.min(delay * 2, MAX_POLL_MS);
+  }
+}
+
+/** Whether someone announced a wait after `sinceMs`. */
+export async function othersWaiting(stateDir: string, sinceMs: number): Promise<boolean> {
+  try {
+    return (await stat(join(stateDir, WANT_FILE))).mtimeMs > sinceMs;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,450 @@
+/**
+ * The audit writer: group commit within a process, one chain across processes.
+ *
+ * `append` validates the event at once (a bad event never waits), stamps its time, and queues it.
+ * One drain loop per `AuditLog` writes batches: while a batch is being written and fsynced, new
+ * events queue, and the next batch takes all of them. Under `<state>/audit.lock`, a session:
+ *   1. finds the chain's tail in O(1) from `audit.head`, checked against the live file's size
+ *      (or, when they disagree — a crash between the fsync and the head update, a rotation cut
+ *      short, a torn last line — by reading the log's last line backwards, cutting off a torn
+ *      line, and checking that line's MAC; a log that ends BEFORE its head was truncated or rolled
+ *      back, and is refused: the caller fails closed);
+ *   2. takes the whole queue as one batch and assigns seq, prev and mac to each event;
+ *   3. writes all of its lines with ONE write() to the live file opened O_APPEND, then fdatasync,
+ *      and only then resolves the batch's promises;
+ *   4. rotates the live file once it has grown past `rotateBytes`;
+ *   5. repeats 2–4 while more events are queued, nobody else waits for the lock (`audit.want`)
+ *      and the session is younger than MAX_HOLD_MS;
+ *   6. replaces the head (tmp + rename) and releases the lock.
+ * If a write fails, every promise of its batch rejects and the batch's bytes are cut off again
+ * where possible.
+ */
+import { mkdir, open, rename, truncate, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { systemClock, type Clock } from '../core/clock.js';
+import { TotpMcpError, isTotpMcpError } from '../core/errors.js';
+import type { Lock } from '../core/lock.js';
+import type { Redacted } from '../core/redacted.js';
+import { GENESIS_MAC, checkKey, eventMac, sameMac, signEvent } from './canonical.js';
+import { checkInput, parseEventLine, type AuditAction, type AuditEvent, type AuditInput, type CheckedInput } from './event.js';
+import { HEAD_FILE, LIVE_FILE, listLogFiles, readHead, rotatedName, scanTail, sizeOf, writeHead, type Head } from './files.js';
+import { YIELD_MS, acquireAuditLock, othersWaiting, sleep } from './lock.js';
+import { usageIndexFor, type UsageQuery } from './usage.js';
+
+export const DEFAULT_ROTATE_BYTES = 10 * 1024 * 1024;
+/** Longest a writer keeps the lock for back-to-back batches when nobody announces a wait. */
+const MAX_HOLD_MS = 50;
+/** Most events written by one write(); more wait for the next batch. */
+export const MAX_BATCH_EVENTS = 4096;
+
+export interface AuditLogOptions {
+  clock?: Clock;
+  /** Rotate the live file once it is larger than this (default 10 MiB). */
+  rotateBytes?: number;
+  /** How long a batch waits for the cross-process lock (default 30 s). */
+  lockTimeoutMs?: number;
+}
+
+/** Counters for tests and benchmarks. */
+export interface AuditWriterStats {
+  readonly events: number;
+  readonly batches: number;
+  readonly fsyncs: number;
+  readonly rotations: number;
+}
+
+interface Pending {
+  readonly body: CheckedInput & { readonly ts: string; readonly tsMs: number };
+  /** For an allow by a rule: its entry in the own-allows list, to be given its seq. */
+  readonly own: OwnAllow | undefined;
+  readonly resolve: (e: AuditEvent) => void;
+  readonly reject: (e: Error) => void;
+}
+
+interface OwnAllow {
+  readonly action: AuditAction;
+  readonly rule: string;
+  readonly agent: string | null;
+  readonly account: string | null;
+  readonly tsMs: number;
+  /** Set once written. */
+  seq?: number;
+}
+
+interface Tail {
+  seq: number;
+  mac: string;
+  /** Size of the live file (0 when absent). */
+  liveSize: number;
+  liveExists: boolean;
+}
+
+const damaged = (message: string, cause?: unknown): TotpMcpError =>
+  new TotpMcpError('io', message, {
+    hint: `run 'totp-mcp audit verify'; to accept the log as it is now, delete ${HEAD_FILE} in the state folder`,
+    ...(cause === undefined ? {} : { cause }),
+  });
+
+export class AuditLog {
+  readonly stateDir: string;
+  readonly #key: Redacted<Buffer>;
+  readonly #clock: Clock;
+  readonly #rotateBytes: number;
+  readonly #lockTimeoutMs: number;
+  #queue: Pending[] = [];
+  #draining: Promise<void> | null = null;
+  #closed = false;
+  #dirReady: Promise<void> | null = null;
+  #stats = { events: 0, batches: 0, fsyncs: 0, rotations: 0 };
+  /** Date.now() when this writer last took the lock. */
+  #acquiredAt = 0;
+  /** Allows by a rule that this process queued or wrote and the usage index may not have read yet. */
+  #own: OwnAllow[] = [];
+  /** Own allows are tracked once someone has asked for usage counts. */
+  #tracking = false;
+  #pruning = false;
+
+  constructor(stateDir: string, key: Redacted<Buffer>, opts: AuditLogOptions = {}) {
+    checkKey(key);
+    this.stateDir = stateDir;
+    this.#key = key;
+    this.#clock = opts.clock ?? systemClock;
+    this.#rotateBytes = opts.rotateBytes ?? DEFAULT_ROTATE_BYTES;
+    this.#lockTimeoutMs = opts.lockTimeoutMs ?? 30_000;
+    if (!(this.#rotateBytes > 0)) throw new TotpMcpError('internal', 'rotateBytes must be positive');
+  }
+
+  get stats(): AuditWriterStats {
+    return { ...this.#stats };
+  }
+
+  /**
+   * Records one decision. Resolves with the written event once it is fsynced; rejects (and the
+   * caller must fail closed) when the event is not acceptable or could not be written.
+   */
+  append(input: AuditInput): Promise<AuditEvent> {
+    if (this.#closed) return Promise.reject(new TotpMcpError('internal', 'the audit log is closed'));
+    let checked: CheckedInput;
+    let tsMs: number;
+    let ts: string;
+    try {
+      checked = checkInput(input);
+      tsMs = this.#clock.now();
+      ts = new Date(tsMs).toISOString();
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new TotpMcpError('internal', 'audit event rejected'));
+    }
+    return new Promise<AuditEvent>((resolve, reject) => {
+      let own: OwnAllow | undefined;
+      if (this.#tracking && checked.decision === 'allow' && checked.rule !== null) {
+        own = { action: checked.action, rule: checked.rule, agent: checked.agent, account: checked.account, tsMs };
+        this.#own.push(own);
+      }
+      this.#queue.push({
+        body: { ...checked, ts, tsMs },
+        own,
+        resolve,
+        reject: (e) => {
+          if (own) this.#own = this.#own.filter((o) => o !== own);
+          reject(e);
+        },
+      });
+      this.#draining ??= this.#drain();
+    });
+  }
+
+  /**
+   * Waits until the writer is idle: every queued append settled, the head record written and the
+   * lock released. (An append resolves as soon as its line is fsynced, a little before that.)
+   */
+  async flush(): Promise<void> {
+    while (this.#draining) await this.#draining;
+  }
+
+  /** Waits for every queued append, then refuses new ones. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.flush();
+  }
+
+  /**
+   * Uses already allowed, from the log (read incrementally, across processes and restarts) plus
+   * this process's allows that are queued or not yet read back.
+   */
+  async countAllowed(q: UsageQuery): Promise<number> {
+    return (await this.usage()).count(q);
+  }
+
+  /**
+   * Refreshes the usage index, then returns a synchronous counter. `count` also sees every allow
+   * this process has queued up to the moment it is called, so a caller that counts, decides and
+   * calls `append` in one synchronous step can never overshoot a limit through concurrent
+   * requests in this process. (Across processes, two decisions made in the same instant can both
+   * see the count from before the other: the overshoot is bounded by the number of processes.)
+   */
+  async usage(): Promise<{ count(q: UsageQuery): number }> {
+    this.#tracking = true;
+    const index = usageIndexFor(this.stateDir);
+    await index.refresh();
+    this.#pruneOwn(index.maxSeq);
+    return {
+      count: (q) => {
+        const indexed = index.maxSeq;
+        let n = index.count(q);
+        const actions = q.actions ?? index.countedActions;
+        for (const o of this.#own) {
+          if (o.seq !== undefined && o.seq <= indexed) continue; // the index has it
+          if (o.rule !== q.rule || o.agent !== q.agent || !actions.includes(o.action)) continue;
+          if (q.account !== undefined && o.account !== q.account) continue;
+          if (o.tsMs >= q.sinceMs) n++;
+        }
+        return n;
+      },
+    };
+  }
+
+  /**
+   * The shape `policy/` asks for (`UsageCounter`): uses of a rule by an agent on an account in
+   * the `windowSeconds` up to `nowMs` (events at or after `nowMs - windowSeconds·1000`).
+   */
+  async usageCounter(nowMs: number): Promise<(ruleId: string, agent: string, accountId: string, windowSeconds: number) => number> {
+    const usage = await this.usage();
+    return (ruleId, agent, accountId, windowSeconds) => usage.count({ rule: ruleId, agent, account: accountId, sinceMs: nowMs - windowSeconds * 1000 });
+  }
+
+  /**
+   * Writes batches until the queue is empty. One lock session writes as many batches as arrive
+   * back to back (the tail is then known, and the head is written once, at the end), unless
+   * another process announces that it is waiting, or the session has lasted MAX_HOLD_MS.
+   */
+  async #drain(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const stepAside = await this.#session();
+        // Fairness: a process with a steady stream of events would otherwise take the lock again
+        // within microseconds of releasing it, and starve the others. If another process has
+        // announced that it is waiting, step aside for longer than its poll interval; our queue
+        // keeps filling meanwhile and goes out as one bigger batch.
+        if (stepAside && this.#queue.length > 0) await sleep(YIELD_MS);
+      }
+    } finally {
+      this.#draining = null;
+    }
+  }
+
+  /** One hold of the lock. Returns whether another writer is waiting for it. */
+  async #session(): Promise<boolean> {
+    let lock: Lock;
+    try {
+      await this.#ensureDir();
+      lock = await this.#acquire();
+    } catch (e) {
+      this.#fail(this.#queue.splice(0, MAX_BATCH_EVENTS), e);
+      return false;
+    }
+    const since = Date.now();
+    let live: FileHandle | null = null;
+    let head: Head | null = null;
+    let othersWaiting = false;
+    try {
+      let tail = await this.#findTail();
+      for (;;) {
+        // Take the queue only now: everything that arrived while we waited or wrote joins.
+        const batch = this.#queue.splice(0, MAX_BATCH_EVENTS);
+        if (batch.length === 0) break;
+        try {
+          live ??= await this.#openLive();
+          const r = await this.#writeBatch(live, tail, batch);
+          for (let i = 0; i < batch.length; i++) batch[i]?.resolve(r.events[i] as AuditEvent);
+          this.#maybePruneOwn();
+          tail = r.tail;
+          head = r.head;
+          if (r.rotated) {
+            await live.close().catch(() => undefined);
+            live = null;
+          }
+        } catch (e) {
+          this.#fail(batch, e);
+          break;
+        }
+        // (Awaiting here also lets callers that were just resolved queue their next event.)
+        othersWaiting = await this.#othersWaiting();
+        if (othersWaiting || this.#queue.length === 0 || Date.now() - since >= MAX_HOLD_MS) break;
+      }
+    } catch (e) {
+      this.#fail(this.#queue.splice(0, MAX_BATCH_EVENTS), e);
+    } finally {
+      await live?.close().catch(() => undefined);
+      // Every acknowledged batch is durable; a failed head update only costs the next writer a
+      // backwards scan of the last line.
+      if (head) await writeHead(this.stateDir, head).catch(() => undefined);
+      await lock.release().catch(() => undefined);
+    }
+    return othersWaiting;
+  }
+
+  #pruneOwn(indexed: number): void {
+    this.#own = this.#own.filter((o) => o.seq === undefined || o.seq > indexed);
+  }
+
+  /** Keeps the own-allows list short when nobody asks for counts for a while. */
+  #maybePruneOwn(): void {
+    if (this.#own.length < 1024 || this.#pruning) return;
+    this.#pruning = true;
+    const index = usageIndexFor(this.stateDir);
+    void index
+      .refresh()
+      .then(() => {
+        this.#pruneOwn(index.maxSeq);
+      })
+      .catch(() => undefined)
+      .finally(() => (this.#pruning = false));
+  }
+
+  #fail(batch: readonly Pending[], e: unknown): void {
+    const err = isTotpMcpError(e) ? e : new TotpMcpError('io', 'cannot write the audit log', { cause: e });
+    for (const p of batch) p.reject(err);
+  }
+
+  async #openLive(): Promise<FileHandle> {
+    try {
+      return await open(join(this.stateDir, LIVE_FILE), 'a', 0o600);
+    } catch (e) {
+      throw new TotpMcpError('io', 'cannot open the audit log for writing', { cause: e });
+    }
+  }
+
+  async #acquire(): Promise<Lock> {
+    const { lock, acquiredAt } = await acquireAuditLock(this.stateDir, this.#lockTimeoutMs);
+    this.#acquiredAt = acquiredAt;
+    return lock;
+  }
+
+  async #othersWaiting(): Promise<boolean> {
+    return othersWaiting(this.stateDir, this.#acquiredAt);
+  }
+
+  #ensureDir(): Promise<void> {
+    this.#dirReady ??= mkdir(this.stateDir, { recursive: true, mode: 0o700 }).then(
+      () => undefined,
+      (e: unknown) => {
+        this.#dirReady = null;
+        throw new TotpMcpError('io', `cannot create the state folder ${this.stateDir}`, { cause: e });
+      },
+    );
+    return this.#dirReady;
+  }
+
+  /** Under the lock: chains the batch onto `tail`, writes it with one write(), fdatasync, rotates. */
+  async #writeBatch(fh: FileHandle, tail: Tail, batch: readonly Pending[]): Promise<{ events: AuditEvent[]; tail: Tail; head: Head; rotated: boolean }> {
+    const dir = this.stateDir;
+    let seq = tail.seq;
+    let prev = tail.mac;
+    const events: AuditEvent[] = [];
+    const lines: string[] = [];
+    const pid = process.pid;
+    for (const p of batch) {
+      const { tsMs: _tsMs, ...b } = p.body;
+      seq++;
+      if (p.own) p.own.seq = seq; // before the write: the usage index may read the line at once
+      const unsigned = { v: 1 as const, seq, ...b, pid, prev };
+      const { mac, line } = signEvent(this.#key, unsigned);
+      events.push({ ...unsigned, mac });
+      lines.push(line);
+      prev = mac;
+    }
+    const buf = Buffer.from(lines.join('\n') + '\n', 'utf8');
+
+    let written = false;
+    try {
+      const { bytesWritten } = await fh.write(buf, 0, buf.length);
+      written = true;
+      if (bytesWritten !== buf.length) throw new TotpMcpError('io', 'short write to the audit log');
+      await fh.datasync();
+      this.#stats.fsyncs++;
+    } catch (e) {
+      // Never leave a torn or unacknowledged batch behind if we can help it.
+      if (written) await fh.truncate(tail.liveSize).catch(() => undefined);
+      throw isTotpMcpError(e) ? e : new TotpMcpError('io', 'cannot write the audit log', { cause: e });
+    }
+    if (!tail.liveExists) await syncDir(dir);
+    this.#stats.batches++;
+    this.#stats.events += batch.length;
+
+    const size = tail.liveSize + buf.length;
+    if (size > this.#rotateBytes) {
+      const files = await listLogFiles(dir);
+      const lastRotated = files.filter((f) => f.last !== undefined).at(-1);
+      const name = rotatedName((lastRotated?.last ?? 0) + 1, seq);
+      await rename(join(dir, LIVE_FILE), join(dir, name));
+      await syncDir(dir);
+      this.#stats.rotations++;
+      return { events, tail: { seq, mac: prev, liveSize: 0, liveExists: false }, head: { seq, mac: prev, size, file: name }, rotated: true };
+    }
+    return { events, tail: { seq, mac: prev, liveSize: size, liveExists: true }, head: { seq, mac: prev, size, file: LIVE_FILE }, rotated: false };
+  }
+
+  /** The chain's last seq and mac, and the live file's size; repairs a torn last line. */
+  async #findTail(): Promise<Tail> {
+    const dir = this.stateDir;
+    const livePath = join(dir, LIVE_FILE);
+    const [live, head] = await Promise.all([sizeOf(livePath), readHead(dir)]);
+    const liveSize = live?.size ?? 0;
+    const liveExists = live !== null;
+
+    if (head !== null && head !== 'invalid') {
+      if (head.file === LIVE_FILE && liveSize === head.size) return { seq: head.seq, mac: head.mac, liveSize, liveExists };
+      if (head.file !== LIVE_FILE && liveSize === 0) {
+        const rotated = await sizeOf(join(dir, head.file));
+        if (rotated?.size === head.size) return { seq: head.seq, mac: head.mac, liveSize, liveExists };
+      }
+    }
+    // Slow path: find the last complete event in the files themselves.
+    const known = head !== null && head !== 'invalid' ? head : undefined;
+    let scan = liveExists ? await scanTail(livePath) : null;
+    if (scan && scan.completeEnd < scan.size) {
+      // A torn last line: written by a process that died mid-write, never acknowledged.
+      await truncate(livePath, scan.completeEnd).catch((e: unknown) => {
+        throw new TotpMcpError('io', 'cannot repair the torn end of the audit log', { cause: e });
+      });
+      scan = { size: scan.completeEnd, completeEnd: scan.completeEnd, ...(scan.lastLine === undefined ? {} : { lastLine: scan.lastLine }) };
+    }
+    let lastLine = scan?.lastLine;
+    const size = scan?.size ?? 0;
+    if (lastLine === undefined) {
+      const rotated = (await listLogFiles(dir)).filter((f) => f.last !== undefined).at(-1);
+      if (rotated) lastLine = (await scanTail(join(dir, rotated.name)))?.lastLine;
+      if (rotated && lastLine === undefined) throw damaged(`the rotated audit file ${rotated.name} is empty`);
+    }
+    if (lastLine === undefined) {
+      if (known) throw damaged(`the audit log is empty but ${HEAD_FILE} records event ${known.seq}: it was truncated or removed`);
+      return { seq: 0, mac: GENESIS_MAC, liveSize: size, liveExists };
+    }
+    const last = parseEventLine(lastLine);
+    if (!last || !sameMac(eventMac(this.#key, last), last.mac)) {
+      throw damaged('the last line of the audit log is not a valid event (wrong key, or the log was edited)');
+    }
+    if (known && (last.seq < known.seq || (last.seq === known.seq && !sameMac(last.mac, known.mac)))) {
+      throw damaged(`the audit log ends at event ${last.seq} but ${HEAD_FILE} records event ${known.seq}: it was truncated or rolled back`);
+    }
+    return { seq: last.seq, mac: last.mac, liveSize: size, liveExists };
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  try {
+    const d = await open(dir, 'r');
+    try {
+      await d.sync();
+    } finally {
+      await d.close();
+    }
+  } catch {
+    // Some file systems refuse fsync on a directory; the data itself is already synced.
+  }
+}
+
+/** Opens (creating on first append) the audit log of a state folder. */
+export function openAuditLog(stateDir: string, key: Redacted<Buffer>, opts?: AuditLogOptions): AuditLog {
+  return new AuditLog(stateDir, key, opts);
+}

@@ -1,0 +1,164 @@
+/**
+ * Usage counts for policy rate limits, derived from the audit log itself, so they hold across
+ * processes and restarts. One index per state folder per process: the first call reads the whole
+ * chain once; every later call reads only the bytes appended since (see tail.ts), so a decision
+ * costs an open + fstat + a read of new lines, and counting is a binary search.
+ *
+ * Only `allow` events with a rule are indexed. The log is not verified here (`verifyAudit` does
+ * that); a line that does not parse is skipped.
+ */
+import { resolve } from 'node:path';
+import { COUNTED_ACTIONS, type AuditAction } from './event.js';
+import { Tailer } from './tail.js';
+
+export interface UsageQuery {
+  readonly rule: string;
+  readonly agent: string | null;
+  /** Count only this account; `undefined` counts every account. */
+  readonly account?: string | null | undefined;
+  /** Count events with `ts` at or after this time (ms since the epoch). */
+  readonly sinceMs: number;
+  /** Action kinds that count (default COUNTED_ACTIONS: code, aws_session). */
+  readonly actions?: readonly AuditAction[] | undefined;
+}
+
+interface Allowed {
+  readonly seq: number;
+  readonly tsMs: number;
+  readonly action: string;
+  readonly rule: string;
+  readonly agent: string | null;
+  readonly account: string | null;
+}
+
+/** A cheap parse for indexing: JSON and the few fields counted, nothing else. */
+function parseAllowed(line: string): Allowed | undefined {
+  let o: unknown;
+  try {
+    o = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof o !== 'object' || o === null) return undefined;
+  const e = o as Record<string, unknown>;
+  const { seq, ts, action, rule, agent, account, decision } = e;
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || typeof ts !== 'string' || typeof action !== 'string') return undefined;
+  const tsMs = Date.parse(ts);
+  if (Number.isNaN(tsMs)) return undefined;
+  if (decision !== 'allow' || typeof rule !== 'string') return { seq, tsMs, action: '', rule: '', agent: null, account: null };
+  if (!(agent === null || typeof agent === 'string') || !(account === null || typeof account === 'string')) return undefined;
+  return { seq, tsMs, action, rule, agent, account };
+}
+
+/** First index whose value is >= x, in an ascending array. */
+function lowerBound(a: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((a[mid] as number) < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function insertSorted(a: number[], x: number): void {
+  if (a.length === 0 || (a[a.length - 1] as number) <= x) {
+    a.push(x);
+    return;
+  }
+  // Events of concurrent processes can be a few ms out of order along the chain.
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((a[mid] as number) <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  a.splice(lo, 0, x);
+}
+
+const SEP = '\u0000';
+
+export class UsageIndex {
+  readonly countedActions: readonly AuditAction[] = COUNTED_ACTIONS;
+  readonly #tailer: Tailer<Allowed>;
+  /** action, rule, agent, account → sorted timestamps. */
+  readonly #exact = new Map<string, number[]>();
+  /** action, rule, agent → sorted timestamps, any account. */
+  readonly #anyAccount = new Map<string, number[]>();
+  #chain: Promise<void> = Promise.resolve();
+
+  constructor(stateDir: string) {
+    this.#tailer = new Tailer(stateDir, parseAllowed);
+  }
+
+  /** The highest seq read: every event up to it is counted. */
+  get maxSeq(): number {
+    return this.#tailer.lastSeq;
+  }
+
+  /** Bytes of log read so far. */
+  get bytesRead(): number {
+    return this.#tailer.bytesRead;
+  }
+
+  /** Reads what was appended since the last refresh. Calls are serialized. */
+  refresh(): Promise<void> {
+    const run = this.#chain.then(async () => {
+      for (const e of await this.#tailer.poll()) {
+        if (e.rule === '') continue;
+        const base = [e.action, e.rule, e.agent ?? ''].join(SEP);
+        const exact = base + SEP + (e.account ?? '');
+        insertSorted(getOrCreate(this.#exact, exact), e.tsMs);
+        insertSorted(getOrCreate(this.#anyAccount, base), e.tsMs);
+      }
+    });
+    this.#chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Allowed uses matching `q` among the events read so far. */
+  count(q: UsageQuery): number {
+    let n = 0;
+    for (const action of q.actions ?? this.countedActions) {
+      const base = [action, q.rule, q.agent ?? ''].join(SEP);
+      const arr = q.account === undefined ? this.#anyAccount.get(base) : this.#exact.get(base + SEP + (q.account ?? ''));
+      if (arr) n += arr.length - lowerBound(arr, q.sinceMs);
+    }
+    return n;
+  }
+}
+
+function getOrCreate(m: Map<string, number[]>, k: string): number[] {
+  let a = m.get(k);
+  if (!a) {
+    a = [];
+    m.set(k, a);
+  }
+  return a;
+}
+
+const indexes = new Map<string, UsageIndex>();
+
+/** The process-wide index of a state folder. */
+export function usageIndexFor(stateDir: string): UsageIndex {
+  const key = resolve(stateDir);
+  let index = indexes.get(key);
+  if (!index) {
+    index = new UsageIndex(key);
+    indexes.set(key, index);
+  }
+  return index;
+}
+
+/**
+ * Allowed uses of `q.rule` by `q.agent` (on `q.account`, when given) since `q.sinceMs`, from the
+ * log. Cheap after the first call. Does not see appends still queued in this process: use
+ * `AuditLog.countAllowed` for that.
+ */
+export async function countAllowed(stateDir: string, q: UsageQuery): Promise<number> {
+  const index = usageIndexFor(stateDir);
+  await index.refresh();
+  return index.count(q);
+}
