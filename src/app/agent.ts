@@ -6,11 +6,11 @@
  * a request. The client's self-description is recorded, never trusted.
  */
 import { join } from 'node:path';
-import { openAuditLog, type AuditApproval, type AuditClient, type AuditInput, type AuditLog } from '../audit/index.js';
+import { openAuditLog, type AuditApproval, type AuditAws, type AuditClient, type AuditInput, type AuditLog } from '../audit/index.js';
 import { withLock } from '../core/lock.js';
 import { isTotpMcpError, TotpMcpError } from '../core/errors.js';
 import type { Account, IssuedCode } from '../core/model.js';
-import { describeAgent, evaluate, visibleAccounts, type Action, type AgentDescription, type Decision, type Policy, type ReasonCode } from '../policy/index.js';
+import { describeAgent, evaluate, visibleAccounts, type Action, type AgentDescription, type AwsRequest, type Decision, type Policy, type PolicyRequest, type ReasonCode } from '../policy/index.js';
 import type { Payload } from '../vault/index.js';
 import { checkId } from './accounts.js';
 import { auditKey } from './audit.js';
@@ -74,6 +74,14 @@ export interface RequestContext {
   approve?: ApprovalAsker | undefined;
   signal?: AbortSignal | undefined;
 }
+
+/** What `produce` hands back: the value for the caller, and what the audit event records about it. */
+export interface Produced<T> {
+  value: T;
+  step?: number | null;
+  aws?: AuditAws | null;
+}
+export type Producer<T> = (account: Account, decision: Decision) => Promise<Produced<T>>;
 
 export interface VisibleAccount {
   id: string;
@@ -144,32 +152,57 @@ export class AgentService {
 
   /**
    * Evaluates a request. A decision made by a rule with a limit is made again, and recorded,
-   * under a cross-process lock so that a limit of N means N across every process.
+   * under a cross-process lock so that a limit of N means N across every process. On an allow,
+   * `produce` makes the secret; its audit details go into the event, which is fsynced before the
+   * value is returned. A failure of `produce` is recorded as an error.
    */
-  async #decide(payload: Payload, policy: Policy, action: Action, account: Account, rc: RequestContext, step: () => Promise<number | null>): Promise<{ decision: Decision; approval: AuditApproval }> {
+  async #decide<T>(payload: Payload, policy: Policy, request: PolicyRequest, account: Account, rc: RequestContext, produce: Producer<T>): Promise<T> {
     const audit = this.#auditLog(payload);
-    const request = { agent: this.agent, action, account: { id: account.id, tags: account.tags } };
     const now = this.ctx.clock.now();
     const first = evaluate(policy, request, { now, usage: await audit.usageCounter(now) });
     const limited = policy.rules.find((r) => r.id === first.rule)?.limit !== undefined;
-    const approval = first.decision === 'allow' ? await this.#approval(first, account.id, action, rc) : 'none';
-    const run = async (): Promise<Decision> => {
+    const approval = first.decision === 'allow' ? await this.#approval(first, account.id, request.action, rc) : 'none';
+    const base = { action: request.action, account: account.id, approval: first.decision === 'allow' ? approval : null } as const;
+    const run = async (): Promise<T> => {
       const t = this.ctx.clock.now();
       const d = limited ? evaluate(policy, request, { now: t, usage: await audit.usageCounter(t) }) : first;
-      const allowed = d.decision === 'allow' && approval !== 'declined' && approval !== 'cancelled' && approval !== 'unavailable';
-      await this.#record(payload, {
-        action,
-        account: account.id,
-        decision: allowed ? 'allow' : 'deny',
-        rule: d.rule,
-        reason: allowed ? 'allowed' : d.decision === 'deny' ? d.reason : `approval_${approval}`,
-        step: allowed ? await step() : null,
-        approval: d.decision === 'allow' ? approval : null,
-      }, rc.client);
-      return d;
+      if (d.decision === 'deny') {
+        await this.#record(payload, { ...base, decision: 'deny', rule: d.rule, reason: d.reason }, rc.client);
+        throw denialError(d);
+      }
+      if (approval === 'unavailable' || approval === 'declined' || approval === 'cancelled') {
+        await this.#record(payload, { ...base, decision: 'deny', rule: d.rule, reason: `approval_${approval}` }, rc.client);
+        throw new AgentError(
+          'approval_declined',
+          approval === 'unavailable' ? 'this account needs the person to confirm, and this client cannot ask' : `the person ${approval} the request`,
+          d.rule,
+        );
+      }
+      let out: Produced<T>;
+      try {
+        out = await produce(account, d);
+      } catch (e) {
+        const code = isTotpMcpError(e) ? e.code : 'internal';
+        await this.#record(payload, { ...base, decision: 'error', rule: d.rule, reason: `error_${code}` }, rc.client);
+        throw e;
+      }
+      await this.#record(payload, { ...base, decision: 'allow', rule: d.rule, reason: 'allowed', step: out.step ?? null, aws: out.aws ?? null }, rc.client);
+      return out.value;
     };
-    const decision = limited ? await withLock(join(this.ctx.paths.state, LIMITS_LOCK), run, rc.signal ? { signal: rc.signal } : {}) : await run();
-    return { decision, approval };
+    return limited ? withLock(join(this.ctx.paths.state, LIMITS_LOCK), run, rc.signal ? { signal: rc.signal } : {}) : run();
+  }
+
+  /**
+   * The gate every agent-facing secret goes through: policy (with tamper checks) → approval →
+   * `produce` → audit (fsynced) → value. `getCode` uses it; so does the AWS session work.
+   */
+  async gated<T>(rc: RequestContext, req: { action: Action; account: string; aws?: AwsRequest | undefined }, produce: Producer<T>): Promise<T> {
+    checkId(req.account);
+    const payload = await this.#payload();
+    const policy = await this.#policy(payload, req.action, req.account, rc.client);
+    const account = await this.#find(payload, policy, req.account, req.action, rc.client);
+    const request: PolicyRequest = { agent: this.agent, action: req.action, account: { id: account.id, tags: account.tags }, ...(req.aws && { aws: req.aws }) };
+    return this.#decide(payload, policy, request, account, rc, produce);
   }
 
   async #approval(d: Decision, account: string, action: Action, rc: RequestContext): Promise<AuditApproval> {
@@ -232,29 +265,19 @@ export class AgentService {
     return describeAgent(policy, this.agent);
   }
 
-  /** A code, if policy (and the person, when asked) allow it; recorded before it is returned. */
   /**
+   * A code, if policy (and the person, when asked) allow it; recorded before it is returned.
    * With `minRemainingSeconds`, a TOTP code about to expire is not handed out: the call waits
    * (at most one step, ≤ 15 s, cancellable) for the next step and issues that code then. It never
    * returns a future step's code.
    */
   async getCode(rc: RequestContext, accountId: string, opts: { atMs?: number | undefined; minRemainingSeconds?: number | undefined } = {}): Promise<IssuedCode> {
-    const atMs = opts.atMs;
-    checkId(accountId);
-    const payload = await this.#payload();
-    const policy = await this.#policy(payload, 'code', accountId, rc.client);
-    const account = await this.#find(payload, policy, accountId, 'code', rc.client);
-    let issued: IssuedCode | undefined;
-    const step = async (): Promise<number> => {
-      if (atMs === undefined && opts.minRemainingSeconds) await this.#waitForFreshStep(account, Math.min(opts.minRemainingSeconds, MAX_MIN_REMAINING_SECONDS), rc.signal);
-      issued = await issueFor(this.ctx, account, atMs ?? this.ctx.clock.now());
-      return issued.step;
-    };
-    const { decision, approval } = await this.#decide(payload, policy, 'code', account, rc, step);
-    if (decision.decision === 'deny') throw denialError(decision);
-    if (approval === 'unavailable') throw new AgentError('approval_declined', 'this account needs the person to confirm, and this client cannot ask', decision.rule);
-    if (approval === 'declined' || approval === 'cancelled') throw new AgentError('approval_declined', `the person ${approval} the request`, decision.rule);
-    if (!issued) throw new AgentError('internal', 'no code was issued');
-    return issued;
+    return this.gated(rc, { action: 'code', account: accountId }, async (account) => {
+      if (opts.atMs === undefined && opts.minRemainingSeconds) {
+        await this.#waitForFreshStep(account, Math.min(opts.minRemainingSeconds, MAX_MIN_REMAINING_SECONDS), rc.signal);
+      }
+      const issued = await issueFor(this.ctx, account, opts.atMs ?? this.ctx.clock.now());
+      return { value: issued, step: issued.step };
+    });
   }
 }
