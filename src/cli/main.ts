@@ -119,15 +119,85 @@ export async function main(argv: readonly string[], env: EnvConfig, io: Io = pro
     });
 
   program
+    .command('import <source>')
+    .description("import accounts from an authenticator app's export, a QR image, or otpauth:// URIs ('-' reads stdin)")
+    .addOption(new Option('--format <format>', 'the format (default: detected from the content)').choices(['auto', 'uri-list', 'google', 'aegis', '2fas', 'andotp', 'bitwarden', 'raivo', 'qr']).default('auto'))
+    .option('--password-stdin', 'read the export password from stdin (else a hidden prompt)')
+    .option('--tag <tag>', 'tag every imported account (repeatable)', collect)
+    .option('--dry-run', 'show what would happen; write nothing')
+    .addOption(new Option('--on-conflict <what>', 'same secret, or same issuer and label, as an existing account').choices(['skip', 'rename', 'replace']).default('skip'))
+    .action(async (source: string, o: import('./commands/import.js').ImportOptions) => {
+      const { runImport } = await import('./commands/import.js');
+      await runImport(await rt(), source, o);
+    });
+
+  program
     .command('export')
-    .description('print otpauth:// URIs (they contain the secrets: warns, and asks on a terminal)')
+    .description('export secrets: otpauth:// URIs, QR codes for a phone, Google Authenticator migration QR codes, an Aegis file, or an age backup (warns, and asks on a terminal)')
     .option('--uri', 'one otpauth:// URI per line')
+    .option('--qr <id>', 'a QR code in the terminal for a phone to scan')
+    .option('--google', 'Google Authenticator migration QR codes (batched as the app does)')
+    .option('--aegis <file>', 'an Aegis-compatible JSON export (plain, or encrypted with --password-stdin / a prompt when --encrypt)')
+    .option('--encrypt', 'with --aegis: encrypt the export with a password')
+    .option('--password-stdin', 'read the export password from stdin')
+    .option('--backup <file>', 'an age-encrypted backup of the whole vault')
+    .option('--recipient <age1…>', 'with --backup: encrypt to this recipient (repeatable; default: a passphrase)', collect)
     .option('-y, --yes', 'do not ask')
     .argument('[ids...]', 'accounts to export (default: all)')
-    .action(async (ids: string[], o: { uri?: boolean; yes?: boolean }) => {
-      const { runExport } = await import('./commands/accounts.js');
+    .action(async (ids: string[], o: import('./commands/export.js').ExportOptions) => {
+      const { runExport } = await import('./commands/export.js');
       await runExport(await rt(), ids, o);
     });
+
+  // --- aws: owned by the AWS work (src/cli/commands/aws.ts) ---
+  const aws = program.command('aws').description('AWS MFA sessions: the MFA code is computed from the vault, never typed');
+  aws
+    .command('setup <id>')
+    .description('attach an AWS block to a TOTP account: MFA device, where the long-term keys come from, roles')
+    .requiredOption('--mfa-serial <arn>', 'the MFA device ARN (arn:aws:iam::123456789012:mfa/name)')
+    .option('--region <region>', 'region (regional STS endpoint)')
+    .option('--source <source>', 'long-term keys: vault, profile:NAME or default', 'default')
+    .option('--access-key-id <id>', 'with --source vault: the access key id (the secret is read hidden, or from stdin)')
+    .option('--role <spec>', 'NAME=ARN[,duration=1h][,external_id=X] (repeatable)', collect)
+    .option('--session-duration <d>', 'GetSessionToken duration (default 12h)')
+    .action(async (id: string, o: Record<string, unknown>) => {
+      const { runAwsSetup } = await import('./commands/aws.js');
+      await runAwsSetup(await rt(), id, o);
+    });
+  aws
+    .command('credential-process')
+    .description('print credentials as credential_process JSON (Version 1) for ~/.aws/config')
+    .requiredOption('--account <id>', 'the account')
+    .option('--role <name>', 'a named role of the account')
+    .option('--agent <name>', 'policy-check and audit as this agent (default: $TOTP_MCP_AGENT)')
+    .option('--duration <d>', 'session duration')
+    .option('--explain', 'print the plan (which STS calls, and why) instead of credentials')
+    .action(async (o: Record<string, unknown>) => {
+      const { runCredentialProcess } = await import('./commands/aws.js');
+      await runCredentialProcess(await rt(), o);
+    });
+  aws
+    .command('exec <id> [command...]')
+    .description('run a command with AWS credentials in its environment (aws-vault style); -- before the command')
+    .option('--role <name>', 'a named role of the account')
+    .option('--agent <name>', 'policy-check and audit as this agent (default: $TOTP_MCP_AGENT)')
+    .option('--duration <d>', 'session duration')
+    .option('--explain', 'print the plan instead of running')
+    .action(async (id: string, command: string[], o: Record<string, unknown>) => {
+      const { runAwsExec } = await import('./commands/aws.js');
+      await runAwsExec(await rt(), id, command, o);
+    });
+  aws
+    .command('serve-credentials <id>')
+    .description('a loopback container-credentials endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI) for runs longer than one session')
+    .option('--role <name>', 'a named role of the account')
+    .option('--agent <name>', 'policy-check and audit as this agent (default: $TOTP_MCP_AGENT)')
+    .option('--port <port>', 'port on 127.0.0.1 (default: any free port)')
+    .action(async (id: string, o: Record<string, unknown>) => {
+      const { runServeCredentials } = await import('./commands/aws.js');
+      await runServeCredentials(await rt(), id, o);
+    });
+  // --- end aws ---
 
   const recipients = program.command('recipients').description("manage who the vault is encrypted to (age1… public keys); every change re-encrypts");
   recipients

@@ -2,7 +2,6 @@ import {
   addAccount,
   draftFromSecret,
   draftFromUri,
-  exportUris,
   listAccounts,
   removeAccount,
   renameAccount,
@@ -83,12 +82,4 @@ export async function runRename(rt: Runtime, from: string, to: string): Promise<
 export async function runTag(rt: Runtime, id: string, changes: string[]): Promise<void> {
   const tags = await retagAccount(rt.ctx, id, changes);
   rt.io.out(`${id}: ${tags.length ? tags.join(' ') : '(no tags)'}\n`);
-}
-
-export async function runExport(rt: Runtime, ids: string[], o: { uri?: boolean; yes?: boolean }): Promise<void> {
-  if (!o.uri) fail('usage', 'choose a format: --uri');
-  const uris = await exportUris(rt.ctx, ids);
-  rt.io.err(`warning: the ${uris.length} URI(s) below contain the secrets themselves. Anyone who sees them can make codes.\n`);
-  if (!o.yes && rt.io.interactive && !(await promptConfirm('Print them?'))) fail('usage', 'not exported');
-  for (const { uri } of uris) rt.io.out(`${uri.reveal()}\n`);
 }
