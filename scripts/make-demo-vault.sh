@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 npm run build --silent
 DEMO=vault/demo
-rm -rf "$DEMO/vault.age" "$DEMO/identity.txt" "$DEMO/recipients.txt" "$DEMO/backups" "$DEMO/state" "$DEMO/vault.lock"
+rm -rf "$DEMO/vault.age" "$DEMO/identity.txt" "$DEMO/recipients.txt" "$DEMO/policy.yaml" "$DEMO/backups" "$DEMO/state" "$DEMO/vault.lock"
 export TOTP_MCP_HOME="$DEMO"
 cli() { node dist/totp-mcp.mjs "$@"; }
 cli init >/dev/null
@@ -19,5 +19,7 @@ add aws-demo 'otpauth://totp/Amazon%20Web%20Services:demo@123456789012?secret=NB
 add bank:demo 'otpauth://totp/Example%20Bank:demo?secret=MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U&issuer=Example%20Bank' --tag bank
 add steam:demo 'otpauth://steam/Steam:demo?secret=63BEDWCQZKTQWPESARIERL5DTTQFCJTK&issuer=Steam'
 add vpn:demo 'otpauth://hotp/Example%20VPN:demo?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Example%20VPN&counter=0' --tag work
+cp vault/demo-policy.yaml "$DEMO/policy.yaml"; chmod 600 "$DEMO/policy.yaml"
+cli policy apply
 rm -rf "$DEMO/backups" "$DEMO/state" "$DEMO/vault.lock"
 cli list

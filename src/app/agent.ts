@@ -5,6 +5,7 @@
  * The agent's name comes from how the front was launched (`--agent`, TOTP_MCP_AGENT), never from
  * a request. The client's self-description is recorded, never trusted.
  */
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openAuditLog, type AuditApproval, type AuditAws, type AuditClient, type AuditInput, type AuditLog } from '../audit/index.js';
 import { withLock } from '../core/lock.js';
@@ -91,6 +92,17 @@ export interface VisibleAccount {
   actions: Action[];
   approval_required: boolean;
 }
+
+/** A rate limit as it stands for one account (uses per rule, agent and account). */
+export interface LimitLeft {
+  rule: string;
+  account: string;
+  count: number;
+  per_seconds: number;
+  remaining: number;
+}
+
+export type AgentAccess = AgentDescription & { limits: LimitLeft[] };
 
 const LIMITS_LOCK = 'limits.lock';
 
@@ -189,7 +201,9 @@ export class AgentService {
       await this.#record(payload, { ...base, decision: 'allow', rule: d.rule, reason: 'allowed', step: out.step ?? null, aws: out.aws ?? null }, rc.client);
       return out.value;
     };
-    return limited ? withLock(join(this.ctx.paths.state, LIMITS_LOCK), run, rc.signal ? { signal: rc.signal } : {}) : run();
+    if (!limited) return run();
+    await mkdir(this.ctx.paths.state, { recursive: true, mode: 0o700 });
+    return withLock(join(this.ctx.paths.state, LIMITS_LOCK), run, rc.signal ? { signal: rc.signal } : {});
   }
 
   /**
@@ -257,12 +271,29 @@ export class AgentService {
     return visible;
   }
 
-  /** This agent's own rules (never another agent's). */
-  async describeAccess(rc: RequestContext): Promise<AgentDescription> {
+  /**
+   * This agent's own rules (never another agent's), and what is left of each limit on each
+   * account whose code or aws_session requests a limited rule decides.
+   */
+  async describeAccess(rc: RequestContext): Promise<AgentAccess> {
     const payload = await this.#payload();
     const policy = await this.#policy(payload, 'describe', null, rc.client);
+    const now = this.ctx.clock.now();
+    const usage = await this.#auditLog(payload).usageCounter(now);
+    const limits: LimitLeft[] = [];
+    const seen = new Set<string>();
+    for (const a of payload.accounts) {
+      for (const action of ['code', 'aws_session'] as const) {
+        const d = evaluate(policy, { agent: this.agent, action, account: { id: a.id, tags: a.tags } }, { now, usage });
+        const rule = d.rule === null ? undefined : policy.rules.find((r) => r.id === d.rule);
+        if (rule?.effect !== 'allow' || rule.limit === undefined || seen.has(`${rule.id}\0${a.id}`)) continue;
+        seen.add(`${rule.id}\0${a.id}`);
+        const { count, per_seconds } = rule.limit;
+        limits.push({ rule: rule.id, account: a.id, count, per_seconds, remaining: Math.max(0, count - usage(rule.id, this.agent, a.id, per_seconds)) });
+      }
+    }
     await this.#record(payload, { action: 'describe', decision: 'allow', reason: 'allowed' }, rc.client);
-    return describeAgent(policy, this.agent);
+    return { ...describeAgent(policy, this.agent), limits };
   }
 
   /**

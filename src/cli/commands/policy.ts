@@ -21,7 +21,7 @@ export async function runPolicyInit(rt: Runtime): Promise<void> {
 export async function runPolicyCheck(rt: Runtime): Promise<void> {
   const r = await checkPolicy(rt.ctx);
   printWarnings(rt, r.warnings);
-  rt.io.out(`policy.yaml is valid: ${r.policy.rules.length} rule(s), ${Object.keys(r.policy.agents).length} agent(s), ${r.warnings.length} warning(s)\n`);
+  rt.io.out(`policy.yaml is valid: ${r.policy.rules.length} rule(s), ${r.policy.agents.size} agent(s), ${r.warnings.length} warning(s)\n`);
   if (!r.pinned) rt.io.out("it is not applied yet: agents are denied until 'totp-mcp policy apply'\n");
 }
 
