@@ -10,7 +10,7 @@ const cli = join(root, 'dist', 'totp-mcp.mjs');
 const home = mkdtempSync(join(tmpdir(), 'totp-mcp-demo-'));
 cpSync(join(root, 'vault', 'demo'), home, { recursive: true });
 chmodSync(home, 0o700);
-chmodSync(join(home, 'identity.txt'), 0o600);
+for (const f of ['identity.txt', 'policy.yaml', 'vault.age', 'recipients.txt']) chmodSync(join(home, f), 0o600);
 
 const bold = (s) => (process.stdout.isTTY ? `\u001b[1m${s}\u001b[0m` : s);
 const env = { ...process.env, TOTP_MCP_HOME: home, NO_COLOR: '1' };
@@ -39,6 +39,15 @@ try {
   }
   run(['code', 'github:demo', '--at', '2026-01-01T00:00:00Z']);
   run(['code', 'nope']);
+
+  console.log(bold('\nAgents get only what policy.yaml allows (pinned into the vault by `policy apply`):'));
+  run(['policy', 'explain', '--agent', 'demo-agent', '--account', 'bank:demo']);
+  run(['code', 'github:demo', '--agent', 'demo-agent']);
+  run(['code', 'bank:demo', '--agent', 'demo-agent']);
+  run(['code', 'steam:demo', '--agent', 'demo-agent']);
+  console.log(bold('\nEvery agent request is in the MAC-chained audit log, written before the code leaves:'));
+  run(['audit', 'tail', '-n', '5']);
+  run(['audit', 'verify']);
   run(['doctor']);
   const age = spawnSync('age', ['-d', '-i', join(home, 'identity.txt'), join(home, 'vault.age')], { encoding: 'utf8' });
   if (age.status === 0) {
