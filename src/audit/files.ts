@@ -3,8 +3,10 @@
  *   audit.log                          the live file, appended to
  *   audit.<first>-<last>.log           rotated files, seq numbers zero-padded to 12 digits, so that
  *                                      names sort in chain order
- *   audit.head                         {v, seq, mac, size, file}: the chain's last event as of the
- *                                      last completed batch, and the size of the file holding it
+ *   audit.head                         {v, seq, mac, size, file, ino}: the chain's last event as of
+ *                                      the end of the last writer's session, and the size and inode
+ *                                      of the file holding it (the inode tells a new live file that
+ *                                      happens to have the same size from the one the head meant)
  *   audit.lock                         the cross-process writer lock (core/lock.ts)
  *   audit.want                         its mtime: when a writer last waited for the lock
  */
@@ -62,6 +64,8 @@ export interface Head {
   readonly size: number;
   /** The file that holds event `seq`: the live file, or the rotated file it became. */
   readonly file: string;
+  /** That file's inode number, in decimal (a rename keeps it). */
+  readonly ino: string;
 }
 
 /** The head record; `null` when absent, `'invalid'` when present but unreadable. */
@@ -75,7 +79,7 @@ export async function readHead(dir: string): Promise<Head | null | 'invalid'> {
   }
   try {
     const h = JSON.parse(text) as Record<string, unknown>;
-    const { seq, mac, size, file } = h;
+    const { seq, mac, size, file, ino } = h;
     if (
       h['v'] === 1 &&
       typeof seq === 'number' &&
@@ -87,9 +91,11 @@ export async function readHead(dir: string): Promise<Head | null | 'invalid'> {
       Number.isSafeInteger(size) &&
       size > 0 &&
       typeof file === 'string' &&
-      isLogFileName(file)
+      isLogFileName(file) &&
+      typeof ino === 'string' &&
+      /^\d{1,24}$/.test(ino)
     ) {
-      return { seq, mac, size, file };
+      return { seq, mac, size, file, ino };
     }
   } catch {
     // fall through
@@ -102,18 +108,24 @@ export async function writeHead(dir: string, head: Head): Promise<void> {
   const tmp = join(dir, HEAD_TMP);
   const fh = await open(tmp, 'w', 0o600);
   try {
-    await fh.writeFile(JSON.stringify({ v: 1, seq: head.seq, mac: head.mac, size: head.size, file: head.file }) + '\n');
+    await fh.writeFile(JSON.stringify({ v: 1, seq: head.seq, mac: head.mac, size: head.size, file: head.file, ino: head.ino }) + '\n');
   } finally {
     await fh.close();
   }
   await rename(tmp, join(dir, HEAD_FILE));
 }
 
-/** Size of a file, 0 when it does not exist. */
-export async function sizeOf(path: string): Promise<{ size: number; ino: number } | null> {
+export interface FileId {
+  readonly size: number;
+  /** Inode number in decimal (exact: read as a bigint). */
+  readonly ino: string;
+}
+
+/** Size and inode of a file; null when it does not exist. */
+export async function sizeOf(path: string): Promise<FileId | null> {
   try {
-    const st = await stat(path);
-    return { size: st.size, ino: st.ino };
+    const st = await stat(path, { bigint: true });
+    return { size: Number(st.size), ino: st.ino.toString() };
   } catch (e) {
     if (errno(e) === 'ENOENT') return null;
     throw new TotpMcpError('io', `cannot stat ${path}`, { cause: e });

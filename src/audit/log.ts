@@ -4,9 +4,10 @@
  * `append` validates the event at once (a bad event never waits), stamps its time, and queues it.
  * One drain loop per `AuditLog` writes batches: while a batch is being written and fsynced, new
  * events queue, and the next batch takes all of them. Under `<state>/audit.lock`, a session:
- *   1. finds the chain's tail in O(1) from `audit.head`, checked against the live file's size
- *      (or, when they disagree — a crash between the fsync and the head update, a rotation cut
- *      short, a torn last line — by reading the log's last line backwards, cutting off a torn
+ *   1. finds the chain's tail in O(1) from `audit.head`, checked against the size and inode of
+ *      the file it names (or, when they disagree — a writer killed after its fsync but before its
+ *      head update, a rotation cut short, a torn last line — by reading the log's last line
+ *      backwards (in the newest rotated file if the live one is empty), cutting off a torn
  *      line, and checking that line's MAC; a log that ends BEFORE its head was truncated or rolled
  *      back, and is refused: the caller fails closed);
  *   2. takes the whole queue as one batch and assigns seq, prev and mac to each event;
@@ -244,6 +245,7 @@ export class AuditLog {
     }
     const since = Date.now();
     let live: FileHandle | null = null;
+    let liveIno = '';
     let head: Head | null = null;
     let othersWaiting = false;
     try {
@@ -253,8 +255,11 @@ export class AuditLog {
         const batch = this.#queue.splice(0, MAX_BATCH_EVENTS);
         if (batch.length === 0) break;
         try {
-          live ??= await this.#openLive();
-          const r = await this.#writeBatch(live, tail, batch);
+          if (!live) {
+            live = await this.#openLive();
+            liveIno = (await live.stat({ bigint: true })).ino.toString();
+          }
+          const r = await this.#writeBatch(live, liveIno, tail, batch);
           for (let i = 0; i < batch.length; i++) batch[i]?.resolve(r.events[i] as AuditEvent);
           this.#maybePruneOwn();
           tail = r.tail;
@@ -336,7 +341,7 @@ export class AuditLog {
   }
 
   /** Under the lock: chains the batch onto `tail`, writes it with one write(), fdatasync, rotates. */
-  async #writeBatch(fh: FileHandle, tail: Tail, batch: readonly Pending[]): Promise<{ events: AuditEvent[]; tail: Tail; head: Head; rotated: boolean }> {
+  async #writeBatch(fh: FileHandle, ino: string, tail: Tail, batch: readonly Pending[]): Promise<{ events: AuditEvent[]; tail: Tail; head: Head; rotated: boolean }> {
     const dir = this.stateDir;
     let seq = tail.seq;
     let prev = tail.mac;
@@ -379,9 +384,9 @@ export class AuditLog {
       await rename(join(dir, LIVE_FILE), join(dir, name));
       await syncDir(dir);
       this.#stats.rotations++;
-      return { events, tail: { seq, mac: prev, liveSize: 0, liveExists: false }, head: { seq, mac: prev, size, file: name }, rotated: true };
+      return { events, tail: { seq, mac: prev, liveSize: 0, liveExists: false }, head: { seq, mac: prev, size, file: name, ino }, rotated: true };
     }
-    return { events, tail: { seq, mac: prev, liveSize: size, liveExists: true }, head: { seq, mac: prev, size, file: LIVE_FILE }, rotated: false };
+    return { events, tail: { seq, mac: prev, liveSize: size, liveExists: true }, head: { seq, mac: prev, size, file: LIVE_FILE, ino }, rotated: false };
   }
 
   /** The chain's last seq and mac, and the live file's size; repairs a torn last line. */
@@ -392,11 +397,16 @@ export class AuditLog {
     const liveSize = live?.size ?? 0;
     const liveExists = live !== null;
 
+    // Fast path: the head names the very file (inode) that ends the chain, at its current size.
     if (head !== null && head !== 'invalid') {
-      if (head.file === LIVE_FILE && liveSize === head.size) return { seq: head.seq, mac: head.mac, liveSize, liveExists };
+      if (head.file === LIVE_FILE && live !== null && live.ino === head.ino && live.size === head.size) {
+        return { seq: head.seq, mac: head.mac, liveSize, liveExists };
+      }
       if (head.file !== LIVE_FILE && liveSize === 0) {
-        const rotated = await sizeOf(join(dir, head.file));
-        if (rotated?.size === head.size) return { seq: head.seq, mac: head.mac, liveSize, liveExists };
+        // Just after a rotation: the head's file must still be the newest rotated one.
+        const newest = (await listLogFiles(dir)).filter((f) => f.last !== undefined).at(-1);
+        const rotated = newest?.name === head.file ? await sizeOf(join(dir, head.file)) : null;
+        if (rotated?.ino === head.ino && rotated.size === head.size) return { seq: head.seq, mac: head.mac, liveSize, liveExists };
       }
     }
     // Slow path: find the last complete event in the files themselves.

@@ -1,7 +1,7 @@
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openAuditLog, readAudit, verifyAudit, type AuditEvent } from '../../src/audit/index.js';
+import { canonicalJson, openAuditLog, readAudit, verifyAudit, type AuditEvent } from '../../src/audit/index.js';
 import type { Clock } from '../../src/core/clock.js';
 import { key, sample, stateDir } from './helpers.js';
 
@@ -94,8 +94,8 @@ describe('head record and recovery', () => {
     const e = await log.append(sample());
     const e2 = await log.append(sample());
     await log.close();
-    const size = (await readFile(join(dir, 'audit.log'))).length;
-    expect(await readHeadFile(dir)).toEqual({ v: 1, seq: e2.seq, mac: e2.mac, size, file: 'audit.log' });
+    const st = await stat(join(dir, 'audit.log'), { bigint: true });
+    expect(await readHeadFile(dir)).toEqual({ v: 1, seq: e2.seq, mac: e2.mac, size: Number(st.size), file: 'audit.log', ino: st.ino.toString() });
     expect(e2.prev).toBe(e.mac);
   });
 
@@ -208,6 +208,43 @@ describe('rotation', () => {
     expect((await verifyAudit(dir, key())).firstBad).toEqual({ seq: lastSeq, line: lines.length, file: second, problem: 'truncated' });
     await rm(join(dir, second));
     expect((await verifyAudit(dir, key())).firstBad).toMatchObject({ line: 1, file: rotated[2] ?? 'audit.log', problem: 'sequence' });
+  });
+
+  // A writer killed in a session that rotated leaves a head that names an older file. These two
+  // stale heads still match the size of a file on disk; trusting them would fork the chain.
+  it('a stale head naming an older rotated file is not trusted', async () => {
+    const dir = await stateDir();
+    const log = openAuditLog(dir, key(), { rotateBytes: 1 }); // every batch rotates
+    await log.append(sample(1));
+    await log.flush();
+    const stale = await readFile(join(dir, 'audit.head'));
+    expect(JSON.parse(stale.toString()).file).toMatch(/^audit\.\d{12}-\d{12}\.log$/);
+    await log.append(sample(2));
+    await log.flush();
+    await writeFile(join(dir, 'audit.head'), stale);
+    expect((await log.append(sample(3))).seq).toBe(3);
+    await log.close();
+    expect(await verifyAudit(dir, key())).toMatchObject({ ok: true, events: 3 });
+  });
+
+  it('a stale head naming a live file of the same size, but another inode, is not trusted', async () => {
+    const dir = await stateDir();
+    const clock = { now: () => Date.UTC(2026, 0, 1) }; // same ts: lines of the same length
+    const probe = openAuditLog(await stateDir(), key(), { clock });
+    const lineLength = canonicalJson(await probe.append(sample(1))).length + 1;
+    await probe.close();
+    const log = openAuditLog(dir, key(), { clock, rotateBytes: Math.floor(lineLength * 1.5) });
+    await log.append(sample(1)); // live: 1 line
+    await log.flush();
+    const stale = await readFile(join(dir, 'audit.head'));
+    await log.append(sample(1)); // live: 2 lines → rotated
+    await log.append(sample(1)); // a new live file: 1 line, the same size as before
+    await log.flush();
+    expect((await stat(join(dir, 'audit.log'))).size).toBe(JSON.parse(stale.toString()).size);
+    await writeFile(join(dir, 'audit.head'), stale);
+    expect((await log.append(sample(1))).seq).toBe(4);
+    await log.close();
+    expect(await verifyAudit(dir, key())).toMatchObject({ ok: true, events: 4 });
   });
 
   it('recovers from a crash between the rename and the head update', async () => {
