@@ -65,6 +65,8 @@ export default tseslint.config(
   boundary('vault', ['otp', 'audit', 'aws', 'app', 'cli', 'mcp', 'policy'], 'vault/ depends only on core/'),
   boundary('aws', ['cli', 'mcp', 'app'], 'aws/ does not depend on a front or on app/'),
   boundary('core', ['vault', 'otp', 'audit', 'aws', 'app', 'cli', 'mcp', 'policy'], 'core/ depends on nothing in the project'),
+  // `serve` launches the MCP front: the one cli/ file that may load mcp/ (still never the SDK itself).
+  { ...boundary('cli', ['vault', 'otp', 'audit', 'aws', 'policy'], 'cli/ reaches the vault, codes, policy and audit only through app/'), files: ['src/cli/commands/serve.ts'] },
   {
     files: ['src/index.ts', 'src/config.ts'],
     rules: { 'no-restricted-properties': 'off' },

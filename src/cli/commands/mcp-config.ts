@@ -1,7 +1,96 @@
+/**
+ * `totp-mcp mcp-config --client C --agent NAME`: the exact snippet that adds this server to an MCP
+ * client, with absolute paths (GUI hosts do not see nvm/volta PATHs) and the home in the
+ * environment. The snippet goes to stdout, ready to paste or pipe; where it goes, to stderr.
+ */
+import { existsSync } from 'node:fs';
 import { fail } from '../../core/errors.js';
+import { ID_PATTERN, ID_RULE } from '../../core/model.js';
 import type { Runtime } from '../runtime.js';
 
-export async function runMcpConfig(_rt: Runtime, _o: { client: string; agent: string }): Promise<void> {
+export const MCP_CLIENTS = ['claude-desktop', 'claude-code', 'cursor', 'vscode', 'codex'] as const;
+export type McpClient = (typeof MCP_CLIENTS)[number];
+
+const SERVER_NAME = 'totp-mcp';
+
+/** What every client gets: an absolute command, its arguments, and the environment. */
+export interface Launch {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
+export function launchFor(rt: Runtime, agent: string): Launch {
+  const globals: string[] = [];
+  if (rt.globals.passphraseCommand !== undefined) globals.push('--passphrase-command', rt.globals.passphraseCommand);
+  if (rt.globals.passphraseFile !== undefined) globals.push('--passphrase-file', rt.globals.passphraseFile);
+  const env: Record<string, string> = { TOTP_MCP_HOME: rt.home };
+  if (rt.identityFile !== undefined) env['TOTP_MCP_IDENTITY'] = rt.identityFile;
+  return { command: rt.env.nodePath, args: [rt.env.entry, ...globals, 'serve', '--agent', agent], env };
+}
+
+/** POSIX shell quoting: bare when safe, else single quotes. */
+export function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A TOML basic string. */
+const tomlString = (s: string): string => JSON.stringify(s);
+
+const pretty = (v: unknown): string => `${JSON.stringify(v, null, 2)}\n`;
+
+export function snippet(client: McpClient, l: Launch): { text: string; where: string } {
+  const stdio = { command: l.command, args: l.args, env: l.env };
+  switch (client) {
+    case 'claude-desktop':
+      return {
+        text: pretty({ mcpServers: { [SERVER_NAME]: stdio } }),
+        where:
+          'Merge into claude_desktop_config.json (Settings → Developer → Edit Config; macOS ~/Library/Application Support/Claude/, ' +
+          'Windows %APPDATA%\\Claude\\), then quit and restart Claude Desktop. It cannot ask you to approve: accounts that need approval are refused.',
+      };
+    case 'claude-code': {
+      const cli = ['claude', 'mcp', 'add', '--transport', 'stdio', '--scope', 'user', ...Object.entries(l.env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), SERVER_NAME, '--', l.command, ...l.args];
+      return {
+        text: `${cli.map(shellQuote).join(' ')}\n\n${pretty({ mcpServers: { [SERVER_NAME]: { type: 'stdio', ...stdio } } })}`,
+        where: 'Run the command (user scope: every project), or put the JSON in .mcp.json at the root of one project (project scope). Check with /mcp.',
+      };
+    }
+    case 'cursor':
+      return {
+        text: pretty({ mcpServers: { [SERVER_NAME]: { type: 'stdio', ...stdio } } }),
+        where: 'Merge into ~/.cursor/mcp.json (every project) or .cursor/mcp.json (one project), then enable it under Settings → MCP.',
+      };
+    case 'vscode':
+      return {
+        text: pretty({ servers: { [SERVER_NAME]: { type: 'stdio', ...stdio } } }),
+        where: 'Merge into .vscode/mcp.json (one workspace) or your user mcp.json (MCP: Open User Configuration).',
+      };
+    case 'codex':
+      return {
+        text:
+          `[mcp_servers.${SERVER_NAME.replace(/-/g, '_')}]\n` +
+          `command = ${tomlString(l.command)}\n` +
+          `args = [${l.args.map(tomlString).join(', ')}]\n` +
+          `env = { ${Object.entries(l.env).map(([k, v]) => `${k} = ${tomlString(v)}`).join(', ')} }\n` +
+          'startup_timeout_sec = 20\n',
+        where: 'Append to ~/.codex/config.toml (or .codex/config.toml in a trusted project). Check with codex mcp list.',
+      };
+  }
+}
+
+export async function runMcpConfig(rt: Runtime, o: { client: string; agent: string }): Promise<void> {
   await Promise.resolve();
-  fail('internal', 'mcp-config: being built');
+  const client = MCP_CLIENTS.find((c) => c === o.client);
+  if (client === undefined) fail('usage', `unknown client: use one of ${MCP_CLIENTS.join(', ')}`);
+  if (!ID_PATTERN.test(o.agent)) fail('usage', `invalid agent name: use ${ID_RULE}`);
+  const launch = launchFor(rt, o.agent);
+  const { text, where } = snippet(client, launch);
+  rt.io.out(text);
+  rt.io.err(`${where}\n`);
+  const passphrase = rt.globals.passphraseCommand !== undefined || rt.globals.passphraseFile !== undefined;
+  if (!passphrase && rt.identityFile === undefined && !existsSync(rt.ctx.paths.identityTxt)) {
+    rt.io.err('note: this home needs a passphrase, and the server has no terminal to ask on: run mcp-config again with --passphrase-command (e.g. an OS keychain lookup).\n');
+  }
+  rt.io.err(`note: policy.yaml must name the agent "${o.agent}" (totp-mcp policy explain --agent ${o.agent} --account ID).\n`);
 }

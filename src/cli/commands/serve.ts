@@ -1,7 +1,38 @@
+/**
+ * `totp-mcp serve [--agent NAME] [--debug]`: the MCP server on stdio for one agent. The agent's
+ * name comes from the command line or TOTP_MCP_AGENT, never from a request. The vault is unlocked
+ * once, here, before anything is served: a vault that cannot be opened fails fast with a message
+ * on stderr (exit 4). stdout then belongs to the SDK's transport (JSON-RPC only); diagnostics go
+ * to stderr, and only with --debug.
+ */
+import { AgentService } from '../../app/agent.js';
 import { fail } from '../../core/errors.js';
+import { ID_PATTERN, ID_RULE } from '../../core/model.js';
+import { VERSION } from '../../version.js';
 import type { Runtime } from '../runtime.js';
 
-export async function runServe(_rt: Runtime, _o: { agent?: string; debug?: boolean }): Promise<void> {
-  await Promise.resolve();
-  fail('internal', 'serve: being built');
+export async function runServe(rt: Runtime, o: { agent?: string; debug?: boolean }): Promise<void> {
+  const agent = o.agent ?? rt.env.agent;
+  if (agent === undefined) {
+    fail('usage', 'serve needs the agent it serves: --agent NAME or TOTP_MCP_AGENT', { hint: "the name policy.yaml gives it, e.g. 'totp-mcp serve --agent claude-desktop'" });
+  }
+  if (!ID_PATTERN.test(agent)) fail('usage', `invalid agent name: use ${ID_RULE}`);
+  const debug = o.debug === true || rt.globals.debug === true;
+  const log = debug ? (line: string): void => { rt.io.err(`totp-mcp serve: ${line}\n`); } : undefined;
+
+  // The MCP front (the SDK: most of the start-up time) loads while the vault is unlocked.
+  const loading = import('../../mcp/index.js');
+  loading.catch(() => undefined); // awaited below, unless the unlock fails first
+  // Unlock first: this error carries the hint on what to fix (identity, passphrase, init).
+  await rt.ctx.vault();
+  const service = new AgentService(rt.ctx, agent);
+  await service.open();
+  const mcp = await loading;
+  log?.(`serving agent ${agent} from ${rt.home}`);
+  try {
+    await mcp.serveAgent({ service, version: VERSION, log });
+  } finally {
+    await service.close();
+    log?.('closed');
+  }
 }

@@ -1,0 +1,13 @@
+/** What every tool gets from the server factory. */
+import type { AgentService } from '../app/agent.js';
+import type { ApprovalFlow } from './approval.js';
+import type { InFlight } from './inflight.js';
+
+export interface ToolDeps {
+  readonly service: AgentService;
+  readonly approvals: ApprovalFlow;
+  /** Every tool call runs through it, so shutdown can wait for calls in progress. */
+  readonly inflight: InFlight;
+  /** Diagnostics for stderr (a no-op without --debug): never a code, a seed or an argument. */
+  readonly log: (line: string) => void;
+}
