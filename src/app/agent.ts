@@ -5,7 +5,7 @@
  * The agent's name comes from how the front was launched (`--agent`, TOTP_MCP_AGENT), never from
  * a request. The client's self-description is recorded, never trusted.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openAuditLog, type AuditApproval, type AuditAws, type AuditClient, type AuditInput, type AuditLog } from '../audit/index.js';
 import { withLock } from '../core/lock.js';
@@ -111,6 +111,7 @@ export class AgentService {
   #audit: AuditLog | undefined;
   /** Remembered confirmations: account → expiry (ms). One process serves one agent. */
   readonly #approved = new Map<string, number>();
+  #cached: { key: string; payload: Promise<Payload> } | undefined;
 
   constructor(
     readonly ctx: AppContext,
@@ -128,10 +129,20 @@ export class AgentService {
     await this.#audit?.close();
   }
 
+  /**
+   * The vault's payload, decrypted once per version of the file: a write is a rename (a new
+   * inode), so a changed file is always read again, ours (HOTP) and other processes' alike.
+   */
   async #payload(): Promise<Payload> {
+    const key = await stat(this.ctx.paths.vault, { bigint: true }).then(
+      (st) => `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`,
+      () => null, // no file: read() says so properly
+    );
     try {
-      return await (await this.ctx.vault()).read();
+      if (key === null || this.#cached?.key !== key) this.#cached = { key: key ?? '', payload: this.ctx.vault().then((v) => v.read()) };
+      return await this.#cached.payload;
     } catch (e) {
+      this.#cached = undefined;
       if (isTotpMcpError(e) && e.code === 'vault_locked') throw new AgentError('vault_locked', 'the vault is locked');
       throw e;
     }
@@ -171,8 +182,11 @@ export class AgentService {
   async #decide<T>(payload: Payload, policy: Policy, request: PolicyRequest, account: Account, rc: RequestContext, produce: Producer<T>): Promise<T> {
     const audit = this.#auditLog(payload);
     const now = this.ctx.clock.now();
-    const first = evaluate(policy, request, { now, usage: await audit.usageCounter(now) });
-    const limited = policy.rules.find((r) => r.id === first.rule)?.limit !== undefined;
+    // Usage counts matter only when the deciding rule has a limit (evaluate asks for them only
+    // then, after every other condition passed): otherwise the probe is the decision.
+    const probe = evaluate(policy, request, { now, usage: () => 0 });
+    const limited = policy.rules.find((r) => r.id === probe.rule)?.limit !== undefined;
+    const first = limited ? evaluate(policy, request, { now, usage: await audit.usageCounter(now) }) : probe;
     const approval = first.decision === 'allow' ? await this.#approval(first, account.id, request.action, rc) : 'none';
     const base = { action: request.action, account: account.id, approval: first.decision === 'allow' ? approval : null } as const;
     const run = async (): Promise<T> => {
@@ -250,6 +264,10 @@ export class AgentService {
     const left = periodMs - (now % periodMs);
     if (left >= minRemaining * 1000 || minRemaining * 1000 > periodMs) return;
     await new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(new AgentError('internal', 'cancelled'));
+        return;
+      }
       const t = setTimeout(resolve, left + 5);
       signal?.addEventListener('abort', () => {
         clearTimeout(t);

@@ -23,7 +23,7 @@ describe('CLI argument fuzzing', () => {
           const r = await cliAsync(home, safe, { input });
           expect([0, 1, 2, 4]).toContain(r.code);
           expect(r.stderr).not.toMatch(/\n\s+at /);
-          expect(r.stderr).not.toMatch(/internal error/);
+          expect(r.stderr).not.toMatch(/^totp-mcp: internal error/m);
           expectNoCanary('stdout', r.stdout);
           expectNoCanary('stderr', r.stderr);
         },

@@ -1,6 +1,10 @@
-import { exportUris } from '../../app/accounts.js';
+import { resolve } from 'node:path';
+import { exportUris, listAccounts } from '../../app/accounts.js';
+import { exportAegis, exportBackup, exportCount, exportGoogle, exportQr, writeExportFile, type QrStyle } from '../../app/export.js';
 import { fail } from '../../core/errors.js';
-import { promptConfirm } from '../prompt.js';
+import { Redacted } from '../../core/redacted.js';
+import { printable } from '../format.js';
+import { promptConfirm, promptSecret } from '../prompt.js';
 import type { Runtime } from '../runtime.js';
 
 export interface ExportOptions {
@@ -15,10 +19,130 @@ export interface ExportOptions {
   yes?: boolean;
 }
 
+/** Every export of seeds warns on stderr, and asks on a terminal unless --yes. */
+async function confirm(rt: Runtime, o: ExportOptions, warning: string, question: string): Promise<void> {
+  rt.io.err(`warning: ${warning}\n`);
+  if (!o.yes && rt.io.interactive && !(await promptConfirm(question))) fail('usage', 'not exported');
+}
+
+/** A password for an encrypted export: stdin (one trailing newline dropped), else a hidden prompt asked twice. */
+async function newPassword(rt: Runtime, o: ExportOptions, what: 'password for the Aegis export' | 'passphrase for the backup'): Promise<Redacted> {
+  let p: Redacted;
+  if (o.passwordStdin) {
+    let text: string;
+    try {
+      text = await rt.io.readStdin();
+    } catch (e) {
+      return fail('usage', `cannot read the ${what} from standard input`, { cause: e });
+    }
+    p = new Redacted(text.replace(/\r?\n$/, ''));
+  } else if (rt.io.interactive) {
+    p = await promptSecret(`${what.charAt(0).toUpperCase()}${what.slice(1)}:`, { confirm: true });
+  } else {
+    return fail('usage', `a ${what} is needed: give it with --password-stdin (or run in a terminal)`);
+  }
+  if (p.reveal() === '') fail('usage', `the ${what} is empty`);
+  return p;
+}
+
+/** ANSI colours make a QR code scan on any terminal theme; NO_COLOR and pipes get plain blocks. */
+const qrStyle = (rt: Runtime): QrStyle => (rt.io.stdoutIsTTY && !rt.env.noColor ? 'ansi' : 'utf8');
+
+function checkOptions(ids: string[], o: ExportOptions): void {
+  const modes = [o.uri && '--uri', o.qr !== undefined && '--qr', o.google && '--google', o.aegis !== undefined && '--aegis', o.backup !== undefined && '--backup'].filter(
+    (m): m is string => typeof m === 'string',
+  );
+  if (modes.length === 0) fail('usage', 'choose a format: --uri, --qr <id>, --google, --aegis <file> or --backup <file>');
+  if (modes.length > 1) fail('usage', `choose one format, not ${modes.join(' and ')}`);
+  if (o.encrypt && o.aegis === undefined) fail('usage', '--encrypt goes with --aegis (a --backup is always encrypted)');
+  if (o.recipient !== undefined && o.backup === undefined) fail('usage', '--recipient goes with --backup');
+  if (o.passwordStdin && !((o.aegis !== undefined && o.encrypt) || (o.backup !== undefined && o.recipient === undefined))) {
+    fail('usage', '--password-stdin goes with --aegis --encrypt, or with --backup without --recipient');
+  }
+  if (o.qr !== undefined && ids.length > 0) fail('usage', '--qr takes one account: export --qr <id>');
+  if (o.backup !== undefined && ids.length > 0) fail('usage', 'a backup holds the whole vault: drop the account ids');
+}
+
 export async function runExport(rt: Runtime, ids: string[], o: ExportOptions): Promise<void> {
-  if (!o.uri) fail('usage', 'choose a format: --uri');
-  const uris = await exportUris(rt.ctx, ids);
-  rt.io.err(`warning: the ${uris.length} URI(s) below contain the secrets themselves. Anyone who sees them can make codes.\n`);
-  if (!o.yes && rt.io.interactive && !(await promptConfirm('Print them?'))) fail('usage', 'not exported');
-  for (const { uri } of uris) rt.io.out(`${uri.reveal()}\n`);
+  checkOptions(ids, o);
+
+  if (o.uri) {
+    const uris = await exportUris(rt.ctx, ids);
+    rt.io.err(`warning: the ${uris.length} URI(s) below contain the secrets themselves. Anyone who sees them can make codes.\n`);
+    if (!o.yes && rt.io.interactive && !(await promptConfirm('Print them?'))) fail('usage', 'not exported');
+    for (const { uri } of uris) rt.io.out(`${uri.reveal()}\n`);
+    return;
+  }
+
+  if (o.qr !== undefined) {
+    const id = o.qr;
+    await exportCount(rt.ctx, [id]); // not found → an error before the warning
+    await confirm(rt, o, `the QR code below holds the secret of ${id}. Anyone who sees or photographs it can make codes.`, 'Show it?');
+    const r = await exportQr(rt.ctx, id, qrStyle(rt));
+    rt.io.out(`${r.qr.reveal()}\n`);
+    rt.io.err(`${r.id}: scan with the phone's authenticator app${r.steam ? ' (a Steam account: only apps that know otpauth://steam show the right codes)' : ''}\n`);
+    return;
+  }
+
+  if (o.google) {
+    const n = await exportCount(rt.ctx, ids);
+    const tty = rt.io.stdoutIsTTY;
+    await confirm(
+      rt,
+      o,
+      `${tty ? 'the QR codes below hold' : 'the migration URIs below hold'} the secrets of ${n} account(s). Anyone who sees them can make codes.`,
+      tty ? 'Show the QR codes?' : 'Print them?',
+    );
+    const r = await exportGoogle(rt.ctx, ids, tty ? qrStyle(rt) : null);
+    for (const s of r.skipped) rt.io.err(`skipped ${s.id}: ${s.reason}\n`);
+    if (r.codes.length === 0) fail('invalid', 'none of these accounts fits in a Google Authenticator export');
+    r.codes.forEach((c, i) => {
+      if (c.qr === null) {
+        rt.io.out(`${c.uri.reveal()}\n`);
+      } else {
+        rt.io.out(`Google Authenticator export, code ${i + 1} of ${r.codes.length} (${c.ids.map(printable).join(', ')}):\n${c.qr.reveal()}\n\n`);
+      }
+    });
+    if (tty) rt.io.err(`In Google Authenticator: Transfer accounts → Import accounts, then scan the ${r.codes.length} code(s) in order.\n`);
+    return;
+  }
+
+  if (o.aegis !== undefined) {
+    const toStdout = o.aegis === '-';
+    const n = await exportCount(rt.ctx, ids);
+    const password = o.encrypt ? await newPassword(rt, o, 'password for the Aegis export') : null;
+    await confirm(
+      rt,
+      o,
+      o.encrypt
+        ? `${toStdout ? 'the Aegis export' : o.aegis} will hold the secrets of ${n} account(s), encrypted with the password you chose.`
+        : `${toStdout ? 'the Aegis export' : o.aegis} will hold the secrets of ${n} account(s) in PLAIN TEXT. Anyone who reads it can make codes; delete it once imported.`,
+      'Write it?',
+    );
+    const r = await exportAegis(rt.ctx, ids, password);
+    if (toStdout) {
+      rt.io.out(r.text.reveal());
+      return;
+    }
+    const path = resolve(o.aegis);
+    await writeExportFile(path, r.text);
+    rt.io.out(`wrote ${r.count} account(s) to ${path} (Aegis, ${o.encrypt ? 'encrypted' : 'plain'})\n`);
+    return;
+  }
+
+  if (o.backup !== undefined) {
+    const path = resolve(o.backup);
+    const recipients = o.recipient ?? [];
+    const n = (await listAccounts(rt.ctx)).length;
+    const passphrase = recipients.length === 0 ? await newPassword(rt, o, 'passphrase for the backup') : null;
+    await confirm(
+      rt,
+      o,
+      `${path} will hold every secret of the vault (${n} account(s)), age-encrypted to ${passphrase ? 'your passphrase' : `${recipients.length} recipient(s)`}.`,
+      'Write it?',
+    );
+    const r = await exportBackup(rt.ctx, passphrase ? { passphrase } : { recipients });
+    await writeExportFile(path, new Redacted(r.bytes));
+    rt.io.out(`wrote an age backup of ${r.count} account(s) to ${path}\n`);
+  }
 }

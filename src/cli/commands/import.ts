@@ -1,4 +1,9 @@
+import { resolve } from 'node:path';
+import { CONFLICT_MODES, IMPORT_FORMATS, importAccounts, type ConflictMode, type ImportFormat, type ImportInput, type ImportReport } from '../../app/import.js';
 import { fail } from '../../core/errors.js';
+import { Redacted } from '../../core/redacted.js';
+import { printable, table } from '../format.js';
+import { promptSecret } from '../prompt.js';
 import type { Runtime } from '../runtime.js';
 
 export interface ImportOptions {
@@ -9,7 +14,126 @@ export interface ImportOptions {
   onConflict: string;
 }
 
-export async function runImport(_rt: Runtime, _source: string, _o: ImportOptions): Promise<void> {
-  await Promise.resolve();
-  fail('internal', 'import: being built');
+/** Imports of at least this many entries show a progress line on a terminal. */
+const PROGRESS_FROM = 200;
+
+const isUriArgument = (s: string): boolean => /^(?:otpauth|otpauth-migration|steam):/i.test(s.trim());
+
+/** All of stdin; its reader's own failure (over 16 MiB) becomes a usage error, not an internal one. */
+async function readStdin(rt: Runtime, what: string): Promise<string> {
+  try {
+    return await rt.io.readStdin();
+  } catch (e) {
+    return fail('usage', `cannot read ${what} from standard input (at most 16 MiB of text)`, { cause: e });
+  }
+}
+
+/** The password from stdin: everything up to the end, one trailing newline dropped. */
+async function passwordFromStdin(rt: Runtime): Promise<Redacted> {
+  const text = (await readStdin(rt, 'the password')).replace(/\r?\n$/, '');
+  if (text === '') fail('usage', 'no password on standard input');
+  return new Redacted(text);
+}
+
+/** A progress line on stderr (a terminal only), rewritten in place and at most ten times a second. */
+function progressLine(rt: Runtime) {
+  let last = 0;
+  let shown = false;
+  return {
+    update(text: string, force = false): void {
+      const now = Date.now();
+      if (!force && now - last < 100) return;
+      last = now;
+      shown = true;
+      rt.io.err(`\r\u001b[2K${text}`);
+    },
+    clear(): void {
+      if (shown) rt.io.err('\r\u001b[2K');
+      shown = false;
+    },
+  };
+}
+
+const ACTION: Record<string, string> = { add: 'add', replace: 'replace', skip: 'skip', invalid: 'error' };
+
+function printReport(rt: Runtime, r: ImportReport): void {
+  rt.io.out(
+    table(
+      ['#', 'ACTION', 'ID', 'ISSUER', 'LABEL', 'TYPE', 'NOTE'],
+      r.rows.map((row) => [
+        String(row.index),
+        ACTION[row.action] ?? row.action,
+        row.id ?? '-',
+        printable(row.issuer) || '-',
+        printable(row.label) || '-',
+        row.type ?? '-',
+        printable(row.note),
+      ]),
+    ),
+  );
+  for (const n of r.notes) rt.io.err(`note: ${printable(n)}\n`);
+  const c = r.counts;
+  const parts = [
+    `${r.dryRun ? 'dry run: would import' : 'imported'} ${c.imported}${c.replaced > 0 ? ` (${c.added} new, ${c.replaced} replaced)` : ''}`,
+    `skipped ${c.skipped}${c.skipped > 0 ? ` (${c.invalid} with problems, ${c.skipped - c.invalid} duplicates)` : ''}`,
+    `conflicts ${c.conflicts}`,
+  ];
+  rt.io.out(`${parts.join(', ')}${r.dryRun ? '; nothing was written' : ''}\n`);
+  if (c.invalid > 0 && c.invalid === c.entries) {
+    rt.io.err(`totp-mcp: nothing ${r.dryRun ? 'would be ' : ''}imported: every entry has a problem (see the table)\n`);
+    rt.exitCode = 1;
+  }
+}
+
+export async function runImport(rt: Runtime, source: string, o: ImportOptions): Promise<void> {
+  const format = o.format as ImportFormat | 'auto';
+  if (format !== 'auto' && !(IMPORT_FORMATS as readonly string[]).includes(format)) fail('usage', `unknown format '${printable(o.format)}'`);
+  if (!(CONFLICT_MODES as readonly string[]).includes(o.onConflict)) fail('usage', 'on-conflict must be skip, rename or replace');
+  if (o.passwordStdin && source === '-') fail('usage', "--password-stdin cannot be used when the export itself comes from standard input ('-')", {
+    hint: 'give the export as a file, and the password on standard input',
+  });
+
+  let input: ImportInput;
+  if (source === '-') {
+    const text = await readStdin(rt, 'the export');
+    // Binary data does not survive the text reader: say so rather than fail on mangled bytes.
+    if (text.includes('\uFFFD')) fail('usage', 'standard input carries binary data (an image, a ZIP or an encrypted backup): give the file path instead');
+    input = { kind: 'text', name: 'standard input', text };
+  } else if (isUriArgument(source)) {
+    input = { kind: 'text', name: 'the URI', text: source };
+  } else {
+    input = { kind: 'path', path: resolve(source) };
+  }
+
+  const line = progressLine(rt);
+  const showProgress = rt.io.interactive;
+  let passwordAsked = false;
+  const report = await importAccounts(rt.ctx, input, {
+    format,
+    tags: o.tag ?? [],
+    dryRun: o.dryRun ?? false,
+    onConflict: o.onConflict as ConflictMode,
+    hooks: {
+      detected: (d) => {
+        line.clear();
+        rt.io.err(`detected: ${printable(d)}\n`);
+      },
+      password: async (prompt) => {
+        if (passwordAsked) fail('internal', 'the export password was asked twice');
+        passwordAsked = true;
+        line.clear();
+        if (o.passwordStdin) return passwordFromStdin(rt);
+        if (rt.io.interactive) return promptSecret(prompt);
+        return fail('usage', 'this export is encrypted: give its password with --password-stdin (or run in a terminal)');
+      },
+      progress: (done, total) => {
+        if (showProgress && total >= PROGRESS_FROM) line.update(`checking entries: ${done}/${total}`, done === total);
+      },
+      writing: (count) => {
+        if (showProgress && count >= PROGRESS_FROM) line.update(`writing ${count} accounts to the vault…`, true);
+      },
+    },
+  });
+  line.clear();
+  printReport(rt, report);
 }

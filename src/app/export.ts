@@ -1,0 +1,113 @@
+/**
+ * The owner's exports beyond `--uri` (accounts.ts): a terminal QR code for one account, Google
+ * Authenticator migration codes, an Aegis file (plain or encrypted), and an age backup of the
+ * whole vault. Each carries seeds, so every result is Redacted until the front writes it; the
+ * front warns and asks first. Not policy-checked: this is the owner's path, never an agent's.
+ */
+import { randomBytes } from 'node:crypto';
+import { link, open, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { fail } from '../core/errors.js';
+import type { Account } from '../core/model.js';
+import { Redacted } from '../core/redacted.js';
+import { formatOtpUri } from '../otp/index.js';
+import { aegisExport, googleExport, renderQr, type QrStyle } from '../otp/exporters/index.js';
+import { encryptBackup, serializePayload, type BackupTarget } from '../vault/index.js';
+import { checkId, findAccount } from './accounts.js';
+import type { AppContext } from './context.js';
+
+export type { QrStyle } from '../otp/exporters/index.js';
+
+async function chosen(ctx: AppContext, ids: readonly string[]): Promise<Account[]> {
+  const p = await (await ctx.vault()).read();
+  const list = ids.length === 0 ? p.accounts : ids.map((id) => findAccount(p.accounts, checkId(id)));
+  if (list.length === 0) fail('not_found', 'the vault holds no account to export');
+  return list;
+}
+
+/** Ids of the accounts an export would hold (for the warning, before anything is rendered). */
+export async function exportCount(ctx: AppContext, ids: readonly string[]): Promise<number> {
+  return (await chosen(ctx, ids)).length;
+}
+
+/** One account's otpauth:// URI as a QR code for the terminal. */
+export async function exportQr(ctx: AppContext, id: string, style: QrStyle): Promise<{ id: string; qr: Redacted; steam: boolean }> {
+  const [a] = await chosen(ctx, [id]);
+  if (!a) return fail('not_found', `no account '${id}'`);
+  return { id: a.id, qr: await renderQr(formatOtpUri(a), style), steam: a.type === 'steam' };
+}
+
+export interface GoogleCodeOut {
+  uri: Redacted;
+  /** The terminal rendering, when one was asked for. */
+  qr: Redacted | null;
+  ids: string[];
+}
+
+export async function exportGoogle(
+  ctx: AppContext,
+  ids: readonly string[],
+  style: QrStyle | null,
+): Promise<{ codes: GoogleCodeOut[]; skipped: { id: string; reason: string }[] }> {
+  const accounts = await chosen(ctx, ids);
+  const g = googleExport(accounts);
+  const codes: GoogleCodeOut[] = [];
+  for (const c of g.codes) {
+    codes.push({
+      uri: c.uri,
+      qr: style === null ? null : await renderQr(c.uri, style, 'L'),
+      ids: c.members.map((i) => (accounts[i] as Account).id),
+    });
+  }
+  return { codes, skipped: g.skipped.map((s) => ({ id: (accounts[s.index] as Account).id, reason: s.reason })) };
+}
+
+/** An Aegis export's text: plain, or encrypted with the password (scrypt + AES-256-GCM, as Aegis). */
+export async function exportAegis(ctx: AppContext, ids: readonly string[], password: Redacted | null): Promise<{ text: Redacted; count: number }> {
+  const accounts = await chosen(ctx, ids);
+  return { text: await aegisExport(accounts, password), count: accounts.length };
+}
+
+/** The whole vault payload (accounts, AWS blocks, policy pin, audit key) as an age file. */
+export async function exportBackup(ctx: AppContext, to: BackupTarget): Promise<{ bytes: Buffer; count: number }> {
+  const p = await (await ctx.vault()).read();
+  const plain = Buffer.from(serializePayload(p), 'utf8');
+  try {
+    return { bytes: await encryptBackup(plain, to), count: p.accounts.length };
+  } finally {
+    plain.fill(0);
+  }
+}
+
+/**
+ * Writes an export file: mode 0600, never over an existing file (a link from a fully written and
+ * fsynced temp file), so a crash leaves either no file or the whole file.
+ */
+export async function writeExportFile(path: string, data: Redacted<string | Uint8Array>): Promise<void> {
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const ioFail = (e: unknown, what: string): never => {
+    const code = (e as NodeJS.ErrnoException | undefined)?.code;
+    if (code === 'EEXIST') return fail('conflict', `${path} already exists: not overwritten`, { hint: 'choose another file name, or remove it first' });
+    if (code === 'ENOENT') return fail('not_found', `no folder ${dir}`);
+    if (code === 'EACCES' || code === 'EPERM') return fail('io', `cannot ${what} ${path}: permission denied`);
+    return fail('io', `cannot ${what} ${path}`, { cause: e });
+  };
+  const fh = await open(tmp, 'wx', 0o600).catch((e: unknown) => ioFail(e, 'write'));
+  try {
+    await fh.writeFile(data.reveal());
+    await fh.sync();
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    return ioFail(e, 'write');
+  }
+  await fh.close();
+  try {
+    await link(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    return ioFail(e, 'create');
+  }
+  await unlink(tmp).catch(() => undefined);
+}
