@@ -25,6 +25,37 @@ function run(args, { show = true, input } = {}) {
   return r;
 }
 
+/** The MCP server as an agent sees it: the SDK's own client over stdio, as Claude Code or Cursor would. */
+async function mcpDemo() {
+  const { Client } = await import('@modelcontextprotocol/client');
+  const { StdioClientTransport } = await import('@modelcontextprotocol/client/stdio');
+  console.log(bold('\n$ totp-mcp serve --agent demo-agent      # driven by a real MCP client over stdio'));
+  const transport = new StdioClientTransport({ command: process.execPath, args: [cli, 'serve', '--agent', 'demo-agent'], env: { TOTP_MCP_HOME: home }, stderr: 'inherit' });
+  const client = new Client({ name: 'totp-mcp-demo', version: '1.0.0' }, { capabilities: { elicitation: { form: {} } } });
+  // The person's side of an approval: the demo answers yes, as someone clicking "Allow" would.
+  client.setRequestHandler('elicitation/create', async (req) => {
+    console.log(`  [the client asks the person] ${req.params.message}  → Allow`);
+    return { action: 'accept', content: { confirm: true } };
+  });
+  await client.connect(transport);
+  try {
+    const tools = await client.listTools();
+    console.log(`  tools: ${tools.tools.map((t) => t.name).join(', ')}`);
+    const show = async (name, args) => {
+      const r = await client.callTool({ name, arguments: args });
+      const text = r.content.find((b) => b.type === 'text')?.text ?? '';
+      console.log(`  ${name} ${JSON.stringify(args)}\n    ${r.isError ? `error → ${text}` : text}`);
+    };
+    await show('list_accounts', {});
+    await show('get_totp_code', { account: 'github:demo' });
+    await show('get_totp_code', { account: 'bank:demo' });
+    await show('get_totp_code', { account: 'steam:demo' });
+    await show('get_totp_code', { account: 'steam:demo' }); // remembered for approval_ttl: not asked again
+  } finally {
+    await client.close();
+  }
+}
+
 try {
   console.log(`totp-mcp demo: a scratch copy of vault/demo in ${home}`);
   console.log('(the demo identity is committed on purpose and protects nothing real)');
@@ -45,8 +76,9 @@ try {
   run(['code', 'github:demo', '--agent', 'demo-agent']);
   run(['code', 'bank:demo', '--agent', 'demo-agent']);
   run(['code', 'steam:demo', '--agent', 'demo-agent']);
+  await mcpDemo();
   console.log(bold('\nEvery agent request is in the MAC-chained audit log, written before the code leaves:'));
-  run(['audit', 'tail', '-n', '5']);
+  run(['audit', 'tail', '-n', '12']);
   run(['audit', 'verify']);
   run(['doctor']);
   const age = spawnSync('age', ['-d', '-i', join(home, 'identity.txt'), join(home, 'vault.age')], { encoding: 'utf8' });

@@ -4,45 +4,7 @@ import { chmodSync, readFileSync, rmSync, writeFileSync, appendFileSync, statSyn
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, cliAsync, newHome } from '../helpers/cli.js';
-
-export const TEST_POLICY = `version: 1
-agents:
-  bot: { description: a test agent }
-  other: {}
-rules:
-  - id: no-bank
-    effect: deny
-    agents: ["*"]
-    accounts: ["tag:bank"]
-  - id: bot-github
-    agents: [bot]
-    accounts: ["github*"]
-    actions: [list, code]
-  - id: bot-limited
-    agents: [bot]
-    accounts: [limited]
-    actions: [code]
-    limit: { count: 5, per: 1h }
-  - id: bot-confirm
-    agents: [bot]
-    accounts: [confirm]
-    actions: [code]
-    approval: confirm
-`;
-
-const URI = 'otpauth://totp/X:y?secret=JBSWY3DPEHPK3PXP';
-
-export function homeWithPolicy(policy = TEST_POLICY): string {
-  const home = newHome();
-  for (const [id, tags] of [['github:alice', []], ['limited', []], ['confirm', []], ['bank', ['bank']], ['github:bank', ['bank']]] as const) {
-    const r = cli(home, ['add', id, '--uri', URI, ...tags.flatMap((t) => ['--tag', t])]);
-    if (r.code !== 0) throw new Error(r.stderr);
-  }
-  writeFileSync(join(home, 'policy.yaml'), policy, { mode: 0o600 });
-  const applied = cli(home, ['policy', 'apply']);
-  if (applied.code !== 0) throw new Error(applied.stderr);
-  return home;
-}
+import { homeWithPolicy } from '../helpers/policy.js';
 
 describe('policy and audit (CLI)', () => {
   it('policy init writes a starter that validates; apply pins it; explain names the deciding rule', () => {

@@ -1,57 +1,14 @@
 // Helpers for the MCP tests: real `totp-mcp serve` processes over stdio, driven by the SDK's own
 // client (both protocol eras), with every byte the server writes to stdout kept for the purity check.
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { expect } from 'vitest';
 import { CLI } from '../helpers/build.js';
-import { cli, newHome } from '../helpers/cli.js';
+import { cli } from '../helpers/cli.js';
 
-// TEST_POLICY and homeWithPolicy() as in test/cli/policy-audit.test.ts (importing a .test.ts file
-// would run its suite here too), plus a `list` action on the limited and confirm accounts.
-export const TEST_POLICY = `version: 1
-agents:
-  bot: { description: a test agent }
-  other: {}
-rules:
-  - id: no-bank
-    effect: deny
-    agents: ["*"]
-    accounts: ["tag:bank"]
-  - id: bot-github
-    agents: [bot]
-    accounts: ["github*"]
-    actions: [list, code]
-  - id: bot-limited
-    agents: [bot]
-    accounts: [limited]
-    actions: [code]
-    limit: { count: 5, per: 1h }
-  - id: bot-confirm
-    agents: [bot]
-    accounts: [confirm]
-    actions: [code]
-    approval: confirm
-`;
-
-export const URI = 'otpauth://totp/X:y?secret=JBSWY3DPEHPK3PXP';
-
-/** A home with github:alice, limited, confirm, bank (tag bank), github:bank (tag bank) and an applied policy. */
-export function homeWithPolicy(policy = TEST_POLICY, extra: readonly (readonly [string, string])[] = []): string {
-  const home = newHome();
-  for (const [id, tags] of [['github:alice', []], ['limited', []], ['confirm', []], ['bank', ['bank']], ['github:bank', ['bank']]] as const) {
-    const r = cli(home, ['add', id, '--uri', URI, ...tags.flatMap((t) => ['--tag', t])]);
-    if (r.code !== 0) throw new Error(r.stderr);
-  }
-  for (const [id, uri] of extra) {
-    const r = cli(home, ['add', id, '--uri', '-'], { input: uri });
-    if (r.code !== 0) throw new Error(r.stderr);
-  }
-  writePolicy(home, policy);
-  return home;
-}
+export { TEST_POLICY, URI, homeWithPolicy, writePolicy } from '../helpers/policy.js';
 
 /** Parsed JSON from a server or the CLI: loosely typed on purpose (tests check it at run time). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- one alias for test data
@@ -176,12 +133,6 @@ export function auditEvents(home: string): Loose[] {
 export function expectAuditVerifies(home: string): void {
   const v = cli(home, ['audit', 'verify']);
   expect(v.code, v.stdout + v.stderr).toBe(0);
-}
-
-export function writePolicy(home: string, policy: string): void {
-  writeFileSync(join(home, 'policy.yaml'), policy, { mode: 0o600 });
-  const r = cli(home, ['policy', 'apply']);
-  if (r.code !== 0) throw new Error(r.stderr);
 }
 
 export interface RawSession {

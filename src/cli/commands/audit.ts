@@ -26,9 +26,10 @@ const line = (e: AuditEvent): string[] => [
   e.decision,
   e.rule ?? '',
   e.reason,
+  e.approval === null || e.approval === 'none' ? '' : e.approval,
   e.client ? printable(e.client.name) : '',
 ];
-const HEAD = ['TIME', 'SEQ', 'AGENT', 'ACTION', 'ACCOUNT', 'DECISION', 'RULE', 'REASON', 'CLIENT'];
+const HEAD = ['TIME', 'SEQ', 'AGENT', 'ACTION', 'ACCOUNT', 'DECISION', 'RULE', 'REASON', 'APPROVAL', 'CLIENT'];
 
 export async function runAuditTail(rt: Runtime, o: { lines?: string; follow?: boolean; json?: boolean }): Promise<void> {
   const n = o.lines === undefined ? 20 : Number(o.lines);
