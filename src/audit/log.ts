@@ -14,7 +14,7 @@
  *   3. writes all of its lines with ONE write() to the live file opened O_APPEND, then fdatasync,
  *      and only then resolves the batch's promises;
  *   4. rotates the live file once it has grown past `rotateBytes`;
- *   5. repeats 2–4 while more events are queued, nobody else waits for the lock (`audit.want`)
+ *   5. repeats 2–4 while more events are queued (or arrive within LINGER_MS), nobody else waits for the lock (`audit.want`)
  *      and the session is younger than MAX_HOLD_MS;
  *   6. replaces the head (tmp + rename) and releases the lock.
  * If a write fails, every promise of its batch rejects and the batch's bytes are cut off again
@@ -35,6 +35,13 @@ import { usageIndexFor, type UsageQuery } from './usage.js';
 export const DEFAULT_ROTATE_BYTES = 10 * 1024 * 1024;
 /** Longest a writer keeps the lock for back-to-back batches when nobody announces a wait. */
 const MAX_HOLD_MS = 50;
+/**
+ * An idle writer keeps its lock session this long for the next event: a client calling one tool
+ * after another then pays one write + fsync per call, not a whole lock session (lock file, head
+ * read, head rewrite), which costs several times more. Another process that wants the lock still
+ * gets it after at most this long.
+ */
+const LINGER_MS = 3;
 /** Most events written by one write(); more wait for the next batch. */
 export const MAX_BATCH_EVENTS = 4096;
 
@@ -94,6 +101,8 @@ export class AuditLog {
   readonly #lockTimeoutMs: number;
   #queue: Pending[] = [];
   #draining: Promise<void> | null = null;
+  /** Set while an idle session lingers: called by append when an event arrives. */
+  #arrived: (() => void) | null = null;
   #closed = false;
   #dirReady: Promise<void> | null = null;
   #stats = { events: 0, batches: 0, fsyncs: 0, rotations: 0 };
@@ -150,6 +159,7 @@ export class AuditLog {
           reject(e);
         },
       });
+      this.#arrived?.();
       this.#draining ??= this.#drain();
     });
   }
@@ -274,7 +284,8 @@ export class AuditLog {
         }
         // (Awaiting here also lets callers that were just resolved queue their next event.)
         othersWaiting = await this.#othersWaiting();
-        if (othersWaiting || this.#queue.length === 0 || Date.now() - since >= MAX_HOLD_MS) break;
+        if (othersWaiting || Date.now() - since >= MAX_HOLD_MS) break;
+        if (this.#queue.length === 0 && !(await this.#linger())) break;
       }
     } catch (e) {
       this.#fail(this.#queue.splice(0, MAX_BATCH_EVENTS), e);
@@ -286,6 +297,22 @@ export class AuditLog {
       await lock.release().catch(() => undefined);
     }
     return othersWaiting;
+  }
+
+  /** Waits up to LINGER_MS for a new event; false when none came (or the log is closing). */
+  #linger(): Promise<boolean> {
+    if (this.#closed) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#arrived = null;
+        resolve(false);
+      }, LINGER_MS);
+      this.#arrived = () => {
+        clearTimeout(timer);
+        this.#arrived = null;
+        resolve(true);
+      };
+    });
   }
 
   #pruneOwn(indexed: number): void {
