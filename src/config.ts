@@ -17,13 +17,46 @@ export interface EnvConfig {
   nodePath: string;
   /** NO_COLOR (https://no-color.org) is set. */
   noColor: boolean;
+  /** What the AWS work reads from the environment. */
+  aws: AwsEnv;
+  /** The environment as this process received it, for the children of `aws exec` / `serve-credentials`. */
+  processEnv: Readonly<Record<string, string | undefined>>;
+}
+
+export interface AwsEnv {
+  /** `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials` (where `get_aws_session` writes profiles). */
+  sharedCredentialsFile: string;
+  /** `AWS_REGION`, else `AWS_DEFAULT_REGION`: used when the account sets no region. */
+  region: string | undefined;
+  /** `AWS_ENDPOINT_URL_STS` (the SDK honours it itself; shown in messages). */
+  stsEndpoint: string | undefined;
+  /** Set inside `totp-mcp aws exec` (refuses nesting). */
+  execMarker: string | undefined;
+  /** Set while totp-mcp resolves an account's source profile: a totp-mcp started then is a loop. */
+  resolvingSource: boolean;
+}
+
+const RESOLVING_SOURCE = 'TOTP_MCP_AWS_RESOLVING_SOURCE';
+
+/**
+ * Marks this process's environment (inherited by whatever the AWS SDK spawns, e.g. a source
+ * profile's credential_process) so that a totp-mcp started from there refuses at once instead of
+ * waiting for the lock its parent holds.
+ */
+export function markResolvingSource(): void {
+  process.env[RESOLVING_SOURCE] = '1';
 }
 
 const nonEmpty = (v: string | undefined): string | undefined => (v === undefined || v === '' ? undefined : v);
 
 export function readEnv(entry: string): EnvConfig {
   const env = process.env;
-  const xdg = nonEmpty(env['XDG_CONFIG_HOME']) ?? join(nonEmpty(env['HOME']) ?? homedir(), '.config');
+  const processEnv = { ...env };
+  // The AWS SDK (loaded only to call STS) warns on stderr about Node 20; a credential_process
+  // consumer would show that as noise, or take it for an error. This process only.
+  env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+  const home = nonEmpty(env['HOME']) ?? homedir();
+  const xdg = nonEmpty(env['XDG_CONFIG_HOME']) ?? join(home, '.config');
   return {
     defaultHome: nonEmpty(env['TOTP_MCP_HOME']) ?? join(xdg, 'totp-mcp'),
     identityFile: nonEmpty(env['TOTP_MCP_IDENTITY']),
@@ -32,5 +65,13 @@ export function readEnv(entry: string): EnvConfig {
     entry,
     nodePath: process.execPath,
     noColor: nonEmpty(env['NO_COLOR']) !== undefined,
+    aws: {
+      sharedCredentialsFile: nonEmpty(env['AWS_SHARED_CREDENTIALS_FILE']) ?? join(home, '.aws', 'credentials'),
+      region: nonEmpty(env['AWS_REGION']) ?? nonEmpty(env['AWS_DEFAULT_REGION']),
+      stsEndpoint: nonEmpty(env['AWS_ENDPOINT_URL_STS']) ?? nonEmpty(env['AWS_ENDPOINT_URL']),
+      execMarker: nonEmpty(env['TOTP_MCP_AWS_EXEC']),
+      resolvingSource: nonEmpty(env[RESOLVING_SOURCE]) !== undefined,
+    },
+    processEnv,
   };
 }

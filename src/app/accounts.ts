@@ -2,6 +2,7 @@
 import { fail } from '../core/errors.js';
 import { ID_PATTERN, ID_RULE, TAG_PATTERN, TAG_RULE, type Account, type AccountDraft, type Algorithm, type OtpType } from '../core/model.js';
 import type { Redacted } from '../core/redacted.js';
+import { redactAwsBlock } from '../aws/config.js';
 import { formatOtpUri, makeDraft, parseOtpUri } from '../otp/index.js';
 import type { AppContext } from './context.js';
 
@@ -28,7 +29,7 @@ export function summarize(a: Account): AccountSummary {
     digits: a.digits,
     period: a.period,
     tags: [...a.tags],
-    aws: a.aws ? { ...a.aws } : null,
+    aws: a.aws ? redactAwsBlock(a.aws) : null, // never the long-term secret key
   };
 }
 

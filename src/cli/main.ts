@@ -153,24 +153,26 @@ export async function main(argv: readonly string[], env: EnvConfig, io: Io = pro
   const aws = program.command('aws').description('AWS MFA sessions: the MFA code is computed from the vault, never typed');
   aws
     .command('setup <id>')
-    .description('attach an AWS block to a TOTP account: MFA device, where the long-term keys come from, roles')
-    .requiredOption('--mfa-serial <arn>', 'the MFA device ARN (arn:aws:iam::123456789012:mfa/name)')
-    .option('--region <region>', 'region (regional STS endpoint)')
-    .option('--source <source>', 'long-term keys: vault, profile:NAME or default', 'default')
-    .option('--access-key-id <id>', 'with --source vault: the access key id (the secret is read hidden, or from stdin)')
-    .option('--role <spec>', 'NAME=ARN[,duration=1h][,external_id=X] (repeatable)', collect)
-    .option('--session-duration <d>', 'GetSessionToken duration (default 12h)')
+    .description('attach an AWS block to a 6-digit TOTP account: MFA device, where the long-term keys come from, roles')
+    .requiredOption('--mfa-serial <arn>', 'the MFA device ARN (arn:aws:iam::123456789012:mfa/name) or a hardware token serial')
+    .option('--region <region>', 'region: STS calls go to its regional endpoint')
+    .option('--source <source>', 'long-term keys: vault, profile:NAME or default (default chain; kept when omitted on an update)')
+    .option('--access-key-id <id>', 'with --source vault: the access key id (the secret is then read hidden, or from stdin; never from an argument)')
+    .option('--role <spec>', 'NAME=ARN[,duration=1h][,max_duration=12h][,external_id=X][,source_identity=off] (repeatable; added to the existing roles)', collect)
+    .option('--session-duration <d>', 'GetSessionToken duration: 15m to 36h (root: 1h) (default 12h)')
+    .option('--root', 'the MFA device is the root user’s (GetSessionToken lasts at most 1h)')
+    .option('--json', 'print the stored block (secrets as [redacted]) as JSON')
     .action(async (id: string, o: Record<string, unknown>) => {
       const { runAwsSetup } = await import('./commands/aws.js');
       await runAwsSetup(await rt(), id, o);
     });
   aws
     .command('credential-process')
-    .description('print credentials as credential_process JSON (Version 1) for ~/.aws/config')
+    .description('print credentials as credential_process JSON (Version 1) for ~/.aws/config; one line on stderr on failure')
     .requiredOption('--account <id>', 'the account')
     .option('--role <name>', 'a named role of the account')
     .option('--agent <name>', 'policy-check and audit as this agent (default: $TOTP_MCP_AGENT)')
-    .option('--duration <d>', 'session duration')
+    .option('--duration <d>', 'session duration, e.g. 1h (default: the role’s, else the MFA session’s; never over the policy cap)')
     .option('--explain', 'print the plan (which STS calls, and why) instead of credentials')
     .action(async (o: Record<string, unknown>) => {
       const { runCredentialProcess } = await import('./commands/aws.js');
@@ -178,24 +180,26 @@ export async function main(argv: readonly string[], env: EnvConfig, io: Io = pro
     });
   aws
     .command('exec <id> [command...]')
-    .description('run a command with AWS credentials in its environment (aws-vault style); -- before the command')
+    .description('run a command with AWS credentials in its environment (aws-vault style): totp-mcp aws exec ID -- CMD ARGS…')
     .option('--role <name>', 'a named role of the account')
-    .option('--agent <name>', 'policy-check and audit as this agent (default: $TOTP_MCP_AGENT)')
-    .option('--duration <d>', 'session duration')
+    .option('--agent <name>', 'policy-check and audit as this agent (default: $TOTP_MCP_AGENT; without one, as the owner)')
+    .option('--duration <d>', 'session duration, e.g. 1h')
     .option('--explain', 'print the plan instead of running')
     .action(async (id: string, command: string[], o: Record<string, unknown>) => {
       const { runAwsExec } = await import('./commands/aws.js');
       await runAwsExec(await rt(), id, command, o);
     });
   aws
-    .command('serve-credentials <id>')
-    .description('a loopback container-credentials endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI) for runs longer than one session')
+    .command('serve-credentials <id> [command...]')
+    .description('a loopback container-credentials endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI) for runs longer than one session; with -- CMD, runs it against the endpoint')
     .option('--role <name>', 'a named role of the account')
     .option('--agent <name>', 'policy-check and audit as this agent (default: $TOTP_MCP_AGENT)')
+    .option('--duration <d>', 'session duration, e.g. 1h')
     .option('--port <port>', 'port on 127.0.0.1 (default: any free port)')
-    .action(async (id: string, o: Record<string, unknown>) => {
+    .option('--lifetime <d>', 'stop after this long (default 12h, at most 168h)')
+    .action(async (id: string, command: string[], o: Record<string, unknown>) => {
       const { runServeCredentials } = await import('./commands/aws.js');
-      await runServeCredentials(await rt(), id, o);
+      await runServeCredentials(await rt(), id, o, command);
     });
   // --- end aws ---
 

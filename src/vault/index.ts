@@ -17,3 +17,5 @@ export {
 export { passphraseFromCommand, passphraseFromFile, PASSPHRASE_NEEDED, type PassphraseSource } from './passphrase.js';
 export { inspectHome, type HomeReport, type PathReport } from './inspect.js';
 export { DEFAULT_WORK_FACTOR, MAX_WORK_FACTOR } from './scrypt.js';
+export { newSealIdentity, recipientOf, sealToRecipients, unsealWithIdentities } from './seal.js';
+export { encryptBackup, type BackupTarget } from './backup.js';

@@ -74,6 +74,12 @@ export interface Vault {
   recipients(): Promise<string[]>;
   /** Replaces the recipients and re-encrypts the vault to all of them, under the lock. */
   setRecipients(list: string[]): Promise<void>;
+  /**
+   * Decrypts another age file encrypted to this vault's recipients (the AWS session cache) with
+   * the identity that unlocked the vault. Throws 'invalid' without detail when it cannot.
+   * A passphrase-only vault has no identity: it throws.
+   */
+  unseal(bytes: Uint8Array): Promise<Buffer>;
 }
 
 export interface OpenOptions {
@@ -305,6 +311,15 @@ class FileVault implements Vault {
     if (raw === null) return { text: null, list: [...this.#key.own] };
     const text = raw.toString('utf8');
     return { text, list: parseRecipientsText(text).entries.map((e) => e.recipient) };
+  }
+
+  async unseal(bytes: Uint8Array): Promise<Buffer> {
+    if (this.#key.kind === 'passphrase') throw new TotpMcpError('invalid', 'a passphrase-only vault has no identity to decrypt with');
+    try {
+      return await decryptAge(bytes, this.#key.decrypter);
+    } catch {
+      throw new TotpMcpError('invalid', 'the file does not decrypt with this vault’s identity');
+    }
   }
 
   async recipients(): Promise<string[]> {
