@@ -369,3 +369,4 @@ export {
   regionFor,
 } from '../aws/index.js';
 export { formatSeconds };
+export { isAwsError } from '../aws/index.js';

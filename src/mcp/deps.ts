@@ -1,5 +1,6 @@
 /** What every tool gets from the server factory. */
-import type { AgentService } from '../app/agent.js';
+import type { AgentService, RequestContext } from '../app/agent.js';
+import type { GetAwsSessionRequest, GetAwsSessionResult } from '../app/aws.js';
 import type { ApprovalFlow } from './approval.js';
 import type { InFlight } from './inflight.js';
 
@@ -10,4 +11,6 @@ export interface ToolDeps {
   readonly inflight: InFlight;
   /** Diagnostics for stderr (a no-op without --debug): never a code, a seed or an argument. */
   readonly log: (line: string) => void;
+  /** Mints an AWS session through the gate (policy, approval, audit); absent: AWS is not available. */
+  readonly awsSession?: ((rc: RequestContext, req: GetAwsSessionRequest) => Promise<GetAwsSessionResult>) | undefined;
 }

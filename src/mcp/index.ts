@@ -2,3 +2,4 @@
 export { serveAgent, type ServeOptions } from './stdio.js';
 export { createServer, TOOL_NAMES, type ServerDeps } from './server.js';
 export { ApprovalFlow } from './approval.js';
+export { AwsFailure } from './results.js';

@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   'vault_locked',
   'invalid_input',
   'not_configured',
+  'aws_error',
   'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -30,11 +31,19 @@ export function toolError(code: ErrorCode, message: string): CallToolResult {
   return { isError: true, content: [{ type: 'text', text: `${code}: ${message}` }] };
 }
 
-/** The account has no AWS settings, or this version cannot mint AWS sessions (audited as `error_invalid`). */
+/** The account has no AWS settings, or AWS is not available here (audited as `error_invalid`). */
 export class NotConfigured extends TotpMcpError {
   constructor(message: string) {
     super('invalid', message);
     this.name = 'NotConfigured';
+  }
+}
+
+/** AWS refused or failed; the message is the AWS work's fixed text on what to fix. */
+export class AwsFailure extends TotpMcpError {
+  constructor(message: string) {
+    super('io', message);
+    this.name = 'AwsFailure';
   }
 }
 

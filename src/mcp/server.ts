@@ -29,6 +29,7 @@ export interface ServerDeps {
   readonly approvals: ApprovalFlow;
   readonly inflight?: InFlight | undefined;
   readonly log?: ((line: string) => void) | undefined;
+  readonly awsSession?: ToolDeps['awsSession'];
 }
 
 export function createServer(deps: ServerDeps): McpServer {
@@ -36,7 +37,7 @@ export function createServer(deps: ServerDeps): McpServer {
     { name: 'totp-mcp', title: 'totp-mcp', version: deps.version, description: 'One-time codes and AWS MFA sessions for agents, under policy' },
     { instructions: INSTRUCTIONS, requestState: { verify: deps.approvals.verify } },
   );
-  const tools: ToolDeps = { service: deps.service, approvals: deps.approvals, inflight: deps.inflight ?? new InFlight(), log: deps.log ?? (() => undefined) };
+  const tools: ToolDeps = { service: deps.service, approvals: deps.approvals, inflight: deps.inflight ?? new InFlight(), log: deps.log ?? (() => undefined), awsSession: deps.awsSession };
   registerListAccounts(server, tools);
   registerGetTotpCode(server, tools);
   registerGetAwsSession(server, tools);

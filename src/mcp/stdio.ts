@@ -10,6 +10,7 @@ import type { AgentService } from '../app/agent.js';
 import { ApprovalFlow } from './approval.js';
 import { InFlight } from './inflight.js';
 import { diagnostic } from './results.js';
+import type { ToolDeps } from './deps.js';
 import { createServer } from './server.js';
 
 export interface ServeOptions {
@@ -18,6 +19,7 @@ export interface ServeOptions {
   readonly version: string;
   /** Diagnostics (stderr, --debug only). */
   readonly log?: ((line: string) => void) | undefined;
+  readonly awsSession?: ToolDeps['awsSession'];
   /** For tests of the wiring; defaults to the process's stdio. */
   readonly transport?: Transport | undefined;
 }
@@ -69,7 +71,7 @@ export async function serveAgent(opts: ServeOptions): Promise<void> {
   const handle = serveStdio(
     ({ era }) => {
       log?.(`connection: ${era} era`);
-      return createServer({ service: opts.service, version: opts.version, approvals, inflight, log });
+      return createServer({ service: opts.service, version: opts.version, approvals, inflight, log, awsSession: opts.awsSession });
     },
     { transport: wire, onerror: (e) => log?.(`protocol: ${diagnostic(e)}`) },
   );

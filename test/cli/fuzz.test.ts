@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cliAsync, CANARY_SECRET, canaryUri, newHome, cli } from '../helpers/cli.js';
-import { expectNoCanary } from './leak.test.js';
+import { expectNoCanary } from '../helpers/canary.js';
 
 const words = ['add', 'list', 'code', 'rm', 'rename', 'tag', 'recipients', 'doctor', 'init', '--json', '--at', '--tag', '--uri', '-', '--secret-stdin',
   '--digits', '--period', '--type', 'hotp', 'steam', '--algorithm', 'MD5', '--counter', '-1', '1e309', 'canary', '../../etc/passwd', '*', 'tag:bank',

@@ -2,19 +2,9 @@
 // `export`), stderr, error messages, or any file in the home other than the age ciphertext.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { base32ToBytes } from '../helpers/base32.js';
+import { expectNoCanary } from '../helpers/canary.js';
 import { describe, expect, it } from 'vitest';
 import { cli, CANARY_SECRET, canaryUri, newHome, type Run } from '../helpers/cli.js';
-
-/** Every form the canary seed could leak in. */
-export function canaryForms(): string[] {
-  const bytes = Buffer.from(base32ToBytes(CANARY_SECRET));
-  return [CANARY_SECRET, CANARY_SECRET.toLowerCase(), bytes.toString('hex'), bytes.toString('base64').replace(/=+$/, ''), bytes.toString('latin1')];
-}
-
-export function expectNoCanary(where: string, text: string): void {
-  for (const form of canaryForms()) expect(text.includes(form), `${where} contains the canary seed`).toBe(false);
-}
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {

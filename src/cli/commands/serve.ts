@@ -30,7 +30,21 @@ export async function runServe(rt: Runtime, o: { agent?: string; debug?: boolean
   const mcp = await loading;
   log?.(`serving agent ${agent} from ${rt.home}`);
   try {
-    await mcp.serveAgent({ service, version: VERSION, log });
+    const aws = rt.env.aws;
+    await mcp.serveAgent({
+      service,
+      version: VERSION,
+      log,
+      // The AWS code loads on the first get_aws_session call, not at start-up.
+      awsSession: async (rc, req) => {
+        const app = await import('../../app/aws.js');
+        try {
+          return await app.getAwsSession(service, rc, req, aws);
+        } catch (e) {
+          throw app.isAwsError(e) ? new mcp.AwsFailure(e.message) : e;
+        }
+      },
+    });
   } finally {
     await service.close();
     log?.('closed');

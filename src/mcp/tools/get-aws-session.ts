@@ -3,7 +3,8 @@ import * as z from 'zod/v4';
 import { ApprovalRequired } from '../../app/agent.js';
 import { requestContext } from '../context.js';
 import type { ToolDeps } from '../deps.js';
-import { diagnostic, errorResult, NotConfigured } from '../results.js';
+import { isTotpMcpError } from '../../core/errors.js';
+import { AwsFailure, diagnostic, errorResult, NotConfigured, ok, toolError } from '../results.js';
 import { accountId, isoTime } from '../schemas.js';
 
 /** IAM role names (the policy's `aws.roles` alphabet). */
@@ -36,6 +37,16 @@ const output = z.object({
     .describe('Only with delivery "inline".'),
 });
 
+/**
+ * AWS failures carry fixed messages that say what to fix (seed or clock, serial, role trust…);
+ * an account without (valid) AWS settings is `not_configured`; the rest maps as for every tool.
+ */
+function awsErrorResult(e: unknown): CallToolResult {
+  if (e instanceof AwsFailure) return toolError('aws_error', e.message);
+  if (isTotpMcpError(e) && e.code === 'invalid' && !(e instanceof NotConfigured)) return toolError('not_configured', e.message);
+  return errorResult(e);
+}
+
 export function registerGetAwsSession(server: McpServer, deps: ToolDeps): void {
   server.registerTool(
     'get_aws_session',
@@ -55,16 +66,24 @@ export function registerGetAwsSession(server: McpServer, deps: ToolDeps): void {
     ({ account, role, duration_seconds, delivery }, ctx) =>
       deps.inflight.run(async () => {
         try {
-          // Policy, approval and audit apply now; the session itself arrives with the AWS work.
-          return await deps.service.gated<CallToolResult>(
-            requestContext(server, ctx, deps.approvals, account),
-            { action: 'aws_session', account, aws: { role, duration_seconds, delivery: delivery ?? 'profile' } },
-            (a) => Promise.reject(new NotConfigured(a.aws === undefined ? 'this account has no AWS settings' : 'AWS sessions are not available in this version')),
+          const rc = requestContext(server, ctx, deps.approvals, account);
+          if (!deps.awsSession) {
+            // Policy, approval and audit still apply to the refusal.
+            return await deps.service.gated<CallToolResult>(rc, { action: 'aws_session', account, aws: { role, duration_seconds, delivery: delivery ?? 'profile' } }, () =>
+              Promise.reject(new NotConfigured('AWS sessions are not available in this server')),
+            );
+          }
+          const r = await deps.awsSession(rc, { account, role, duration_seconds, delivery });
+          const common = { account, delivery: r.delivery, arn: r.arn, aws_account_id: r.account_id, role: r.role, region: r.region, expires_at: r.expiration };
+          return ok(
+            r.delivery === 'inline'
+              ? { ...common, credentials: { access_key_id: r.access_key_id, secret_access_key: r.secret_access_key.reveal(), session_token: r.session_token.reveal() } }
+              : { ...common, profile: r.profile, credentials_file: r.credentials_file },
           );
         } catch (e) {
           if (e instanceof ApprovalRequired) return deps.approvals.ask(e.question, account);
           deps.log(`get_aws_session ${account}: ${diagnostic(e)}`);
-          return errorResult(e);
+          return awsErrorResult(e);
         }
       }),
   );
