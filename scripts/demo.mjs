@@ -87,6 +87,8 @@ try {
     console.log(bold('\n$ age -d -i identity.txt vault.age   # recovery without totp-mcp'));
     console.log(`a JSON payload: version ${p.version}, ${p.accounts.length} accounts (secrets not shown here)`);
   }
+  const { awsDemo } = await import('./aws-demo.mjs');
+  await awsDemo();
 } finally {
   rmSync(home, { recursive: true, force: true });
 }

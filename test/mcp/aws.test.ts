@@ -34,7 +34,7 @@ describe('get_aws_session over MCP (local STS endpoint)', () => {
     const c = await as('claude');
     const r = await call(c, 'get_aws_session', { account: 'prod', role: 'deploy' });
     expect(r.isError, r.text).toBe(false);
-    expect(r.structured).toMatchObject({ account: 'prod', delivery: 'profile', profile: 'totp-mcp-prod-deploy', role: 'deploy', aws_account_id: expect.stringMatching(/^\d{12}$/) });
+    expect(r.structured).toMatchObject({ account: 'prod', delivery: 'profile', profile: 'totp-mcp-prod-deploy', role: 'deploy', account_id: expect.stringMatching(/^\d{12}$/), expiration: expect.any(String) });
     expect(r.structured.credentials).toBeUndefined();
     expect(r.text).not.toMatch(/ASIA|aws_secret_access_key|session_token/i);
     expect(r.text).not.toContain(TEST_SECRET);

@@ -20,15 +20,15 @@ const input = z.object({
     .describe('"profile" (default): write the credentials to a named AWS profile and return its name. "inline": return the keys themselves, only where policy allows it.'),
 });
 
-/** The shape src/app/aws.ts `getAwsSession` returns, with the secrets revealed only for `inline`. */
+/** The issue's contract `{profile, arn, account_id, expiration, region}`, plus what was asked; keys only for `inline`. */
 const output = z.object({
   account: accountId,
   delivery: z.enum(['profile', 'inline']),
   arn: z.string().max(2048).describe('Who the credentials act as: the assumed-role session or the MFA user.'),
-  aws_account_id: z.string().regex(/^\d{12}$/),
+  account_id: z.string().regex(/^\d{12}$/).describe('The AWS account id.'),
   role: z.string().max(64).nullable().describe('The role assumed, or null for the MFA user\'s own session.'),
   region: z.string().max(32).nullable(),
-  expires_at: isoTime.describe('When the credentials expire (ISO 8601).'),
+  expiration: isoTime.describe('When the credentials expire (ISO 8601).'),
   profile: z.string().max(128).optional().describe('delivery "profile": the AWS profile now holding the credentials (use it with AWS_PROFILE or --profile).'),
   credentials_file: z.string().max(4096).optional().describe('delivery "profile": the shared credentials file written.'),
   credentials: z
@@ -74,7 +74,7 @@ export function registerGetAwsSession(server: McpServer, deps: ToolDeps): void {
             );
           }
           const r = await deps.awsSession(rc, { account, role, duration_seconds, delivery });
-          const common = { account, delivery: r.delivery, arn: r.arn, aws_account_id: r.account_id, role: r.role, region: r.region, expires_at: r.expiration };
+          const common = { account, delivery: r.delivery, arn: r.arn, account_id: r.account_id, role: r.role, region: r.region, expiration: r.expiration };
           return ok(
             r.delivery === 'inline'
               ? { ...common, credentials: { access_key_id: r.access_key_id, secret_access_key: r.secret_access_key.reveal(), session_token: r.session_token.reveal() } }

@@ -1,6 +1,6 @@
 // The AWS part of the demo: a session minted against a LOCAL STS endpoint (test/helpers/sts-server.ts,
-// bundled here with esbuild: AWS itself is never called). Standalone: `node bench/aws-demo.mjs`
-// after `npm run build`; or `const { awsDemo } = await import('../bench/aws-demo.mjs'); await awsDemo();`.
+// bundled here with esbuild: AWS itself is never called). Standalone: `node scripts/aws-demo.mjs`
+// after `npm run build`; or `const { awsDemo } = await import('./aws-demo.mjs'); await awsDemo();`.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
