@@ -3,12 +3,12 @@
  * pattern, integers, an ISO timestamp and two short self-reported client strings: there is no
  * free-text field, so a code, a seed, a key, a token or a passphrase has nowhere to go. The
  * TypeScript types say so (a `Redacted` value is not a string, enums are closed unions), and the
- * zod schemas below enforce it at run time on every append: extra fields are rejected, an id or a
+ * plain checks below enforce it at run time on every append: extra fields are rejected, an id or a
  * reason that does not match its pattern is rejected, the client's name and version are stripped
- * of control and format characters and cut to 64 characters.
+ * of control and format characters and cut to 64 characters. The zod schemas in event-schema.ts
+ * are the reference (a property test holds the plain checks to them); they are loaded only to
+ * word a rejection and by `audit verify`, which keeps zod off every agent request's path.
  */
-import { z } from 'zod';
-import { TotpMcpError } from '../core/errors.js';
 import { ID_PATTERN } from '../core/model.js';
 
 /**
@@ -56,7 +56,7 @@ export const AUDIT_ROLE_PATTERN = /^(?:[\w+=,.@-]{1,64}|arn:aws[a-z-]{0,16}:iam:
 export const AUDIT_SESSION_NAME_PATTERN = /^[\w+=,.@-]{2,64}$/;
 /** ISO 8601 UTC timestamp, as `Date.prototype.toISOString` writes it (seconds fraction optional). */
 export const ISO_UTC_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z$/;
-const HEX64 = /^[0-9a-f]{64}$/;
+export const HEX64 = /^[0-9a-f]{64}$/;
 
 /** Longest client name or version kept, in characters (code points). */
 export const CLIENT_FIELD_MAX = 64;
@@ -139,79 +139,94 @@ export function cleanClientText(text: string): string {
   return chars.length <= CLIENT_FIELD_MAX ? clean : chars.slice(0, CLIENT_FIELD_MAX).join('');
 }
 
-const clientText = z.string().max(4096).transform(cleanClientText);
-const id = z.string().regex(AUDIT_ID_PATTERN);
-const ruleId = z.string().regex(AUDIT_RULE_PATTERN);
-const reason = z.string().regex(AUDIT_REASON_PATTERN);
-const nonNegInt = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-const isoUtc = z
-  .string()
-  .regex(ISO_UTC_PATTERN)
-  .refine((s) => !Number.isNaN(Date.parse(s)));
-
-const awsSchema = z.strictObject({
-  role: z.string().regex(AUDIT_ROLE_PATTERN).nullable(),
-  duration: z.number().int().min(1).max(MAX_AWS_DURATION_SECONDS),
-  expires: isoUtc.nullable(),
-  delivery: z.enum(AUDIT_DELIVERIES),
-  session_name: z.string().regex(AUDIT_SESSION_NAME_PATTERN).nullable(),
-});
-
-const inputSchema = z.strictObject({
-  agent: id.nullable(),
-  client: z.strictObject({ name: clientText, version: clientText }).nullable().default(null),
-  action: z.enum(AUDIT_ACTIONS),
-  account: id.nullable().default(null),
-  decision: z.enum(AUDIT_DECISIONS),
-  rule: ruleId.nullable().default(null),
-  reason,
-  step: nonNegInt.nullable().default(null),
-  approval: z.enum(AUDIT_APPROVALS).nullable().default(null),
-  aws: awsSchema.nullable().default(null),
-});
-
-/** The stored event: what a reader accepts as a well-formed line (the MAC is checked apart). */
-export const auditEventSchema = z.strictObject({
-  v: z.literal(1),
-  seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
-  ts: isoUtc,
-  agent: id.nullable(),
-  client: z.strictObject({ name: z.string().max(CLIENT_FIELD_MAX * 2), version: z.string().max(CLIENT_FIELD_MAX * 2) }).nullable(),
-  action: z.enum(AUDIT_ACTIONS),
-  account: id.nullable(),
-  decision: z.enum(AUDIT_DECISIONS),
-  rule: ruleId.nullable(),
-  reason,
-  step: nonNegInt.nullable(),
-  approval: z.enum(AUDIT_APPROVALS).nullable(),
-  aws: awsSchema.nullable(),
-  pid: nonNegInt,
-  prev: z.string().regex(HEX64),
-  mac: z.string().regex(HEX64),
-});
-
 /** Normalized caller fields, ready to be stamped. */
 export type CheckedInput = Omit<AuditBody, 'v' | 'ts' | 'pid'>;
 
-/**
- * Validates a caller's event. The error names the offending field of OUR schema and the kind of
- * problem, never the value (it might be the very secret that must not be written) and never an
- * unexpected key (it came from the caller, not from us).
- */
-export function checkInput(input: unknown): CheckedInput {
-  const r = inputSchema.safeParse(input);
-  if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  const where =
-    issue === undefined || issue.code === 'unrecognized_keys'
-      ? 'an unexpected field'
-      : `field '${issue.path.filter((p): p is string => typeof p === 'string' && /^[a-z_]{1,16}$/.test(p)).join('.') || '?'}'`;
-  throw new TotpMcpError('internal', `audit event rejected: ${where} is not allowed or not valid`, {
-    hint: 'audit events take only enums, ids, numbers and short client strings',
-  });
+const INPUT_KEYS: ReadonlySet<string> = new Set(['agent', 'client', 'action', 'account', 'decision', 'rule', 'reason', 'step', 'approval', 'aws']);
+const EVENT_KEYS: ReadonlySet<string> = new Set([...INPUT_KEYS, 'v', 'seq', 'ts', 'pid', 'prev', 'mac']);
+const AWS_KEYS: ReadonlySet<string> = new Set(['role', 'duration', 'expires', 'delivery', 'session_name']);
+const ACTIONS: ReadonlySet<unknown> = new Set(AUDIT_ACTIONS);
+const DECISIONS: ReadonlySet<unknown> = new Set(AUDIT_DECISIONS);
+const APPROVALS: ReadonlySet<unknown> = new Set(AUDIT_APPROVALS);
+const DELIVERIES: ReadonlySet<unknown> = new Set(AUDIT_DELIVERIES);
+
+const isObj = (x: unknown): x is Record<string, unknown> => {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return false;
+  const proto: unknown = Object.getPrototypeOf(x);
+  return proto === Object.prototype || proto === null;
+};
+const onlyKeys = (o: Record<string, unknown>, keys: ReadonlySet<string>, required: boolean): boolean => {
+  let n = 0;
+  for (const k in o) {
+    if (!Object.hasOwn(o, k) || !keys.has(k)) return false;
+    n++;
+  }
+  return !required || n === keys.size;
+};
+const matches = (x: unknown, re: RegExp): x is string => typeof x === 'string' && re.test(x);
+const nonNegInt = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
+const isoUtc = (x: unknown): x is string => matches(x, ISO_UTC_PATTERN) && !Number.isNaN(Date.parse(x));
+/** `undefined` means "absent" (the default, null), `false` means invalid. */
+const orNull = <T>(x: unknown, ok: (v: unknown) => v is T): T | null | false => (x === undefined || x === null ? null : ok(x) ? x : false);
+
+function checkAws(x: unknown): AuditAws | null | false {
+  if (x === undefined || x === null) return null;
+  if (!isObj(x) || !onlyKeys(x, AWS_KEYS, true)) return false;
+  const { role, duration, expires, delivery, session_name } = x;
+  if (!(role === null || matches(role, AUDIT_ROLE_PATTERN))) return false;
+  if (!(Number.isSafeInteger(duration) && (duration as number) >= 1 && (duration as number) <= MAX_AWS_DURATION_SECONDS)) return false;
+  if (!(expires === null || isoUtc(expires)) || !DELIVERIES.has(delivery)) return false;
+  if (!(session_name === null || matches(session_name, AUDIT_SESSION_NAME_PATTERN))) return false;
+  return { role, duration: duration as number, expires, delivery: delivery as AuditDelivery, session_name };
 }
 
-export type ParsedEvent = z.infer<typeof auditEventSchema>;
+/** A caller's event, checked and normalized without zod; undefined when anything is off. */
+export function fastCheckInput(input: unknown): CheckedInput | undefined {
+  if (!isObj(input) || !onlyKeys(input, INPUT_KEYS, false)) return undefined;
+  const { agent, client, action, account, decision, rule, reason, step, approval, aws } = input;
+  if (!(agent === null || matches(agent, AUDIT_ID_PATTERN))) return undefined;
+  let c: AuditClient | null = null;
+  if (client !== undefined && client !== null) {
+    if (!isObj(client) || !onlyKeys(client, CLIENT_KEYS, true)) return undefined;
+    const { name, version } = client;
+    if (typeof name !== 'string' || typeof version !== 'string' || name.length > 4096 || version.length > 4096) return undefined;
+    c = { name: cleanClientText(name), version: cleanClientText(version) };
+  }
+  if (!ACTIONS.has(action) || !DECISIONS.has(decision) || !matches(reason, AUDIT_REASON_PATTERN)) return undefined;
+  const acct = orNull(account, (v): v is string => matches(v, AUDIT_ID_PATTERN));
+  const r = orNull(rule, (v): v is string => matches(v, AUDIT_RULE_PATTERN));
+  const st = orNull(step, nonNegInt);
+  const ap = orNull(approval, (v): v is AuditApproval => APPROVALS.has(v));
+  const a = checkAws(aws);
+  if (acct === false || r === false || st === false || ap === false || a === false) return undefined;
+  return { agent, client: c, action: action as AuditAction, account: acct, decision: decision as AuditDecision, rule: r, reason, step: st, approval: ap, aws: a };
+}
+const CLIENT_KEYS: ReadonlySet<string> = new Set(['name', 'version']);
+
+/** A stored event, checked without zod (the same rules as `auditEventSchema`); undefined when not well formed. */
+export function fastCheckEvent(x: unknown): AuditEvent | undefined {
+  if (!isObj(x) || !onlyKeys(x, EVENT_KEYS, true)) return undefined;
+  const { v, seq, ts, agent, client, action, account, decision, rule, reason, step, approval, aws, pid, prev, mac } = x;
+  if (v !== 1 || !(Number.isSafeInteger(seq) && (seq as number) >= 1) || !isoUtc(ts) || !nonNegInt(pid)) return undefined;
+  if (!matches(prev, HEX64) || !matches(mac, HEX64)) return undefined;
+  if (!(agent === null || matches(agent, AUDIT_ID_PATTERN)) || !(account === null || matches(account, AUDIT_ID_PATTERN))) return undefined;
+  if (!(client === null || (isObj(client) && onlyKeys(client, CLIENT_KEYS, true) && typeof client['name'] === 'string' && typeof client['version'] === 'string' && client['name'].length <= CLIENT_FIELD_MAX * 2 && client['version'].length <= CLIENT_FIELD_MAX * 2))) return undefined;
+  if (!ACTIONS.has(action) || !DECISIONS.has(decision) || !matches(reason, AUDIT_REASON_PATTERN)) return undefined;
+  if (!(rule === null || matches(rule, AUDIT_RULE_PATTERN)) || !(step === null || nonNegInt(step)) || !(approval === null || APPROVALS.has(approval))) return undefined;
+  if (aws === undefined || checkAws(aws) === false) return undefined;
+  return x as unknown as AuditEvent;
+}
+
+/**
+ * Validates a caller's event: the plain check, or (for a rejection only) zod's reason, which names
+ * the offending field of OUR schema and the kind of problem, never the value.
+ */
+export async function checkInput(input: unknown): Promise<CheckedInput> {
+  const ok = fastCheckInput(input);
+  if (ok) return ok;
+  const { checkInputStrict } = await import('./event-schema.js');
+  return checkInputStrict(input);
+}
 
 /** Parses one stored line; undefined when it is not a well-formed event. */
 export function parseEventLine(line: string): AuditEvent | undefined {
@@ -221,6 +236,5 @@ export function parseEventLine(line: string): AuditEvent | undefined {
   } catch {
     return undefined;
   }
-  const r = auditEventSchema.safeParse(raw);
-  return r.success ? r.data : undefined;
+  return fastCheckEvent(raw);
 }

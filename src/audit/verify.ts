@@ -16,7 +16,7 @@ import { TotpMcpError } from '../core/errors.js';
 import type { Lock } from '../core/lock.js';
 import type { Redacted } from '../core/redacted.js';
 import { GENESIS_MAC, checkKey, eventMac, sameMac } from './canonical.js';
-import { auditEventSchema } from './event.js';
+import { auditEventSchema } from './event-schema.js';
 import { acquireAuditLock } from './lock.js';
 import { LIVE_FILE, errno, listLogFiles, readHead, readLines, readLinesFrom, type Head, type LogFile } from './files.js';
 

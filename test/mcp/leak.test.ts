@@ -95,7 +95,7 @@ describe.each(['legacy', 'modern'] as Era[])('leak canary through MCP, %s era', 
           }
         }
       }
-      expect(texts.find(([w]) => w.startsWith('get_aws_session {"account":"canary"}'))?.[1]).toMatch(/^not_configured: this account has no AWS settings/);
+      expect(texts.find(([w]) => w.startsWith('get_aws_session {"account":"canary"}'))?.[1]).toMatch(/^not_configured: account 'canary' has no AWS setup/);
       // canary, hotp, steam, confirm-canary and canary again (an unknown argument is ignored) for
       // the client that can confirm; the same but confirm-canary for the other.
       expect(codes.length).toBe(9);
