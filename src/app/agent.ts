@@ -8,6 +8,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openAuditLog, type AuditApproval, type AuditAws, type AuditClient, type AuditInput, type AuditLog } from '../audit/index.js';
+import { sleep } from '../core/clock.js';
 import { withLock } from '../core/lock.js';
 import { isTotpMcpError, TotpMcpError } from '../core/errors.js';
 import type { Account, IssuedCode } from '../core/model.js';
@@ -263,16 +264,8 @@ export class AgentService {
     const now = this.ctx.clock.now();
     const left = periodMs - (now % periodMs);
     if (left >= minRemaining * 1000 || minRemaining * 1000 > periodMs) return;
-    await new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) {
-        reject(new AgentError('internal', 'cancelled'));
-        return;
-      }
-      const t = setTimeout(resolve, left + 5);
-      signal?.addEventListener('abort', () => {
-        clearTimeout(t);
-        reject(new AgentError('internal', 'cancelled'));
-      }, { once: true });
+    await sleep(left + 5, signal).catch(() => {
+      throw new AgentError('internal', 'cancelled');
     });
   }
 

@@ -39,6 +39,7 @@ import {
   type StsApi,
 } from '../aws/index.js';
 import type { AuditAws, AuditDelivery } from '../audit/index.js';
+import { sleep } from '../core/clock.js';
 import { fail, TotpMcpError } from '../core/errors.js';
 import type { Account } from '../core/model.js';
 import { Redacted } from '../core/redacted.js';
@@ -179,23 +180,6 @@ export interface MintedSession {
   step: number | null;
 }
 
-const realSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(new TotpMcpError('io', 'cancelled'));
-      return;
-    }
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(new TotpMcpError('io', 'cancelled'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-
 function roleOf(config: AwsConfig, account: string, name: string | undefined): RoleConfig | null {
   if (name === undefined) return null;
   const r = config.roles.get(name);
@@ -221,7 +205,7 @@ function mintEnv(ctx: AppContext, account: Account, config: AwsConfig, deps: Aws
   const region = config.region ?? deps.env.region ?? 'us-east-1';
   return {
     clock: ctx.clock,
-    sleep: deps.sleep ?? realSleep,
+    sleep: deps.sleep ?? sleep,
     dir: awsStateDir(ctx),
     cache: sessionCache(ctx, config, deps.progress),
     sts: deps.sts ?? loadSts,

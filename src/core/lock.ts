@@ -12,6 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, readFile, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { sleep } from './clock.js';
 import { TotpMcpError } from './errors.js';
 
 export interface LockOptions {
@@ -34,23 +35,6 @@ interface Holder {
 }
 
 const HOST = hostname();
-
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(new TotpMcpError('io', 'cancelled while waiting for a lock'));
-      return;
-    }
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(new TotpMcpError('io', 'cancelled while waiting for a lock'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 
 const errno = (e: unknown): string | undefined => (e as NodeJS.ErrnoException | undefined)?.code;
 
@@ -155,7 +139,9 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
         hint: 'another totp-mcp process is holding it; if none is running, remove the lock file',
       });
     }
-    await sleep(delay + Math.random() * delay, options.signal);
+    await sleep(delay + Math.random() * delay, options.signal).catch(() => {
+      throw new TotpMcpError('io', 'cancelled while waiting for a lock');
+    });
     delay = Math.min(delay * 2, 50);
   }
 }
