@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { openAuditLog, type AuditApproval, type AuditAws, type AuditClient, type AuditInput, type AuditLog } from '../audit/index.js';
 import { sleep } from '../core/clock.js';
 import { withLock } from '../core/lock.js';
+import { singleFlight } from '../core/single-flight.js';
 import { isTotpMcpError, TotpMcpError } from '../core/errors.js';
 import type { Account, IssuedCode } from '../core/model.js';
 import { describeAgent, evaluate, visibleAccounts, type Action, type AgentDescription, type AwsRequest, type Decision, type Policy, type PolicyRequest, type ReasonCode } from '../policy/index.js';
@@ -113,6 +114,13 @@ export class AgentService {
   /** Remembered confirmations: account → expiry (ms). One process serves one agent. */
   readonly #approved = new Map<string, number>();
   #cached: { key: string; payload: Promise<Payload> } | undefined;
+  /** The vault file's identity; concurrent requests share one stat. null: no file (read() says so properly). */
+  readonly #vaultStat = singleFlight(() =>
+    stat(this.ctx.paths.vault, { bigint: true }).then(
+      (st) => `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`,
+      () => null,
+    ),
+  );
 
   constructor(
     readonly ctx: AppContext,
@@ -135,10 +143,7 @@ export class AgentService {
    * inode), so a changed file is always read again, ours (HOTP) and other processes' alike.
    */
   async #payload(): Promise<Payload> {
-    const key = await stat(this.ctx.paths.vault, { bigint: true }).then(
-      (st) => `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`,
-      () => null, // no file: read() says so properly
-    );
+    const key = await this.#vaultStat();
     try {
       if (key === null || this.#cached?.key !== key) this.#cached = { key: key ?? '', payload: this.ctx.vault().then((v) => v.read()) };
       return await this.#cached.payload;

@@ -6,8 +6,10 @@
  * missing, is writable by group or others, is a symlink, or differs from the pin. The check is
  * cheap: a stat per decision, and a re-read and re-hash only when the stat changes.
  */
+import type { BigIntStats } from 'node:fs';
 import { lstat, open, readFile } from 'node:fs/promises';
 import { fail, TotpMcpError } from '../core/errors.js';
+import { singleFlight } from '../core/single-flight.js';
 import { parsePolicy, policyHash, STARTER_POLICY, lintPolicy, type Policy, type PolicyWarning } from '../policy/index.js';
 import type { Payload } from '../vault/index.js';
 import { recordOwner } from './audit.js';
@@ -45,13 +47,16 @@ interface Loaded {
 /** Reads and checks policy.yaml against the pin; caches the parse by (dev, ino, size, mtime, ctime). */
 export class PolicyGate {
   #loaded: Loaded | undefined;
+  readonly #lstat: () => Promise<BigIntStats>;
 
-  constructor(private readonly path: string) {}
+  constructor(private readonly path: string) {
+    this.#lstat = singleFlight(() => lstat(this.path, { bigint: true }));
+  }
 
   async load(pin: Payload['policy_pin']): Promise<{ policy: Policy; hash: string }> {
     let st;
     try {
-      st = await lstat(this.path, { bigint: true });
+      st = await this.#lstat();
     } catch {
       throw unusable('missing');
     }
