@@ -7,13 +7,16 @@
  */
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { openAuditLog, type AuditApproval, type AuditAws, type AuditClient, type AuditInput, type AuditLog } from '../audit/index.js';
+import type { AuditApproval, AuditAws, AuditClient, AuditInput } from '../audit/event.js';
+import { openAuditLog, type AuditLog } from '../audit/log.js';
 import { sleep } from '../core/clock.js';
 import { withLock } from '../core/lock.js';
 import { singleFlight } from '../core/single-flight.js';
 import { isTotpMcpError, TotpMcpError } from '../core/errors.js';
 import type { Account, IssuedCode } from '../core/model.js';
-import { describeAgent, evaluate, visibleAccounts, type Action, type AgentDescription, type AwsRequest, type Decision, type Policy, type PolicyRequest, type ReasonCode } from '../policy/index.js';
+// Specific policy modules, not the barrel: the YAML parser stays off the agent path.
+import { describeAgent, evaluate, visibleAccounts, type AgentDescription } from '../policy/evaluate.js';
+import type { Action, AwsRequest, Decision, Policy, PolicyRequest, ReasonCode } from '../policy/types.js';
 import type { Payload } from '../vault/index.js';
 import { checkId } from './accounts.js';
 import { auditKey } from './audit.js';

@@ -1,15 +1,21 @@
 /** The owner's view of the audit log: verify, tail, stats; and recording the owner's own acts. */
-import { auditStats, followAudit, openAuditLog, readAudit, verifyAudit, type AuditEvent, type AuditInput, type AuditStats, type VerifyReport } from '../audit/index.js';
+// Specific audit modules, not the barrel: the agent path (which imports auditKey and recordOwner)
+// must not load the verifier and its schema library; verifyLog loads it on demand.
+import type { AuditEvent, AuditInput } from '../audit/event.js';
+import { openAuditLog } from '../audit/log.js';
+import { auditStats, followAudit, readAudit, type AuditStats } from '../audit/read.js';
+import type { VerifyReport } from '../audit/verify.js';
 import { Redacted } from '../core/redacted.js';
 import type { Payload } from '../vault/index.js';
 import type { AppContext } from './context.js';
 
-export type { AuditEvent, AuditStats, VerifyReport } from '../audit/index.js';
+export type { AuditEvent, AuditStats, VerifyReport };
 
 export const auditKey = (payload: Payload): Redacted<Buffer> => new Redacted(Buffer.from(payload.audit_key.reveal(), 'base64'));
 
 export async function verifyLog(ctx: AppContext): Promise<VerifyReport> {
   const payload = await (await ctx.vault()).read();
+  const { verifyAudit } = await import('../audit/verify.js');
   return verifyAudit(ctx.paths.state, auditKey(payload));
 }
 

@@ -38,7 +38,7 @@ import {
   type SessionRequest,
   type StsApi,
 } from '../aws/index.js';
-import type { AuditAws, AuditDelivery } from '../audit/index.js';
+import type { AuditAws, AuditDelivery } from '../audit/event.js';
 import { sleep } from '../core/clock.js';
 import { fail, TotpMcpError } from '../core/errors.js';
 import type { Account } from '../core/model.js';

@@ -10,7 +10,12 @@ import type { BigIntStats } from 'node:fs';
 import { lstat, open, readFile } from 'node:fs/promises';
 import { fail, TotpMcpError } from '../core/errors.js';
 import { singleFlight } from '../core/single-flight.js';
-import { parsePolicy, policyHash, STARTER_POLICY, lintPolicy, type Policy, type PolicyWarning } from '../policy/index.js';
+// Specific modules, not the policy barrel: the agent path must not load the YAML parser or the
+// schema library (parse.ts, lint.ts), which load on demand below.
+import { fromCompiledJson, toCompiledJson } from '../policy/compiled.js';
+import { policyHash } from '../policy/hash.js';
+import type { Policy } from '../policy/types.js';
+import type { PolicyWarning } from '../policy/lint.js';
 import type { Payload } from '../vault/index.js';
 import { recordOwner } from './audit.js';
 import type { AppContext } from './context.js';
@@ -66,11 +71,17 @@ export class PolicyGate {
     if (this.#loaded?.key !== key) {
       const text = await readFile(this.path);
       const hash = policyHash(text);
+      // The pinned, already validated copy when the file is the one applied; else parse it, only
+      // to tell a broken file from a changed one (either way every request is denied).
+      const pinned = hash === pin.sha256 ? fromCompiledJson(pin.compiled) : undefined;
       let policy: Policy;
-      try {
-        policy = parsePolicy(text.toString('utf8'), 'policy.yaml');
-      } catch {
-        throw unusable(hash === pin.sha256 ? 'invalid' : 'differs_from_pin');
+      if (pinned) policy = pinned;
+      else {
+        try {
+          policy = (await import('../policy/parse.js')).parsePolicy(text.toString('utf8'), 'policy.yaml');
+        } catch {
+          throw unusable(hash === pin.sha256 ? 'invalid' : 'differs_from_pin');
+        }
       }
       this.#loaded = { key, hash, policy };
     }
@@ -89,7 +100,7 @@ export async function initPolicy(ctx: AppContext): Promise<string> {
     throw new TotpMcpError('io', 'cannot create policy.yaml', { cause: e });
   }
   try {
-    await fh.writeFile(STARTER_POLICY);
+    await fh.writeFile((await import('../policy/starter.js')).STARTER_POLICY);
     await fh.sync();
   } finally {
     await fh.close();
@@ -108,6 +119,7 @@ async function readPolicyText(ctx: AppContext): Promise<Buffer> {
 /** `policy check`: validate and lint against the vault's accounts. Throws on an invalid file. */
 export async function checkPolicy(ctx: AppContext): Promise<{ policy: Policy; warnings: PolicyWarning[]; hash: string; pinned: boolean }> {
   const text = await readPolicyText(ctx);
+  const [{ parsePolicy }, { lintPolicy }] = await Promise.all([import('../policy/parse.js'), import('../policy/lint.js')]);
   const policy = parsePolicy(text.toString('utf8'), 'policy.yaml');
   const payload = await (await ctx.vault()).read();
   const hash = policyHash(text);
@@ -120,6 +132,7 @@ export async function checkPolicy(ctx: AppContext): Promise<{ policy: Policy; wa
  */
 export async function applyPolicy(ctx: AppContext): Promise<{ hash: string; previous: string | null; warnings: PolicyWarning[] }> {
   const text = await readPolicyText(ctx);
+  const [{ parsePolicy }, { lintPolicy }] = await Promise.all([import('../policy/parse.js'), import('../policy/lint.js')]);
   const policy = parsePolicy(text.toString('utf8'), 'policy.yaml');
   const st = await lstat(ctx.paths.policy);
   if (!st.isFile()) throw unusable('unsafe_permissions');
@@ -135,7 +148,7 @@ export async function applyPolicy(ctx: AppContext): Promise<{ hash: string; prev
   const vault = await ctx.vault();
   const { previous, payload } = await vault.update((p) => {
     const prev = p.policy_pin?.sha256 ?? null;
-    p.policy_pin = { sha256: hash, applied_at: new Date(ctx.clock.now()).toISOString() };
+    p.policy_pin = { sha256: hash, applied_at: new Date(ctx.clock.now()).toISOString(), compiled: { ...toCompiledJson(policy) } };
     return { previous: prev, payload: p };
   });
   await recordOwner(ctx, payload, { action: 'policy_apply', decision: 'allow', reason: 'applied' });

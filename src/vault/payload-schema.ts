@@ -53,7 +53,9 @@ export const accountSchema = z
     }
   });
 
-const policyPinSchema = z.nullable(z.strictObject({ sha256: z.string().check(z.regex(SHA256_HEX)), applied_at: timestamp }));
+const policyPinSchema = z.nullable(
+  z.strictObject({ sha256: z.string().check(z.regex(SHA256_HEX)), applied_at: timestamp, compiled: z.optional(z.record(z.string(), z.unknown())) }),
+);
 
 const headFields = {
   version: z.literal(PAYLOAD_VERSION),

@@ -24,6 +24,8 @@ export const PAYLOAD_VERSION = 1;
 export interface PolicyPin {
   sha256: string;
   applied_at: string;
+  /** The validated policy as JSON (policy/compiled.ts), so agents need not parse YAML. */
+  compiled?: Record<string, unknown> | undefined;
 }
 
 export interface Payload {
@@ -100,6 +102,7 @@ export const KNOWN_KEYS: ReadonlySet<unknown> = new Set([
   'audit_key',
   'sha256',
   'applied_at',
+  'compiled',
 ]);
 
 function duplicateId(accounts: readonly { id: string }[]): string | null {
@@ -130,8 +133,10 @@ export function fastHeadOk(x: unknown): x is Record<string, unknown> & { account
   if (!isStr(audit_key) || !AUDIT_KEY.test(audit_key)) return false;
   if (!isStr(created_at) || !TIMESTAMP.test(created_at) || !isStr(updated_at) || !TIMESTAMP.test(updated_at)) return false;
   if (policy_pin === null) return true;
-  if (!isPlainObject(policy_pin) || Object.keys(policy_pin).length !== 2) return false;
-  const { sha256, applied_at } = policy_pin;
+  if (!isPlainObject(policy_pin)) return false;
+  const pinKeys = Object.keys(policy_pin).length;
+  const { sha256, applied_at, compiled } = policy_pin;
+  if (pinKeys !== (compiled === undefined ? 2 : 3) || !(compiled === undefined || isPlainObject(compiled))) return false;
   return isStr(sha256) && SHA256_HEX.test(sha256) && isStr(applied_at) && TIMESTAMP.test(applied_at);
 }
 
@@ -249,7 +254,14 @@ function toPlain(p: Payload): PlainPayload {
     version: p.version,
     created_at: p.created_at,
     updated_at: p.updated_at,
-    policy_pin: p.policy_pin === null ? null : { sha256: p.policy_pin.sha256, applied_at: p.policy_pin.applied_at },
+    policy_pin:
+      p.policy_pin === null
+        ? null
+        : {
+            sha256: p.policy_pin.sha256,
+            applied_at: p.policy_pin.applied_at,
+            ...(p.policy_pin.compiled !== undefined && { compiled: p.policy_pin.compiled }),
+          },
     audit_key: open(p.audit_key) as string,
     accounts,
   };
