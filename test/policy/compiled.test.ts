@@ -3,30 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { fromCompiledJson, toCompiledJson } from '../../src/policy/compiled.js';
 import { evaluate, parsePolicy, STARTER_POLICY } from '../../src/policy/index.js';
+import { DESIGN_POLICY as DESIGN } from './fixtures.js';
 
-const DESIGN = `version: 1
-agents:
-  claude-desktop: { description: desktop assistant }
-  terraform: {}
-rules:
-  - id: desktop-github
-    agents: [claude-desktop]
-    accounts: ["github*", "tag:personal"]
-    actions: [list, code]
-    approval: confirm
-    approval_ttl: 15m
-    limit: { count: 10, per: 1h }
-    hours: { days: [mon, tue, wed, thu, fri], from: "08:00", to: "20:00", tz: Europe/Berlin }
-  - id: terraform-prod
-    agents: [terraform]
-    accounts: [aws-prod]
-    actions: [aws_session]
-    aws: { roles: [deploy], max_duration: 1h, delivery: [credential_process, profile] }
-  - id: never-bank
-    effect: deny
-    agents: ["*"]
-    accounts: ["tag:bank"]
-`;
 
 describe('compiled policy (pinned in the vault)', () => {
   it.each([['DESIGN example', DESIGN], ['starter', STARTER_POLICY]])('%s: survives JSON exactly and decides the same', (_name, text) => {
