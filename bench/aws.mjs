@@ -10,6 +10,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { median, round, time } from './stats.mjs';
 
 const root = join(import.meta.dirname, '..');
 const work = mkdtempSync(join(tmpdir(), 'totp-bench-aws-'));
@@ -19,14 +20,6 @@ const cli = join(work, 'dist', 'totp-mcp.mjs');
 const stsModule = join(work, 'sts-server.mjs');
 await build({ entryPoints: [join(root, 'test', 'helpers', 'sts-server.ts')], bundle: true, platform: 'node', format: 'esm', outfile: stsModule, logLevel: 'warning' });
 const { startSts, TEST_SEED, TEST_SERIAL, TEST_KEY_ID, TEST_SECRET, DEPLOY_ROLE } = await import(stsModule);
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const round = (x, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
-const time = (fn) => {
-  const t0 = performance.now();
-  fn();
-  return performance.now() - t0;
-};
 
 const POLICY = `version: 1
 agents:

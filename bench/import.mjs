@@ -7,29 +7,14 @@ import { randomUUID, createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { median, round } from './stats.mjs';
 
 const root = join(import.meta.dirname, '..');
 const cli = join(root, 'dist', 'totp-mcp.mjs');
 const ENTRIES = 5000;
 const RUNS = 5;
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const round = (x) => Math.round(x * 100) / 100;
-const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-const base32 = (bytes) => {
-  let out = '';
-  let bits = 0;
-  let value = 0;
-  for (const b of bytes) {
-    value = ((value << 8) | b) & 0xffff;
-    bits += 8;
-    while (bits >= 5) {
-      out += B32[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  return bits > 0 ? out + B32[(value << (5 - bits)) & 31] : out;
-};
+// The project's own encoder (Google's migration format carries raw bytes).
+const { bytesToBase32: base32 } = await import(join(root, 'dist', 'lib', 'otp', 'importers', 'util.js'));
 
 /** An Aegis plain export (docs/vault.md) of n distinct TOTP accounts, a few HOTP and Steam among them. */
 function aegisExport(n) {

@@ -11,6 +11,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { median, pct, round } from './stats.mjs';
 
 const root = join(import.meta.dirname, '..');
 const lib = join(root, 'dist', 'lib');
@@ -18,10 +19,6 @@ const cli = join(root, 'dist', 'totp-mcp.mjs');
 const peer = join(import.meta.dirname, 'peer-server.mjs');
 const SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
 
-const sorted = (xs) => [...xs].sort((a, b) => a - b);
-const median = (xs) => sorted(xs)[Math.floor(xs.length / 2)];
-const pct = (xs, p) => sorted(xs)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
-const round = (x, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
 const { homePaths, initVault, openVault } = await import(join(lib, 'vault', 'index.js'));
 const { Redacted } = await import(join(lib, 'core', 'redacted.js'));

@@ -6,25 +6,13 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { median, round, time, timeAsync } from './stats.mjs';
 
 const root = join(import.meta.dirname, '..');
 const lib = join(root, 'dist', 'lib');
 const cli = join(root, 'dist', 'totp-mcp.mjs');
 const only = process.argv.slice(2);
 const want = (name) => only.length === 0 || only.includes(name);
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const round = (x, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
-const time = (fn) => {
-  const t0 = performance.now();
-  fn();
-  return performance.now() - t0;
-};
-const timeAsync = async (fn) => {
-  const t0 = performance.now();
-  await fn();
-  return performance.now() - t0;
-};
 
 const { homePaths, initVault, openVault } = await import(join(lib, 'vault', 'index.js'));
 const { Redacted } = await import(join(lib, 'core', 'redacted.js'));
