@@ -5,13 +5,13 @@
  * The agent's name comes from how the front was launched (`--agent`, TOTP_MCP_AGENT), never from
  * a request. The client's self-description is recorded, never trusted.
  */
-import { mkdir, stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AuditApproval, AuditAws, AuditClient, AuditInput } from '../audit/event.js';
 import { openAuditLog, type AuditLog } from '../audit/log.js';
 import { sleep } from '../core/clock.js';
 import { withLock } from '../core/lock.js';
-import { singleFlight } from '../core/single-flight.js';
 import { isTotpMcpError, TotpMcpError } from '../core/errors.js';
 import type { Account, IssuedCode } from '../core/model.js';
 // Specific policy modules, not the barrel: the YAML parser stays off the agent path.
@@ -117,13 +117,18 @@ export class AgentService {
   /** Remembered confirmations: account → expiry (ms). One process serves one agent. */
   readonly #approved = new Map<string, number>();
   #cached: { key: string; payload: Promise<Payload> } | undefined;
-  /** The vault file's identity; concurrent requests share one stat. null: no file (read() says so properly). */
-  readonly #vaultStat = singleFlight(() =>
-    stat(this.ctx.paths.vault, { bigint: true }).then(
-      (st) => `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`,
-      () => null,
-    ),
-  );
+  /**
+   * The vault file's identity, read for every request. Synchronous on purpose: a stat costs a few
+   * microseconds, a trip to the thread pool several times more. null: no file (read() says so).
+   */
+  #vaultStat(): string | null {
+    try {
+      const st = statSync(this.ctx.paths.vault, { bigint: true, throwIfNoEntry: false });
+      return st === undefined ? null : `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    } catch {
+      return null;
+    }
+  }
 
   constructor(
     readonly ctx: AppContext,
@@ -146,7 +151,7 @@ export class AgentService {
    * inode), so a changed file is always read again, ours (HOTP) and other processes' alike.
    */
   async #payload(): Promise<Payload> {
-    const key = await this.#vaultStat();
+    const key = this.#vaultStat();
     try {
       if (key === null || this.#cached?.key !== key) this.#cached = { key: key ?? '', payload: this.ctx.vault().then((v) => v.read()) };
       return await this.#cached.payload;

@@ -6,10 +6,9 @@
  * missing, is writable by group or others, is a symlink, or differs from the pin. The check is
  * cheap: a stat per decision, and a re-read and re-hash only when the stat changes.
  */
-import type { BigIntStats } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { lstat, open, readFile } from 'node:fs/promises';
 import { fail, TotpMcpError } from '../core/errors.js';
-import { singleFlight } from '../core/single-flight.js';
 // Specific modules, not the policy barrel: the agent path must not load the YAML parser or the
 // schema library (parse.ts, lint.ts), which load on demand below.
 import { fromCompiledJson, toCompiledJson } from '../policy/compiled.js';
@@ -52,16 +51,14 @@ interface Loaded {
 /** Reads and checks policy.yaml against the pin; caches the parse by (dev, ino, size, mtime, ctime). */
 export class PolicyGate {
   #loaded: Loaded | undefined;
-  readonly #lstat: () => Promise<BigIntStats>;
 
-  constructor(private readonly path: string) {
-    this.#lstat = singleFlight(() => lstat(this.path, { bigint: true }));
-  }
+  constructor(private readonly path: string) {}
 
   async load(pin: Payload['policy_pin']): Promise<{ policy: Policy; hash: string }> {
+    // Synchronous: one lstat per decision costs microseconds; a thread-pool trip costs more.
     let st;
     try {
-      st = await this.#lstat();
+      st = lstatSync(this.path, { bigint: true });
     } catch {
       throw unusable('missing');
     }

@@ -7,7 +7,8 @@
  * mtime to now) after each failed attempt and polls every few ms; a holder that sees `audit.want`
  * touched since it took the lock ends its session and steps aside for longer than one poll.
  */
-import { stat, utimes, writeFile } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isTotpMcpError } from '../core/errors.js';
 import { acquireLock, type Lock } from '../core/lock.js';
@@ -59,10 +60,14 @@ export async function acquireAuditLock(stateDir: string, timeoutMs: number): Pro
   }
 }
 
-/** Whether someone announced a wait after `sinceMs`. */
-export async function othersWaiting(stateDir: string, sinceMs: number): Promise<boolean> {
+/**
+ * Whether someone announced a wait after `sinceMs`. Asked after every batch, so synchronous: one
+ * stat of a small folder's entry costs microseconds, a trip to the thread pool far more.
+ */
+export function othersWaiting(stateDir: string, sinceMs: number): boolean {
   try {
-    return (await stat(join(stateDir, WANT_FILE))).mtimeMs > sinceMs;
+    const st = statSync(join(stateDir, WANT_FILE), { throwIfNoEntry: false });
+    return st !== undefined && st.mtimeMs > sinceMs;
   } catch {
     return false;
   }
