@@ -3,42 +3,16 @@
  * in `commands/<name>.ts` and is loaded only when that command runs, so `totp-mcp code` pays for
  * nothing else.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Option } from 'commander';
 import type { EnvConfig } from '../config.js';
-import { systemClock } from '../core/clock.js';
-import { TotpMcpError, isTotpMcpError } from '../core/errors.js';
-import { VERSION } from '../version.js';
 import { processIo, type Io } from './io.js';
-import type { GlobalOptions, Runtime } from './runtime.js';
+import { addServeCommand, createCli } from './program.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
-export async function main(argv: readonly string[], env: EnvConfig, io: Io = processIo(env.noColor)): Promise<number> {
-  const debug = argv.includes('--debug');
-  const program = new Command('totp-mcp');
-  const globals = (): GlobalOptions => program.opts<GlobalOptions>();
-  let runtime: Runtime | undefined;
-  const rt = async (): Promise<Runtime> => {
-    const { Runtime } = await import('./runtime.js');
-    runtime ??= new Runtime(globals(), env, io, systemClock);
-    return runtime;
-  };
-
-  program
-    .description('TOTP codes and AWS MFA sessions for AI agents, from an age-encrypted vault')
-    .version(VERSION, '-V, --version')
-    .option('--home <dir>', `home folder (default: $TOTP_MCP_HOME, else ~/.config/totp-mcp; now ${env.defaultHome})`)
-    .option('--identity <file>', 'age identity file (default: $TOTP_MCP_IDENTITY, else <home>/identity.txt or identity.age)')
-    .option('--passphrase-file <file>', 'read the passphrase from the first line of this file')
-    .option('--passphrase-command <cmd>', 'run this command and read the passphrase from its output (e.g. an OS keychain)')
-    .option('--debug', 'print internal error details on stderr')
-    .showSuggestionAfterError()
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => { io.out(s); }, writeErr: (s) => { io.err(s); } })
-    .addHelpText(
-      'after',
-      '\nExit codes: 0 ok, 1 error, 2 usage, 3 denied by policy, 4 vault locked or identity wrong.\nEnvironment: TOTP_MCP_HOME, TOTP_MCP_IDENTITY, TOTP_MCP_PASSPHRASE, NO_COLOR.',
-    );
+export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo(env.noColor)): Promise<number> {
+  const cli = createCli(env, io);
+  const { program, rt } = cli;
 
   program
     .command('init')
@@ -226,15 +200,7 @@ export async function main(argv: readonly string[], env: EnvConfig, io: Io = pro
       await runRecipients(await rt(), 'remove', r);
     });
 
-  program
-    .command('serve')
-    .description('run the MCP server on stdio for one agent (stdout carries JSON-RPC only)')
-    .option('--agent <name>', 'the agent this server serves (default: $TOTP_MCP_AGENT); never taken from a request')
-    .option('--debug', 'diagnostics on stderr')
-    .action(async (o: { agent?: string; debug?: boolean }) => {
-      const { runServe } = await import('./commands/serve.js');
-      await runServe(await rt(), o);
-    });
+  addServeCommand(cli);
 
   program
     .command('mcp-config')
@@ -321,27 +287,5 @@ export async function main(argv: readonly string[], env: EnvConfig, io: Io = pro
       await runDoctor(await rt());
     });
 
-  try {
-    await program.parseAsync([...argv], { from: 'user' });
-    return runtime?.exitCode ?? 0;
-  } catch (e) {
-    return reportError(e, io, debug);
-  }
-}
-
-function reportError(e: unknown, io: Io, debug: boolean): number {
-  if (e instanceof CommanderError) {
-    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
-    return 2; // commander already printed the message
-  }
-  if (isTotpMcpError(e)) {
-    io.err(`totp-mcp: ${e.message}\n`);
-    if (e.hint) io.err(`  hint: ${e.hint}\n`);
-    if (debug && e.cause instanceof Error) io.err(`  cause: ${e.cause.stack ?? e.cause.message}\n`);
-    return e.exitCode;
-  }
-  // Not ours: a library's message may quote its input, so it is shown only with --debug.
-  io.err('totp-mcp: internal error (run with --debug for details)\n');
-  if (debug) io.err(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-  return new TotpMcpError('internal', 'internal').exitCode;
+  return cli.run(argv);
 }

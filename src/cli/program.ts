@@ -1,0 +1,94 @@
+/**
+ * What every way into the CLI shares: the program with its global options, the lazily built
+ * runtime, the `serve` command, running a parse, and turning an error into an exit code.
+ *
+ * Two entries build on it: `main.ts` (every command) and `serve-main.ts` (only `serve`, bundled
+ * on its own so that an MCP client's spawn loads nothing else; see src/index.ts). Both register
+ * `serve` through `addServeCommand`, so the two parse it identically. (The global options that
+ * take a value are also listed in argv.ts, which finds the command before any parser loads; a
+ * test checks the two lists agree.)
+ */
+import { Command, CommanderError } from 'commander';
+import type { EnvConfig } from '../config.js';
+import { systemClock } from '../core/clock.js';
+import { TotpMcpError, isTotpMcpError } from '../core/errors.js';
+import { VERSION } from '../version.js';
+import type { Io } from './io.js';
+import type { GlobalOptions, Runtime } from './runtime.js';
+
+export interface Cli {
+  readonly program: Command;
+  /** The runtime, built on first use (after parsing, so it sees the global options). */
+  readonly rt: () => Promise<Runtime>;
+  /** Parses and runs; resolves with the exit code. */
+  run(argv: readonly string[]): Promise<number>;
+}
+
+export function createCli(env: EnvConfig, io: Io): Cli {
+  const program = new Command('totp-mcp');
+  const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+  let runtime: Runtime | undefined;
+  const rt = async (): Promise<Runtime> => {
+    const { Runtime } = await import('./runtime.js');
+    runtime ??= new Runtime(globals(), env, io, systemClock);
+    return runtime;
+  };
+
+  program
+    .description('TOTP codes and AWS MFA sessions for AI agents, from an age-encrypted vault')
+    .version(VERSION, '-V, --version')
+    .option('--home <dir>', `home folder (default: $TOTP_MCP_HOME, else ~/.config/totp-mcp; now ${env.defaultHome})`)
+    .option('--identity <file>', 'age identity file (default: $TOTP_MCP_IDENTITY, else <home>/identity.txt or identity.age)')
+    .option('--passphrase-file <file>', 'read the passphrase from the first line of this file')
+    .option('--passphrase-command <cmd>', 'run this command and read the passphrase from its output (e.g. an OS keychain)')
+    .option('--debug', 'print internal error details on stderr')
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => { io.out(s); }, writeErr: (s) => { io.err(s); } })
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok, 1 error, 2 usage, 3 denied by policy, 4 vault locked or identity wrong.\nEnvironment: TOTP_MCP_HOME, TOTP_MCP_IDENTITY, TOTP_MCP_PASSPHRASE, NO_COLOR.',
+    );
+
+  return {
+    program,
+    rt,
+    async run(argv) {
+      try {
+        await program.parseAsync([...argv], { from: 'user' });
+        return runtime?.exitCode ?? 0;
+      } catch (e) {
+        return reportError(e, io, argv.includes('--debug'));
+      }
+    },
+  };
+}
+
+export function addServeCommand(cli: Cli): void {
+  cli.program
+    .command('serve')
+    .description('run the MCP server on stdio for one agent (stdout carries JSON-RPC only)')
+    .option('--agent <name>', 'the agent this server serves (default: $TOTP_MCP_AGENT); never taken from a request')
+    .option('--debug', 'diagnostics on stderr')
+    .action(async (o: { agent?: string; debug?: boolean }) => {
+      const { runServe } = await import('./commands/serve.js');
+      await runServe(await cli.rt(), o);
+    });
+}
+
+function reportError(e: unknown, io: Io, debug: boolean): number {
+  if (e instanceof CommanderError) {
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+    return 2; // commander already printed the message
+  }
+  if (isTotpMcpError(e)) {
+    io.err(`totp-mcp: ${e.message}\n`);
+    if (e.hint) io.err(`  hint: ${e.hint}\n`);
+    if (debug && e.cause instanceof Error) io.err(`  cause: ${e.cause.stack ?? e.cause.message}\n`);
+    return e.exitCode;
+  }
+  // Not ours: a library's message may quote its input, so it is shown only with --debug.
+  io.err('totp-mcp: internal error (run with --debug for details)\n');
+  if (debug) io.err(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  return new TotpMcpError('internal', 'internal').exitCode;
+}
