@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { AuditApproval, AuditAws, AuditClient, AuditInput } from '../audit/event.js';
 import { openAuditLog, type AuditLog } from '../audit/log.js';
 import { sleep } from '../core/clock.js';
+import { perTurn } from '../core/per-turn.js';
 import { withLock } from '../core/lock.js';
 import { isTotpMcpError, TotpMcpError } from '../core/errors.js';
 import type { Account, IssuedCode } from '../core/model.js';
@@ -118,17 +119,18 @@ export class AgentService {
   readonly #approved = new Map<string, number>();
   #cached: { key: string; payload: Promise<Payload> } | undefined;
   /**
-   * The vault file's identity, read for every request. Synchronous on purpose: a stat costs a few
-   * microseconds, a trip to the thread pool several times more. null: no file (read() says so).
+   * The vault file's identity, read once per turn of the event loop (core/per-turn.ts) and
+   * synchronously: a stat costs a few microseconds, a trip to the thread pool several times more.
+   * null: no file (read() says so).
    */
-  #vaultStat(): string | null {
+  readonly #vaultStat = perTurn((): string | null => {
     try {
       const st = statSync(this.ctx.paths.vault, { bigint: true, throwIfNoEntry: false });
       return st === undefined ? null : `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
     } catch {
       return null;
     }
-  }
+  });
 
   constructor(
     readonly ctx: AppContext,

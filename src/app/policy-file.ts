@@ -6,9 +6,10 @@
  * missing, is writable by group or others, is a symlink, or differs from the pin. The check is
  * cheap: a stat per decision, and a re-read and re-hash only when the stat changes.
  */
-import { lstatSync } from 'node:fs';
+import { lstatSync, type BigIntStats } from 'node:fs';
 import { lstat, open, readFile } from 'node:fs/promises';
 import { fail, TotpMcpError } from '../core/errors.js';
+import { perTurn } from '../core/per-turn.js';
 // Specific modules, not the policy barrel: the agent path must not load the YAML parser or the
 // schema library (parse.ts, lint.ts), which load on demand below.
 import { fromCompiledJson, toCompiledJson } from '../policy/compiled.js';
@@ -51,17 +52,22 @@ interface Loaded {
 /** Reads and checks policy.yaml against the pin; caches the parse by (dev, ino, size, mtime, ctime). */
 export class PolicyGate {
   #loaded: Loaded | undefined;
+  /** Once per turn of the event loop, synchronously (see AgentService's vault stat). */
+  readonly #lstat: () => BigIntStats | undefined;
 
-  constructor(private readonly path: string) {}
+  constructor(private readonly path: string) {
+    this.#lstat = perTurn(() => {
+      try {
+        return lstatSync(this.path, { bigint: true });
+      } catch {
+        return undefined;
+      }
+    });
+  }
 
   async load(pin: Payload['policy_pin']): Promise<{ policy: Policy; hash: string }> {
-    // Synchronous: one lstat per decision costs microseconds; a thread-pool trip costs more.
-    let st;
-    try {
-      st = lstatSync(this.path, { bigint: true });
-    } catch {
-      throw unusable('missing');
-    }
+    const st = this.#lstat();
+    if (st === undefined) throw unusable('missing');
     if (!st.isFile() || (st.mode & 0o022n) !== 0n) throw unusable('unsafe_permissions');
     if (!pin) throw unusable('not_pinned');
     const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;

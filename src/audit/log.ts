@@ -35,8 +35,14 @@ import { YIELD_MS, acquireAuditLock, othersWaiting, sleep } from './lock.js';
 import { usageIndexFor, type UsageQuery } from './usage.js';
 
 export const DEFAULT_ROTATE_BYTES = 10 * 1024 * 1024;
-/** Longest a writer keeps the lock for back-to-back batches when nobody announces a wait. */
-const MAX_HOLD_MS = 50;
+/**
+ * Longest a writer keeps the lock for back-to-back batches when nobody announces a wait. Fairness
+ * does not depend on it (a waiter touches audit.want, which the holder checks after every batch);
+ * it bounds how long the head record lags behind a busy writer. Ending a session costs a head
+ * write, a lock release and a new lock session (a dozen file operations): short holds put that
+ * into the latency tail of a steady stream of calls.
+ */
+const MAX_HOLD_MS = 1000;
 /**
  * An idle writer keeps its lock session this long for the next event: a client calling one tool
  * after another then pays one write + fsync per call, not a whole lock session (lock file, head

@@ -17,6 +17,22 @@ export const STEAM_ALPHABET = '23456789BCDFGHJKMNPQRTVWXY';
 export const STEAM_PERIOD = 30;
 export const STEAM_DIGITS = 5;
 
+/**
+ * Decoded keys, per secret object: an account's secret is one object for as long as the vault
+ * payload holding it lives (a server decodes each key once, not per code). Held weakly, so a key
+ * goes when its payload does; never enumerable, never serialized.
+ */
+const keys = new WeakMap<Redacted, Secret>();
+
+function decoded(secret: Redacted): Secret {
+  let key = keys.get(secret);
+  if (key === undefined) {
+    key = Secret.fromBase32(canonicalBase32(secret.reveal()));
+    keys.set(secret, key);
+  }
+  return key;
+}
+
 /** floor(atMs / 1000 / period), done as one division so it stays exact for integer ms. */
 export function totpStep(period: number, atMs: number): number {
   return Math.floor(atMs / (period * 1000));
@@ -33,7 +49,7 @@ export function totpStep(period: number, atMs: number): number {
  */
 export function generateCode(params: OtpParams, atMs: number): GeneratedCode {
   // otpauth's objects print their seed; this Secret never leaves this function.
-  const secret = Secret.fromBase32(canonicalBase32(params.secret.reveal()));
+  const secret = decoded(params.secret);
 
   if (params.type === 'hotp') {
     const counter = params.counter;
