@@ -8,7 +8,6 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { commandOf } from './cli/argv.js';
-import { loadBundle } from './cli/code-cache.js';
 import { readEnv } from './config.js';
 
 const argv = process.argv.slice(2);
@@ -20,6 +19,7 @@ async function run(): Promise<number> {
   const bundle = join(dirname(entry), 'totp-mcp-serve.cjs');
   // Unbundled (dist/lib) there is no such file: the same entry, as an ES module.
   if (!existsSync(bundle)) return (await import('./cli/serve-main.js')).serveMain(argv, env);
+  const { loadBundle } = await import('./cli/code-cache.js');
   const loaded = loadBundle<typeof import('./cli/serve-main.js')>(bundle, `${bundle}.cache`);
   // Set by scripts/bundle.mjs for the one warm-up run that writes the cache.
   if (process.env['TOTP_MCP_WRITE_CODE_CACHE'] === '1') process.once('exit', () => { loaded.writeCache(); });
