@@ -98,7 +98,10 @@ describe.each(ERAS)('MCP end to end, %s era', (era) => {
   });
 
   it('honours cancellation: a call waiting for a fresh code stops, releases nothing, and the server carries on', async () => {
-    // Period 15 s and min_remaining_seconds 15: the call always waits for the next step.
+    // Period 15 s and min_remaining_seconds 15: the call always waits for the next step. Start it
+    // well inside a step, so that its wait outlasts the 300 ms before the abort.
+    const left = 15_000 - (Date.now() % 15_000);
+    if (left < 2_000) await new Promise((r) => setTimeout(r, left + 50));
     const ac = new AbortController();
     const pending = c.client.callTool({ name: 'get_totp_code', arguments: { account: 'github:slow', min_remaining_seconds: 15 } }, { signal: ac.signal });
     await new Promise((r) => setTimeout(r, 300));
