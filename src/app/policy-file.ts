@@ -4,7 +4,7 @@
  * `policy apply` validates policy.yaml and pins its SHA-256 in the vault. Every agent decision then
  * loads the file through `PolicyGate`, which refuses (so every request is denied) when the file is
  * missing, is writable by group or others, is a symlink, or differs from the pin. The check is
- * cheap: a stat per decision, and a re-read and re-hash only when the stat changes.
+ * cheap: one stat per turn of the event loop, and a re-read and re-hash only when the stat changes.
  */
 import { lstatSync, type BigIntStats } from 'node:fs';
 import { lstat, open, readFile } from 'node:fs/promises';
