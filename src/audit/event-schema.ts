@@ -2,7 +2,7 @@
  * The zod reference schemas of audit events. event.ts checks events with plain code on every
  * append and read; this module is loaded only to word a rejected append, and by `audit verify`.
  */
-import { z } from 'zod';
+import * as z from 'zod/v4';
 import { TotpMcpError } from '../core/errors.js';
 import {
   AUDIT_ACTIONS,

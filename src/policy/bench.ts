@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { evaluate } from './evaluate.js';
 import { buildPolicy } from './parse.js';
 import { ACTIONS, type AccountRef, type Policy, type PolicyRequest } from './types.js';
+import { prng } from '../core/prng.js';
 
 /**
  * A micro-benchmark of `evaluate`, for bench/ (not a test): a synthetic policy of `rules` rules
@@ -29,17 +30,6 @@ export interface BenchResult {
   readonly mean_us: number;
 }
 
-/** mulberry32: a small deterministic PRNG, so runs are comparable. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PREFIXES = ['github', 'aws', 'gitlab', 'svc', 'bank', 'corp'] as const;
 

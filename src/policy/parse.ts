@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, visit, type Document } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod/v4';
 import { TotpMcpError } from '../core/errors.js';
 import { parseDuration } from './duration.js';
 import { policySchema, type RawPolicy, type RawRule } from './schema.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/v4';
 import { ID_PATTERN, ID_RULE } from '../core/model.js';
 import { DURATION_RULE, parseDuration } from './duration.js';
 import { HHMM, HHMM_RULE, TZ_RULE, isValidTimeZone } from './hours.js';

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { expectNoCanary } from '../helpers/canary.js';
 import { describe, expect, it } from 'vitest';
-import { cli, CANARY_SECRET, canaryUri, newHome, type Run } from '../helpers/cli.js';
+import { cli, CANARY_SECRET, canaryUri, newHome, recordingCli } from '../helpers/cli.js';
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
@@ -16,12 +16,7 @@ function files(dir: string): string[] {
 describe('leak canary (CLI)', () => {
   it('never shows the seed outside export, through every command and error path', () => {
     const home = newHome();
-    const runs: [string, Run][] = [];
-    const run = (args: string[], input?: string) => {
-      const r = cli(home, args, input === undefined ? {} : { input });
-      runs.push([args.join(' '), r]);
-      return r;
-    };
+    const { runs, run } = recordingCli(home);
     expect(run(['add', 'canary', '--uri', '-', '--tag', 'secret'], canaryUri()).code).toBe(0);
     run(['add', 'canary', '--uri', '-'], canaryUri()); // duplicate
     run(['add', 'canary2', '--uri', canaryUri().replace('issuer=Canary', 'digits=99')]); // bad digits, URI on argv

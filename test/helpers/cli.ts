@@ -57,3 +57,14 @@ export function newHome(): string {
 /** A recognisable seed that must never show up where it should not. */
 export const CANARY_SECRET = 'CANARYSEEDQQQQQQCANARYSEEDQQQQQQ';
 export const canaryUri = (issuer = 'Canary') => `otpauth://totp/${issuer}:canary?secret=${CANARY_SECRET}&issuer=${issuer}`;
+
+/** `cli` bound to one home, keeping every run (its command line and output) for a later scan. */
+export function recordingCli(home: string): { runs: [string, Run][]; run: (args: string[], input?: string) => Run } {
+  const runs: [string, Run][] = [];
+  const run = (args: string[], input?: string): Run => {
+    const r = cli(home, args, input === undefined ? {} : { input });
+    runs.push([args.join(' '), r]);
+    return r;
+  };
+  return { runs, run };
+}

@@ -6,6 +6,7 @@ import { createCipheriv, createDecipheriv, createHash, createHmac, pbkdf2Sync, r
 import protobuf from 'protobufjs';
 import QRCode from 'qrcode';
 import { base32 } from '../otp/reference.js';
+import { prng } from '../../src/core/prng.js';
 
 export type FxType = 'totp' | 'hotp' | 'steam';
 export type FxAlgorithm = 'SHA1' | 'SHA256' | 'SHA512';
@@ -432,15 +433,9 @@ export const qrPng = (text: string, scale = 4): Promise<Buffer> => QRCode.toBuff
 
 /** Deterministic pseudo-random bytes (mulberry32), for images and fuzz inputs. */
 export function prngBytes(length: number, seed: number): Buffer {
-  let a = seed >>> 0;
+  const rand = prng(seed);
   const out = Buffer.alloc(length);
-  for (let i = 0; i < length; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (t ^ (t >>> 14)) & 0xff;
-  }
+  for (let i = 0; i < length; i++) out[i] = (rand() * 4294967296) & 0xff;
   return out;
 }
 

@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CANARY_SECRET, cli, newHome, type Run } from '../helpers/cli.js';
+import { CANARY_SECRET, cli, newHome, recordingCli } from '../helpers/cli.js';
 import {
   aegisEncrypted,
   aegisPlain,
@@ -34,12 +34,7 @@ const steamCanary = { ...CANARY_ACCOUNT, issuer: 'Steam', label: 'c', type: 'ste
 describe('leak canary (import)', () => {
   it('never shows an imported seed outside export', async () => {
     const home = newHome();
-    const runs: [string, Run][] = [];
-    const run = (args: string[], input?: string) => {
-      const r = cli(home, args, input === undefined ? {} : { input });
-      runs.push([args.join(' '), r]);
-      return r;
-    };
+    const { runs, run } = recordingCli(home);
     const sources: [string, string | Uint8Array, string?][] = [
       ['uris.txt', `${otpauthUri(CANARY_ACCOUNT)}\n`],
       ['ga.txt', googleExport(C).join('\n')],

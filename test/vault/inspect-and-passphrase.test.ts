@@ -2,21 +2,12 @@ import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateHybridIdentity, identityToRecipient } from 'age-encryption';
 import { afterAll, describe, expect, test } from 'vitest';
-import { TotpMcpError } from '../../src/core/errors.js';
 import { homePaths, initVault, inspectHome, openVault, passphraseFromCommand, passphraseFromFile } from '../../src/vault/index.js';
 import { NOW, TEST_WORK_FACTOR, account, cleanupHomes, passphrase, tempHome } from './helpers.js';
+import { rejection } from '../helpers/errors.js';
 
 afterAll(cleanupHomes);
 
-async function rejection(p: Promise<unknown>): Promise<TotpMcpError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(TotpMcpError);
-    return e as TotpMcpError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('homePaths', () => {
   test('lays out the home folder', () => {

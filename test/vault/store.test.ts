@@ -3,7 +3,6 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { join } from 'node:path';
 import { Decrypter, Encrypter, generateHybridIdentity, generateX25519Identity, identityToRecipient, Stanza } from 'age-encryption';
 import { afterAll, describe, expect, test } from 'vitest';
-import { TotpMcpError } from '../../src/core/errors.js';
 import {
   PASSPHRASE_NEEDED,
   initVault,
@@ -14,21 +13,13 @@ import {
 } from '../../src/vault/index.js';
 import { newPayload } from '../../src/vault/store.js';
 import { NOW, TEST_WORK_FACTOR, account, cleanupHomes, passphrase, tempHome } from './helpers.js';
+import { rejection } from '../helpers/errors.js';
 
 afterAll(cleanupHomes);
 
 const mode = (p: string): number => statSync(p).mode & 0o777;
 const bytesOf = (p: string): Buffer => readFileSync(p);
 
-async function rejection(p: Promise<unknown>): Promise<TotpMcpError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(TotpMcpError);
-    return e as TotpMcpError;
-  }
-  throw new Error('expected a rejection');
-}
 
 async function identityHome(): Promise<{ paths: HomePaths; recipient: string }> {
   const paths = tempHome();
