@@ -21,8 +21,7 @@ async function run(): Promise<number> {
   if (!existsSync(bundle)) return (await import('./cli/serve-main.js')).serveMain(argv, env);
   const { loadBundle } = await import('./cli/code-cache.js');
   const loaded = loadBundle<typeof import('./cli/serve-main.js')>(bundle, `${bundle}.cache`);
-  // Set by scripts/bundle.mjs for the one warm-up run that writes the cache.
-  if (process.env['TOTP_MCP_WRITE_CODE_CACHE'] === '1') process.once('exit', () => { loaded.writeCache(); });
+  if (env.codeCacheWarmUp) process.once('exit', () => { loaded.writeCache(); });
   return loaded.exports.serveMain(argv, env);
 }
 

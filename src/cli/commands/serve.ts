@@ -9,6 +9,7 @@ import { AgentService } from '../../app/agent.js';
 import { fail } from '../../core/errors.js';
 import { ID_PATTERN, ID_RULE } from '../../core/model.js';
 import { VERSION } from '../../version.js';
+import { tuneHeapForServing } from '../heap.js';
 import type { Runtime } from '../runtime.js';
 
 export async function runServe(rt: Runtime, o: { agent?: string; debug?: boolean }): Promise<void> {
@@ -29,6 +30,7 @@ export async function runServe(rt: Runtime, o: { agent?: string; debug?: boolean
   await service.open();
   const mcp = await loading;
   log?.(`serving agent ${agent} from ${rt.home}`);
+  if (!rt.env.codeCacheWarmUp) tuneHeapForServing();
   try {
     const aws = rt.env.aws;
     await mcp.serveAgent({
