@@ -9,7 +9,7 @@
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import {
-  Decrypter,
+  Decrypter as TypageDecrypter,
   Encrypter,
   armor,
   generateX25519Identity,
@@ -18,9 +18,36 @@ import {
   type Recipient,
 } from 'age-encryption';
 import { StanzaError } from './scrypt.js';
+import { fastFileKey, x25519Key, type X25519Key } from './x25519.js';
 
 export type { Identity, Recipient };
-export { Decrypter };
+
+/**
+ * The identities a file is opened with. When they are all X25519 keys (an identity file), headers
+ * are opened on node:crypto first (x25519.ts); typage's Decrypter is only built when that path
+ * leaves the decision to it (its constructor already starts WebCrypto work).
+ */
+export class Decrypter {
+  readonly #identities: readonly (string | Identity)[];
+  #typage: TypageDecrypter | null = null;
+  /** The same identities on node:crypto, when every one of them is an X25519 key. */
+  readonly x25519: readonly X25519Key[] | null;
+
+  constructor(identities: readonly (string | Identity)[]) {
+    this.#identities = identities;
+    const keys = identities.map((id) => (typeof id === 'string' ? x25519Key(id) : null));
+    this.x25519 = keys.every((k) => k !== null) ? keys : null;
+  }
+
+  get typage(): TypageDecrypter {
+    if (!this.#typage) {
+      const d = new TypageDecrypter();
+      for (const id of this.#identities) d.addIdentity(id);
+      this.#typage = d;
+    }
+    return this.#typage;
+  }
+}
 
 /** What went wrong with an age file, before the caller names the file. Messages are fixed text. */
 export class AgeError extends Error {
@@ -191,11 +218,13 @@ async function fileKeyOf(raw: Uint8Array, decrypter: Decrypter, memo: HeaderMemo
   const { length } = readHeader(raw);
   const header = Buffer.from(raw.buffer, raw.byteOffset, length);
   if (memo?.last?.header.equals(header)) return { fileKey: memo.last.fileKey, length };
-  let fileKey: Uint8Array;
-  try {
-    fileKey = await decrypter.decryptHeader(raw.subarray(0, length));
-  } catch (e) {
-    mapHeaderError(e);
+  let fileKey: Uint8Array | null = decrypter.x25519 && fastFileKey(header, decrypter.x25519);
+  if (fileKey === null) {
+    try {
+      fileKey = await decrypter.typage.decryptHeader(raw.subarray(0, length));
+    } catch (e) {
+      mapHeaderError(e);
+    }
   }
   if (memo) memo.last = { header: Buffer.from(header), fileKey };
   return { fileKey, length };
@@ -273,7 +302,7 @@ export async function parseIdentityText(text: string): Promise<{ keys: string[];
     if (!line.startsWith('AGE-SECRET-KEY-')) throw new AgeError('malformed', `line ${i + 1} is not an age identity`);
     let recipient: string;
     try {
-      recipient = await identityToRecipient(line);
+      recipient = x25519Key(line)?.recipient ?? (await identityToRecipient(line));
     } catch {
       throw new AgeError('malformed', `line ${i + 1} is not a valid age identity`);
     }
@@ -287,13 +316,12 @@ export async function parseIdentityText(text: string): Promise<{ keys: string[];
 /** A new X25519 identity, written the way age-keygen writes it. */
 export async function generateIdentityText(nowMs: number): Promise<{ text: string; recipient: string }> {
   const key = await generateX25519Identity();
-  const recipient = await identityToRecipient(key);
+  const recipient = x25519Key(key)?.recipient;
+  if (recipient === undefined) throw new Error('generateIdentityText: typage made an identity that is not X25519');
   const created = new Date(nowMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
   return { text: `# created: ${created}\n# public key: ${recipient}\n${key}\n`, recipient };
 }
 
 export function decrypterFor(identities: readonly (string | Identity)[]): Decrypter {
-  const d = new Decrypter();
-  for (const id of identities) d.addIdentity(id);
-  return d;
+  return new Decrypter(identities);
 }
