@@ -88,18 +88,52 @@ function macOf(key: Redacted<Buffer>, unsigned: Record<string, unknown>, canonic
 }
 
 /**
+ * The members of an event the writer signs (an AuditEvent without `mac`), in canonical order, each
+ * with its `"key":` prefix; and how many of them sort before `mac`.
+ */
+const SIGNED = (['v', 'seq', 'ts', 'agent', 'client', 'action', 'account', 'decision', 'rule', 'reason', 'step', 'approval', 'aws', 'pid', 'prev'] as const)
+  .slice()
+  .sort()
+  .map((k) => ({ key: k, prefix: `${JSON.stringify(k)}:` }));
+const BEFORE_MAC = SIGNED.filter((f) => f.key < 'mac').length;
+
+/**
  * MACs an event that has no `mac` yet and returns the mac and the event's line (its canonical
- * form with `mac`), computing the canonical members once.
+ * form with `mac`). An event with exactly the fields the writer signs (every one it writes) is
+ * serialized in their precomputed order, without sorting its keys; any other object takes the
+ * general path. Both give canonicalJson's text (test/audit/chain.test.ts).
  */
 export function signEvent(key: Redacted<Buffer>, unsigned: Record<string, unknown>): { mac: string; line: string } {
   if ('mac' in unsigned) throw new TotpMcpError('internal', 'audit event already has a mac');
-  const keys = Object.keys(unsigned).sort();
-  const pairs = canonicalPairs(unsigned);
-  const mac = macOf(key, unsigned, `{${pairs.join(',')}}`);
+  const pairs = signedPairs(unsigned);
+  const at = pairs === undefined ? -1 : BEFORE_MAC;
+  const members = pairs ?? canonicalPairs(unsigned);
+  const mac = macOf(key, unsigned, `{${members.join(',')}}`);
+  const macAt = at >= 0 ? at : sortedPosition(Object.keys(unsigned), 'mac');
+  members.splice(macAt, 0, `"mac":${JSON.stringify(mac)}`);
+  return { mac, line: `{${members.join(',')}}` };
+}
+
+/** The members of an object with exactly the signed fields, in order; undefined for any other object. */
+function signedPairs(obj: Record<string, unknown>): string[] | undefined {
+  if (Object.getPrototypeOf(obj) !== Object.prototype) return undefined;
+  let n = 0;
+  for (const k in obj) if (Object.hasOwn(obj, k)) n++;
+  if (n !== SIGNED.length) return undefined;
+  const pairs = new Array<string>(SIGNED.length);
+  for (let i = 0; i < SIGNED.length; i++) {
+    const f = SIGNED[i] as (typeof SIGNED)[number];
+    const v = obj[f.key];
+    if (v === undefined || !Object.hasOwn(obj, f.key)) return undefined; // a field missing (and another one in its place)
+    pairs[i] = f.prefix + canonicalJson(v);
+  }
+  return pairs;
+}
+
+function sortedPosition(keys: string[], key: string): number {
   let at = 0;
-  while (at < keys.length && (keys[at] as string) < 'mac') at++;
-  pairs.splice(at, 0, `"mac":${JSON.stringify(mac)}`);
-  return { mac, line: `{${pairs.join(',')}}` };
+  for (const k of keys.sort()) if (k < key) at++;
+  return at;
 }
 
 /** Constant-time comparison of two hex MACs. */

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { signEvent } from '../../src/audit/canonical.js';
 import { GENESIS_MAC, canonicalJson, eventMac, openAuditLog, verifyAudit, type AuditEvent } from '../../src/audit/index.js';
 import { fixedClock } from '../../src/core/clock.js';
 import { KEY_HEX, key, otherKey, sample, stateDir } from './helpers.js';
@@ -59,6 +60,31 @@ describe('canonical form', () => {
     const expected = createHmac('sha256', Buffer.from(KEY_HEX, 'hex')).update(GENESIS_MAC + canon).digest('hex');
     expect(eventMac(key(), e)).toBe(expected);
     expect(eventMac(key(), { ...e, mac: 'ignored' })).toBe(expected);
+    // The writer's precomputed order gives the same bytes.
+    const signed = signEvent(key(), e);
+    expect(signed.mac).toBe(expected);
+    expect(signed.line).toBe(canonicalJson({ ...e, mac: expected }));
+  });
+
+  it("the writer's line is the canonical form with the mac, for events and any other object (property)", () => {
+    const value = fc.oneof(fc.integer(), fc.string(), fc.constant(null), fc.boolean(), fc.dictionary(fc.string(), fc.oneof(fc.string(), fc.constant(null))));
+    const signedKeys = ['v', 'seq', 'ts', 'agent', 'client', 'action', 'account', 'decision', 'rule', 'reason', 'step', 'approval', 'aws', 'pid'];
+    const anyKey = fc.oneof(fc.constantFrom(...signedKeys, 'zzz', 'a', 'ma', 'mac0', 'm'), fc.string());
+    const event = fc.tuple(fc.record(Object.fromEntries(signedKeys.map((k) => [k, value]))), fc.shuffledSubarray(signedKeys), fc.dictionary(anyKey, value, { maxKeys: 3 }));
+    fc.assert(
+      fc.property(event, ([full, order, extra]) => {
+        // Every field (in a random insertion order), or some of them plus others.
+        const fields = Object.fromEntries([...order, ...signedKeys.filter((k) => !order.includes(k))].map((k) => [k, full[k]]));
+        for (const obj of [fields, { ...Object.fromEntries(order.map((k) => [k, full[k]])), ...extra }]) {
+          if ('mac' in obj) continue;
+          const unsigned = { ...obj, prev: GENESIS_MAC };
+          const { mac, line } = signEvent(key(), unsigned);
+          expect(mac).toBe(eventMac(key(), unsigned));
+          expect(line).toBe(canonicalJson({ ...unsigned, mac }));
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 
