@@ -12,8 +12,12 @@
  *      back, and is refused: the caller fails closed);
  *   2. takes the whole queue as one batch and assigns seq, prev and mac to each event;
  *   3. writes all of its lines with ONE write() to the live file opened O_APPEND | O_DSYNC (the
- *      write returns once the data is on disk, as write + fdatasync would, in one system call and
- *      one trip to the thread pool), and only then resolves the batch's promises;
+ *      write returns once the data is on disk, as write + fdatasync would, in one system call),
+ *      and only then resolves the batch's promises. A batch of several events is written on the
+ *      thread pool, so that requests keep being parsed and decided while the disk works. A batch
+ *      of ONE event means events arrive more slowly than the disk commits them (a client calling
+ *      one tool at a time): it is written on this thread, which then has nothing else to do, and
+ *      saves the two thread hops (~10 % of such a call, and less jitter in its tail);
  *   4. rotates the live file once it has grown past `rotateBytes`;
  *   5. repeats 2–4 while more events are queued (or arrive within LINGER_MS), nobody else waits for the lock (`audit.want`)
  *      and the session is younger than MAX_HOLD_MS;
@@ -21,7 +25,7 @@
  * If a write fails, every promise of its batch rejects and the batch's bytes are cut off again
  * where possible.
  */
-import { constants } from 'node:fs';
+import { constants, writeSync } from 'node:fs';
 import { mkdir, open, rename, truncate, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../core/clock.js';
@@ -412,7 +416,7 @@ export class AuditLog {
 
     let written = false;
     try {
-      const { bytesWritten } = await fh.write(buf, 0, buf.length);
+      const bytesWritten = batch.length === 1 ? writeSync(fh.fd, buf, 0, buf.length) : (await fh.write(buf, 0, buf.length)).bytesWritten;
       written = true;
       if (bytesWritten !== buf.length) throw new TotpMcpError('io', 'short write to the audit log');
       this.#stats.fsyncs++; // O_DSYNC: the write returned once the data was on disk

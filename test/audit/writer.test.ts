@@ -1,6 +1,6 @@
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { canonicalJson, openAuditLog, readAudit, verifyAudit, type AuditEvent } from '../../src/audit/index.js';
 import type { Clock } from '../../src/core/clock.js';
 import { key, sample, stateDir } from './helpers.js';
@@ -21,6 +21,27 @@ describe('group commit', () => {
     // Appends issued in one tick all wait for the lock together, so they go out as one batch.
     expect(stats.batches).toBeLessThanOrEqual(3);
     expect(await verifyAudit(dir, key())).toMatchObject({ ok: true, events: 65 });
+  });
+
+  it('a lone event is written on the calling thread; a batch goes through the thread pool', async () => {
+    const dir = await stateDir();
+    const probe = await open(join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { write: (...args: unknown[]) => unknown };
+    await probe.close();
+    const pooled = vi.spyOn(proto, 'write');
+    try {
+      const log = openAuditLog(dir, key());
+      for (let i = 0; i < 5; i++) await log.append(sample(i)); // one at a time: batches of one
+      expect(log.stats.batches).toBe(5);
+      expect(pooled).not.toHaveBeenCalled();
+      await Promise.all(Array.from({ length: 8 }, (_, i) => log.append(sample(i))));
+      expect(log.stats.batches).toBeLessThan(13);
+      expect(pooled).toHaveBeenCalled();
+      await log.close();
+      expect(await verifyAudit(dir, key())).toMatchObject({ ok: true, events: 13 });
+    } finally {
+      pooled.mockRestore();
+    }
   });
 
   it('events that arrive while a batch is in flight form the next batch', async () => {
