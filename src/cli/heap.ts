@@ -4,10 +4,12 @@
  * under load, mostly because the old generation is only collected once it has grown to several
  * times its live size (V8 allows up to 4× while collections are cheap). Here the next full
  * collection comes once the old generation has grown by 30 % since the last one
- * (`--heap-growing-percent=30`): a few more incremental marking steps of ~3 ms each, for a peak
- * RSS of ~115 MB instead of ~150 MB (bench/mcp.mjs). Capping the young generation as well
- * (`--semi-space-growth-factor=1`) brought it to ~95 MB, but cost ~8 % of the throughput at 64
- * calls in flight, so it is not done.
+ * (`--heap-growing-percent=30`): more marking work, for a peak RSS of ~113 MB instead of ~150 MB
+ * (bench/mcp.mjs). The price is ~10 % more CPU per call under a load of 64 calls in flight
+ * (measured as CPU time per call: this machine is too noisy to see it in throughput), and nothing
+ * when idle. Also freezing the young generation (`--semi-space-growth-factor=1` once started)
+ * gave ~95 MB at about the same CPU, but it would keep whatever size start-up happened to leave
+ * it at, so it is not done.
  *
  * The flag is read by V8's heap controller each time it sets the next limit, so setting it in a
  * running process is defined behaviour for it (it changes no compiled code). It is left alone in

@@ -38,7 +38,7 @@ const STANZA_LABEL = 'age-encryption.org/v1/X25519';
 const VERSION_LINE = 'age-encryption.org/v1';
 const ZERO_NONCE = Buffer.alloc(12);
 
-/** An `AGE-SECRET-KEY-1…` identity (as typage reads it: bech32, either case), or null if it is not one. */
+/** An `AGE-SECRET-KEY-1…` identity (as typage reads it: upper-case bech32), or null if it is not one. */
 export function x25519Key(identity: string): X25519Key | null {
   if (!identity.startsWith(`${IDENTITY_PREFIX}1`)) return null;
   let decoded: { prefix: string; bytes: Uint8Array };
