@@ -4,7 +4,7 @@
  * under load, mostly because the old generation is only collected once it has grown to several
  * times its live size (V8 allows up to 4× while collections are cheap). Here the next full
  * collection comes once the old generation has grown by 30 % since the last one
- * (`--heap-growing-percent=30`): more marking work, for a peak RSS of ~113 MB instead of ~150 MB
+ * (`--heap-growing-percent=30`): more marking work, for a peak RSS of ~110 MB instead of ~150 MB
  * (bench/mcp.mjs). The price is ~10 % more CPU per call under a load of 64 calls in flight
  * (measured as CPU time per call: this machine is too noisy to see it in throughput), and nothing
  * when idle. Also freezing the young generation (`--semi-space-growth-factor=1` once started)
