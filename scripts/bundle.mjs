@@ -44,7 +44,7 @@ await warmUp();
 /**
  * The AWS SDK packages the server's get_aws_session needs (src/aws/sts.ts, src/aws/source.ts), as
  * one CommonJS file of their own: a third of the server's code, which every start would otherwise
- * read and deserialize (~10 ms) and only a get_aws_session call uses. Only the SDK moves: our own
+ * read and deserialize (~5 ms) and only a get_aws_session call uses. Only the SDK moves: our own
  * code stays in the server's bundle, so its classes (errors above all) stay one class each.
  */
 function awsSdkApart() {
@@ -59,7 +59,7 @@ function awsSdkApart() {
         contents: `module.exports = require(${JSON.stringify(`./${AWS_SDK_BUNDLE}`)})[${JSON.stringify(a.path)}];`,
         loader: 'js',
       }));
-      b.onResolve({ filter: new RegExp(`^\\./${AWS_SDK_BUNDLE.replace('.', '\\.')}$`) }, (a) => ({ path: a.path, external: true }));
+      b.onResolve({ filter: new RegExp(`^\\./${AWS_SDK_BUNDLE.replaceAll('.', '\\.')}$`) }, (a) => ({ path: a.path, external: true }));
     },
   };
 }
