@@ -15,22 +15,19 @@
 // call (~0.2 ms here) is in every latency it measures. `sdk_client` repeats the sequential and
 // in-flight runs that way, as a cross-check of the ratios; the targets are judged on the raw runs.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { BENCH_SECRET, makeHome } from './home.mjs';
 import { median, pct, round } from './stats.mjs';
 
 const root = join(import.meta.dirname, '..');
 const lib = join(root, 'dist', 'lib');
 const cli = join(root, 'dist', 'totp-mcp.mjs');
 const peer = join(import.meta.dirname, 'peer-server.mjs');
-const SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
 
 
-const { homePaths, initVault, openVault } = await import(join(lib, 'vault', 'index.js'));
-const { Redacted } = await import(join(lib, 'core', 'redacted.js'));
 
 const POLICY = `version: 1
 agents:
@@ -46,20 +43,8 @@ rules:
     actions: [list, code]
 `;
 
-async function makeHome(n) {
-  const home = join(mkdtempSync(join(tmpdir(), 'totp-bench-mcp-')), 'home');
-  const paths = homePaths(home);
-  await initVault(paths, { kind: 'identity' }, { now: Date.now() });
-  const vault = await openVault(paths, {});
-  const now = new Date().toISOString();
-  await vault.update((p) => {
-    for (let i = 0; i < n; i++) {
-      p.accounts.push({
-        id: `acct-${i}`, issuer: `Issuer ${i}`, label: `user${i}@example.com`, type: 'totp', algorithm: 'SHA1', digits: 6, period: 30, counter: 0,
-        secret: new Redacted(SECRET), tags: i % 10 === 0 ? ['bank'] : [], created_at: now, updated_at: now,
-      });
-    }
-  });
+async function makeMcpHome(n) {
+  const { home } = await makeHome(n, { prefix: 'totp-bench-mcp-', tag: 'bank' });
   writeFileSync(join(home, 'policy.yaml'), POLICY, { mode: 0o600 });
   const r = spawnSync(process.execPath, [cli, 'policy', 'apply'], { env: { ...process.env, TOTP_MCP_HOME: home }, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(r.stderr);
@@ -68,7 +53,7 @@ async function makeHome(n) {
 
 const serverArgs = (kind) => (kind === 'totp-mcp' ? [cli, 'serve', '--agent', 'bench'] : [peer]);
 /** get_totp_code's arguments for the i-th call: totp-mcp reads the vault, the peer is given the secret. */
-const codeArgs = (kind, i) => (kind === 'totp-mcp' ? { account: `acct-${1 + (i % 9)}`, min_remaining_seconds: 0 } : { account: `acct-${1 + (i % 9)}`, secret: SECRET });
+const codeArgs = (kind, i) => (kind === 'totp-mcp' ? { account: `acct-${1 + (i % 9)}`, min_remaining_seconds: 0 } : { account: `acct-${1 + (i % 9)}`, secret: BENCH_SECRET });
 function checkCode(kind, r) {
   if (r.isError || !/^\d{6}$/.test(r.structuredContent?.code ?? '')) throw new Error(`${kind}: ${JSON.stringify(r)}`);
 }
@@ -176,7 +161,7 @@ async function inFlight(s, concurrency, total) {
   return { calls_per_s: Math.round((total / ms) * 1000), calls: total, in_flight: concurrency };
 }
 
-const home = await makeHome(100);
+const home = await makeMcpHome(100);
 const out = { machine: { node: process.version, cpus: (await import('node:os')).cpus().length }, at: new Date().toISOString(), note: 'totp-mcp: X25519 identity, 100-account vault, applied policy, audit event durable (O_DSYNC) before each reply; peer: same SDK, otpauth, no vault/policy/audit' };
 
 // The start-up figure is only meaningful with the build's code cache in use (src/cli/code-cache.ts).

@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { benchAccount, makeHome } from './home.mjs';
 import { median, round, time, timeAsync } from './stats.mjs';
 
 const root = join(import.meta.dirname, '..');
@@ -16,25 +17,6 @@ const want = (name) => only.length === 0 || only.includes(name);
 
 const { homePaths, initVault, openVault } = await import(join(lib, 'vault', 'index.js'));
 const { Redacted } = await import(join(lib, 'core', 'redacted.js'));
-
-function account(i, now) {
-  return {
-    id: `acct-${i}`, issuer: `Issuer ${i}`, label: `user${i}@example.com`, type: 'totp', algorithm: 'SHA1', digits: 6, period: 30, counter: 0,
-    secret: new Redacted('JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP'), tags: i % 10 === 0 ? ['ten'] : [], created_at: now, updated_at: now,
-  };
-}
-
-async function makeHome(n) {
-  const home = join(mkdtempSync(join(tmpdir(), 'totp-bench-')), 'home');
-  const paths = homePaths(home);
-  await initVault(paths, { kind: 'identity' }, { now: Date.now() });
-  const vault = await openVault(paths, {});
-  const now = new Date().toISOString();
-  await vault.update((p) => {
-    for (let i = 0; i < n; i++) p.accounts.push(account(i, now));
-  });
-  return { home, paths };
-}
 
 const results = { machine: { node: process.version, cpus: (await import('node:os')).cpus().length }, at: new Date().toISOString() };
 
@@ -70,7 +52,7 @@ if (want('vault')) {
   const v = await openVault(paths, {});
   await v.read();
   for (let i = 0; i < 7; i++) {
-    add.push(await timeAsync(() => v.update((p) => { p.accounts.push(account(100_000 + i, new Date().toISOString())); })));
+    add.push(await timeAsync(() => v.update((p) => { p.accounts.push(benchAccount(100_000 + i, new Date().toISOString())); })));
   }
   results.vault_10k = { open_decrypt_ms: round(median(open)), add_one_ms: round(median(add)), add_p_max_ms: round(Math.max(...add)), targets_ms: { open: 100, add: 200 } };
   console.log('vault 10k', results.vault_10k);

@@ -27,3 +27,41 @@ export function canonicalBase32(input: string): string {
   if (bytes > MAX_SECRET_BYTES) fail('invalid', `secret is too long (at most ${MAX_SECRET_BYTES} bytes)`);
   return text.toUpperCase();
 }
+
+const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** RFC 4648 base32 without padding (Google's migration format carries raw secret bytes). */
+export function bytesToBase32(bytes: Uint8Array): string {
+  let out = '';
+  let bits = 0;
+  let value = 0;
+  for (const b of bytes) {
+    value = ((value << 8) | b) & 0xffff;
+    bits += 8;
+    while (bits >= 5) {
+      out += B32.charAt((value >>> (bits - 5)) & 31);
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += B32.charAt((value << (5 - bits)) & 31);
+  return out;
+}
+
+/** Canonical base32 (as stored in the vault) to bytes; trailing bits past the last byte are dropped. */
+export function base32ToBytes(text: string): Buffer {
+  const out = Buffer.alloc(Math.floor((text.length * 5) / 8));
+  let bits = 0;
+  let value = 0;
+  let o = 0;
+  for (const ch of text) {
+    const v = B32.indexOf(ch);
+    if (v < 0) fail('internal', 'a stored secret is not canonical base32');
+    value = ((value << 5) | v) & 0xffff;
+    bits += 5;
+    if (bits >= 8) {
+      out[o++] = (value >>> (bits - 8)) & 0xff;
+      bits -= 8;
+    }
+  }
+  return out;
+}

@@ -10,7 +10,7 @@ import { randomInt } from 'node:crypto';
 import type { AccountDraft } from '../../core/model.js';
 import { Redacted } from '../../core/redacted.js';
 import { ALGORITHM, DIGIT_COUNT, OTP_TYPE, encodeMigrationPayload, type RawOtpParameters } from '../importers/google-schema.js';
-import { base32ToBytes } from './util.js';
+import { base32ToBytes } from '../base32.js';
 
 export const ACCOUNTS_PER_CODE = 10;
 /** Keeps each code's payload small enough for a phone to scan off a screen (long names add up). */

@@ -8,7 +8,8 @@ import { fail, isTotpMcpError } from '../../core/errors.js';
 import { Redacted } from '../../core/redacted.js';
 import { ALGORITHM, DIGIT_COUNT, OTP_TYPE, decodeMigrationPayload, type RawOtpParameters } from './google-schema.js';
 import type { ImportEntry } from './types.js';
-import { base64Bytes, bytesToBase32, checkCount, entry } from './util.js';
+import { bytesToBase32 } from '../base32.js';
+import { base64Bytes, checkCount, entry } from './util.js';
 
 /** A migration URI is a QR code's content: QR version 40 holds under 3 KB. Generous for pasted text. */
 export const MAX_MIGRATION_URI_CHARS = 64 * 1024;

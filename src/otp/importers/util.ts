@@ -104,24 +104,6 @@ export function checkCount(n: number): void {
   if (n > MAX_ENTRIES) fail('invalid', `the source holds more than ${MAX_ENTRIES} entries: refusing it`);
 }
 
-const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-
-/** RFC 4648 base32 without padding (Google's migration format carries raw secret bytes). */
-export function bytesToBase32(bytes: Uint8Array): string {
-  let out = '';
-  let bits = 0;
-  let value = 0;
-  for (const b of bytes) {
-    value = ((value << 8) | b) & 0xffff;
-    bits += 8;
-    while (bits >= 5) {
-      out += B32.charAt((value >>> (bits - 5)) & 31);
-      bits -= 5;
-    }
-  }
-  if (bits > 0) out += B32.charAt((value << (5 - bits)) & 31);
-  return out;
-}
 
 /** Strict standard base64 (padding optional); null when it is not. */
 export function base64Bytes(text: string): Buffer | null {
