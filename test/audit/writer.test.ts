@@ -57,6 +57,24 @@ describe('group commit', () => {
     expect((await verifyAudit(dir, key())).ok).toBe(true);
   });
 
+  it('a lingering writer takes the events of every request decided in the same turn as one batch', async () => {
+    const dir = await stateDir();
+    const log = openAuditLog(dir, key());
+    await log.append(sample(0)); // the session now lingers for the next event
+    const before = log.stats.batches;
+    // Requests read from one chunk of input each reach append after a different number of
+    // microtask hops (their own awaits); none of them is I/O.
+    const hops = async (n: number): Promise<void> => {
+      for (let i = 0; i < n; i++) await Promise.resolve();
+    };
+    const events = await Promise.all(Array.from({ length: 12 }, (_, i) => hops(i * 3).then(() => log.append(sample(i + 1)))));
+    const after = log.stats.batches;
+    await log.close();
+    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 12 }, (_, i) => i + 2));
+    expect(after - before).toBe(1);
+    expect(await verifyAudit(dir, key())).toMatchObject({ ok: true, events: 13 });
+  });
+
   it('close() waits for queued appends, then refuses new ones', async () => {
     const dir = await stateDir();
     const log = openAuditLog(dir, key());
