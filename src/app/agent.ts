@@ -5,12 +5,13 @@
  * The agent's name comes from how the front was launched (`--agent`, TOTP_MCP_AGENT), never from
  * a request. The client's self-description is recorded, never trusted.
  */
-import { statSync } from 'node:fs';
+import { statSync, type BigIntStats } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AuditApproval, AuditAws, AuditClient, AuditInput } from '../audit/event.js';
 import { openAuditLog, type AuditLog } from '../audit/log.js';
 import { sleep } from '../core/clock.js';
+import { sameStamp, type FileStamp } from '../core/file-stamp.js';
 import { perTurn } from '../core/per-turn.js';
 import { withLock } from '../core/lock.js';
 import { isTotpMcpError, TotpMcpError } from '../core/errors.js';
@@ -117,18 +118,17 @@ export class AgentService {
   #audit: AuditLog | undefined;
   /** Remembered confirmations: account → expiry (ms). One process serves one agent. */
   readonly #approved = new Map<string, number>();
-  #cached: { key: string; payload: Promise<Payload> } | undefined;
+  #cached: { stamp: FileStamp | undefined; payload: Promise<Payload> } | undefined;
   /**
    * The vault file's identity, read once per turn of the event loop (core/per-turn.ts) and
    * synchronously: a stat costs a few microseconds, a trip to the thread pool several times more.
-   * null: no file (read() says so).
+   * undefined: no file (read() says so).
    */
-  readonly #vaultStat = perTurn((): string | null => {
+  readonly #vaultStat = perTurn((): BigIntStats | undefined => {
     try {
-      const st = statSync(this.ctx.paths.vault, { bigint: true, throwIfNoEntry: false });
-      return st === undefined ? null : `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+      return statSync(this.ctx.paths.vault, { bigint: true, throwIfNoEntry: false });
     } catch {
-      return null;
+      return undefined;
     }
   });
 
@@ -153,10 +153,14 @@ export class AgentService {
    * inode), so a changed file is always read again, ours (HOTP) and other processes' alike.
    */
   async #payload(): Promise<Payload> {
-    const key = this.#vaultStat();
+    const stamp = this.#vaultStat();
     try {
-      if (key === null || this.#cached?.key !== key) this.#cached = { key: key ?? '', payload: this.ctx.vault().then((v) => v.read()) };
-      return await this.#cached.payload;
+      let cached = this.#cached;
+      if (cached === undefined || !sameStamp(cached.stamp, stamp)) {
+        cached = { stamp, payload: this.ctx.vault().then((v) => v.read()) };
+        this.#cached = cached;
+      }
+      return await cached.payload;
     } catch (e) {
       this.#cached = undefined;
       if (isTotpMcpError(e) && e.code === 'vault_locked') throw new AgentError('vault_locked', 'the vault is locked');

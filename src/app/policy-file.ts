@@ -9,6 +9,7 @@
 import { lstatSync, type BigIntStats } from 'node:fs';
 import { lstat, open, readFile } from 'node:fs/promises';
 import { fail, TotpMcpError } from '../core/errors.js';
+import { sameStamp, type FileStamp } from '../core/file-stamp.js';
 import { perTurn } from '../core/per-turn.js';
 // Specific modules, not the policy barrel: the agent path must not load the YAML parser or the
 // schema library (parse.ts, lint.ts), which load on demand below.
@@ -44,12 +45,12 @@ const MESSAGES: Record<PolicyProblem, [string, string]> = {
 export const unusable = (problem: PolicyProblem): PolicyUnusable => new PolicyUnusable(problem, ...MESSAGES[problem]);
 
 interface Loaded {
-  key: string;
+  stamp: FileStamp;
   hash: string;
   policy: Policy;
 }
 
-/** Reads and checks policy.yaml against the pin; caches the parse by (dev, ino, size, mtime, ctime). */
+/** Reads and checks policy.yaml against the pin; caches the parse by the file's stamp (dev, ino, size, mtime, ctime). */
 export class PolicyGate {
   #loaded: Loaded | undefined;
   /** Once per turn of the event loop, synchronously (see AgentService's vault stat). */
@@ -70,8 +71,8 @@ export class PolicyGate {
     if (st === undefined) throw unusable('missing');
     if (!st.isFile() || (st.mode & 0o022n) !== 0n) throw unusable('unsafe_permissions');
     if (!pin) throw unusable('not_pinned');
-    const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
-    if (this.#loaded?.key !== key) {
+    let loaded = this.#loaded;
+    if (loaded === undefined || !sameStamp(loaded.stamp, st)) {
       const text = await readFile(this.path);
       const hash = policyHash(text);
       // The pinned, already validated copy when the file is the one applied; else parse it, only
@@ -86,10 +87,11 @@ export class PolicyGate {
           throw unusable(hash === pin.sha256 ? 'invalid' : 'differs_from_pin');
         }
       }
-      this.#loaded = { key, hash, policy };
+      loaded = { stamp: st, hash, policy };
+      this.#loaded = loaded;
     }
-    if (this.#loaded.hash !== pin.sha256) throw unusable('differs_from_pin');
-    return { policy: this.#loaded.policy, hash: this.#loaded.hash };
+    if (loaded.hash !== pin.sha256) throw unusable('differs_from_pin');
+    return { policy: loaded.policy, hash: loaded.hash };
   }
 }
 

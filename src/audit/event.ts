@@ -131,9 +131,12 @@ export type AuditBody = Omit<AuditEvent, 'seq' | 'prev' | 'mac'>;
  * (Cs) characters: none of them belongs in a name, and some could disguise a line in `audit tail`.
  */
 const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Co}\p{Cs}]/gu;
+const HAS_UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Co}\p{Cs}]/u;
 
 /** Strips unprintable characters and keeps at most `CLIENT_FIELD_MAX` code points. */
 export function cleanClientText(text: string): string {
+  // The usual case, on every event: short and printable (code points ≤ UTF-16 units).
+  if (text.length <= CLIENT_FIELD_MAX && !HAS_UNPRINTABLE.test(text)) return text;
   const clean = text.replace(UNPRINTABLE, '');
   const chars = Array.from(clean);
   return chars.length <= CLIENT_FIELD_MAX ? clean : chars.slice(0, CLIENT_FIELD_MAX).join('');

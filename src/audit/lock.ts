@@ -54,19 +54,23 @@ export async function acquireAuditLock(stateDir: string, timeoutMs: number): Pro
     } catch (e) {
       if (!isLockBusy(e) || Date.now() >= deadline) throw e;
     }
-    await announceWaiting(join(stateDir, WANT_FILE));
+    await announceWaiting(wantPath(stateDir));
     await sleep(delay * (0.5 + Math.random()));
     delay = Math.min(delay * 2, MAX_POLL_MS);
   }
 }
 
+/** The file waiters touch: `othersWaiting`'s argument. */
+export const wantPath = (stateDir: string): string => join(stateDir, WANT_FILE);
+
 /**
- * Whether someone announced a wait after `sinceMs`. Asked after every batch, so synchronous: one
- * stat of a small folder's entry costs microseconds, a trip to the thread pool far more.
+ * Whether someone announced a wait (touched `want`, from `wantPath`) after `sinceMs`. Asked after
+ * every batch, so synchronous: one stat of a small folder's entry costs microseconds, a trip to
+ * the thread pool far more.
  */
-export function othersWaiting(stateDir: string, sinceMs: number): boolean {
+export function othersWaiting(want: string, sinceMs: number): boolean {
   try {
-    const st = statSync(join(stateDir, WANT_FILE), { throwIfNoEntry: false });
+    const st = statSync(want, { throwIfNoEntry: false });
     return st !== undefined && st.mtimeMs > sinceMs;
   } catch {
     return false;

@@ -36,7 +36,7 @@ import type { Redacted } from '../core/redacted.js';
 import { GENESIS_MAC, checkKey, eventMac, sameMac, signEvent } from './canonical.js';
 import { checkInput, fastCheckInput, parseEventLine, type AuditAction, type AuditEvent, type AuditInput, type CheckedInput } from './event.js';
 import { HEAD_FILE, LIVE_FILE, listLogFiles, readHead, rotatedName, scanTail, sizeOf, writeHead, type Head } from './files.js';
-import { YIELD_MS, acquireAuditLock, othersWaiting, sleep } from './lock.js';
+import { YIELD_MS, acquireAuditLock, othersWaiting, sleep, wantPath } from './lock.js';
 import { usageIndexFor, type UsageQuery } from './usage.js';
 
 export const DEFAULT_ROTATE_BYTES = 10 * 1024 * 1024;
@@ -116,6 +116,7 @@ const damaged = (message: string, cause?: unknown): TotpMcpError =>
 
 export class AuditLog {
   readonly stateDir: string;
+  readonly #want: string;
   readonly #key: Redacted<Buffer>;
   readonly #clock: Clock;
   readonly #rotateBytes: number;
@@ -138,6 +139,7 @@ export class AuditLog {
   constructor(stateDir: string, key: Redacted<Buffer>, opts: AuditLogOptions = {}) {
     checkKey(key);
     this.stateDir = stateDir;
+    this.#want = wantPath(stateDir);
     this.#key = key;
     this.#clock = opts.clock ?? systemClock;
     this.#rotateBytes = opts.rotateBytes ?? DEFAULT_ROTATE_BYTES;
@@ -384,7 +386,7 @@ export class AuditLog {
   }
 
   #othersWaiting(): boolean {
-    return othersWaiting(this.stateDir, this.#acquiredAt);
+    return othersWaiting(this.#want, this.#acquiredAt);
   }
 
   #ensureDir(): Promise<void> {
