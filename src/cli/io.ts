@@ -5,6 +5,8 @@
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** stdout itself, for `serve`'s JSON-RPC transport (its only writer while it serves). */
+  readonly stdout: NodeJS.WritableStream;
   /** stdout is a terminal (live countdowns, tables). */
   readonly stdoutIsTTY: boolean;
   /** stdin and stderr are a terminal: prompts are possible. */
@@ -18,6 +20,7 @@ export function processIo(noColor: boolean): Io {
   return {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
+    stdout: process.stdout,
     stdoutIsTTY: process.stdout.isTTY,
     interactive: process.stdin.isTTY && process.stderr.isTTY,
     color: process.stderr.isTTY && !noColor,

@@ -4,6 +4,7 @@
  * connection ends: stdin closed by the client, or SIGTERM/SIGINT (the handle is closed, which
  * closes the transport). The caller then closes the app service, finishing audit writes.
  */
+import { Writable } from 'node:stream';
 import type { JSONRPCMessage, Transport, TransportSendOptions } from '@modelcontextprotocol/server';
 import { serveStdio, StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 import type { AgentService } from '../app/agent.js';
@@ -20,8 +21,53 @@ export interface ServeOptions {
   /** Diagnostics (stderr, --debug only). */
   readonly log?: ((line: string) => void) | undefined;
   readonly awsSession?: ToolDeps['awsSession'];
-  /** For tests of the wiring; defaults to the process's stdio. */
+  /** Where JSON-RPC goes (the process's stdout, from the CLI's io), with stdin as input. */
+  readonly stdout?: NodeJS.WritableStream | undefined;
+  /** For tests of the wiring; replaces the stdio transport. */
   readonly transport?: Transport | undefined;
+}
+
+/**
+ * The transport's stdout. A burst of replies leaves in two writes instead of one each: a batch of
+ * audit events made durable together (audit/log.ts) releases up to 64 calls in one cascade of
+ * callbacks, and each reply written on its own cost a system call here and a wake-up in the
+ * client that reads it. The first reply of a cascade is written at once (a lone reply waits for
+ * nothing); a second one corks the stream, and the `process.nextTick` queued by the first (it runs
+ * once the cascade's microtasks are all done) uncorks it: the rest go out as one write. Same
+ * bytes, same order. The high-water mark is above any burst, so the SDK's `send` does not wait for
+ * 'drain' here; our write callbacks still wait for the real stdout.
+ */
+export class ReplyWriter extends Writable {
+  #cascade: 'none' | 'wrote' | 'corked' = 'none';
+
+  constructor(private readonly out: NodeJS.WritableStream) {
+    super({ decodeStrings: false, highWaterMark: 1 << 20 });
+  }
+
+  /** Called before each reply is written (see the class). */
+  beforeReply(): void {
+    if (this.#cascade === 'corked') return;
+    if (this.#cascade === 'wrote') {
+      this.#cascade = 'corked';
+      this.cork();
+      return;
+    }
+    this.#cascade = 'wrote';
+    process.nextTick(() => {
+      if (this.#cascade === 'corked') this.uncork();
+      this.#cascade = 'none';
+    });
+  }
+
+  override _write(chunk: string | Buffer, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (typeof chunk === 'string') this.out.write(chunk, encoding, callback);
+    else this.out.write(chunk, callback);
+  }
+
+  override _writev(chunks: { chunk: string | Buffer; encoding: BufferEncoding }[], callback: (error?: Error | null) => void): void {
+    const bufs = chunks.map(({ chunk, encoding }) => (typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk));
+    this.out.write(Buffer.concat(bufs), callback);
+  }
 }
 
 /** Forwards to the real transport and tells us when it has closed (serveStdio owns `onclose`). */
@@ -33,6 +79,7 @@ class WatchedTransport implements Transport {
   constructor(
     private readonly inner: Transport,
     closed: () => void,
+    private readonly out?: ReplyWriter,
   ) {
     inner.onmessage = (message, extra) => this.onmessage?.(message, extra);
     inner.onerror = (error) => this.onerror?.(error);
@@ -47,6 +94,7 @@ class WatchedTransport implements Transport {
   }
 
   send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    this.out?.beforeReply();
     return this.inner.send(message, options);
   }
 
@@ -65,9 +113,14 @@ export async function serveAgent(opts: ServeOptions): Promise<void> {
   const inflight = new InFlight();
   let ended!: () => void;
   const done = new Promise<void>((resolve) => (ended = resolve));
-  const wire = new WatchedTransport(opts.transport ?? new StdioServerTransport(), () => {
-    ended();
-  });
+  const out = opts.transport || !opts.stdout ? undefined : new ReplyWriter(opts.stdout);
+  const wire = new WatchedTransport(
+    opts.transport ?? new StdioServerTransport(undefined, out),
+    () => {
+      ended();
+    },
+    out,
+  );
   const handle = serveStdio(
     ({ era }) => {
       log?.(`connection: ${era} era`);

@@ -37,6 +37,7 @@ export async function runServe(rt: Runtime, o: { agent?: string; debug?: boolean
       service,
       version: VERSION,
       log,
+      stdout: rt.io.stdout,
       // The AWS code loads on the first get_aws_session call, not at start-up.
       awsSession: async (rc, req) => {
         const app = await import('../../app/aws.js');
