@@ -42,6 +42,9 @@ export class ReplyWriter extends Writable {
 
   constructor(private readonly out: NodeJS.WritableStream) {
     super({ decodeStrings: false, highWaterMark: 1 << 20 });
+    // The transport listens for errors on this stream, not on stdout: pass stdout's on (a client
+    // gone away: EPIPE), so that they close the transport instead of crashing the process.
+    out.on('error', (e: Error) => this.destroy(e));
   }
 
   /** Called before each reply is written (see the class). */

@@ -104,6 +104,24 @@ describe('serve: shutdown', () => {
     expectAuditVerifies(home);
   });
 
+  it('a client that stops reading (EPIPE on stdout) ends the session: exit 0, nothing on stderr, the audit log intact', async () => {
+    const home = homeWithPolicy();
+    const s = rawServe(home, ['serve', '--agent', 'bot']);
+    s.send(INIT);
+    await s.response(1);
+    s.send({ method: 'notifications/initialized' });
+    const exited = new Promise<number | null>((resolve) => s.child.on('exit', (code) => { resolve(code); }));
+    s.child.stdout.destroy(); // the read end of the server's stdout closes: its next write fails
+    for (let i = 0; i < 32; i++) s.send({ id: 10 + i, method: 'tools/call', params: { name: 'get_totp_code', arguments: { account: 'github:alice', min_remaining_seconds: 0 } } });
+    // stdin stays open: the failed write alone must end the session.
+    const timeout = setTimeout(() => s.child.kill('SIGKILL'), 10_000);
+    const code = await exited;
+    clearTimeout(timeout);
+    expect(code).toBe(0);
+    expect(s.stderr()).toBe('');
+    expectAuditVerifies(home);
+  });
+
   it.each(['SIGTERM', 'SIGINT'] as const)('exits 0 on %s with the audit log intact', async (signal) => {
     const home = homeWithPolicy();
     const s = rawServe(home, ['serve', '--agent', 'bot']);
