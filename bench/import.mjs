@@ -14,7 +14,7 @@ const cli = join(root, 'dist', 'totp-mcp.mjs');
 const ENTRIES = 5000;
 const RUNS = 5;
 // The project's own encoder (Google's migration format carries raw bytes).
-const { bytesToBase32: base32 } = await import(join(root, 'dist', 'lib', 'otp', 'importers', 'util.js'));
+const { bytesToBase32: base32 } = await import(join(root, 'dist', 'lib', 'otp', 'base32.js'));
 
 /** An Aegis plain export (docs/vault.md) of n distinct TOTP accounts, a few HOTP and Steam among them. */
 function aegisExport(n) {
