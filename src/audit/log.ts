@@ -56,7 +56,7 @@ const MAX_HOLD_MS = 1000;
  * taken in the event loop's next check phase (setImmediate), once every request read in the same
  * turn has been decided and queued its event. Taken at the first event, a batch of one went out
  * alone on this thread while the rest of the turn's requests waited for the disk (at 64 calls in
- * flight, one batch in five; now one in thirty, and a third fewer fsyncs).
+ * flight, one batch in five; now one in thirty or fewer, and ~40 % fewer fsyncs).
  */
 const LINGER_MS = 3;
 /** The live file: appended to, and every write() durable when it returns (data, and the size). */
