@@ -36,8 +36,6 @@ const lib = join(root, 'dist', 'lib');
 const cli = join(root, 'dist', 'totp-mcp.mjs');
 const peer = join(import.meta.dirname, 'peer-server.mjs');
 
-
-
 const POLICY = `version: 1
 agents:
   bench: { description: the benchmark agent }

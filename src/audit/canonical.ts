@@ -128,11 +128,9 @@ const BEFORE_MAC = SIGNED.filter((f) => f.key < 'mac').length;
 export function signEvent(key: Redacted<Buffer>, unsigned: Record<string, unknown>): { mac: string; line: string } {
   if ('mac' in unsigned) throw new TotpMcpError('internal', 'audit event already has a mac');
   const pairs = signedPairs(unsigned);
-  const at = pairs === undefined ? -1 : BEFORE_MAC;
   const members = pairs ?? canonicalPairs(unsigned);
   const mac = macOf(key, unsigned, `{${members.join(',')}}`);
-  const macAt = at >= 0 ? at : sortedPosition(Object.keys(unsigned), 'mac');
-  members.splice(macAt, 0, `"mac":${JSON.stringify(mac)}`);
+  members.splice(pairs ? BEFORE_MAC : sortedPosition(Object.keys(unsigned), 'mac'), 0, `"mac":${JSON.stringify(mac)}`);
   return { mac, line: `{${members.join(',')}}` };
 }
 

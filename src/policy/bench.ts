@@ -30,7 +30,6 @@ export interface BenchResult {
   readonly mean_us: number;
 }
 
-
 const PREFIXES = ['github', 'aws', 'gitlab', 'svc', 'bank', 'corp'] as const;
 
 export function syntheticPolicy(opts: BenchOptions = {}): { policy: Policy; accounts: AccountRef[]; agents: string[] } {

@@ -50,7 +50,6 @@ export function refSteam(key: Uint8Array, counter: number): string {
   return out;
 }
 
-
 export const int = (rand: () => number, lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
 export const pick = <T>(rand: () => number, xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
 export const randomBytes = (rand: () => number, n: number): Uint8Array =>

@@ -8,7 +8,6 @@ import { rejection } from '../helpers/errors.js';
 
 afterAll(cleanupHomes);
 
-
 describe('homePaths', () => {
   test('lays out the home folder', () => {
     expect(homePaths('/h')).toEqual({

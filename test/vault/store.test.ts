@@ -20,7 +20,6 @@ afterAll(cleanupHomes);
 const mode = (p: string): number => statSync(p).mode & 0o777;
 const bytesOf = (p: string): Buffer => readFileSync(p);
 
-
 async function identityHome(): Promise<{ paths: HomePaths; recipient: string }> {
   const paths = tempHome();
   const { recipient } = await initVault(paths, { kind: 'identity' }, { now: NOW });

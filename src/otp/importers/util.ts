@@ -104,7 +104,6 @@ export function checkCount(n: number): void {
   if (n > MAX_ENTRIES) fail('invalid', `the source holds more than ${MAX_ENTRIES} entries: refusing it`);
 }
 
-
 /** Strict standard base64 (padding optional); null when it is not. */
 export function base64Bytes(text: string): Buffer | null {
   const t = text.replace(/\s+/g, '');
