@@ -207,7 +207,8 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
     .description('print the config snippet that adds this server to an MCP client')
     .addOption(new Option('--client <client>', 'the MCP client').choices(['claude-desktop', 'claude-code', 'cursor', 'vscode', 'codex']).makeOptionMandatory())
     .requiredOption('--agent <name>', 'the agent name the client will be served as')
-    .action(async (o: { client: string; agent: string }) => {
+    .option('--format <format>', 'claude-code: command (default) or json (for .mcp.json)')
+    .action(async (o: { client: string; agent: string; format?: string }) => {
       const { runMcpConfig } = await import('./commands/mcp-config.js');
       await runMcpConfig(await rt(), o);
     });

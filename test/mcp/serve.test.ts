@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
+import { Command } from 'commander';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI } from '../helpers/build.js';
@@ -146,6 +147,42 @@ describe('serve: shutdown', () => {
   });
 });
 
+/** The words a POSIX shell makes of the printed line, as when the person pastes it. */
+function shellWords(line: string): string[] {
+  const r = spawnSync('sh', ['-c', `printf '%s\\0' ${line}`], { encoding: 'utf8' });
+  expect(r.status).toBe(0);
+  return r.stdout.split('\0').slice(0, -1);
+}
+
+/**
+ * Claude Code's documented grammar for `claude mcp add`, on commander as Claude Code has it:
+ * `-e/--env` is variadic, so it takes every word up to `--` or the next option, and a value
+ * without `=` is refused ("Invalid environment variable format").
+ */
+function claudeMcpAdd(words: string[]): { name: string; scope: string; env: Record<string, string>; command: string; args: string[] } {
+  expect(words.slice(0, 3)).toEqual(['claude', 'mcp', 'add']);
+  let parsed: { name: string; scope: string; env: Record<string, string>; command: string; args: string[] } | undefined;
+  const program = new Command('add')
+    .exitOverride()
+    .argument('<name>')
+    .argument('<commandOrUrl>')
+    .argument('[args...]')
+    .option('-s, --scope <scope>', '', 'local')
+    .option('-t, --transport <transport>')
+    .option('-e, --env <env...>')
+    .action((name: string, command: string, args: string[], o: { scope: string; env?: string[] }) => {
+      const env: Record<string, string> = {};
+      for (const kv of o.env ?? []) {
+        const eq = kv.indexOf('=');
+        if (eq <= 0) throw new Error(`Invalid environment variable format: ${kv}`);
+        env[kv.slice(0, eq)] = kv.slice(eq + 1);
+      }
+      parsed = { name, scope: o.scope, env, command, args };
+    });
+  program.parse(words.slice(3), { from: 'user' });
+  return parsed!;
+}
+
 function stdio(home: string, client: string): { command: string; args: string[]; env: Record<string, string>; text: string; stderr: string } {
   const r = cli(home, ['mcp-config', '--client', client, '--agent', 'bot']);
   expect(r.code, r.stderr).toBe(0);
@@ -160,10 +197,16 @@ function stdio(home: string, client: string): { command: string; args: string[];
       expect(server.type).toBe('stdio');
       break;
     case 'claude-code': {
-      const [line, json] = r.stdout.split('\n\n');
-      expect(line).toBe(`claude mcp add --transport stdio --scope user -e TOTP_MCP_HOME=${home} totp-mcp -- ${process.execPath} ${CLI} serve --agent bot`);
-      server = JSON.parse(json!).mcpServers['totp-mcp'];
-      expect(server.type).toBe('stdio');
+      expect(r.stdout.trim().split('\n')).toHaveLength(1);
+      const added = claudeMcpAdd(shellWords(r.stdout.trim()));
+      expect(added.name).toBe('totp-mcp');
+      expect(added.scope).toBe('user');
+      server = { command: added.command, args: added.args, env: added.env };
+      const json = cli(home, ['mcp-config', '--client', client, '--agent', 'bot', '--format', 'json']);
+      expect(json.code, json.stderr).toBe(0);
+      const fromJson = JSON.parse(json.stdout).mcpServers['totp-mcp'];
+      expect(fromJson.type).toBe('stdio');
+      expect({ command: fromJson.command, args: fromJson.args, env: fromJson.env }).toEqual(server);
       break;
     }
     case 'codex': {
@@ -203,11 +246,13 @@ describe('mcp-config', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.split('\n')[0]).toContain(`-e TOTP_MCP_IDENTITY=${join(home, 'identity.txt')}`);
     expect(r.stdout.split('\n')[0]).toContain(`--passphrase-command 'security find-generic-password -w -s '\\''totp mcp'\\''' serve --agent bot`);
-    const server = JSON.parse(r.stdout.split('\n\n')[1]!).mcpServers['totp-mcp'];
+    const server = claudeMcpAdd(shellWords(r.stdout.trim()));
+    expect(server.env['TOTP_MCP_IDENTITY']).toBe(join(home, 'identity.txt'));
     expect(server.args).toEqual([CLI, '--passphrase-command', "security find-generic-password -w -s 'totp mcp'", 'serve', '--agent', 'bot']);
     expect(cli(home, ['mcp-config', '--client', 'emacs', '--agent', 'bot']).code).toBe(2);
     expect(cli(home, ['mcp-config', '--client', 'vscode']).code).toBe(2);
     expect(cli(home, ['mcp-config', '--client', 'vscode', '--agent', '../x']).code).toBe(2);
+    expect(cli(home, ['mcp-config', '--client', 'vscode', '--agent', 'bot', '--format', 'command']).code).toBe(2);
     const shell = spawnSync('sh', ['-c', `printf '%s\\n' ${r.stdout.split('\n')[0]!.split(' -- ')[1]}`], { encoding: 'utf8' });
     expect(shell.stdout.split('\n')).toContain("security find-generic-password -w -s 'totp mcp'");
     const ok = await cliAsync(home, ['mcp-config', '--client', 'codex', '--agent', 'bot']);

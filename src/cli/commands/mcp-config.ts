@@ -13,6 +13,17 @@ export type McpClient = (typeof MCP_CLIENTS)[number];
 
 const SERVER_NAME = 'totp-mcp';
 
+/** One snippet per run, so stdout can go straight into a file: Claude Code has two forms. */
+export const SNIPPET_FORMATS = ['command', 'json', 'toml'] as const;
+export type SnippetFormat = (typeof SNIPPET_FORMATS)[number];
+const FORMATS_OF: Record<McpClient, readonly SnippetFormat[]> = {
+  'claude-desktop': ['json'],
+  'claude-code': ['command', 'json'],
+  cursor: ['json'],
+  vscode: ['json'],
+  codex: ['toml'],
+};
+
 /** What every client gets: an absolute command, its arguments, and the environment. */
 export interface Launch {
   command: string;
@@ -39,7 +50,7 @@ const tomlString = (s: string): string => JSON.stringify(s);
 
 const pretty = (v: unknown): string => `${JSON.stringify(v, null, 2)}\n`;
 
-export function snippet(client: McpClient, l: Launch): { text: string; where: string } {
+export function snippet(client: McpClient, l: Launch, format?: SnippetFormat): { text: string; where: string } {
   const stdio = { command: l.command, args: l.args, env: l.env };
   switch (client) {
     case 'claude-desktop':
@@ -50,10 +61,17 @@ export function snippet(client: McpClient, l: Launch): { text: string; where: st
           'Windows %APPDATA%\\Claude\\), then quit and restart Claude Desktop. It cannot ask you to approve: accounts that need approval are refused.',
       };
     case 'claude-code': {
-      const cli = ['claude', 'mcp', 'add', '--transport', 'stdio', '--scope', 'user', ...Object.entries(l.env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), SERVER_NAME, '--', l.command, ...l.args];
+      if (format === 'json') {
+        return {
+          text: pretty({ mcpServers: { [SERVER_NAME]: { type: 'stdio', ...stdio } } }),
+          where: 'Put this in .mcp.json at the root of one project (project scope), or merge it into an existing one. Check with /mcp.',
+        };
+      }
+      // The name goes before -e: `-e` takes every value up to `--`, so a name after it is taken for a variable.
+      const cli = ['claude', 'mcp', 'add', '--transport', 'stdio', '--scope', 'user', SERVER_NAME, ...Object.entries(l.env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), '--', l.command, ...l.args];
       return {
-        text: `${cli.map(shellQuote).join(' ')}\n\n${pretty({ mcpServers: { [SERVER_NAME]: { type: 'stdio', ...stdio } } })}`,
-        where: 'Run the command (user scope: every project), or put the JSON in .mcp.json at the root of one project (project scope). Check with /mcp.',
+        text: `${cli.map(shellQuote).join(' ')}\n`,
+        where: 'Run the command (user scope: every project); for one project, run mcp-config again with --format json and save it as .mcp.json. Check with /mcp.',
       };
     }
     case 'cursor':
@@ -79,13 +97,15 @@ export function snippet(client: McpClient, l: Launch): { text: string; where: st
   }
 }
 
-export async function runMcpConfig(rt: Runtime, o: { client: string; agent: string }): Promise<void> {
+export async function runMcpConfig(rt: Runtime, o: { client: string; agent: string; format?: string | undefined }): Promise<void> {
   await Promise.resolve();
   const client = MCP_CLIENTS.find((c) => c === o.client);
   if (client === undefined) fail('usage', `unknown client: use one of ${MCP_CLIENTS.join(', ')}`);
+  const format = o.format === undefined ? undefined : FORMATS_OF[client].find((f) => f === o.format);
+  if (o.format !== undefined && format === undefined) fail('usage', `--format for ${client}: use ${FORMATS_OF[client].join(' or ')}`);
   if (!ID_PATTERN.test(o.agent)) fail('usage', `invalid agent name: use ${ID_RULE}`);
   const launch = launchFor(rt, o.agent);
-  const { text, where } = snippet(client, launch);
+  const { text, where } = snippet(client, launch, format);
   rt.io.out(text);
   rt.io.err(`${where}\n`);
   const passphrase = rt.globals.passphraseCommand !== undefined || rt.globals.passphraseFile !== undefined;
