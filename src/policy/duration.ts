@@ -18,6 +18,14 @@ export function parseDuration(text: string): number | undefined {
   return seconds;
 }
 
+/** `0`, `0s`, `0m`…: where a policy accepts it (approval_ttl), zero means "not remembered". */
+export function isZeroDuration(text: string | number): boolean {
+  if (text === 0 || text === '0') return true;
+  if (typeof text === 'number' || text.length === 0 || text.length > 32) return false;
+  const m = DURATION.exec(text);
+  return m !== null && m.slice(1).every((n: string | undefined) => n === undefined || Number(n) === 0);
+}
+
 /** The shortest canonical spelling of a number of seconds, e.g. 9000 → `2h30m`. */
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds <= 0) return '0s';

@@ -2,7 +2,7 @@ import { Buffer } from 'node:buffer';
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, visit, type Document } from 'yaml';
 import type * as z from 'zod/v4';
 import { TotpMcpError } from '../core/errors.js';
-import { parseDuration } from './duration.js';
+import { isZeroDuration, parseDuration } from './duration.js';
 import { policySchema, type RawPolicy, type RawRule } from './schema.js';
 import {
   ACTIONS,
@@ -67,7 +67,10 @@ const YAML_MESSAGES: Readonly<Record<string, string>> = {
   NON_STRING_KEY: 'keys must be plain names',
 };
 
-function throwProblems(fileName: string, problems: readonly Problem[], locate?: Locator): never {
+const FIELD_HINT = 'fix the named line and field; unknown fields are errors on purpose';
+const YAML_HINT = 'fix the YAML on the named line: indent with spaces, quote text that holds ": " or starts with a special character';
+
+function throwProblems(fileName: string, problems: readonly Problem[], locate?: Locator, hint = FIELD_HINT): never {
   const located = problems.map((p) => ({ ...p, line: p.line ?? locate?.(p.path, p.atKey === true) }));
   located.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
   const all = [
@@ -81,7 +84,7 @@ function throwProblems(fileName: string, problems: readonly Problem[], locate?: 
   ];
   const lines = all.slice(0, MAX_PROBLEMS);
   if (all.length > MAX_PROBLEMS) lines.push(`(and ${all.length - MAX_PROBLEMS} more problems)`);
-  throw new TotpMcpError('invalid', lines.join('\n'), { hint: 'fix the named line and field; unknown fields are errors on purpose' });
+  throw new TotpMcpError('invalid', lines.join('\n'), { hint });
 }
 
 /**
@@ -116,7 +119,7 @@ export function parsePolicy(text: string, fileName: string): Policy {
   const yamlProblems = [...doc.errors, ...doc.warnings].map(
     (e): Problem => ({ path: [], message: YAML_MESSAGES[e.code] ?? `YAML syntax error (${e.code})`, line: lineAt(e.pos[0]) ?? 1 }),
   );
-  if (yamlProblems.length > 0) throwProblems(fileName, yamlProblems);
+  if (yamlProblems.length > 0) throwProblems(fileName, yamlProblems, undefined, YAML_HINT);
 
   let aliases = 0;
   visit(doc, {
@@ -182,7 +185,7 @@ function reservedKeys(value: unknown, path: Path): Problem[] {
 function issueProblems(issue: z.core.$ZodIssue): Problem[] {
   const path = issue.path.filter((s): s is string | number => typeof s !== 'symbol');
   if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => ({ path: [...path, key], message: 'unknown field', atKey: true }));
+    return issue.keys.map((key) => ({ path: [...path, key], message: unknownField(key), atKey: true }));
   }
   if (issue.code === 'invalid_key') {
     const inner = issue.issues[0];
@@ -191,6 +194,15 @@ function issueProblems(issue: z.core.$ZodIssue): Problem[] {
   if (issue.code === 'invalid_union') return [{ path, message: 'unexpected value' }];
   return [{ path, message: issue.message }];
 }
+
+/**
+ * An unknown key is named, so that `{ description: a, b }` (YAML for a second key "b") is easy to
+ * see; but not when it could be a secret pasted in the wrong place (a long run of key-like
+ * characters), or when it is not short, printable text.
+ */
+const NAMEABLE_KEY = /^[\x20-\x7e]{1,40}$/;
+const SECRET_LIKE = /[A-Za-z0-9+/=_-]{16,}/;
+const unknownField = (key: string): string => (NAMEABLE_KEY.test(key) && !SECRET_LIKE.test(key) ? `unknown field ${JSON.stringify(key)}` : 'unknown field');
 
 const CONDITIONS = ['approval_ttl', 'limit', 'hours', 'aws'] as const;
 
@@ -253,7 +265,7 @@ function build(data: RawPolicy, fileName: string, locate?: Locator): Policy {
     const effect = r.effect ?? 'allow';
     const actions: Action[] = uniq(r.actions ?? (effect === 'deny' ? ACTIONS : []));
     const line = locate?.(['rules', index], false);
-    const ttl = r.approval_ttl === undefined ? undefined : parseDuration(r.approval_ttl);
+    const ttl = r.approval_ttl === undefined || isZeroDuration(r.approval_ttl) ? undefined : parseDuration(String(r.approval_ttl));
     const rule: PolicyRule = {
       id: r.id,
       index,

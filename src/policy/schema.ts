@@ -1,6 +1,6 @@
 import * as z from 'zod/v4';
 import { ID_PATTERN, ID_RULE } from '../core/model.js';
-import { DURATION_RULE, parseDuration } from './duration.js';
+import { DURATION_RULE, isZeroDuration, parseDuration } from './duration.js';
 import { HHMM, HHMM_RULE, TZ_RULE, isValidTimeZone } from './hours.js';
 import { ACCOUNT_SELECTOR_RULE, AGENT_SELECTOR_RULE, isAgentName, parseAccountSelector } from './selectors.js';
 import { ACTIONS, APPROVALS, DELIVERIES, EFFECTS, WEEKDAYS } from './types.js';
@@ -19,6 +19,11 @@ const text = (max: number) =>
 const duration = z
   .string({ error: DURATION_RULE })
   .refine((s) => parseDuration(s) !== undefined, { error: DURATION_RULE });
+
+/** A duration, or zero for "ask every time" (the same as leaving the key out). */
+const approvalTtl = z
+  .union([z.string(), z.number()], { error: DURATION_RULE })
+  .refine((s) => isZeroDuration(s) || (typeof s === 'string' && parseDuration(s) !== undefined), { error: `${DURATION_RULE}, or 0 to ask every time` });
 
 const hhmm = z.string({ error: HHMM_RULE }).regex(HHMM, { error: HHMM_RULE });
 
@@ -41,7 +46,7 @@ export const ruleSchema = z.strictObject(
     accounts: list(accountSelector, 'account selector'),
     actions: list(z.enum(ACTIONS, { error: 'expected list, code or aws_session' }), 'action').optional(),
     approval: z.enum(APPROVALS, { error: 'expected none or confirm' }).optional(),
-    approval_ttl: duration.optional(),
+    approval_ttl: approvalTtl.optional(),
     limit: z
       .strictObject(
         {

@@ -104,7 +104,9 @@ rules:
 const ERROR_CASES: { name: string; from: string; to: string; line: string; lineDelta?: number; field: string; says?: RegExp }[] = [
   // Unknown keys at every level.
   { name: 'unknown top-level key', from: 'version: 1\n', to: 'version: 1\nextra: true\n', line: 'extra:', field: 'extra', says: /unknown field/ },
-  { name: 'unknown key in an agent', from: 'terraform: {}', to: 'terraform: { descripton: x }', line: 'terraform:', field: 'agents.terraform.descripton', says: /unknown field/ },
+  { name: 'unknown key in an agent', from: 'terraform: {}', to: 'terraform: { descripton: x }', line: 'terraform:', field: 'agents.terraform.descripton', says: /unknown field "descripton"/ },
+  // An unquoted comma in a flow mapping is YAML for a second key: the key is named.
+  { name: 'comma in an unquoted description', from: 'terraform: {}', to: 'terraform: { description: Terraform, local and CI }', line: 'terraform:', field: 'agents.terraform.<key>', says: /unknown field "local and CI"/ },
   { name: 'unknown key in a rule', from: '    approval_ttl: 15m', to: '    approval_ttl: 15m\n    limt: 3', line: 'limt:', field: 'rules[0].limt', says: /unknown field/ },
   { name: 'unknown key in limit', from: '{ count: 10, per: 1h }', to: '{ count: 10, per: 1h, burst: 2 }', line: 'limit:', field: 'rules[0].limit.burst' },
   { name: 'unknown key in hours', from: 'tz: Europe/Berlin }', to: 'tz: Europe/Berlin, timezone: UTC }', line: 'hours:', field: 'rules[0].hours.timezone' },
@@ -126,7 +128,8 @@ const ERROR_CASES: { name: string; from: string; to: string; line: string; lineD
   { name: 'bad day', from: 'days: [mon, tue,', to: 'days: [monday, tue,', line: 'monday', field: 'rules[0].hours.days[0]' },
   // Durations.
   { name: 'duration with a space', from: 'per: 1h', to: 'per: 1 hour', line: 'limit:', field: 'rules[0].limit.per', says: /expected a duration like 15m or 1h/ },
-  { name: 'zero duration', from: 'approval_ttl: 15m', to: 'approval_ttl: 0m', line: 'approval_ttl', field: 'rules[0].approval_ttl', says: /duration/ },
+  { name: 'zero duration', from: 'per: 1h', to: 'per: 0m', line: 'limit:', field: 'rules[0].limit.per', says: /duration/ },
+  { name: 'negative approval_ttl', from: 'approval_ttl: 15m', to: 'approval_ttl: -1', line: 'approval_ttl', field: 'rules[0].approval_ttl', says: /or 0 to ask every time/ },
   { name: 'bare number duration', from: 'approval_ttl: 15m', to: 'approval_ttl: 15', line: 'approval_ttl', field: 'rules[0].approval_ttl', says: /duration/ },
   { name: 'unknown unit', from: 'max_duration: 1h', to: 'max_duration: 1y', line: 'max_duration', field: 'rules[1].aws.max_duration', says: /duration/ },
   { name: 'units out of order', from: 'per: 1h', to: 'per: 30m1h', line: 'limit:', field: 'rules[0].limit.per' },
@@ -300,10 +303,30 @@ rules:
   });
 });
 
+test.each(['0', '0s', '0m', '0h0m'])('approval_ttl: %s means ask every time, as leaving it out does', (ttl) => {
+  const p = parsePolicy(edit(DESIGN_POLICY, 'approval_ttl: 15m', `approval_ttl: ${ttl}`), 'policy.yaml');
+  expect(p.rules[0]?.approval).toBe('confirm');
+  expect(p.rules[0]?.approval_ttl_seconds).toBeUndefined();
+});
+
+test('an unknown key that could be a pasted secret is not named', () => {
+  const e = parseError(edit(DESIGN_POLICY, 'terraform: {}', 'terraform: { JBSWY3DPEHPK3PXPJBSWY3DP: x }'));
+  expect(e.message).toMatch(/agents\.terraform\.<key>: unknown field$/m);
+  expect(e.message).not.toContain('JBSWY3DP');
+});
+
+test('a YAML syntax error gets a hint about YAML, not about unknown fields', () => {
+  const e = parseError(edit(DESIGN_POLICY, '  terraform: {}', '\tterraform: {}'));
+  expect(e.message).toMatch(/tab|indent|YAML/);
+  expect(e.hint).not.toMatch(/unknown fields/);
+  expect(e.hint).toMatch(/indent with spaces/);
+  expect(parseError(edit(DESIGN_POLICY, 'version: 1', 'version: 1\nextra: 1')).hint).toMatch(/unknown fields are errors on purpose/);
+});
+
 describe('buildPolicy', () => {
   test('validates plain objects with the same schema (no line numbers)', () => {
     expect(() => buildPolicy({ version: 1, agents: { a: {} }, rules: [{ id: 'r', agents: ['a'], accounts: ['x'], actions: ['code'], typo: 1 }] }, 'obj')).toThrow(
-      /^obj: rules\[0\]\.typo: unknown field$/,
+      /^obj: rules\[0\]\.typo: unknown field "typo"$/,
     );
   });
 });
