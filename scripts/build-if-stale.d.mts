@@ -1,0 +1,2 @@
+export function stale(root?: string): boolean;
+export function buildIfStale(root?: string): boolean;
