@@ -137,6 +137,19 @@ describe('a failed approval round (2025-era client, raw wire)', () => {
     expectAuditVerifies(home);
   }, 30_000);
 
+  it('the client goes away while the question is open: the request is still recorded (approval: error), and the server exits 0', async () => {
+    const home = homeWithPolicy();
+    const s = legacySession(home);
+    await s.init();
+    s.send({ id: 10, method: 'tools/call', params: { name: 'get_totp_code', arguments: { account: 'confirm', min_remaining_seconds: 0 } } });
+    await s.elicitation();
+    expect((await s.end()).code).toBe(0);
+    const events = auditEvents(home).filter((e) => e.account === 'confirm');
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ decision: 'deny', reason: 'approval_error', approval: 'error' });
+    expectAuditVerifies(home);
+  });
+
   it('--approval-timeout takes 1s to 10m and refuses anything else (usage, exit 2)', async () => {
     const home = homeWithPolicy();
     for (const bad of ['0s', '11m', '5', 'soon', '-1s', '1h']) {
