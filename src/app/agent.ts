@@ -17,10 +17,11 @@ import { withLock } from '../core/lock.js';
 import { isTotpMcpError, TotpMcpError } from '../core/errors.js';
 import type { Account, IssuedCode } from '../core/model.js';
 // Specific policy modules, not the barrel: the YAML parser stays off the agent path.
-import { describeAgent, evaluate, visibleAccounts, type AgentDescription } from '../policy/evaluate.js';
+import { describeAgent, evaluate, matchRequest, visibleAccounts, type AgentDescription } from '../policy/evaluate.js';
 import type { Action, AwsRequest, Decision, Policy, PolicyRequest, ReasonCode } from '../policy/types.js';
 import type { Payload } from '../vault/index.js';
 import { checkId } from './accounts.js';
+import { approvalQuestion, pinId, RememberedApprovals, type ApprovalSubject } from './approval-key.js';
 import { auditKey } from './audit.js';
 import { issueFor } from './codes.js';
 import type { AppContext } from './context.js';
@@ -58,20 +59,33 @@ export function denialError(d: Decision): AgentError {
 }
 
 /**
- * The person's answer, as the front has it. `ask`: the front must ask first (MCP's multi-round
- * `inputRequired`): the request then ends with `ApprovalRequired`, nothing decided or recorded,
- * and the front calls again with the answer.
+ * The person's answer, as the front has it, for exactly this subject (approval-key.ts). `ask`: the
+ * front must ask first: the request then ends with `ApprovalRequired`, nothing decided or
+ * recorded, and the front calls again with the answer. `error`/`timeout`: asking failed (the
+ * client answered with an error or something malformed, or not in time): refused and recorded.
  */
 export type ApprovalAnswer = Exclude<AuditApproval, 'none' | 'remembered'> | 'ask';
-export type ApprovalAsker = (request: { agent: string; account: string; action: Action }) => Promise<ApprovalAnswer> | ApprovalAnswer;
+export type ApprovalAsker = (subject: ApprovalSubject) => Promise<ApprovalAnswer> | ApprovalAnswer;
 
 /** Thrown when the person must be asked before the request can be decided. */
 export class ApprovalRequired extends Error {
-  constructor(readonly question: string) {
+  constructor(
+    readonly question: string,
+    readonly subject: ApprovalSubject,
+  ) {
     super(question);
     this.name = 'ApprovalRequired';
   }
 }
+
+/** The fixed text of each refused approval (never the client's own words). */
+const APPROVAL_REFUSED: Record<'unavailable' | 'declined' | 'cancelled' | 'error' | 'timeout', string> = {
+  unavailable: 'this account needs the person to confirm, and this client cannot ask',
+  declined: 'the person declined the request',
+  cancelled: 'the person cancelled the request',
+  error: 'the client did not return a usable answer to the approval request',
+  timeout: 'the person did not answer the approval request in time',
+};
 
 /** Longest wait `min_remaining_seconds` may cause (one step at most). */
 export const MAX_MIN_REMAINING_SECONDS = 15;
@@ -116,8 +130,8 @@ const LIMITS_LOCK = 'limits.lock';
 export class AgentService {
   readonly #gate: PolicyGate;
   #audit: AuditLog | undefined;
-  /** Remembered confirmations: account → expiry (ms). One process serves one agent. */
-  readonly #approved = new Map<string, number>();
+  /** Remembered confirmations, by approval key (approval-key.ts), forgotten on a new policy pin. */
+  readonly #approved = new RememberedApprovals();
   #cached: { stamp: FileStamp | undefined; payload: Promise<Payload> } | undefined;
   /**
    * The vault file's identity, read once per turn of the event loop (core/per-turn.ts) and
@@ -207,7 +221,7 @@ export class AgentService {
     const probe = evaluate(policy, request, { now, usage: () => 0 });
     const limited = policy.rules.find((r) => r.id === probe.rule)?.limit !== undefined;
     const first = limited ? evaluate(policy, request, { now, usage: await audit.usageCounter(now) }) : probe;
-    const approval = first.decision === 'allow' ? await this.#approval(first, account.id, request.action, rc) : 'none';
+    const approval = first.decision === 'allow' ? await this.#approval(first, payload, request, rc) : 'none';
     const base = { action: request.action, account: account.id, approval: first.decision === 'allow' ? approval : null } as const;
     const run = async (): Promise<T> => {
       const t = this.ctx.clock.now();
@@ -216,13 +230,9 @@ export class AgentService {
         await this.#record(payload, { ...base, decision: 'deny', rule: d.rule, reason: d.reason }, rc.client);
         throw denialError(d);
       }
-      if (approval === 'unavailable' || approval === 'declined' || approval === 'cancelled') {
+      if (approval !== 'none' && approval !== 'confirmed' && approval !== 'remembered') {
         await this.#record(payload, { ...base, decision: 'deny', rule: d.rule, reason: `approval_${approval}` }, rc.client);
-        throw new AgentError(
-          'approval_declined',
-          approval === 'unavailable' ? 'this account needs the person to confirm, and this client cannot ask' : `the person ${approval} the request`,
-          d.rule,
-        );
+        throw new AgentError('approval_declined', APPROVAL_REFUSED[approval], d.rule);
       }
       let out: Produced<T>;
       try {
@@ -248,32 +258,56 @@ export class AgentService {
     checkId(req.account);
     const payload = await this.#payload();
     const policy = await this.#policy(payload, req.action, req.account, rc.client);
-    const account = await this.#find(payload, policy, req.account, req.action, rc.client);
+    const account = await this.#find(payload, policy, req, rc.client);
     const request: PolicyRequest = { agent: this.agent, action: req.action, account: { id: account.id, tags: account.tags }, ...(req.aws && { aws: req.aws }) };
     return this.#decide(payload, policy, request, account, rc, produce);
   }
 
-  async #approval(d: Decision, account: string, action: Action, rc: RequestContext): Promise<AuditApproval> {
-    if (d.approval !== 'confirm') return 'none';
-    const until = this.#approved.get(account);
-    if (until !== undefined && until > this.ctx.clock.now()) return 'remembered';
+  /**
+   * The person's approval of exactly this subject: agent × account × action (an AWS session's
+   * role, duration and delivery) × deciding rule × policy pin. A remembered one counts only for
+   * the same subject, and only while the rule that remembered it still has a TTL.
+   */
+  async #approval(d: Decision, payload: Payload, request: PolicyRequest, rc: RequestContext): Promise<AuditApproval> {
+    if (d.approval !== 'confirm' || d.rule === null) return 'none';
+    const aws = request.aws;
+    const subject: ApprovalSubject = {
+      agent: this.agent,
+      account: request.account.id,
+      action: request.action,
+      ...(request.action === 'aws_session' && {
+        aws: { role: aws?.role ?? null, duration_seconds: aws?.duration_seconds ?? null, delivery: aws?.delivery ?? 'profile', max_duration_seconds: d.aws?.max_duration_seconds },
+      }),
+      rule: d.rule,
+      pin: pinId(payload.policy_pin),
+    };
+    const now = this.ctx.clock.now();
+    if (d.approval_ttl_seconds && this.#approved.has(subject, now)) return 'remembered';
     if (!rc.approve) return 'unavailable';
-    const answer = await rc.approve({ agent: this.agent, account, action });
-    if (answer === 'ask') throw new ApprovalRequired(`Agent "${this.agent}" asks for the ${action === 'code' ? 'code' : action} of ${account}. Allow?`);
-    if (answer === 'confirmed' && d.approval_ttl_seconds) this.#approved.set(account, this.ctx.clock.now() + d.approval_ttl_seconds * 1000);
+    const answer = await rc.approve(subject);
+    if (answer === 'ask') throw new ApprovalRequired(approvalQuestion(subject), subject);
+    if (answer === 'confirmed' && d.approval_ttl_seconds) this.#approved.remember(subject, this.ctx.clock.now() + d.approval_ttl_seconds * 1000, now);
     return answer;
   }
 
   /**
-   * An account the agent names: unknown ids get `not_found` only when the policy would let this
-   * agent use such an id at all, so probing reveals nothing beyond `list_accounts`. Recorded.
+   * An account the agent names, when an allow rule decides this action on it. Any other id, one
+   * that does not exist or one this agent may not use (caught by a deny rule, by tag or by id, or
+   * by no rule), is answered as a missing id: from what the agent's own rules say about the id
+   * alone (no tags), so the answer is the same whether it exists or not, and says nothing about
+   * its tags. `not_found` then only where the policy would let this agent use such an id. The
+   * audit event records the true reason.
    */
-  async #find(payload: Payload, policy: Policy, id: string, action: Action, client: AuditClient | null): Promise<Account> {
+  async #find(payload: Payload, policy: Policy, req: { action: Action; account: string; aws?: AwsRequest | undefined }, client: AuditClient | null): Promise<Account> {
+    const { action, account: id } = req;
     const account = payload.accounts.find((a) => a.id === id);
-    if (account) return account;
-    const probe = evaluate(policy, { agent: this.agent, action, account: { id, tags: [] } }, { now: this.ctx.clock.now(), usage: () => 0 });
+    if (account && matchRequest(policy, this.agent, action, account).kind === 'allow') return account;
+    const ctx = { now: this.ctx.clock.now(), usage: () => 0 };
+    const aws = req.aws && { aws: req.aws };
+    const probe = evaluate(policy, { agent: this.agent, action, account: { id, tags: [] }, ...aws }, ctx);
+    const truth = account ? evaluate(policy, { agent: this.agent, action, account: { id, tags: account.tags }, ...aws }, ctx) : probe;
     const found = probe.decision === 'allow';
-    await this.#record(payload, { action, account: id, decision: 'deny', rule: probe.rule, reason: found ? 'not_found' : probe.reason }, client);
+    await this.#record(payload, { action, account: id, decision: 'deny', rule: truth.rule, reason: account ? truth.reason : found ? 'not_found' : probe.reason }, client);
     throw found ? new AgentError('not_found', `no account '${id}'`) : denialError(probe);
   }
 

@@ -38,7 +38,12 @@ export const COUNTED_ACTIONS: readonly AuditAction[] = ['code', 'aws_session'];
 export const AUDIT_DECISIONS = ['allow', 'deny', 'error'] as const;
 export type AuditDecision = (typeof AUDIT_DECISIONS)[number];
 
-export const AUDIT_APPROVALS = ['none', 'confirmed', 'remembered', 'declined', 'cancelled', 'unavailable'] as const;
+/**
+ * How the person's approval went. `error`: the client answered the question with an error or
+ * something malformed; `timeout`: it did not answer in time. Both are refusals. The zod twin
+ * (event-schema.ts) takes this same list.
+ */
+export const AUDIT_APPROVALS = ['none', 'confirmed', 'remembered', 'declined', 'cancelled', 'unavailable', 'error', 'timeout'] as const;
 export type AuditApproval = (typeof AUDIT_APPROVALS)[number];
 
 export const AUDIT_DELIVERIES = ['credential_process', 'profile', 'exec', 'container', 'inline'] as const;

@@ -70,7 +70,8 @@ export function addServeCommand(cli: Cli): void {
     .description('run the MCP server on stdio for one agent (stdout carries JSON-RPC only)')
     .option('--agent <name>', 'the agent this server serves (default: $TOTP_MCP_AGENT); never taken from a request')
     .option('--debug', 'diagnostics on stderr')
-    .action(async (o: { agent?: string; debug?: boolean }) => {
+    .option('--approval-timeout <duration>', 'how long to wait for the answer to an approval question, e.g. 55s (default), 2m; at most 10m')
+    .action(async (o: { agent?: string; debug?: boolean; approvalTimeout?: string }) => {
       const { runServe } = await import('./commands/serve.js');
       await runServe(await cli.rt(), o);
     });

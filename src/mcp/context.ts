@@ -12,8 +12,7 @@ import {
   type McpServer,
   type ServerContext,
 } from '@modelcontextprotocol/server';
-import type { RequestContext } from '../app/agent.js';
-import type { ApprovalFlow } from './approval.js';
+import type { ApprovalAsker, RequestContext } from '../app/agent.js';
 
 /** Self-reported strings are cut before the audit log cleans them (it keeps 64 characters). */
 const CLIENT_TEXT_MAX = 256;
@@ -37,12 +36,7 @@ export function clientView(server: McpServer, ctx: ServerContext): ClientView {
   return { client: name === undefined ? null : { name, version: clip(info?.version) ?? '' }, canElicit };
 }
 
-/** The app's request context for one tool call on `account` (approval only where it applies). */
-export function requestContext(server: McpServer, ctx: ServerContext, approvals: ApprovalFlow, account: string | null): RequestContext {
-  const view = clientView(server, ctx);
-  return {
-    client: view.client,
-    signal: ctx.mcpReq.signal,
-    approve: account === null ? undefined : view.canElicit ? () => approvals.answer(ctx, account) : () => 'unavailable',
-  };
+/** The app's request context for one tool call; `approve` where the call may need approval (ApprovalFlow.run). */
+export function requestContext(server: McpServer, ctx: ServerContext, approve?: ApprovalAsker): RequestContext {
+  return { client: clientView(server, ctx).client, signal: ctx.mcpReq.signal, approve };
 }

@@ -25,6 +25,8 @@ export interface ServeOptions {
   readonly stdout?: NodeJS.WritableStream | undefined;
   /** For tests of the wiring; replaces the stdio transport. */
   readonly transport?: Transport | undefined;
+  /** 2025 era: how long an approval question may wait for the client's answer (default 55 s). */
+  readonly approvalTimeoutMs?: number | undefined;
 }
 
 /**
@@ -112,7 +114,7 @@ const DRAIN_TIMEOUT_MS = 10_000;
 
 export async function serveAgent(opts: ServeOptions): Promise<void> {
   const log = opts.log;
-  const approvals = new ApprovalFlow();
+  const approvals = new ApprovalFlow({ timeoutMs: opts.approvalTimeoutMs });
   const inflight = new InFlight();
   let ended!: () => void;
   const done = new Promise<void>((resolve) => (ended = resolve));

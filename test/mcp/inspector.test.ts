@@ -51,7 +51,7 @@ describe.skipIf(unavailable !== undefined)('MCP Inspector CLI', () => {
   });
 
   it('a denial and an invalid id are tool errors too', () => {
-    expect(inspect(home, ['--method', 'tools/call', '--tool-name', 'get_totp_code', '--tool-arg', 'account=bank']).stdout).toContain('denied: a deny rule forbids this (rule no-bank)');
+    expect(inspect(home, ['--method', 'tools/call', '--tool-name', 'get_totp_code', '--tool-arg', 'account=bank']).stdout).toContain('denied: no policy rule allows this'); // hidden by a tag deny: answered as a missing id
     const bad = inspect(home, ['--method', 'tools/call', '--tool-name', 'get_totp_code', '--tool-arg', 'account=*']);
     expect(bad.code).toBe(5);
     expect(bad.stdout + bad.stderr).toMatch(/Input validation error/);

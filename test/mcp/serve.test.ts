@@ -68,7 +68,7 @@ describe('serve: start-up', () => {
       expect(end.code).toBe(0);
       if (debug) {
         expect(end.stderr).toMatch(/^totp-mcp serve: serving agent bot/);
-        expect(end.stderr).toMatch(/get_totp_code bank: denied: a deny rule forbids this/);
+        expect(end.stderr).toMatch(/get_totp_code bank: denied: no policy rule allows this/);
       } else {
         expect(end.stderr).toBe('');
       }

@@ -12,12 +12,22 @@ import { VERSION } from '../../version.js';
 import { tuneHeapForServing } from '../heap.js';
 import type { Runtime } from '../runtime.js';
 
-export async function runServe(rt: Runtime, o: { agent?: string; debug?: boolean }): Promise<void> {
+/** Longest wait for an approval answer `--approval-timeout` accepts. */
+const MAX_APPROVAL_TIMEOUT_SECONDS = 600;
+
+export async function runServe(rt: Runtime, o: { agent?: string; debug?: boolean; approvalTimeout?: string }): Promise<void> {
   const agent = o.agent ?? rt.env.agent;
   if (agent === undefined) {
     fail('usage', 'serve needs the agent it serves: --agent NAME or TOTP_MCP_AGENT', { hint: "the name policy.yaml gives it, e.g. 'totp-mcp serve --agent claude-desktop'" });
   }
   if (!ID_PATTERN.test(agent)) fail('usage', `invalid agent name: use ${ID_RULE}`);
+  let approvalTimeoutMs: number | undefined;
+  if (o.approvalTimeout !== undefined) {
+    const m = /^([0-9]{1,3})(s|m)$/.exec(o.approvalTimeout);
+    const s = m ? Number(m[1]) * (m[2] === 'm' ? 60 : 1) : 0;
+    if (!(s >= 1 && s <= MAX_APPROVAL_TIMEOUT_SECONDS)) fail('usage', '--approval-timeout: expected a duration from 1s to 10m, e.g. 55s or 2m');
+    approvalTimeoutMs = s * 1000;
+  }
   const debug = o.debug === true || rt.globals.debug === true;
   const log = debug ? (line: string): void => { rt.io.err(`totp-mcp serve: ${line}\n`); } : undefined;
 
@@ -38,6 +48,7 @@ export async function runServe(rt: Runtime, o: { agent?: string; debug?: boolean
       version: VERSION,
       log,
       stdout: rt.io.stdout,
+      approvalTimeoutMs,
       // The AWS code loads on the first get_aws_session call, not at start-up.
       awsSession: async (rc, req) => {
         const app = await import('../../app/aws.js');

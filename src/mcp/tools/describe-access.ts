@@ -55,7 +55,7 @@ export function registerDescribeAccess(server: McpServer, deps: ToolDeps): void 
     (ctx) =>
       deps.inflight.run(async () => {
         try {
-          const d = await deps.service.describeAccess(requestContext(server, ctx, deps.approvals, null));
+          const d = await deps.service.describeAccess(requestContext(server, ctx));
           return ok({
             agent: d.agent,
             known: d.known,

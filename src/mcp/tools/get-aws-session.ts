@@ -1,7 +1,6 @@
 import type { CallToolResult, McpServer } from '@modelcontextprotocol/server';
 import * as z from 'zod/v4';
 import { ApprovalRequired } from '../../app/agent.js';
-import { requestContext } from '../context.js';
 import type { ToolDeps } from '../deps.js';
 import { isTotpMcpError } from '../../core/errors.js';
 import { AwsFailure, diagnostic, errorResult, NotConfigured, ok, toolError } from '../results.js';
@@ -64,27 +63,28 @@ export function registerGetAwsSession(server: McpServer, deps: ToolDeps): void {
       annotations: { title: 'Get an AWS session', readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
     },
     ({ account, role, duration_seconds, delivery }, ctx) =>
-      deps.inflight.run(async () => {
-        try {
-          const rc = requestContext(server, ctx, deps.approvals, account);
-          if (!deps.awsSession) {
-            // Policy, approval and audit still apply to the refusal.
-            return await deps.service.gated<CallToolResult>(rc, { action: 'aws_session', account, aws: { role, duration_seconds, delivery: delivery ?? 'profile' } }, () =>
-              Promise.reject(new NotConfigured('AWS sessions are not available in this server')),
+      deps.inflight.run(() =>
+        deps.approvals.run(server, ctx, { tool: 'get_aws_session', args: { account, role, duration_seconds, delivery } }, async (rc) => {
+          try {
+            if (!deps.awsSession) {
+              // Policy, approval and audit still apply to the refusal.
+              return await deps.service.gated<CallToolResult>(rc, { action: 'aws_session', account, aws: { role, duration_seconds, delivery: delivery ?? 'profile' } }, () =>
+                Promise.reject(new NotConfigured('AWS sessions are not available in this server')),
+              );
+            }
+            const r = await deps.awsSession(rc, { account, role, duration_seconds, delivery });
+            const common = { account, delivery: r.delivery, arn: r.arn, account_id: r.account_id, role: r.role, region: r.region, expiration: r.expiration };
+            return ok(
+              r.delivery === 'inline'
+                ? { ...common, credentials: { access_key_id: r.access_key_id, secret_access_key: r.secret_access_key.reveal(), session_token: r.session_token.reveal() } }
+                : { ...common, profile: r.profile, credentials_file: r.credentials_file },
             );
+          } catch (e) {
+            if (e instanceof ApprovalRequired) throw e;
+            deps.log(`get_aws_session ${account}: ${diagnostic(e)}`);
+            return awsErrorResult(e);
           }
-          const r = await deps.awsSession(rc, { account, role, duration_seconds, delivery });
-          const common = { account, delivery: r.delivery, arn: r.arn, account_id: r.account_id, role: r.role, region: r.region, expiration: r.expiration };
-          return ok(
-            r.delivery === 'inline'
-              ? { ...common, credentials: { access_key_id: r.access_key_id, secret_access_key: r.secret_access_key.reveal(), session_token: r.session_token.reveal() } }
-              : { ...common, profile: r.profile, credentials_file: r.credentials_file },
-          );
-        } catch (e) {
-          if (e instanceof ApprovalRequired) return deps.approvals.ask(e.question, account);
-          deps.log(`get_aws_session ${account}: ${diagnostic(e)}`);
-          return awsErrorResult(e);
-        }
-      }),
+        }),
+      ),
   );
 }

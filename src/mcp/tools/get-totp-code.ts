@@ -1,7 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/server';
 import * as z from 'zod/v4';
 import { ApprovalRequired, MAX_MIN_REMAINING_SECONDS } from '../../app/agent.js';
-import { requestContext } from '../context.js';
 import type { ToolDeps } from '../deps.js';
 import { diagnostic, errorResult, ok } from '../results.js';
 import { accountId, isoTime } from '../schemas.js';
@@ -48,23 +47,25 @@ export function registerGetTotpCode(server: McpServer, deps: ToolDeps): void {
       annotations: { title: 'Get a one-time code', readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
     ({ account, min_remaining_seconds }, ctx) =>
-      deps.inflight.run(async () => {
-        try {
-          const issued = await deps.service.getCode(requestContext(server, ctx, deps.approvals, account), account, {
-            minRemainingSeconds: min_remaining_seconds ?? DEFAULT_MIN_REMAINING_SECONDS,
-          });
-          return ok({
-            account: issued.account,
-            code: issued.code.reveal(),
-            step: issued.step,
-            expires_at: issued.expires_at,
-            remaining_seconds: issued.remaining_seconds,
-          });
-        } catch (e) {
-          if (e instanceof ApprovalRequired) return deps.approvals.ask(e.question, account);
-          deps.log(`get_totp_code ${account}: ${diagnostic(e)}`);
-          return errorResult(e);
-        }
-      }),
+      deps.inflight.run(() =>
+        deps.approvals.run(server, ctx, { tool: 'get_totp_code', args: { account, min_remaining_seconds } }, async (rc) => {
+          try {
+            const issued = await deps.service.getCode(rc, account, {
+              minRemainingSeconds: min_remaining_seconds ?? DEFAULT_MIN_REMAINING_SECONDS,
+            });
+            return ok({
+              account: issued.account,
+              code: issued.code.reveal(),
+              step: issued.step,
+              expires_at: issued.expires_at,
+              remaining_seconds: issued.remaining_seconds,
+            });
+          } catch (e) {
+            if (e instanceof ApprovalRequired) throw e;
+            deps.log(`get_totp_code ${account}: ${diagnostic(e)}`);
+            return errorResult(e);
+          }
+        }),
+      ),
   );
 }

@@ -41,7 +41,7 @@ export function registerListAccounts(server: McpServer, deps: ToolDeps): void {
     ({ tag }, ctx) =>
       deps.inflight.run(async () => {
         try {
-          const accounts = await deps.service.listAccounts(requestContext(server, ctx, deps.approvals, null), tag);
+          const accounts = await deps.service.listAccounts(requestContext(server, ctx), tag);
           return ok({ accounts });
         } catch (e) {
           deps.log(`list_accounts: ${diagnostic(e)}`);
