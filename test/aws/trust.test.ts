@@ -1,0 +1,193 @@
+// Issue 12, AWS items, as an attacker on the same machine would try them against the real CLI and
+// the local STS endpoint: a forged session cache (5), a starved credentials endpoint (6), and a
+// child of `aws exec` / `serve-credentials` that reads the vault passphrase from its environment (12).
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cachePathFor } from '../../src/aws/index.js';
+import { CLI } from '../helpers/build.js';
+import { cli, cliAsync, tempDir, type Run } from '../helpers/cli.js';
+import { AWS_POLICY, awsHome, cloneAwsHome, type AwsHome } from '../helpers/sts-fixture.js';
+import { DEPLOY_ROLE, startSts, TEST_KEY_ID, TEST_SECRET, TEST_SEED, TEST_SERIAL, type StsServer } from '../helpers/sts-server.js';
+import { requireTool } from '../helpers/tools.js';
+
+const hasAge = requireTool('age', 'age');
+
+let template: AwsHome;
+const servers: StsServer[] = [];
+
+beforeAll(() => {
+  template = awsHome({ stsUrl: 'http://127.0.0.1:9' });
+});
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+});
+
+async function fresh(): Promise<{ h: AwsHome; sts: StsServer }> {
+  const sts = await startSts();
+  servers.push(sts);
+  return { h: cloneAwsHome(template, sts.url), sts };
+}
+
+const cpArgs = ['aws', 'credential-process', '--account', 'prod', '--role', 'deploy', '--agent', 'terraform'];
+
+// ---- item 5: the session cache is authenticated, not only encrypted ----
+
+const FORGED = { id: 'ASIAFORGEDFORGEDXXXX', secret: 'forged-secret-ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ', token: 'forged-token-YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY' };
+
+/** A cache as the pre-MAC code wrote it: a role session for terraform and an MFA session, both fresh. */
+function forgedCache(now: number): string {
+  const common = { issued: now - 60_000, arn: 'arn:aws:sts::123456789012:assumed-role/deploy/totp-mcp.terraform', account_id: '123456789012', access_key_id: FORGED.id, secret_access_key: FORGED.secret, session_token: FORGED.token };
+  return JSON.stringify({
+    v: 1,
+    serial: TEST_SERIAL,
+    sessions: [
+      { ...common, kind: 'role', role_arn: DEPLOY_ROLE, session_name: 'totp-mcp.terraform', source_identity: 'totp-mcp.terraform', duration: 3600, expires: now + 50 * 60_000, with_mfa: false },
+      { ...common, kind: 'mfa-session', role_arn: null, session_name: null, source_identity: null, duration: 43_200, expires: now + 10 * 3600_000, with_mfa: true, arn: 'arn:aws:iam::123456789012:user/alice' },
+    ],
+  });
+}
+
+/** Encrypts `plain` with the real age CLI to the home's public recipients, as any local process can. */
+function ageToRecipients(home: string, plain: string, out: string): void {
+  const r = spawnSync('age', ['-R', join(home, 'recipients.txt'), '-o', out], { input: plain });
+  if (r.status !== 0) throw new Error(`age failed: ${r.stderr.toString()}`);
+}
+
+describe('item 5: a forged session cache is never served', () => {
+  it.runIf(hasAge)('credential-process ignores a cache age-encrypted to recipients.txt by someone else (old format, or a MAC line it cannot compute) and hands out a fresh STS session', async () => {
+    const forgeries: [string, (now: number) => string][] = [
+      ['no MAC (the pre-MAC format)', (now) => forgedCache(now)],
+      ['a MAC line with a guessed MAC', (now) => `totp-mcp-aws-cache/2 ${Buffer.alloc(32, 7).toString('base64url')}\n${forgedCache(now)}`],
+    ];
+    for (const [what, forge] of forgeries) {
+      const { h, sts } = await fresh();
+      const dir = join(h.home, 'state', 'aws');
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const file = cachePathFor(dir, TEST_SERIAL);
+      ageToRecipients(h.home, forge(Date.now()), file);
+
+      const r = await cliAsync(h.home, [...cpArgs, '--debug'], { env: h.env });
+      expect(r.code, `${what}: ${r.stderr}`).toBe(0);
+      expect(r.stdout, what).not.toContain(FORGED.id);
+      expect(r.stdout, what).not.toContain(FORGED.secret);
+      const creds = JSON.parse(r.stdout) as Record<string, string>;
+      expect(creds['AccessKeyId'], what).toMatch(/^ASIA[0-9A-F]{16}$/);
+      // Fetched from STS, with a fresh MFA code; the forged MFA session signed nothing.
+      expect(sts.mfaCalls.length, what).toBe(1);
+      expect(sts.calls.some((c) => c.accessKeyId === FORGED.id), what).toBe(false);
+      // --debug says why, and nothing secret.
+      expect(r.stderr, what).toMatch(/totp-mcp: the session cache (is not authenticated|does not verify) .*ignored, sessions are fetched again/);
+      for (const s of [FORGED.secret, FORGED.token, creds['SecretAccessKey']!, creds['SessionToken']!, TEST_SECRET, TEST_SEED]) expect(r.stderr.includes(s), what).toBe(false);
+
+      // The cache was rewritten with a MAC: the next process is served from it, no STS call.
+      const again = await cliAsync(h.home, cpArgs, { env: h.env });
+      expect(again.code, again.stderr).toBe(0);
+      expect(JSON.parse(again.stdout).AccessKeyId, what).toBe(creds['AccessKeyId']);
+      expect(again.stderr).toBe('');
+      expect(sts.mfaCalls.length, what).toBe(1);
+      expect(readFileSync(file).subarray(0, 21).toString()).toBe('age-encryption.org/v1');
+    }
+  });
+
+  it.runIf(hasAge)('a genuine cache of another vault (another audit key) does not verify here either', async () => {
+    const a = await fresh();
+    const b = await fresh(); // its own endpoint: a device's used steps are per endpoint
+    const other = awsHome({ stsUrl: b.sts.url });
+    const mint = await cliAsync(other.home, cpArgs, { env: other.env });
+    expect(mint.code, mint.stderr).toBe(0);
+    // The other vault's cache, re-encrypted to this home's recipient: only the MAC can tell.
+    const plain = spawnSync('age', ['-d', '-i', join(other.home, 'identity.txt'), cachePathFor(join(other.home, 'state', 'aws'), TEST_SERIAL)]);
+    expect(plain.status).toBe(0);
+    const dir = join(a.h.home, 'state', 'aws');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    ageToRecipients(a.h.home, plain.stdout.toString('utf8'), cachePathFor(dir, TEST_SERIAL));
+    const before = a.sts.mfaCalls.length;
+    const r = await cliAsync(a.h.home, [...cpArgs, '--debug'], { env: a.h.env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).AccessKeyId).not.toBe(JSON.parse(mint.stdout).AccessKeyId);
+    expect(a.sts.mfaCalls.length).toBe(before + 1);
+    expect(r.stderr).toMatch(/does not verify with this vault/);
+  });
+});
+
+// ---- item 12: the child never inherits the vault's passphrase or identity ----
+
+const CANARY_PASSPHRASE = 'canary-passphrase-QQQQ-never-in-a-child';
+const printEnv = 'process.stdout.write(JSON.stringify(process.env))';
+
+/** A passphrase-only vault (the passphrase comes from TOTP_MCP_PASSPHRASE) with the AWS account set up. */
+function passphraseHome(stsUrl: string): { home: string; env: Record<string, string> } {
+  const root = tempDir();
+  const home = join(root, 'home');
+  const env: Record<string, string> = {
+    TOTP_MCP_PASSPHRASE: CANARY_PASSPHRASE,
+    AWS_ENDPOINT_URL_STS: stsUrl,
+    AWS_CONFIG_FILE: join(root, 'aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(root, 'aws-credentials'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+  const ok = (r: Run, what: string): void => {
+    if (r.code !== 0) throw new Error(`${what}: ${r.stderr}`);
+  };
+  ok(cli(home, ['init', '--passphrase-only', '--work-factor', '10'], { env }), 'init');
+  ok(cli(home, ['add', 'prod', '--secret-stdin', '--issuer', 'AWS'], { input: TEST_SEED, env }), 'add');
+  ok(cli(home, ['aws', 'setup', 'prod', '--mfa-serial', TEST_SERIAL, '--source', 'vault', '--access-key-id', TEST_KEY_ID, '--role', `deploy=${DEPLOY_ROLE}`], { input: TEST_SECRET, env }), 'aws setup');
+  writeFileSync(join(home, 'policy.yaml'), AWS_POLICY, { mode: 0o600 });
+  ok(cli(home, ['policy', 'apply'], { env }), 'policy apply');
+  return { home, env };
+}
+
+function expectNoVaultSecrets(where: string, childEnv: Record<string, string>, identityFile: string): void {
+  const all = JSON.stringify(childEnv);
+  expect(all.includes(CANARY_PASSPHRASE), `${where}: the passphrase reached the child`).toBe(false);
+  expect(all.includes(identityFile), `${where}: the identity file's path reached the child`).toBe(false);
+  expect(all.includes('canary-future'), `${where}: an unknown TOTP_MCP_ variable reached the child`).toBe(false);
+  for (const k of ['TOTP_MCP_PASSPHRASE', 'TOTP_MCP_IDENTITY', 'TOTP_MCP_PASSPHRASE_FILE', 'TOTP_MCP_SOMETHING_NEW']) expect(childEnv[k], `${where}: ${k}`).toBeUndefined();
+}
+
+describe('item 12: aws exec and serve-credentials children do not inherit the vault passphrase', () => {
+  it('exec: the child sees the session, the nesting marker, home and agent, never TOTP_MCP_PASSPHRASE / IDENTITY (canary); a nested exec is still refused', async () => {
+    const sts = await startSts();
+    servers.push(sts);
+    const p = passphraseHome(sts.url);
+    const identityFile = join(p.home, '..', 'no-such-identity.txt');
+    const env = { ...p.env, TOTP_MCP_AGENT: 'terraform', TOTP_MCP_PASSPHRASE_FILE: '/tmp/canary-future-file', TOTP_MCP_SOMETHING_NEW: 'canary-future' };
+    const r = await cliAsync(p.home, ['aws', 'exec', 'prod', '--role', 'deploy', '--', process.execPath, '-e', printEnv], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const child = JSON.parse(r.stdout) as Record<string, string>;
+    expect(child['AWS_ACCESS_KEY_ID']).toMatch(/^ASIA/);
+    expectNoVaultSecrets('exec', child, identityFile);
+    expect(child['TOTP_MCP_AWS_EXEC']).toBe('prod/deploy');
+    expect(child['TOTP_MCP_AGENT']).toBe('terraform');
+    expect(child['TOTP_MCP_HOME']).toBe(p.home);
+    // Nesting detection still works from inside: the child's own `aws exec` is refused.
+    const nested = spawnSync(process.execPath, [CLI, 'aws', 'exec', 'prod', '--', 'true'], { env: child, encoding: 'utf8' });
+    expect(nested.status).toBe(2);
+    expect(nested.stderr).toMatch(/already inside 'totp-mcp aws exec'/);
+
+    // An X25519 home unlocked through TOTP_MCP_IDENTITY: the identity's path does not reach the child either.
+    const h = cloneAwsHome(template, sts.url);
+    const moved = join(h.home, '..', 'elsewhere-identity.txt');
+    writeFileSync(moved, readFileSync(join(h.home, 'identity.txt')), { mode: 0o600 });
+    spawnSync('rm', [join(h.home, 'identity.txt')]);
+    const r2 = await cliAsync(h.home, ['aws', 'exec', 'prod', '--role', 'deploy', '--agent', 'terraform', '--', process.execPath, '-e', printEnv], { env: { ...h.env, TOTP_MCP_IDENTITY: moved, TOTP_MCP_PASSPHRASE: CANARY_PASSPHRASE } });
+    expect(r2.code, r2.stderr).toBe(0);
+    expectNoVaultSecrets('exec (identity)', JSON.parse(r2.stdout) as Record<string, string>, moved);
+  });
+
+  it('serve-credentials -- CMD: the child gets the endpoint, never the passphrase (canary)', async () => {
+    const sts = await startSts();
+    servers.push(sts);
+    const p = passphraseHome(sts.url);
+    const env = { ...p.env, TOTP_MCP_SOMETHING_NEW: 'canary-future' };
+    const r = await cliAsync(p.home, ['aws', 'serve-credentials', 'prod', '--role', 'deploy', '--agent', 'terraform', '--', process.execPath, '-e', printEnv], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const child = JSON.parse(r.stdout) as Record<string, string>;
+    expect(child['AWS_CONTAINER_CREDENTIALS_FULL_URI']).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/credentials$/);
+    expectNoVaultSecrets('serve-credentials', child, join(p.home, '..', 'no-such-identity.txt'));
+  });
+});
+
+export { spawn };
