@@ -3,11 +3,14 @@
 // child of `aws exec` / `serve-credentials` that reads the vault passphrase from its environment (12).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { fromHttp } from '@aws-sdk/credential-provider-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cachePathFor } from '../../src/aws/index.js';
 import { CLI } from '../helpers/build.js';
-import { cli, cliAsync, tempDir, type Run } from '../helpers/cli.js';
+import { cli, cliAsync, cliEnv, tempDir, type Run } from '../helpers/cli.js';
 import { AWS_POLICY, awsHome, cloneAwsHome, type AwsHome } from '../helpers/sts-fixture.js';
 import { DEPLOY_ROLE, startSts, TEST_KEY_ID, TEST_SECRET, TEST_SEED, TEST_SERIAL, type StsServer } from '../helpers/sts-server.js';
 import { requireTool } from '../helpers/tools.js';
@@ -190,4 +193,135 @@ describe('item 12: aws exec and serve-credentials children do not inherit the va
   });
 });
 
-export { spawn };
+// ---- item 6: the credentials endpoint cannot be starved without the token ----
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** One tokenless GET on a new connection; resolves with the status (0: the connection failed). */
+function tokenless(port: number): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path: '/credentials', agent: false, timeout: 2_000 }, (res) => {
+      res.resume();
+      res.on('end', () => { resolve(res.statusCode ?? 0); });
+      res.on('error', () => { resolve(0); });
+    });
+    req.on('timeout', () => { req.destroy(); });
+    req.on('error', () => { resolve(0); });
+    req.end();
+  });
+}
+
+interface AttackResult {
+  failures: string[];
+  statuses: Map<number, number>;
+  reopened: number;
+  refreshMs: number[];
+  exit: number | null;
+  stderr: string;
+}
+
+/**
+ * `aws serve-credentials` as a real process; `flood` loops of tokenless requests and `slowloris`
+ * sockets (a partial header, then silence; reopened when the server drops them) run while the real
+ * SDK container provider refreshes 15 times, without retries. Everything stops before it returns.
+ */
+async function underAttack(h: AwsHome, attack: { flood: number; slowloris: number }): Promise<AttackResult> {
+  const server = spawn(process.execPath, [CLI, 'aws', 'serve-credentials', 'prod', '--role', 'deploy', '--agent', 'terraform'], { env: cliEnv(h.home, h.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let stderr = '';
+  server.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => server.on('close', (c) => { resolve(c); }));
+  let stop = false;
+  const held = new Set<Socket>();
+  const statuses = new Map<number, number>();
+  let reopened = 0;
+  const failures: string[] = [];
+  const refreshMs: number[] = [];
+  let flood: Promise<void>[] = [];
+  try {
+    await Promise.race([
+      new Promise<void>((resolve) => {
+        server.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (/AWS_CONTAINER_AUTHORIZATION_TOKEN=\S+\n/.test(out)) resolve();
+        });
+      }),
+      exited.then(() => { throw new Error(`serve-credentials exited: ${stderr}`); }),
+    ]);
+    const url = /AWS_CONTAINER_CREDENTIALS_FULL_URI=(\S+)/.exec(out)![1]!;
+    const token = /AWS_CONTAINER_AUTHORIZATION_TOKEN=(\S+)/.exec(out)![1]!;
+    const port = Number(new URL(url).port);
+
+    const slow = (): void => {
+      if (stop || reopened > 2_000) return;
+      const s = connect({ host: '127.0.0.1', port });
+      held.add(s);
+      s.on('connect', () => { s.write(`GET /credentials HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nX-Slow: `); });
+      s.on('error', () => undefined);
+      s.on('close', () => {
+        held.delete(s);
+        if (stop) return;
+        reopened++;
+        slow();
+      });
+    };
+    for (let i = 0; i < attack.slowloris; i++) slow();
+    flood = Array.from({ length: attack.flood }, async () => {
+      for (let n = 0; !stop && n < 100_000; n++) {
+        const status = await tokenless(port);
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      }
+    });
+    await sleep(300);
+
+    for (let i = 0; i < 15; i++) {
+      const t0 = performance.now();
+      try {
+        const creds = await fromHttp({ awsContainerCredentialsFullUri: url, awsContainerAuthorizationToken: token, maxRetries: 0 })();
+        if (!/^ASIA/.test(creds.accessKeyId)) failures.push(`refresh ${i}: unexpected key`);
+      } catch (e) {
+        failures.push(`refresh ${i}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      refreshMs.push(performance.now() - t0);
+      await sleep(150);
+    }
+    // Long enough for the server to drop slowloris sockets that never finish their headers.
+    if (attack.slowloris > 0) await sleep(Math.max(0, 3_000 - 15 * 150));
+  } finally {
+    stop = true;
+    await Promise.all(flood);
+    for (const s of held) s.destroy();
+    server.kill('SIGTERM');
+  }
+  return { failures, statuses, reopened, refreshMs, exit: await exited, stderr };
+}
+
+const figures = (r: AttackResult): string => {
+  const ms = [...r.refreshMs].sort((a, b) => a - b);
+  return `${[...r.statuses.values()].reduce((a, b) => a + b, 0)} tokenless requests (${JSON.stringify(Object.fromEntries(r.statuses))}), ${r.reopened} slowloris sockets dropped and reopened, refresh median ${ms[7]?.toFixed(0)} ms, max ${ms.at(-1)?.toFixed(0)} ms`;
+};
+
+describe('item 6: the loopback credentials endpoint under a tokenless flood and slowloris', () => {
+  it('a tokenless flood (8 loops) never spends the token holder\'s budget: every refresh of the real SDK container provider succeeds, refusals are logged in summary', async () => {
+    const { h } = await fresh();
+    const r = await underAttack(h, { flood: 8, slowloris: 0 });
+    console.log(`tokenless flood: ${figures(r)}`);
+    expect(r.exit).toBe(0);
+    expect(r.failures).toEqual([]);
+    expect(r.statuses.get(401) ?? 0).toBeGreaterThan(200);
+    expect([...r.statuses.keys()].filter((s) => s !== 401)).toEqual([]);
+    expect(r.stderr.split('\n').filter((l) => l.includes('refused')).length).toBeLessThan(5);
+  });
+
+  it('a tokenless flood plus 40 slowloris sockets holding partial headers (reopened when dropped): every refresh succeeds, and the slow sockets are dropped within seconds', async () => {
+    const { h } = await fresh();
+    const r = await underAttack(h, { flood: 8, slowloris: 40 });
+    console.log(`tokenless flood + 40 slowloris: ${figures(r)}`);
+    expect(r.exit).toBe(0);
+    expect(r.failures).toEqual([]);
+    expect(r.statuses.get(401) ?? 0).toBeGreaterThan(200);
+    expect([...r.statuses.keys()].filter((s) => s !== 401 && s !== 0)).toEqual([]);
+    expect(r.reopened).toBeGreaterThanOrEqual(40);
+    expect(r.stderr.split('\n').filter((l) => l.includes('refused')).length).toBeLessThan(5);
+  });
+});
