@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fromHttp } from '@aws-sdk/credential-provider-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cachePathFor } from '../../src/aws/index.js';
+import { startContainerServer } from '../../src/aws/container-server.js';
 import { CLI } from '../helpers/build.js';
 import { cli, cliAsync, cliEnv, tempDir, type Run } from '../helpers/cli.js';
 import { AWS_POLICY, awsHome, cloneAwsHome, type AwsHome } from '../helpers/sts-fixture.js';
@@ -323,5 +324,32 @@ describe('item 6: the loopback credentials endpoint under a tokenless flood and 
     expect([...r.statuses.keys()].filter((s) => s !== 401 && s !== 0)).toEqual([]);
     expect(r.reopened).toBeGreaterThanOrEqual(40);
     expect(r.stderr.split('\n').filter((l) => l.includes('refused')).length).toBeLessThan(5);
+  });
+
+  it('more slow sockets than the unauthenticated cap: the oldest are dropped for newcomers, the token holder still gets in (in-process endpoint)', async () => {
+    const body = JSON.stringify({ AccessKeyId: 'ASIATESTTESTTESTTEST', SecretAccessKey: 'x', Token: 'y', Expiration: new Date(Date.now() + 3_600_000).toISOString() });
+    const server = await startContainerServer({ serve: () => Promise.resolve(body), maxPending: 16, pendingMs: 30_000 });
+    const port = Number(new URL(server.url).port);
+    const open = new Set<Socket>();
+    try {
+      await Promise.all(Array.from({ length: 40 }, () => new Promise<void>((resolve) => {
+        const s = connect({ host: '127.0.0.1', port }, () => {
+          s.write(`GET /credentials HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n`);
+          resolve();
+        });
+        open.add(s);
+        s.on('error', () => undefined);
+        s.on('close', () => { open.delete(s); });
+      })));
+      await sleep(200);
+      expect(open.size).toBeLessThanOrEqual(16);
+      for (let i = 0; i < 3; i++) {
+        const creds = await fromHttp({ awsContainerCredentialsFullUri: server.url, awsContainerAuthorizationToken: server.token, maxRetries: 0 })();
+        expect(creds.accessKeyId).toBe('ASIATESTTESTTESTTEST');
+      }
+    } finally {
+      for (const s of open) s.destroy();
+      await server.close();
+    }
   });
 });
