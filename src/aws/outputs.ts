@@ -5,6 +5,7 @@
  */
 import { realpath, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { withheldFromChildren } from '../config.js';
 import { TotpMcpError } from '../core/errors.js';
 import { withLock } from '../core/lock.js';
 import { ensureDir, errno, readOrNull, writeAtomic } from './files.js';
@@ -61,16 +62,8 @@ const SHADOWING = [
 
 export type Env = Record<string, string | undefined>;
 
-/**
- * The only TOTP_MCP_* variables a child keeps. Every other one may carry or locate a secret (the
- * passphrase, an identity file, whatever a later version adds): Terraform, its providers and
- * anything they spawn must not be able to open the vault. Kept: the home (where the encrypted
- * vault and the audit trail are, no key; a nested totp-mcp keeps the same trail), the agent (a
- * nested call stays under the agent's policy), and the two markers that refuse nesting and loops.
- */
-const CHILD_KEEPS = new Set(['TOTP_MCP_HOME', 'TOTP_MCP_AGENT', EXEC_MARKER, 'TOTP_MCP_AWS_RESOLVING_SOURCE']);
-
-const withheld = (k: string): boolean => SHADOWING.includes(k) || (k.toUpperCase().startsWith('TOTP_MCP_') && !CHILD_KEEPS.has(k));
+/** Shadowing AWS variables, and every TOTP_MCP_* variable that may carry or locate a secret. */
+const withheld = (k: string): boolean => SHADOWING.includes(k) || withheldFromChildren(k);
 
 /** The region for a child: the account's, else the one already in the environment. */
 export const regionFor = (accountRegion: string | null, parent: Env): string | null =>

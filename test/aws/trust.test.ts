@@ -194,6 +194,27 @@ describe('item 12: aws exec and serve-credentials children do not inherit the va
   });
 });
 
+describe('item 12: a source profile\'s credential_process does not inherit the passphrase either', () => {
+  it('the AWS SDK runs the source profile\'s command without TOTP_MCP_PASSPHRASE (canary), with the loop marker', async () => {
+    const sts = await startSts();
+    servers.push(sts);
+    const p = passphraseHome(sts.url);
+    const dir = join(p.home, '..');
+    const dump = join(dir, 'source-env.json');
+    const script = join(dir, 'source.mjs');
+    writeFileSync(script, `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(dump)}, JSON.stringify(process.env));\nprocess.stdout.write(JSON.stringify({ Version: 1, AccessKeyId: ${JSON.stringify(TEST_KEY_ID)}, SecretAccessKey: ${JSON.stringify(TEST_SECRET)} }));\n`);
+    writeFileSync(p.env['AWS_CONFIG_FILE']!, `[profile lt]\ncredential_process = ${process.execPath} ${script}\n`);
+    const setup = cli(p.home, ['aws', 'setup', 'prod', '--mfa-serial', TEST_SERIAL, '--source', 'profile:lt'], { env: p.env });
+    expect(setup.code, setup.stderr).toBe(0);
+    const r = await cliAsync(p.home, cpArgs, { env: { ...p.env, TOTP_MCP_SOMETHING_NEW: 'canary-future' } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).AccessKeyId).toMatch(/^ASIA/);
+    const child = JSON.parse(readFileSync(dump, 'utf8')) as Record<string, string>;
+    expectNoVaultSecrets('source credential_process', child, join(dir, 'no-such-identity.txt'));
+    expect(child['TOTP_MCP_AWS_RESOLVING_SOURCE']).toBe('1');
+  });
+});
+
 // ---- item 6: the credentials endpoint cannot be starved without the token ----
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
