@@ -195,6 +195,13 @@ export async function startContainerServer(opts: ContainerOptions): Promise<Cont
     stats,
     close: () =>
       new Promise<void>((resolve) => {
+        if (quiet > 0) opts.onError?.(401, `${quiet} more requests refused without the token since the last report`);
+        quiet = 0;
+        for (const [socket, timer] of pending) {
+          clearTimeout(timer);
+          socket.destroy();
+        }
+        pending.clear();
         server.close(() => {
           resolve();
         });

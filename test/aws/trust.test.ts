@@ -8,7 +8,7 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fromHttp } from '@aws-sdk/credential-provider-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cachePathFor } from '../../src/aws/index.js';
+import { authenticateCache, cacheMacKey, cachePathFor, verifyCache } from '../../src/aws/index.js';
 import { startContainerServer } from '../../src/aws/container-server.js';
 import { CLI } from '../helpers/build.js';
 import { cli, cliAsync, cliEnv, tempDir, type Run } from '../helpers/cli.js';
@@ -113,6 +113,24 @@ describe('item 5: a forged session cache is never served', () => {
     expect(JSON.parse(r.stdout).AccessKeyId).not.toBe(JSON.parse(mint.stdout).AccessKeyId);
     expect(a.sts.mfaCalls.length).toBe(before + 1);
     expect(r.stderr).toMatch(/does not verify with this vault/);
+  });
+});
+
+describe('item 5: the MAC of the cache text', () => {
+  it('verifies only the text it was computed for, under the key derived from this audit key', () => {
+    const auditKey = Buffer.alloc(32, 1);
+    const key = cacheMacKey(auditKey);
+    expect(key).toHaveLength(32);
+    expect(key.equals(auditKey)).toBe(false);
+    expect(cacheMacKey(Buffer.alloc(32, 1)).equals(key)).toBe(true);
+    const body = forgedCache(1_000_000);
+    const text = authenticateCache(body, key);
+    expect(verifyCache(text, key)).toEqual({ ok: true, body });
+    expect(verifyCache(text.replace('ASIAFORGED', 'ASIAFORGEE'), key)).toEqual({ ok: false, why: 'bad_mac' });
+    expect(verifyCache(text, cacheMacKey(Buffer.alloc(32, 2)))).toEqual({ ok: false, why: 'bad_mac' });
+    expect(verifyCache(`${text.slice(0, 30)}\n${body}`, key)).toEqual({ ok: false, why: 'bad_mac' });
+    expect(verifyCache(body, key)).toEqual({ ok: false, why: 'unauthenticated' });
+    expect(verifyCache('', key)).toEqual({ ok: false, why: 'unauthenticated' });
   });
 });
 
@@ -370,6 +388,32 @@ describe('item 6: the loopback credentials endpoint under a tokenless flood and 
       }
     } finally {
       for (const s of open) s.destroy();
+      await server.close();
+    }
+  });
+
+  it('a tokenless request that announces a large body and trickles it is answered 401 and its connection dropped within the deadline', async () => {
+    const server = await startContainerServer({ serve: () => Promise.reject(new Error('not reached')), pendingMs: 1_000 });
+    const port = Number(new URL(server.url).port);
+    try {
+      const s = connect({ host: '127.0.0.1', port });
+      let got = '';
+      s.on('data', (d: Buffer) => (got += d.toString()));
+      s.on('error', () => undefined);
+      const closed = new Promise<number>((resolve) => {
+        const t0 = Date.now();
+        s.on('close', () => { resolve(Date.now() - t0); });
+      });
+      s.write(`POST /credentials HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Length: 100000000\r\n\r\n`);
+      const trickle = setInterval(() => { if (!s.destroyed) s.write('x'); }, 100);
+      const ms = await Promise.race([closed, sleep(5_000).then(() => -1)]);
+      clearInterval(trickle);
+      s.destroy();
+      expect(got).toMatch(/^HTTP\/1\.1 401 /);
+      expect(ms).toBeGreaterThanOrEqual(0);
+      expect(ms).toBeLessThan(2_500);
+      expect(server.stats.get(401)).toBe(1);
+    } finally {
       await server.close();
     }
   });
