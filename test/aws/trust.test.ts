@@ -256,6 +256,8 @@ interface AttackResult {
   statuses: Map<number, number>;
   reopened: number;
   refreshMs: number[];
+  /** How long the attack ran, in ms. */
+  attackMs: number;
   exit: number | null;
   stderr: string;
 }
@@ -278,6 +280,8 @@ async function underAttack(h: AwsHome, attack: { flood: number; slowloris: numbe
   const failures: string[] = [];
   const refreshMs: number[] = [];
   let flood: Promise<void>[] = [];
+  let started = 0;
+  let attackMs: number;
   try {
     await Promise.race([
       new Promise<void>((resolve) => {
@@ -305,6 +309,7 @@ async function underAttack(h: AwsHome, attack: { flood: number; slowloris: numbe
         slow();
       });
     };
+    started = performance.now();
     for (let i = 0; i < attack.slowloris; i++) slow();
     flood = Array.from({ length: attack.flood }, async () => {
       for (let n = 0; !stop && n < 100_000; n++) {
@@ -330,15 +335,17 @@ async function underAttack(h: AwsHome, attack: { flood: number; slowloris: numbe
   } finally {
     stop = true;
     await Promise.all(flood);
+    attackMs = started === 0 ? 0 : performance.now() - started;
     for (const s of held) s.destroy();
     server.kill('SIGTERM');
   }
-  return { failures, statuses, reopened, refreshMs, exit: await exited, stderr };
+  return { failures, statuses, reopened, refreshMs, attackMs, exit: await exited, stderr };
 }
 
 const figures = (r: AttackResult): string => {
   const ms = [...r.refreshMs].sort((a, b) => a - b);
-  return `${[...r.statuses.values()].reduce((a, b) => a + b, 0)} tokenless requests (${JSON.stringify(Object.fromEntries(r.statuses))}), ${r.reopened} slowloris sockets dropped and reopened, refresh median ${ms[7]?.toFixed(0)} ms, max ${ms.at(-1)?.toFixed(0)} ms`;
+  const n = [...r.statuses.values()].reduce((a, b) => a + b, 0);
+  return `${n} tokenless requests in ${(r.attackMs / 1000).toFixed(1)} s (${((n * 1000) / r.attackMs).toFixed(0)}/s, ${JSON.stringify(Object.fromEntries(r.statuses))}), ${r.reopened} slowloris sockets dropped and reopened, refresh median ${ms[7]?.toFixed(0)} ms, max ${ms.at(-1)?.toFixed(0)} ms`;
 };
 
 describe('item 6: the loopback credentials endpoint under a tokenless flood and slowloris', () => {
