@@ -15,6 +15,7 @@ import { cli, cliAsync, cliEnv, tempDir, type Run } from '../helpers/cli.js';
 import { AWS_POLICY, awsHome, cloneAwsHome, type AwsHome } from '../helpers/sts-fixture.js';
 import { DEPLOY_ROLE, startSts, TEST_KEY_ID, TEST_SECRET, TEST_SEED, TEST_SERIAL, type StsServer } from '../helpers/sts-server.js';
 import { requireTool } from '../helpers/tools.js';
+import { call, connect as connectMcp } from '../mcp/helpers.js';
 
 const hasAge = requireTool('age', 'age');
 
@@ -113,6 +114,32 @@ describe('item 5: a forged session cache is never served', () => {
     expect(JSON.parse(r.stdout).AccessKeyId).not.toBe(JSON.parse(mint.stdout).AccessKeyId);
     expect(a.sts.mfaCalls.length).toBe(before + 1);
     expect(r.stderr).toMatch(/does not verify with this vault/);
+  });
+});
+
+describe('item 5 over MCP: get_aws_session never returns forged keys', () => {
+  it.runIf(hasAge)('serve --debug: a forged MFA session in the cache is ignored (stderr says why), inline delivery returns a fresh STS session', async () => {
+    const { h, sts } = await fresh();
+    const dir = join(h.home, 'state', 'aws');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const now = Date.now();
+    const forged = JSON.parse(forgedCache(now)) as { sessions: Record<string, unknown>[] };
+    const mfa = forged.sessions[1]!;
+    // The capped agent's request for `user` (1 h sessions, capped at 30 min): every duration it could ask for.
+    forged.sessions = [900, 1800, 3600].map((d) => ({ ...mfa, duration: d, expires: now + (d * 1000 * 4) / 5 }));
+    ageToRecipients(h.home, JSON.stringify(forged), cachePathFor(dir, TEST_SERIAL));
+    const c = await connectMcp(h.home, { agent: 'capped', env: h.env, args: ['--debug'] });
+    try {
+      const r = await call(c, 'get_aws_session', { account: 'user', delivery: 'inline' });
+      expect(r.isError, r.text).toBe(false);
+      expect(r.structured.credentials.access_key_id).toMatch(/^ASIA[0-9A-F]{16}$/);
+      expect(JSON.stringify(r.structured)).not.toContain(FORGED.secret);
+      expect(sts.mfaCalls.length).toBe(1);
+      expect(c.stderr()).toMatch(/the session cache is not authenticated by this vault/);
+      expect(c.stderr()).not.toContain(FORGED.secret);
+    } finally {
+      await c.close();
+    }
   });
 });
 
