@@ -44,12 +44,26 @@ export interface AwsEnv {
 const RESOLVING_SOURCE = 'TOTP_MCP_AWS_RESOLVING_SOURCE';
 
 /**
+ * The only TOTP_MCP_* variables a child keeps (the command of `aws exec` / `serve-credentials`, a
+ * source profile's credential_process). Every other one may carry or locate a secret (the
+ * passphrase, an identity file, whatever a later version adds): Terraform, its providers and
+ * whatever they spawn must not be able to open the vault. Kept: the home (where the encrypted vault
+ * and the audit trail are, no key; a nested totp-mcp keeps the same trail), the agent (a nested
+ * call stays under the agent's policy), and the markers that refuse nesting and loops.
+ */
+const CHILD_KEEPS = new Set(['TOTP_MCP_HOME', 'TOTP_MCP_AGENT', 'TOTP_MCP_AWS_EXEC', RESOLVING_SOURCE]);
+
+export const withheldFromChildren = (name: string): boolean => name.toUpperCase().startsWith('TOTP_MCP_') && !CHILD_KEEPS.has(name);
+
+/**
  * Marks this process's environment (inherited by whatever the AWS SDK spawns, e.g. a source
  * profile's credential_process) so that a totp-mcp started from there refuses at once instead of
- * waiting for the lock its parent holds.
+ * waiting for the lock its parent holds; and removes what such a child must not see (read by
+ * readEnv long before).
  */
 export function markResolvingSource(): void {
   process.env[RESOLVING_SOURCE] = '1';
+  for (const k of Object.keys(process.env)) if (withheldFromChildren(k)) Reflect.deleteProperty(process.env, k);
 }
 
 const nonEmpty = (v: string | undefined): string | undefined => (v === undefined || v === '' ? undefined : v);

@@ -8,14 +8,20 @@
  * X25519 identity inside its aws block instead (created by `aws setup`), and the cache is
  * encrypted to that: readable by exactly who can open the vault.
  *
- * A file that is missing, damaged, foreign or undecryptable is ignored (and rebuilt on the next
- * mint): never a crash.
+ * Authentication: the recipients are public, so encryption alone proves nothing about who wrote
+ * the file. The plaintext carries an HMAC under a key derived from the vault's audit key
+ * (src/aws/cache-auth.ts); a file that does not verify is ignored like a damaged one, and its
+ * sessions are fetched again from STS.
+ *
+ * A file that is missing, damaged, foreign, undecryptable or unauthenticated is ignored (and
+ * rebuilt on the next mint): never a crash.
  */
 import { readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cachePathFor, parseCache, serializeCache, type AwsConfig, type CacheDoc, type CacheStore } from '../aws/index.js';
+import { authenticateCache, cacheMacKey, cachePathFor, parseCache, serializeCache, verifyCache, type AwsConfig, type CacheDoc, type CacheStore } from '../aws/index.js';
 import { TotpMcpError } from '../core/errors.js';
 import { recipientOf, sealToRecipients, unsealWithIdentities, type Vault } from '../vault/index.js';
+import { auditKey } from './audit.js';
 import type { AppContext } from './context.js';
 import { randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
@@ -40,6 +46,8 @@ async function recipients(vault: Vault, config: AwsConfig): Promise<string[]> {
 /** The encrypted cache of `config.mfa_serial`. `onIgnored` hears about a damaged file (for --debug). */
 export function sessionCache(ctx: AppContext, config: AwsConfig, onIgnored?: (why: string) => void): CacheStore {
   const path = cachePathFor(awsStateDir(ctx), config.mfa_serial);
+  let key: Promise<Buffer> | undefined;
+  const macKey = (): Promise<Buffer> => (key ??= ctx.vault().then(async (v) => cacheMacKey(auditKey(await v.read()).reveal())));
   return {
     async read(): Promise<CacheDoc | null> {
       let bytes: Buffer;
@@ -48,17 +56,29 @@ export function sessionCache(ctx: AppContext, config: AwsConfig, onIgnored?: (wh
       } catch {
         return null;
       }
+      let text: string;
       try {
-        const doc = parseCache((await decrypt(await ctx.vault(), config, bytes)).toString('utf8'), config.mfa_serial);
-        if (doc === null) onIgnored?.('the session cache does not hold sessions for this device: ignored');
-        return doc;
+        text = (await decrypt(await ctx.vault(), config, bytes)).toString('utf8');
       } catch {
         onIgnored?.('the session cache does not decrypt: ignored, it will be rebuilt');
         return null;
       }
+      const checked = verifyCache(text, await macKey());
+      if (!checked.ok) {
+        onIgnored?.(
+          checked.why === 'bad_mac'
+            ? 'the session cache does not verify with this vault (forged, or written for another vault): ignored, sessions are fetched again'
+            : 'the session cache is not authenticated by this vault (forged, or written by an older version): ignored, sessions are fetched again',
+        );
+        return null;
+      }
+      const doc = parseCache(checked.body, config.mfa_serial);
+      if (doc === null) onIgnored?.('the session cache does not hold sessions for this device: ignored');
+      return doc;
     },
     async write(doc: CacheDoc): Promise<void> {
-      const ct = await sealToRecipients(Buffer.from(serializeCache(doc), 'utf8'), await recipients(await ctx.vault(), config));
+      const text = authenticateCache(serializeCache(doc), await macKey());
+      const ct = await sealToRecipients(Buffer.from(text, 'utf8'), await recipients(await ctx.vault(), config));
       const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
       const fh = await open(tmp, 'wx', 0o600);
       try {

@@ -166,6 +166,8 @@ export interface AwsDeps {
   env: AwsEnv;
   /** Progress for a person (waits, retries); never a secret. credential_process passes none. */
   progress?: ((message: string) => void) | undefined;
+  /** `--debug` diagnostics (e.g. why the session cache was ignored); never a secret. */
+  debug?: ((message: string) => void) | undefined;
   /** Tests: a virtual clock's sleep, a fake STS. */
   sleep?: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined;
   sts?: (() => Promise<StsApi>) | undefined;
@@ -207,7 +209,7 @@ function mintEnv(ctx: AppContext, account: Account, config: AwsConfig, deps: Aws
     clock: ctx.clock,
     sleep: deps.sleep ?? sleep,
     dir: awsStateDir(ctx),
-    cache: sessionCache(ctx, config, deps.progress),
+    cache: sessionCache(ctx, config, deps.progress ?? deps.debug),
     sts: deps.sts ?? loadSts,
     source: () => {
       if (deps.env.resolvingSource) {

@@ -7,6 +7,7 @@ import type { SigningKeys, StsApi } from './sts-api.js';
 
 export * from './config.js';
 export * from './session.js';
+export * from './cache-auth.js';
 export * from './planner.js';
 export * from './errors.js';
 export * from './ledger.js';

@@ -5,6 +5,7 @@
  */
 import { realpath, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { withheldFromChildren } from '../config.js';
 import { TotpMcpError } from '../core/errors.js';
 import { withLock } from '../core/lock.js';
 import { ensureDir, errno, readOrNull, writeAtomic } from './files.js';
@@ -61,13 +62,16 @@ const SHADOWING = [
 
 export type Env = Record<string, string | undefined>;
 
+/** Shadowing AWS variables, and every TOTP_MCP_* variable that may carry or locate a secret. */
+const withheld = (k: string): boolean => SHADOWING.includes(k) || withheldFromChildren(k);
+
 /** The region for a child: the account's, else the one already in the environment. */
 export const regionFor = (accountRegion: string | null, parent: Env): string | null =>
   accountRegion ?? (parent['AWS_REGION'] || undefined) ?? (parent['AWS_DEFAULT_REGION'] || undefined) ?? null;
 
 function baseEnv(parent: Env, region: string | null): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(parent)) if (v !== undefined && !SHADOWING.includes(k)) env[k] = v;
+  for (const [k, v] of Object.entries(parent)) if (v !== undefined && !withheld(k)) env[k] = v;
   if (region !== null) {
     env['AWS_REGION'] = region;
     env['AWS_DEFAULT_REGION'] = region;

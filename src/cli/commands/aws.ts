@@ -160,7 +160,9 @@ export async function runCredentialProcess(rt: Runtime, raw: Record<string, unkn
       rt.io.out(await explainAwsSession(rt.ctx, req, agent, rt.env.aws));
       return;
     }
-    const m = await withAgent(rt, agent, (s) => agentAwsSession(s, { client: client('totp-mcp-credential-process') }, req, { env: rt.env.aws }));
+    // No progress (a consumer may show stderr as an error); with --debug, why the cache was ignored.
+    const debug = rt.globals.debug ? (m: string): void => { rt.io.err(`totp-mcp: ${m}\n`); } : undefined;
+    const m = await withAgent(rt, agent, (s) => agentAwsSession(s, { client: client('totp-mcp-credential-process') }, req, { env: rt.env.aws, debug }));
     rt.io.out(credentialProcessJson(m.session));
   } catch (e) {
     oneLine(rt, e);

@@ -53,7 +53,7 @@ export async function runServe(rt: Runtime, o: { agent?: string; debug?: boolean
       awsSession: async (rc, req) => {
         const app = await import('../../app/aws.js');
         try {
-          return await app.getAwsSession(service, rc, req, aws);
+          return await app.getAwsSession(service, rc, req, aws, { debug: log });
         } catch (e) {
           throw app.isAwsError(e) ? new mcp.AwsFailure(e.message) : e;
         }
