@@ -330,14 +330,14 @@ export class AgentService {
    * A code, if policy (and the person, when asked) allow it; recorded before it is returned.
    * With `minRemainingSeconds`, a TOTP code about to expire is not handed out: the call waits
    * (at most one step, ≤ 15 s, cancellable) for the next step and issues that code then. It never
-   * returns a future step's code.
+   * returns a future step's code: no front can name another time (the policy is decided at now).
    */
-  async getCode(rc: RequestContext, accountId: string, opts: { atMs?: number | undefined; minRemainingSeconds?: number | undefined } = {}): Promise<IssuedCode> {
+  async getCode(rc: RequestContext, accountId: string, opts: { minRemainingSeconds?: number | undefined } = {}): Promise<IssuedCode> {
     return this.gated(rc, { action: 'code', account: accountId }, async (account) => {
-      if (opts.atMs === undefined && opts.minRemainingSeconds) {
+      if (opts.minRemainingSeconds) {
         await this.#waitForFreshStep(account, Math.min(opts.minRemainingSeconds, MAX_MIN_REMAINING_SECONDS), rc.signal);
       }
-      const issued = await issueFor(this.ctx, account, opts.atMs ?? this.ctx.clock.now());
+      const issued = await issueFor(this.ctx, account, this.ctx.clock.now());
       return { value: issued, step: issued.step };
     });
   }
