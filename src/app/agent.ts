@@ -6,13 +6,13 @@
  * a request. The client's self-description is recorded, never trusted.
  */
 import { statSync, type BigIntStats } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AuditApproval, AuditAws, AuditClient, AuditInput } from '../audit/event.js';
 import { openAuditLog, type AuditLog } from '../audit/log.js';
 import { sleep } from '../core/clock.js';
 import { sameStamp, type FileStamp } from '../core/file-stamp.js';
 import { perTurn } from '../core/per-turn.js';
+import { ensureRealDir } from '../core/safe-fs.js';
 import { withLock } from '../core/lock.js';
 import { isTotpMcpError, TotpMcpError } from '../core/errors.js';
 import type { Account, IssuedCode } from '../core/model.js';
@@ -236,7 +236,7 @@ export class AgentService {
       return out.value;
     };
     if (!limited) return run();
-    await mkdir(this.ctx.paths.state, { recursive: true, mode: 0o700 });
+    await ensureRealDir(this.ctx.paths.state);
     return withLock(join(this.ctx.paths.state, LIMITS_LOCK), run, rc.signal ? { signal: rc.signal } : {});
   }
 

@@ -11,10 +11,11 @@
  * A file that is missing, damaged, foreign or undecryptable is ignored (and rebuilt on the next
  * mint): never a crash.
  */
-import { readFile, rename, unlink } from 'node:fs/promises';
+import { rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cachePathFor, parseCache, serializeCache, type AwsConfig, type CacheDoc, type CacheStore } from '../aws/index.js';
-import { TotpMcpError } from '../core/errors.js';
+import { TotpMcpError, isTotpMcpError } from '../core/errors.js';
+import { readFileNoFollow } from '../core/safe-fs.js';
 import { recipientOf, sealToRecipients, unsealWithIdentities, type Vault } from '../vault/index.js';
 import type { AppContext } from './context.js';
 import { randomBytes } from 'node:crypto';
@@ -44,8 +45,9 @@ export function sessionCache(ctx: AppContext, config: AwsConfig, onIgnored?: (wh
     async read(): Promise<CacheDoc | null> {
       let bytes: Buffer;
       try {
-        bytes = await readFile(path);
-      } catch {
+        bytes = await readFileNoFollow(path);
+      } catch (e) {
+        if (isTotpMcpError(e)) onIgnored?.(`${e.message}: ignored, it will be replaced`);
         return null;
       }
       try {
