@@ -14,7 +14,7 @@ import { sameStamp, type FileStamp } from '../core/file-stamp.js';
 import { perTurn } from '../core/per-turn.js';
 import { ensureRealDir } from '../core/safe-fs.js';
 import { withLock } from '../core/lock.js';
-import { isTotpMcpError, TotpMcpError } from '../core/errors.js';
+import { diskErrno, isTotpMcpError, TotpMcpError } from '../core/errors.js';
 import type { Account, IssuedCode } from '../core/model.js';
 // Specific policy modules, not the barrel: the YAML parser stays off the agent path.
 import { describeAgent, evaluate, visibleAccounts, type AgentDescription } from '../policy/evaluate.js';
@@ -177,8 +177,10 @@ export class AgentService {
   async #record(payload: Payload, event: Omit<AuditInput, 'agent'>, client: AuditClient | null): Promise<void> {
     try {
       await this.#auditLog(payload).append({ ...event, agent: this.agent, client });
-    } catch {
-      throw new AgentError('internal', 'the audit log could not be written, so nothing was released');
+    } catch (e) {
+      // A full or read-only disk is named as such (the person can fix it); the path stays out.
+      const disk = diskErrno(e) === undefined ? '' : ` (${diskErrno(e) === 'EROFS' ? 'its disk is read-only' : 'its disk is full'})`;
+      throw new AgentError('internal', `the audit log could not be written${disk}, so nothing was released`);
     }
   }
 

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { TotpMcpError, isTotpMcpError } from '../core/errors.js';
+import { TotpMcpError, fsError, isTotpMcpError } from '../core/errors.js';
 import { readFileNoFollow } from '../core/safe-fs.js';
 
 export const errno = (e: unknown): string | undefined => (e as NodeJS.ErrnoException | undefined)?.code;
@@ -54,7 +54,7 @@ export async function writeAtomic(path: string, data: string | Uint8Array, mode 
   } catch (e) {
     await fh?.close().catch(() => undefined);
     await unlink(tmp).catch(() => undefined);
-    throw new TotpMcpError('io', `cannot write ${path}`, { cause: e });
+    throw fsError('write', path, e);
   }
   await fsyncDir(dirname(path));
 }

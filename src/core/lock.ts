@@ -14,7 +14,7 @@ import { constants } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { sleep } from './clock.js';
-import { TotpMcpError, isTotpMcpError } from './errors.js';
+import { TotpMcpError, fsError, isTotpMcpError } from './errors.js';
 import { O_NOFOLLOW, openNoFollow } from './safe-fs.js';
 
 export interface LockOptions {
@@ -56,13 +56,17 @@ async function tryCreate(path: string, holder: Holder): Promise<boolean> {
     fh = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW, 0o600);
   } catch (e) {
     if (errno(e) === 'EEXIST') return false;
-    throw new TotpMcpError('io', `cannot create lock file ${path}`, { cause: e });
+    throw fsError('create the lock file', path, e);
   }
   try {
     await fh.writeFile(JSON.stringify(holder));
-  } finally {
-    await fh.close();
+  } catch (e) {
+    // A lock we could not fill in (disk full) is not ours to keep: others would wait for it.
+    await fh.close().catch(() => undefined);
+    await unlink(path).catch(() => undefined);
+    throw fsError('write the lock file', path, e);
   }
+  await fh.close();
   return true;
 }
 

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, copyFile, constants, link, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { TotpMcpError } from '../core/errors.js';
+import { TotpMcpError, fsError } from '../core/errors.js';
 import { ensureRealDir, lstatNoLink } from '../core/safe-fs.js';
 
 export const FILE_MODE = 0o600;
@@ -10,8 +10,8 @@ export const DIR_MODE = 0o700;
 
 export const errno = (e: unknown): string | undefined => (e as NodeJS.ErrnoException | undefined)?.code;
 
-const ioError = (what: string, path: string, e: unknown): TotpMcpError =>
-  e instanceof TotpMcpError ? e : new TotpMcpError('io', `cannot ${what} ${path}`, { cause: e });
+// A full or read-only disk says so, with the fix (core/errors.ts).
+const ioError = (what: string, path: string, e: unknown): TotpMcpError => fsError(what, path, e);
 
 /** The file's bytes, or null when it does not exist. */
 export async function readIfExists(path: string): Promise<Buffer | null> {
