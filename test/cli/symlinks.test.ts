@@ -58,6 +58,9 @@ describe('links inside the home are refused, never followed (issue 12 item 9)', 
     expect(agent.stdout).toBe('');
     expect(readFileSync(victim, 'utf8')).toBe('precious\n');
     expect(statSync(victim).mode & 0o777).toBe(0o644);
+    const doctor = cli(home, ['doctor']);
+    expect(doctor.code).toBe(1);
+    expect(doctor.stdout).toMatch(/FAIL\s+home\s+.*audit\.head\.tmp is a symbolic link/);
   });
 
   it('a state/audit.log link: never appended to or read; apply and audit verify name it', () => {
@@ -101,6 +104,9 @@ describe('links inside the home are refused, never followed (issue 12 item 9)', 
     const code = cli(linked, ['code', 'acct', '--agent', 'bot']);
     expect(code.code, code.stderr).toBe(0);
     expect(cli(linked, ['audit', 'verify']).code).toBe(0);
+    const doctor = cli(linked, ['doctor']);
+    expect(doctor.stdout).toMatch(/ok\s+home\s/i);
+    expect(doctor.stdout).not.toMatch(/FAIL/);
     expect(existsSync(join(real, 'state', 'audit.log'))).toBe(true);
     expect(readdirSync(join(real, 'backups')).length).toBeGreaterThan(0);
   });
