@@ -179,8 +179,9 @@ export class AgentService {
       await this.#auditLog(payload).append({ ...event, agent: this.agent, client });
     } catch (e) {
       // A full or read-only disk is named as such (the person can fix it); the path stays out.
-      const disk = diskErrno(e) === undefined ? '' : ` (${diskErrno(e) === 'EROFS' ? 'its disk is read-only' : 'its disk is full'})`;
-      throw new AgentError('internal', `the audit log could not be written${disk}, so nothing was released`);
+      const disk = diskErrno(e);
+      const why = disk === undefined ? '' : disk === 'EROFS' ? ' (its disk is read-only)' : ' (its disk is full)';
+      throw new AgentError('internal', `the audit log could not be written${why}, so nothing was released`);
     }
   }
 

@@ -73,7 +73,7 @@ export const shortWriteError = (path: string): TotpMcpError =>
 export function diskErrno(e: unknown): string | undefined {
   for (let x = e, depth = 0; x !== null && typeof x === 'object' && depth < 8; x = (x as { cause?: unknown }).cause, depth++) {
     const code = (x as { code?: unknown }).code;
-    if (typeof code === 'string' && code in DISK) return code;
+    if (typeof code === 'string' && Object.hasOwn(DISK, code)) return code;
   }
   return undefined;
 }
