@@ -6,15 +6,15 @@
  * a request. The client's self-description is recorded, never trusted.
  */
 import { statSync, type BigIntStats } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AuditApproval, AuditAws, AuditClient, AuditInput } from '../audit/event.js';
 import { openAuditLog, type AuditLog } from '../audit/log.js';
 import { sleep } from '../core/clock.js';
 import { sameStamp, type FileStamp } from '../core/file-stamp.js';
 import { perTurn } from '../core/per-turn.js';
+import { ensureRealDir } from '../core/safe-fs.js';
 import { withLock } from '../core/lock.js';
-import { isTotpMcpError, TotpMcpError } from '../core/errors.js';
+import { diskErrno, isTotpMcpError, TotpMcpError } from '../core/errors.js';
 import type { Account, IssuedCode } from '../core/model.js';
 // Specific policy modules, not the barrel: the YAML parser stays off the agent path.
 import { describeAgent, evaluate, matchRequest, visibleAccounts, type AgentDescription } from '../policy/evaluate.js';
@@ -191,8 +191,11 @@ export class AgentService {
   async #record(payload: Payload, event: Omit<AuditInput, 'agent'>, client: AuditClient | null): Promise<void> {
     try {
       await this.#auditLog(payload).append({ ...event, agent: this.agent, client });
-    } catch {
-      throw new AgentError('internal', 'the audit log could not be written, so nothing was released');
+    } catch (e) {
+      // A full or read-only disk is named as such (the person can fix it); the path stays out.
+      const disk = diskErrno(e);
+      const why = disk === undefined ? '' : disk === 'EROFS' ? ' (its disk is read-only)' : ' (its disk is full)';
+      throw new AgentError('internal', `the audit log could not be written${why}, so nothing was released`);
     }
   }
 
@@ -246,7 +249,7 @@ export class AgentService {
       return out.value;
     };
     if (!limited) return run();
-    await mkdir(this.ctx.paths.state, { recursive: true, mode: 0o700 });
+    await ensureRealDir(this.ctx.paths.state);
     return withLock(join(this.ctx.paths.state, LIMITS_LOCK), run, rc.signal ? { signal: rc.signal } : {});
   }
 
@@ -364,14 +367,14 @@ export class AgentService {
    * A code, if policy (and the person, when asked) allow it; recorded before it is returned.
    * With `minRemainingSeconds`, a TOTP code about to expire is not handed out: the call waits
    * (at most one step, ≤ 15 s, cancellable) for the next step and issues that code then. It never
-   * returns a future step's code.
+   * returns a future step's code: no front can name another time (the policy is decided at now).
    */
-  async getCode(rc: RequestContext, accountId: string, opts: { atMs?: number | undefined; minRemainingSeconds?: number | undefined } = {}): Promise<IssuedCode> {
+  async getCode(rc: RequestContext, accountId: string, opts: { minRemainingSeconds?: number | undefined } = {}): Promise<IssuedCode> {
     return this.gated(rc, { action: 'code', account: accountId }, async (account) => {
-      if (opts.atMs === undefined && opts.minRemainingSeconds) {
+      if (opts.minRemainingSeconds) {
         await this.#waitForFreshStep(account, Math.min(opts.minRemainingSeconds, MAX_MIN_REMAINING_SECONDS), rc.signal);
       }
-      const issued = await issueFor(this.ctx, account, opts.atMs ?? this.ctx.clock.now());
+      const issued = await issueFor(this.ctx, account, this.ctx.clock.now());
       return { value: issued, step: issued.step };
     });
   }

@@ -16,10 +16,11 @@
  * A file that is missing, damaged, foreign, undecryptable or unauthenticated is ignored (and
  * rebuilt on the next mint): never a crash.
  */
-import { readFile, rename, unlink } from 'node:fs/promises';
+import { rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { authenticateCache, cacheMacKey, cachePathFor, parseCache, serializeCache, verifyCache, type AwsConfig, type CacheDoc, type CacheStore } from '../aws/index.js';
-import { TotpMcpError } from '../core/errors.js';
+import { TotpMcpError, isTotpMcpError } from '../core/errors.js';
+import { readFileNoFollow } from '../core/safe-fs.js';
 import { recipientOf, sealToRecipients, unsealWithIdentities, type Vault } from '../vault/index.js';
 import { auditKey } from './audit.js';
 import type { AppContext } from './context.js';
@@ -52,8 +53,9 @@ export function sessionCache(ctx: AppContext, config: AwsConfig, onIgnored?: (wh
     async read(): Promise<CacheDoc | null> {
       let bytes: Buffer;
       try {
-        bytes = await readFile(path);
-      } catch {
+        bytes = await readFileNoFollow(path);
+      } catch (e) {
+        if (isTotpMcpError(e)) onIgnored?.(`${e.message}: ignored, it will be replaced`);
         return null;
       }
       let text: string;

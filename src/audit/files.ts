@@ -10,9 +10,11 @@
  *   audit.lock                         the cross-process writer lock (core/lock.ts)
  *   audit.want                         its mtime: when a writer last waited for the lock
  */
-import { open, readdir, readFile, rename, stat, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, readdir, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TotpMcpError } from '../core/errors.js';
+import { TotpMcpError, isTotpMcpError } from '../core/errors.js';
+import { lstatNoLink, openNoFollow, readFileNoFollow, symlinkError } from '../core/safe-fs.js';
 
 export const LIVE_FILE = 'audit.log';
 export const HEAD_FILE = 'audit.head';
@@ -41,9 +43,11 @@ export const isLogFileName = (name: string): boolean => name === LIVE_FILE || RO
 export async function listLogFiles(dir: string): Promise<LogFile[]> {
   let names: string[];
   try {
+    await lstatNoLink(dir); // a linked state/ is refused, never listed
     names = await readdir(dir);
   } catch (e) {
     if (errno(e) === 'ENOENT') return [];
+    if (isTotpMcpError(e)) throw e;
     throw new TotpMcpError('io', `cannot read the audit folder ${dir}`, { cause: e });
   }
   const rotated: LogFile[] = [];
@@ -72,9 +76,10 @@ export interface Head {
 export async function readHead(dir: string): Promise<Head | null | 'invalid'> {
   let text: string;
   try {
-    text = await readFile(join(dir, HEAD_FILE), 'utf8');
+    text = (await readFileNoFollow(join(dir, HEAD_FILE))).toString('utf8');
   } catch (e) {
     if (errno(e) === 'ENOENT') return null;
+    if (isTotpMcpError(e)) throw e;
     throw new TotpMcpError('io', `cannot read ${HEAD_FILE}`, { cause: e });
   }
   try {
@@ -106,7 +111,8 @@ export async function readHead(dir: string): Promise<Head | null | 'invalid'> {
 /** Replaces the head atomically (tmp + rename). Not fsynced: a lost head is recovered from the log. */
 export async function writeHead(dir: string, head: Head): Promise<void> {
   const tmp = join(dir, HEAD_TMP);
-  const fh = await open(tmp, 'w', 0o600);
+  // Never through a link placed as the temp file: that would overwrite its target.
+  const fh = await openNoFollow(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
   try {
     await fh.writeFile(JSON.stringify({ v: 1, seq: head.seq, mac: head.mac, size: head.size, file: head.file, ino: head.ino }) + '\n');
   } finally {
@@ -124,10 +130,12 @@ export interface FileId {
 /** Size and inode of a file; null when it does not exist. */
 export async function sizeOf(path: string): Promise<FileId | null> {
   try {
-    const st = await stat(path, { bigint: true });
+    const st = await lstat(path, { bigint: true });
+    if (st.isSymbolicLink()) throw symlinkError(path);
     return { size: Number(st.size), ino: st.ino.toString() };
   } catch (e) {
     if (errno(e) === 'ENOENT') return null;
+    if (isTotpMcpError(e)) throw e;
     throw new TotpMcpError('io', `cannot stat ${path}`, { cause: e });
   }
 }
@@ -154,9 +162,10 @@ export interface Line {
 export async function* readLines(path: string, start = 0, end?: number): AsyncGenerator<Line> {
   let fh;
   try {
-    fh = await open(path, 'r');
+    fh = await openNoFollow(path, constants.O_RDONLY);
   } catch (e) {
     if (errno(e) === 'ENOENT') return;
+    if (isTotpMcpError(e)) throw e;
     throw new TotpMcpError('io', `cannot open ${path}`, { cause: e });
   }
   try {
@@ -221,9 +230,10 @@ export interface TailScan {
 export async function scanTail(path: string): Promise<TailScan | null> {
   let fh;
   try {
-    fh = await open(path, 'r');
+    fh = await openNoFollow(path, constants.O_RDONLY);
   } catch (e) {
     if (errno(e) === 'ENOENT') return null;
+    if (isTotpMcpError(e)) throw e;
     throw new TotpMcpError('io', `cannot open ${path}`, { cause: e });
   }
   try {
@@ -261,4 +271,12 @@ export async function scanTail(path: string): Promise<TailScan | null> {
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * Refuses a state folder whose audit files (or lock files) are links, naming the first one: the
+ * writer checks once before it writes anything (the opens themselves never follow a link either).
+ */
+export async function refuseLinkedMembers(dir: string): Promise<void> {
+  for (const name of [LIVE_FILE, HEAD_FILE, HEAD_TMP, LOCK_FILE, `${LOCK_FILE}.break`, WANT_FILE]) await lstatNoLink(join(dir, name));
 }

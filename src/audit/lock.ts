@@ -7,11 +7,12 @@
  * mtime to now) after each failed attempt and polls every few ms; a holder that sees `audit.want`
  * touched since it took the lock ends its session and steps aside for longer than one poll.
  */
-import { statSync } from 'node:fs';
-import { utimes, writeFile } from 'node:fs/promises';
+import { constants, lstatSync } from 'node:fs';
+import { lutimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isTotpMcpError } from '../core/errors.js';
 import { acquireLock, type Lock } from '../core/lock.js';
+import { openNoFollow } from '../core/safe-fs.js';
 import { LOCK_FILE, WANT_FILE, errno } from './files.js';
 
 /** A waiter polls the lock at most this far apart (ms, before ±50% jitter). */
@@ -24,15 +25,20 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 /** core/lock.ts reports a busy lock (past our zero timeout) as this error. */
 const isLockBusy = (e: unknown): boolean => isTotpMcpError(e) && e.code === 'io' && e.message.startsWith('timed out waiting for the lock');
 
-/** Sets the mtime of `audit.want` to now (our clock, not the file system's coarser one). */
+/**
+ * Sets the mtime of `audit.want` to now (our clock, not the file system's coarser one). lutimes
+ * and lstat: a link placed there is never followed (its own times are used).
+ */
 async function announceWaiting(path: string): Promise<void> {
   const now = new Date();
   try {
-    await utimes(path, now, now);
+    await lutimes(path, now, now);
   } catch (e) {
     if (errno(e) !== 'ENOENT') return;
-    await writeFile(path, '', { mode: 0o600 }).catch(() => undefined);
-    await utimes(path, now, now).catch(() => undefined);
+    await openNoFollow(path, constants.O_WRONLY | constants.O_CREAT, 0o600)
+      .then((fh) => fh.close())
+      .catch(() => undefined);
+    await lutimes(path, now, now).catch(() => undefined);
   }
 }
 
@@ -70,7 +76,7 @@ export const wantPath = (stateDir: string): string => join(stateDir, WANT_FILE);
  */
 export function othersWaiting(want: string, sinceMs: number): boolean {
   try {
-    const st = statSync(want, { throwIfNoEntry: false });
+    const st = lstatSync(want, { throwIfNoEntry: false });
     return st !== undefined && st.mtimeMs > sinceMs;
   } catch {
     return false;

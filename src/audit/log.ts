@@ -27,15 +27,16 @@
  * where possible.
  */
 import { constants, writeSync } from 'node:fs';
-import { mkdir, open, rename, truncate, type FileHandle } from 'node:fs/promises';
+import { open, rename, truncate, type FileHandle } from 'node:fs/promises';
+import { ensureRealDir, openNoFollow } from '../core/safe-fs.js';
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../core/clock.js';
-import { TotpMcpError, isTotpMcpError } from '../core/errors.js';
+import { TotpMcpError, fsError, isTotpMcpError, shortWriteError } from '../core/errors.js';
 import type { Lock } from '../core/lock.js';
 import type { Redacted } from '../core/redacted.js';
 import { GENESIS_MAC, checkKey, eventMac, sameMac, signEvent } from './canonical.js';
 import { checkInput, fastCheckInput, parseEventLine, type AuditAction, type AuditEvent, type AuditInput, type CheckedInput } from './event.js';
-import { HEAD_FILE, LIVE_FILE, listLogFiles, readHead, rotatedName, scanTail, sizeOf, writeHead, type Head } from './files.js';
+import { HEAD_FILE, LIVE_FILE, listLogFiles, readHead, refuseLinkedMembers, rotatedName, scanTail, sizeOf, writeHead, type Head } from './files.js';
 import { YIELD_MS, acquireAuditLock, othersWaiting, sleep, wantPath } from './lock.js';
 import { usageIndexFor, type UsageQuery } from './usage.js';
 
@@ -373,9 +374,9 @@ export class AuditLog {
 
   async #openLive(): Promise<FileHandle> {
     try {
-      return await open(join(this.stateDir, LIVE_FILE), LIVE_FLAGS, 0o600);
+      return await openNoFollow(join(this.stateDir, LIVE_FILE), LIVE_FLAGS, 0o600);
     } catch (e) {
-      throw new TotpMcpError('io', 'cannot open the audit log for writing', { cause: e });
+      throw fsError('open the audit log', join(this.stateDir, LIVE_FILE), e);
     }
   }
 
@@ -390,13 +391,13 @@ export class AuditLog {
   }
 
   #ensureDir(): Promise<void> {
-    this.#dirReady ??= mkdir(this.stateDir, { recursive: true, mode: 0o700 }).then(
-      () => undefined,
-      (e: unknown) => {
+    // A link as state/ or one of its files is refused up front, with its name (core/safe-fs.ts).
+    this.#dirReady ??= ensureRealDir(this.stateDir)
+      .then(() => refuseLinkedMembers(this.stateDir))
+      .catch((e: unknown) => {
         this.#dirReady = null;
-        throw new TotpMcpError('io', `cannot create the state folder ${this.stateDir}`, { cause: e });
-      },
-    );
+        throw fsError('create the state folder', this.stateDir, e);
+      });
     return this.#dirReady;
   }
 
@@ -425,12 +426,12 @@ export class AuditLog {
     try {
       const bytesWritten = batch.length === 1 ? writeSync(fh.fd, buf, 0, buf.length) : (await fh.write(buf, 0, buf.length)).bytesWritten;
       written = true;
-      if (bytesWritten !== buf.length) throw new TotpMcpError('io', 'short write to the audit log');
+      if (bytesWritten !== buf.length) throw shortWriteError(join(dir, LIVE_FILE));
       this.#stats.fsyncs++; // O_DSYNC: the write returned once the data was on disk
     } catch (e) {
       // Never leave a torn or unacknowledged batch behind if we can help it.
       if (written) await fh.truncate(tail.liveSize).catch(() => undefined);
-      throw isTotpMcpError(e) ? e : new TotpMcpError('io', 'cannot write the audit log', { cause: e });
+      throw fsError('write the audit log', join(dir, LIVE_FILE), e);
     }
     if (!tail.liveExists) await syncDir(dir);
     this.#stats.batches++;

@@ -7,9 +7,11 @@
  * nor repeats an event. A torn last line is never consumed: it is read again once complete (or is
  * cut away by the next writer).
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TotpMcpError } from '../core/errors.js';
+import { TotpMcpError, isTotpMcpError } from '../core/errors.js';
+import { openNoFollow } from '../core/safe-fs.js';
 import { LIVE_FILE, errno, listLogFiles, readLines, readLinesFrom, scanTail } from './files.js';
 
 export type TailStart = { readonly from: 'beginning' } | { readonly from: 'end' } | { readonly from: 'after'; readonly seq: number };
@@ -43,9 +45,9 @@ export class Tailer<T extends { readonly seq: number }> {
     const out: T[] = [];
     let fh: FileHandle | null = null;
     try {
-      fh = await open(join(this.#dir, LIVE_FILE), 'r');
+      fh = await openNoFollow(join(this.#dir, LIVE_FILE), constants.O_RDONLY);
     } catch (e) {
-      if (errno(e) !== 'ENOENT') throw new TotpMcpError('io', 'cannot open the audit log', { cause: e });
+      if (errno(e) !== 'ENOENT') throw isTotpMcpError(e) ? e : new TotpMcpError('io', 'cannot open the audit log', { cause: e });
     }
     try {
       const st = fh ? await fh.stat() : null;
@@ -102,9 +104,9 @@ export class Tailer<T extends { readonly seq: number }> {
     // From the end: remember where the live file ends now, and the seq of its last event.
     let fh: FileHandle | null = null;
     try {
-      fh = await open(join(this.#dir, LIVE_FILE), 'r');
+      fh = await openNoFollow(join(this.#dir, LIVE_FILE), constants.O_RDONLY);
     } catch (e) {
-      if (errno(e) !== 'ENOENT') throw new TotpMcpError('io', 'cannot open the audit log', { cause: e });
+      if (errno(e) !== 'ENOENT') throw isTotpMcpError(e) ? e : new TotpMcpError('io', 'cannot open the audit log', { cause: e });
     }
     const rotated = (await listLogFiles(this.#dir)).filter((f) => f.last !== undefined).at(-1);
     this.lastSeq = rotated?.last ?? 0;

@@ -10,9 +10,11 @@
  * (the head carries no secret). The head catches accidents and careless edits; an attacker with
  * write access to the state folder can always delete the whole folder.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TotpMcpError } from '../core/errors.js';
+import { openNoFollow } from '../core/safe-fs.js';
 import type { Lock } from '../core/lock.js';
 import type { Redacted } from '../core/redacted.js';
 import { GENESIS_MAC, checkKey, eventMac, sameMac } from './canonical.js';
@@ -106,7 +108,7 @@ async function snapshot(stateDir: string, lockTimeoutMs: number): Promise<Snapsh
       if (files.at(-1)?.name !== LIVE_FILE) return { files, head, live: null };
       let fh: FileHandle;
       try {
-        fh = await open(join(stateDir, LIVE_FILE), 'r');
+        fh = await openNoFollow(join(stateDir, LIVE_FILE), constants.O_RDONLY);
       } catch (e) {
         if (errno(e) !== 'ENOENT' || attempt >= 5) throw e;
         continue;

@@ -2,7 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { TotpMcpError } from '../core/errors.js';
+import { TotpMcpError, fsError, isTotpMcpError } from '../core/errors.js';
+import { readFileNoFollow } from '../core/safe-fs.js';
 
 export const errno = (e: unknown): string | undefined => (e as NodeJS.ErrnoException | undefined)?.code;
 
@@ -16,11 +17,13 @@ export async function ensureDir(path: string, mode = 0o700): Promise<void> {
   }
 }
 
-export async function readOrNull(path: string): Promise<Buffer | null> {
+/** `link: 'refuse'` for files of the home's state (core/safe-fs.ts); the owner's ~/.aws files may be links. */
+export async function readOrNull(path: string, opts: { link?: 'follow' | 'refuse' } = {}): Promise<Buffer | null> {
   try {
-    return await readFile(path);
+    return await (opts.link === 'refuse' ? readFileNoFollow(path) : readFile(path));
   } catch (e) {
     if (errno(e) === 'ENOENT') return null;
+    if (isTotpMcpError(e)) throw e;
     throw new TotpMcpError('io', `cannot read ${path}`, { cause: e });
   }
 }
@@ -51,7 +54,7 @@ export async function writeAtomic(path: string, data: string | Uint8Array, mode 
   } catch (e) {
     await fh?.close().catch(() => undefined);
     await unlink(tmp).catch(() => undefined);
-    throw new TotpMcpError('io', `cannot write ${path}`, { cause: e });
+    throw fsError('write', path, e);
   }
   await fsyncDir(dirname(path));
 }

@@ -17,7 +17,7 @@ export interface LedgerEntry {
 
 /** The last spent step, or -1 (no file, or a damaged one: then every step counts as fresh). */
 export async function readLedger(path: string, serial: string): Promise<number> {
-  const raw = await readOrNull(path);
+  const raw = await readOrNull(path, { link: 'refuse' });
   if (raw === null) return -1;
   try {
     const e = JSON.parse(raw.toString('utf8')) as Partial<LedgerEntry>;

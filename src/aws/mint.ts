@@ -16,7 +16,7 @@ import { TotpMcpError } from '../core/errors.js';
 import { withLock } from '../core/lock.js';
 import type { Redacted } from '../core/redacted.js';
 import { AwsError, classify, mapStsError, StsCallError, twiceRejected, type MapContext } from './errors.js';
-import { ensureDir } from './files.js';
+import { ensureRealDir } from '../core/safe-fs.js';
 import { readLedger, recordStep, waitForFreshStep } from './ledger.js';
 import { planSession, type Plan, type SessionRequest } from './planner.js';
 import { usableFor, pick, withSession, withoutSession, type CacheDoc, type Session } from './session.js';
@@ -82,7 +82,7 @@ export async function obtainSession(env: MintEnv, req: SessionRequest): Promise<
   const first = await env.cache.read();
   const plan0 = planSession(req, first, env.clock.now());
   if (plan0.reuse) return { session: plan0.reuse, minted: false, step: null, plan: plan0, refresh_failed: null };
-  await ensureDir(env.dir);
+  await ensureRealDir(env.dir, { levels: 2 }); // state/ and state/aws: real folders, never links
   const serial = req.config.mfa_serial;
   return withLock(
     lockPathFor(env.dir, serial),

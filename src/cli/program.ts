@@ -11,7 +11,7 @@
 import { Command, CommanderError } from 'commander';
 import type { EnvConfig } from '../config.js';
 import { systemClock } from '../core/clock.js';
-import { TotpMcpError, isTotpMcpError } from '../core/errors.js';
+import { TotpMcpError, explainDiskError, isTotpMcpError } from '../core/errors.js';
 import { VERSION } from '../version.js';
 import type { Io } from './io.js';
 import type { GlobalOptions, Runtime } from './runtime.js';
@@ -77,7 +77,10 @@ export function addServeCommand(cli: Cli): void {
     });
 }
 
-function reportError(e: unknown, io: Io, debug: boolean): number {
+function reportError(thrown: unknown, io: Io, debug: boolean): number {
+  // A full, over-quota or read-only disk is said as such, with the file and the fix, wherever it
+  // surfaced (never "internal error").
+  const e = explainDiskError(thrown) ?? thrown;
   if (e instanceof CommanderError) {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
     return 2; // commander already printed the message

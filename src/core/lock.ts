@@ -10,10 +10,12 @@
  * processes can never both break and both acquire.
  */
 import { randomBytes } from 'node:crypto';
-import { open, readFile, stat, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { sleep } from './clock.js';
-import { TotpMcpError } from './errors.js';
+import { TotpMcpError, fsError, isTotpMcpError } from './errors.js';
+import { O_NOFOLLOW, openNoFollow } from './safe-fs.js';
 
 export interface LockOptions {
   /** Give up after this long (default 30 s). */
@@ -50,22 +52,35 @@ function alive(pid: number): boolean {
 async function tryCreate(path: string, holder: Holder): Promise<boolean> {
   let fh;
   try {
-    fh = await open(path, 'wx', 0o600);
+    // O_EXCL never follows a link; O_NOFOLLOW says so.
+    fh = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW, 0o600);
   } catch (e) {
     if (errno(e) === 'EEXIST') return false;
-    throw new TotpMcpError('io', `cannot create lock file ${path}`, { cause: e });
+    throw fsError('create the lock file', path, e);
   }
   try {
     await fh.writeFile(JSON.stringify(holder));
-  } finally {
-    await fh.close();
+  } catch (e) {
+    // A lock we could not fill in (disk full) is not ours to keep: others would wait for it.
+    await fh.close().catch(() => undefined);
+    await unlink(path).catch(() => undefined);
+    throw fsError('write the lock file', path, e);
   }
+  await fh.close();
   return true;
 }
 
 async function readHolder(path: string): Promise<{ holder: Holder | null; mtimeMs: number } | null> {
   try {
-    const [text, st] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
+    // A link placed as the lock file is refused (core/safe-fs.ts), never read or judged stale.
+    const fh = await openNoFollow(path, constants.O_RDONLY);
+    let text: string;
+    let st;
+    try {
+      [text, st] = await Promise.all([fh.readFile('utf8'), fh.stat()]);
+    } finally {
+      await fh.close();
+    }
     let holder: Holder | null = null;
     try {
       const h = JSON.parse(text) as Partial<Holder>;
@@ -78,6 +93,7 @@ async function readHolder(path: string): Promise<{ holder: Holder | null; mtimeM
     return { holder, mtimeMs: st.mtimeMs };
   } catch (e) {
     if (errno(e) === 'ENOENT') return null;
+    if (isTotpMcpError(e)) throw e;
     throw new TotpMcpError('io', `cannot read lock file ${path}`, { cause: e });
   }
 }

@@ -6,7 +6,7 @@
  */
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { AgentError } from '../app/agent.js';
-import { isTotpMcpError, TotpMcpError } from '../core/errors.js';
+import { diskErrno, isTotpMcpError, TotpMcpError } from '../core/errors.js';
 
 /** Every code an error text can start with (a contract: models and tests key on them). */
 export const ERROR_CODES = [
@@ -53,6 +53,8 @@ export const INTERNAL_MESSAGE = 'the server could not complete this request';
 export function errorResult(e: unknown): CallToolResult {
   if (e instanceof AgentError) return toolError(e.agentCode, e.message);
   if (e instanceof NotConfigured) return toolError('not_configured', e.message);
+  // Said as such (never a path): the person can free space; retrying will not help until then.
+  if (diskErrno(e) !== undefined) return toolError('internal', `${INTERNAL_MESSAGE}: the disk of the totp-mcp home is full or read-only`);
   if (isTotpMcpError(e)) {
     switch (e.code) {
       case 'denied':

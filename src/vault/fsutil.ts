@@ -2,15 +2,16 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, copyFile, constants, link, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { TotpMcpError } from '../core/errors.js';
+import { TotpMcpError, fsError } from '../core/errors.js';
+import { ensureRealDir, lstatNoLink } from '../core/safe-fs.js';
 
 export const FILE_MODE = 0o600;
 export const DIR_MODE = 0o700;
 
 export const errno = (e: unknown): string | undefined => (e as NodeJS.ErrnoException | undefined)?.code;
 
-const ioError = (what: string, path: string, e: unknown): TotpMcpError =>
-  e instanceof TotpMcpError ? e : new TotpMcpError('io', `cannot ${what} ${path}`, { cause: e });
+// A full or read-only disk says so, with the fix (core/errors.ts).
+const ioError = (what: string, path: string, e: unknown): TotpMcpError => fsError(what, path, e);
 
 /** The file's bytes, or null when it does not exist. */
 export async function readIfExists(path: string): Promise<Buffer | null> {
@@ -32,8 +33,18 @@ export async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** Creates the folder (and parents) private to the user; tightens it if group or others have access. */
-export async function ensurePrivateDir(path: string): Promise<void> {
+/**
+ * Creates the folder (and parents) private to the user; tightens it if group or others have access.
+ * A folder inside the home (backups/, state/) must not be a link (core/safe-fs.ts); the home
+ * itself may be one the owner made: `{ link: 'allow' }`.
+ */
+export async function ensurePrivateDir(path: string, opts: { link?: 'allow' | 'refuse' } = {}): Promise<void> {
+  if (opts.link !== 'allow') {
+    await ensureRealDir(path, { mode: DIR_MODE }).catch((e: unknown) => {
+      throw ioError('create the folder', path, e);
+    });
+    return;
+  }
   try {
     await mkdir(path, { recursive: true, mode: DIR_MODE });
     const st = await stat(path);
@@ -138,6 +149,7 @@ const BACKUP_NAME = /^vault-(\d{8,})-(\d{8}T\d{6}Z)\.age$/;
 export const BACKUP_GENERATIONS = 3;
 
 export async function listBackups(dir: string): Promise<{ name: string; seq: number }[]> {
+  await lstatNoLink(dir); // never list (and so prune) a folder a link points to
   const names = await readdir(dir).catch((e: unknown) => {
     if (errno(e) === 'ENOENT') return [] as string[];
     throw ioError('list', dir, e);

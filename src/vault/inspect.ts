@@ -1,7 +1,7 @@
 /** What `doctor` shows about a home folder: files, modes, key kinds. No secrets, no decryption. */
-import { lstat, readdir, readFile } from 'node:fs/promises';
+import { lstat, readdir, readFile, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { dearmor, isAgeFile, isArmored, isPostQuantum, isValidRecipient, readHeader } from './age.js';
 import { BACKUP_GENERATIONS, errno, isTmpOf, listBackups } from './fsutil.js';
 import type { HomePaths } from './paths.js';
@@ -91,7 +91,14 @@ export async function inspectHome(paths: HomePaths): Promise<HomeReport> {
     if (r.tooOpen) {
       problems.push(`${r.path} has mode ${r.mode ?? '?'}: group or others have access (chmod ${r.type === 'directory' ? '700' : '600'} it)`);
     }
-    if (r.type === 'symlink' || r.type === 'other') problems.push(`${r.path} is not a regular ${r === home ? 'folder' : 'file'}`);
+    // The home itself may be a link the owner made (to a folder); what is inside may not.
+    if (r === home && r.type === 'symlink' && (await stat(r.path).then((s) => s.isDirectory(), () => false))) continue;
+    if (r.type === 'symlink' || r.type === 'other') problems.push(`${r.path} is not a regular ${r === home || r === state || r === backups ? 'folder' : 'file'}`);
+  }
+  for (const dir of state.type === 'directory' ? [paths.state, join(paths.state, 'aws')] : []) {
+    for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      if (e.isSymbolicLink()) problems.push(`${join(dir, e.name)} is a symbolic link: totp-mcp refuses links inside its home (replace it with a real file)`);
+    }
   }
 
   // vault.age header

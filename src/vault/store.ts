@@ -534,7 +534,7 @@ export async function initVault(paths: HomePaths, mode: InitMode, opts: InitOpti
     throw new TotpMcpError('usage', `the scrypt work factor must be an integer from 1 to ${MAX_WORK_FACTOR}`);
   }
   const ask = passphraseOnce(opts.passphrase);
-  await ensurePrivateDir(paths.home);
+  await ensurePrivateDir(paths.home, { link: 'allow' }); // the owner's own link is fine
   return locked(paths, async () => {
     if (await exists(paths.vault)) {
       throw new TotpMcpError('conflict', `a vault already exists at ${paths.vault}`, {

@@ -7,13 +7,18 @@ import type { Runtime } from '../runtime.js';
 import { VERSION } from '../../version.js';
 
 export async function runCode(rt: Runtime, id: string, o: { json?: boolean; at?: string; agent?: string }): Promise<void> {
+  const agent = o.agent ?? rt.env.agent;
+  // An agent gets the code of now, like over MCP: a chosen time would dodge `hours` and hand out
+  // a future step. Refused before anything is decided, recorded or released.
+  if (agent !== undefined && o.at !== undefined) {
+    fail('usage', '--at is not allowed for an agent (--agent or TOTP_MCP_AGENT): an agent only gets the current code', { hint: 'drop --at, or run as the owner without an agent' });
+  }
   let at: number | undefined;
   if (o.at !== undefined) {
     at = parseTime(o.at);
     if (at === undefined) fail('usage', '--at takes ISO 8601 (2026-01-02T03:04:05Z) or Unix seconds');
   }
-  const agent = o.agent ?? rt.env.agent;
-  const c = agent === undefined ? await issueCode(rt.ctx, id, at) : await agentCode(rt, agent, id, at);
+  const c = agent === undefined ? await issueCode(rt.ctx, id, at) : await agentCode(rt, agent, id);
   if (o.json) {
     rt.io.out(json({ ...c, code: c.code.reveal() }));
     return;
@@ -26,11 +31,11 @@ export async function runCode(rt: Runtime, id: string, o: { json?: boolean; at?:
 }
 
 /** As an agent: the same path as the MCP server (policy, audit), with no way to ask a person. */
-async function agentCode(rt: Runtime, agent: string, id: string, at: number | undefined): Promise<IssuedCode> {
+async function agentCode(rt: Runtime, agent: string, id: string): Promise<IssuedCode> {
   const { AgentService } = await import('../../app/agent.js');
   const service = new AgentService(rt.ctx, agent);
   try {
-    return await service.getCode({ client: { name: 'totp-mcp-cli', version: VERSION } }, id, { atMs: at });
+    return await service.getCode({ client: { name: 'totp-mcp-cli', version: VERSION } }, id);
   } finally {
     await service.close();
   }
