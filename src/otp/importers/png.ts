@@ -244,7 +244,7 @@ export async function decodePngScaled(buf: Buffer, maxSide: number, checkSize: (
   };
 
   await new Promise<void>((resolve, reject) => {
-    const inflate = createInflate();
+    const inflate = createInflate({ chunkSize: 64 * 1024 });
     let done = false;
     const end = (err: unknown): void => {
       if (done) return;

@@ -10,10 +10,17 @@
  */
 import { fail } from '../../core/errors.js';
 import { Redacted } from '../../core/redacted.js';
+import { jpegDecodeCost } from './jpeg-cost.js';
 import { decodePngScaled, type Rgba } from './png.js';
 
 /** Largest image decoded: 40 megapixels (an 8K screenshot is 33). */
 export const MAX_PIXELS = 40_000_000;
+/**
+ * Most memory a JPEG decode may take, as estimated from its frame headers: an 8-megapixel photo
+ * fits. jpeg-js holds the whole image several times over, so a larger one must be cropped (or
+ * saved as PNG, which is decoded a few lines at a time).
+ */
+export const MAX_JPEG_DECODE_BYTES = 200 * 1024 * 1024;
 /** Longest side handed to jsQR; larger images are downscaled first (a 4K screenshot takes ~250 ms). */
 const MAX_SCAN_SIDE = 2048;
 
@@ -31,10 +38,17 @@ function tooBig(): never {
 }
 
 async function decodeJpeg(buf: Buffer): Promise<Rgba> {
+  const cost = jpegDecodeCost(buf);
+  if (cost === null) return fail('invalid', BAD_JPEG);
+  if (cost.width * cost.height > MAX_PIXELS) tooBig();
+  if (cost.bytes > MAX_JPEG_DECODE_BYTES) {
+    fail('invalid', `the JPEG image is too large to decode (${cost.width}×${cost.height}): crop it to the QR code, or save it as PNG`);
+  }
   const jpeg = (await import('jpeg-js')).default;
   let img;
   try {
-    img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_PIXELS / 1_000_000, maxMemoryUsageInMB: 1024 });
+    // jpeg-js counts less than it takes: its own limit is only a backstop to the estimate above.
+    img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_PIXELS / 1_000_000, maxMemoryUsageInMB: MAX_JPEG_DECODE_BYTES / 1024 / 1024 });
   } catch (e) {
     if (e instanceof Error && /maxResolutionInMP|maxMemoryUsageInMB/.test(e.message)) tooBig();
     return fail('invalid', BAD_JPEG);
