@@ -38,7 +38,10 @@ function importMeasured(home: string, file: string, args: string[] = []): Promis
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.stdin.end();
+    // A run that takes this long has gone wrong (the unbounded decoders took minutes): kill it, and fail.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 40_000);
     child.on('close', (code) => {
+      clearTimeout(timer);
       let kib = Number.NaN;
       try {
         kib = Number(readFileSync(out, 'utf8'));
@@ -106,6 +109,47 @@ function jpegClaiming(width: number, height: number): Buffer {
   return b;
 }
 
+/**
+ * A ZIP64 file that is nothing but a central directory of `count` empty entries (47 bytes each):
+ * the listing a reader builds from it is what costs.
+ */
+function zipOfEntries(count: number): Buffer {
+  const local = Buffer.alloc(31);
+  local.writeUInt32LE(0x04034b50, 0);
+  local.writeUInt16LE(20, 4);
+  local.writeUInt16LE(1, 26);
+  local[30] = 0x61;
+  const cd = Buffer.alloc(count * 47);
+  for (let i = 0; i < count; i++) {
+    const o = i * 47;
+    cd.writeUInt32LE(0x02014b50, o);
+    cd.writeUInt16LE(20, o + 4);
+    cd.writeUInt16LE(20, o + 6);
+    cd.writeUInt16LE(1, o + 28);
+    cd[o + 46] = 0x61;
+  }
+  const eocd64 = Buffer.alloc(56);
+  eocd64.writeUInt32LE(0x06064b50, 0);
+  eocd64.writeBigUInt64LE(44n, 4);
+  eocd64.writeUInt16LE(45, 12);
+  eocd64.writeUInt16LE(45, 14);
+  eocd64.writeBigUInt64LE(BigInt(count), 24);
+  eocd64.writeBigUInt64LE(BigInt(count), 32);
+  eocd64.writeBigUInt64LE(BigInt(cd.length), 40);
+  eocd64.writeBigUInt64LE(BigInt(local.length), 48);
+  const locator = Buffer.alloc(20);
+  locator.writeUInt32LE(0x07064b50, 0);
+  locator.writeBigUInt64LE(BigInt(local.length + cd.length), 8);
+  locator.writeUInt32LE(1, 16);
+  const eocd = Buffer.alloc(22);
+  eocd.writeUInt32LE(0x06054b50, 0);
+  eocd.writeUInt16LE(0xffff, 8);
+  eocd.writeUInt16LE(0xffff, 10);
+  eocd.writeUInt32LE(0xffffffff, 12);
+  eocd.writeUInt32LE(0xffffffff, 16);
+  return Buffer.concat([local, cd, eocd64, locator, eocd]);
+}
+
 describe(`import memory: peak RSS at most ${LIMIT_MIB} MiB for hostile files under 64 MiB`, () => {
   it('an Aegis file with a 60 MB label: that entry is refused for its length, the others import', async () => {
     const home = newHome();
@@ -146,6 +190,14 @@ describe(`import memory: peak RSS at most ${LIMIT_MIB} MiB for hostile files und
     expect(r.stdout).toMatch(/imported 1, skipped 0/);
     expect(r.peakMiB, `peak RSS ${r.peakMiB} MiB`).toBeLessThanOrEqual(LIMIT_MIB);
     await expectAccounts(home, [ACCOUNTS[0]!]);
+  });
+
+  it('a 61 MB ZIP whose central directory lists 1.3 million entries is refused after the 65th', async () => {
+    const home = newHome();
+    const r = await importMeasured(home, writeTemp('many.zip', zipOfEntries(1_300_000)));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^totp-mcp: the ZIP file holds more than 64 entries: not a Raivo export$/m);
+    expect(r.peakMiB, `peak RSS ${r.peakMiB} MiB`).toBeLessThanOrEqual(LIMIT_MIB);
   });
 
   it('a 4 KB JPEG whose frame header claims 6300×6300 is refused from the header', async () => {
