@@ -12,7 +12,7 @@ import QRCode from 'qrcode';
 import { describe, expect, it } from 'vitest';
 import { CLI } from '../helpers/build.js';
 import { cliEnv, newHome, tempDir } from '../helpers/cli.js';
-import { ACCOUNTS, aegisPlain, otpauthUri } from './fixtures.js';
+import { ACCOUNTS, aegisEncrypted, aegisPlain, otpauthUri } from './fixtures.js';
 import { CANARY_ACCOUNT, expectAccounts, expectNoCanary, snapshot, writeTemp } from './helpers.js';
 
 const LIMIT_MIB = 300;
@@ -161,6 +161,16 @@ describe(`import memory: peak RSS at most ${LIMIT_MIB} MiB for hostile files und
     expectNoCanary('stdout', r.stdout);
     expect(r.peakMiB, `peak RSS ${r.peakMiB} MiB`).toBeLessThanOrEqual(LIMIT_MIB);
     await expectAccounts(home, [CANARY_ACCOUNT, ACCOUNTS[1]!]);
+  });
+
+  it('an encrypted Aegis file of 47 MB of content is refused before the password is asked or anything decrypted', async () => {
+    const home = newHome();
+    const text = aegisEncrypted([CANARY_ACCOUNT, { ...ACCOUNTS[0]!, label: 'x'.repeat(47_000_000) }], 'pw', { n: 1024, r: 8, p: 1 });
+    // No --password-stdin and no terminal: asking for the password would fail with another message.
+    const r = await importMeasured(home, writeTemp('aegis-encrypted.json', text));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^totp-mcp: the Aegis export holds more than 32 MiB of encrypted data: not an export totp-mcp reads$/m);
+    expect(r.peakMiB, `peak RSS ${r.peakMiB} MiB`).toBeLessThanOrEqual(LIMIT_MIB);
   });
 
   it('a JSON file of a million empty objects is refused before it is parsed', async () => {

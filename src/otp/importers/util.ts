@@ -119,6 +119,20 @@ export function parseJson(text: string, what: string): unknown {
   }
 }
 
+/**
+ * Most encrypted content decrypted: decrypting, decoding and parsing hold it several times over
+ * (with the file it came in), so the cap is half the plain file's. Raivo's ZIP content has its own, smaller one.
+ */
+export const MAX_SEALED_BYTES = 32 * 1024 * 1024;
+
+/** Refuses encrypted content over MAX_SEALED_BYTES, before it is decoded or decrypted. */
+export function checkSealedSize(bytes: number, what: string): void {
+  if (bytes > MAX_SEALED_BYTES) fail('invalid', `${what} holds more than ${MAX_SEALED_BYTES / 1024 / 1024} MiB of encrypted data: not an export totp-mcp reads`);
+}
+
+/** The decoded size of a base64 text, without decoding it. */
+export const base64Size = (text: string): number => Math.floor((text.length * 3) / 4);
+
 export function checkCount(n: number): void {
   if (n > MAX_ENTRIES) fail('invalid', `the source holds more than ${MAX_ENTRIES} entries: refusing it`);
 }
