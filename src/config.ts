@@ -11,6 +11,8 @@ export interface EnvConfig {
   identityFile: string | undefined;
   /** `TOTP_MCP_PASSPHRASE`: convenient for CI, visible to this user's processes. */
   passphrase: string | undefined;
+  /** `TOTP_MCP_PASSPHRASE_TIMEOUT`: seconds a --passphrase-command may run (the option wins). */
+  passphraseTimeout: string | undefined;
   agent: string | undefined;
   /** Absolute path of the running entry (for `mcp-config` snippets). */
   entry: string;
@@ -80,6 +82,7 @@ export function readEnv(entry: string): EnvConfig {
     defaultHome: nonEmpty(env['TOTP_MCP_HOME']) ?? join(xdg, 'totp-mcp'),
     identityFile: nonEmpty(env['TOTP_MCP_IDENTITY']),
     passphrase: nonEmpty(env['TOTP_MCP_PASSPHRASE']),
+    passphraseTimeout: nonEmpty(env['TOTP_MCP_PASSPHRASE_TIMEOUT']),
     agent: nonEmpty(env['TOTP_MCP_AGENT']),
     entry,
     nodePath: process.execPath,

@@ -1,19 +1,39 @@
 /** Where a passphrase comes from, in order: --passphrase-command, --passphrase-file, TOTP_MCP_PASSPHRASE, a prompt. */
 import { fail } from '../core/errors.js';
 import { Redacted } from '../core/redacted.js';
-import { passphraseFromCommand, passphraseFromFile, type PassphraseSource } from '../vault/index.js';
+import { DEFAULT_PASSPHRASE_TIMEOUT_MS, passphraseFromCommand, passphraseFromFile, type PassphraseSource } from '../vault/index.js';
 
 export interface PassphraseOptions {
   command?: string | undefined;
+  /** Seconds the command may run, as given (--passphrase-timeout or TOTP_MCP_PASSPHRASE_TIMEOUT). */
+  timeout?: string | undefined;
   file?: string | undefined;
   env?: string | undefined;
   /** A hidden terminal prompt, when the front has a terminal. */
   prompt?: PassphraseSource | undefined;
 }
 
+/** Longest timeout accepted: an hour (a person approving on a hardware key takes seconds). */
+const MAX_TIMEOUT_SECONDS = 3600;
+
+/** Seconds (decimals allowed) → milliseconds; a usage error otherwise. */
+export function passphraseTimeoutMs(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_PASSPHRASE_TIMEOUT_MS;
+  const t = text.trim();
+  const seconds = /^[0-9]{1,4}(?:\.[0-9]{1,3})?$/.test(t) ? Number(t) : NaN;
+  if (!(seconds > 0 && seconds <= MAX_TIMEOUT_SECONDS)) {
+    return fail('usage', `the passphrase timeout must be a number of seconds, more than 0 and at most ${MAX_TIMEOUT_SECONDS}`, {
+      hint: `--passphrase-timeout SECONDS or TOTP_MCP_PASSPHRASE_TIMEOUT (default ${DEFAULT_PASSPHRASE_TIMEOUT_MS / 1000})`,
+    });
+  }
+  return Math.round(seconds * 1000);
+}
+
 export function passphraseSource(o: PassphraseOptions): PassphraseSource {
+  // Checked now, so that a bad value is a usage error whether or not the vault needs the command.
+  const timeoutMs = o.command === undefined ? DEFAULT_PASSPHRASE_TIMEOUT_MS : passphraseTimeoutMs(o.timeout);
   return async (purpose) => {
-    if (o.command !== undefined) return passphraseFromCommand(o.command);
+    if (o.command !== undefined) return passphraseFromCommand(o.command, timeoutMs);
     if (o.file !== undefined) return passphraseFromFile(o.file);
     if (o.env !== undefined) return new Redacted(o.env);
     if (o.prompt) return o.prompt(purpose);

@@ -41,13 +41,14 @@ export function createCli(env: EnvConfig, io: Io): Cli {
     .option('--identity <file>', 'age identity file (default: $TOTP_MCP_IDENTITY, else <home>/identity.txt or identity.age)')
     .option('--passphrase-file <file>', 'read the passphrase from the first line of this file')
     .option('--passphrase-command <cmd>', 'run this command and read the passphrase from its output (e.g. an OS keychain)')
+    .option('--passphrase-timeout <seconds>', 'how long --passphrase-command may run (default: $TOTP_MCP_PASSPHRASE_TIMEOUT, else 60)')
     .option('--debug', 'print internal error details on stderr')
     .showSuggestionAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => { io.out(s); }, writeErr: (s) => { io.err(s); } })
     .addHelpText(
       'after',
-      '\nExit codes: 0 ok, 1 error, 2 usage, 3 denied by policy, 4 vault locked or identity wrong.\nEnvironment: TOTP_MCP_HOME, TOTP_MCP_IDENTITY, TOTP_MCP_PASSPHRASE, NO_COLOR.',
+      '\nExit codes: 0 ok, 1 error, 2 usage, 3 denied by policy, 4 vault locked or identity wrong.\nEnvironment: TOTP_MCP_HOME, TOTP_MCP_IDENTITY, TOTP_MCP_PASSPHRASE, TOTP_MCP_PASSPHRASE_TIMEOUT, NO_COLOR.',
     );
 
   return {

@@ -12,6 +12,7 @@ export interface GlobalOptions {
   identity?: string;
   passphraseFile?: string;
   passphraseCommand?: string;
+  passphraseTimeout?: string;
   debug?: boolean;
 }
 
@@ -39,6 +40,7 @@ export class Runtime {
   passphrase(confirm = false) {
     return passphraseSource({
       command: this.globals.passphraseCommand,
+      timeout: this.globals.passphraseTimeout ?? this.env.passphraseTimeout,
       file: this.globals.passphraseFile,
       env: this.env.passphrase,
       prompt: this.io.interactive ? (message: string) => promptSecret(message, { confirm }) : undefined,

@@ -100,6 +100,10 @@ function parseInteger(value: number | string | undefined, fallback: number): num
 const BAD_NAME_CHAR = /[\p{Cc}\p{Zl}\p{Zp}\u202A-\u202E\u2066-\u2069\p{Cs}]/u;
 
 function parseName(value: string | undefined, what: 'issuer' | 'label'): string {
+  // Refused before anything walks it: more UTF-16 units than twice the limit are more code points than it.
+  if (value !== undefined && value.length > 2 * MAX_NAME_CHARS && value.trim().length > 2 * MAX_NAME_CHARS) {
+    return fail('invalid', `${what} is longer than ${MAX_NAME_CHARS} characters`);
+  }
   const t = (value ?? '').trim();
   if (BAD_NAME_CHAR.test(t)) return fail('invalid', `${what} contains control characters`);
   // Count code points, not UTF-16 units, so an emoji is one character as a person sees it.

@@ -14,7 +14,7 @@ export {
   type UnlockKind,
   type Vault,
 } from './store.js';
-export { passphraseFromCommand, passphraseFromFile, PASSPHRASE_NEEDED, type PassphraseSource } from './passphrase.js';
+export { DEFAULT_PASSPHRASE_TIMEOUT_MS, passphraseFromCommand, passphraseFromFile, PASSPHRASE_NEEDED, type PassphraseSource } from './passphrase.js';
 export { inspectHome, type HomeReport, type PathReport } from './inspect.js';
 export { DEFAULT_WORK_FACTOR, MAX_WORK_FACTOR } from './scrypt.js';
 export { newSealIdentity, recipientOf, sealToRecipients, unsealWithIdentities } from './seal.js';

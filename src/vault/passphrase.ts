@@ -43,19 +43,48 @@ export async function passphraseFromFile(path: string, options: { onWarning?: (m
 
 const MAX_OUTPUT = 64 * 1024;
 
+/** How long a passphrase command may run (an OS keychain may wait for a person to approve). */
+export const DEFAULT_PASSPHRASE_TIMEOUT_MS = 60_000;
+
+/**
+ * After the shell has exited, how long its output may stay open: a process it left in the
+ * background (a keychain daemon it started) can hold the pipe for good, and nobody waits for that.
+ */
+const EXIT_GRACE_MS = 250;
+
+/**
+ * The command's first word, for messages: the program it runs, never its arguments (which may
+ * name an item, a vault path, or a secret in an assignment). Omitted when it does not look like one.
+ */
+export function commandName(command: string): string {
+  const word = command.trim().split(/\s+/, 1)[0] ?? '';
+  return /^[\w./+@-]{1,64}$/.test(word) ? ` (${word})` : '';
+}
+
+function formatDuration(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+const TIMEOUT_HINT = 'give it longer with --passphrase-timeout SECONDS or TOTP_MCP_PASSPHRASE_TIMEOUT, or fix the command';
+
 /**
  * Runs `/bin/sh -c command` and takes the first line of its stdout. stdin is closed (on an MCP
  * server stdin is the protocol), stderr is captured and dropped, and nothing the command printed
  * ever appears in an error. Non-zero exit, a signal, a timeout or empty output → vault_locked.
+ *
+ * The command runs in its own process group: on a timeout the whole group is killed, and the
+ * answer does not wait for the pipes to close (a descendant that left the group, e.g. through
+ * setsid, may hold them open forever).
  */
-export function passphraseFromCommand(command: string, timeoutMs = 60_000): Promise<Redacted> {
+export function passphraseFromCommand(command: string, timeoutMs = DEFAULT_PASSPHRASE_TIMEOUT_MS): Promise<Redacted> {
+  const name = commandName(command);
   return new Promise((resolve, reject) => {
     const child = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const chunks: Buffer[] = [];
     let size = 0;
     let settled = false;
-    let timedOut = false;
     let tooBig = false;
+    let grace: NodeJS.Timeout | undefined;
     const killGroup = (): void => {
       try {
         if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
@@ -63,17 +92,22 @@ export function passphraseFromCommand(command: string, timeoutMs = 60_000): Prom
         child.kill('SIGKILL');
       }
     };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup();
-    }, timeoutMs);
     const finish = (err: TotpMcpError | null, value?: Redacted): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearTimeout(grace);
+      // Nothing more is read: let go of the pipes and the child so that this process can exit.
+      child.stdout.destroy();
+      child.stderr.destroy();
+      child.unref();
       if (err) reject(err);
       else resolve(value as Redacted);
     };
+    const timer = setTimeout(() => {
+      killGroup();
+      finish(new TotpMcpError('vault_locked', `the passphrase command${name} timed out after ${formatDuration(timeoutMs)}`, { hint: TIMEOUT_HINT }));
+    }, timeoutMs);
     child.stdout.on('data', (c: Buffer) => {
       size += c.length;
       if (size > MAX_OUTPUT) {
@@ -85,20 +119,22 @@ export function passphraseFromCommand(command: string, timeoutMs = 60_000): Prom
     });
     child.stderr.on('data', () => undefined); // captured and dropped: it may echo the secret
     child.on('error', (e) => {
-      finish(new TotpMcpError('vault_locked', 'the passphrase command could not be started', { cause: e }));
+      finish(new TotpMcpError('vault_locked', `the passphrase command${name} could not be started`, { cause: e }));
+    });
+    child.on('exit', (code, signal) => {
+      grace = setTimeout(() => { finish(...outcome(code, signal)); }, EXIT_GRACE_MS);
     });
     child.on('close', (code, signal) => {
       finish(...outcome(code, signal));
     });
     const outcome = (code: number | null, signal: NodeJS.Signals | null): [TotpMcpError | null, Redacted?] => {
-      if (timedOut) return [new TotpMcpError('vault_locked', `the passphrase command timed out after ${timeoutMs} ms`)];
-      if (tooBig) return [new TotpMcpError('vault_locked', 'the passphrase command printed too much')];
+      if (tooBig) return [new TotpMcpError('vault_locked', `the passphrase command${name} printed too much`)];
       if (code !== 0) {
         const how = signal ? `was killed by ${signal}` : `exited with status ${code ?? '?'}`;
-        return [new TotpMcpError('vault_locked', `the passphrase command ${how}`)];
+        return [new TotpMcpError('vault_locked', `the passphrase command${name} ${how}`)];
       }
       const line = firstLine(Buffer.concat(chunks).toString('utf8'));
-      if (line === '') return [new TotpMcpError('vault_locked', 'the passphrase command printed an empty passphrase')];
+      if (line === '') return [new TotpMcpError('vault_locked', `the passphrase command${name} printed an empty passphrase`)];
       return [null, new Redacted(line)];
     };
   });

@@ -137,7 +137,7 @@ describe('passphraseFromCommand', () => {
 
   test('non-zero exit → vault_locked, without echoing anything the command printed', async () => {
     const e = await rejection(passphraseFromCommand('echo LEAKED-PASS; echo LEAKED-ERR >&2; exit 3'));
-    expect([e.code, e.message]).toEqual(['vault_locked', 'the passphrase command exited with status 3']);
+    expect([e.code, e.message]).toEqual(['vault_locked', 'the passphrase command (echo) exited with status 3']);
     expect(JSON.stringify(e) + String(e)).not.toMatch(/LEAKED/);
   });
 
@@ -147,7 +147,7 @@ describe('passphraseFromCommand', () => {
     expect((await rejection(passphraseFromCommand('cat'))).message).toMatch(/empty passphrase/);
     const started = Date.now();
     const e = await rejection(passphraseFromCommand('sleep 20', 300));
-    expect(e.message).toBe('the passphrase command timed out after 300 ms');
+    expect(e.message).toBe('the passphrase command (sleep) timed out after 300 ms');
     expect(Date.now() - started).toBeLessThan(5000);
   });
 

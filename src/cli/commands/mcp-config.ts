@@ -34,6 +34,7 @@ export interface Launch {
 export function launchFor(rt: Runtime, agent: string): Launch {
   const globals: string[] = [];
   if (rt.globals.passphraseCommand !== undefined) globals.push('--passphrase-command', rt.globals.passphraseCommand);
+  if (rt.globals.passphraseCommand !== undefined && rt.globals.passphraseTimeout !== undefined) globals.push('--passphrase-timeout', rt.globals.passphraseTimeout);
   if (rt.globals.passphraseFile !== undefined) globals.push('--passphrase-file', rt.globals.passphraseFile);
   const env: Record<string, string> = { TOTP_MCP_HOME: rt.home };
   if (rt.identityFile !== undefined) env['TOTP_MCP_IDENTITY'] = rt.identityFile;

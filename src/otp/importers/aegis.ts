@@ -9,7 +9,7 @@ import { Redacted } from '../../core/redacted.js';
 import type { Collector } from './collector.js';
 import { aesGcmOpen, scryptKey } from './crypto.js';
 import type { ImportHooks } from './types.js';
-import { base64Bytes, checkCount, entry, get, hexBytes, isObj, optNumber, optObj, optText, otpType, parseJson, progressEvery, type Obj } from './util.js';
+import { base64Bytes, base64Size, checkCount, checkSealedSize, entry, get, hexBytes, isObj, optNumber, optObj, optText, otpType, parseJson, progressEvery, type Obj } from './util.js';
 
 export const isAegis = (doc: unknown): doc is Obj =>
   isObj(doc) && isObj(get(doc, 'header')) && get(doc, 'db') !== undefined && typeof get(doc, 'version') === 'number';
@@ -28,6 +28,7 @@ async function decryptDb(doc: Obj, hooks: ImportHooks): Promise<unknown> {
   if (passwordSlots.length > 16) fail('invalid', 'the Aegis export has too many slots');
   const nonce = hexBytes(get(params, 'nonce'), 12);
   const tag = hexBytes(get(params, 'tag'), 16);
+  checkSealedSize(base64Size(get(doc, 'db') as string), 'the Aegis export');
   const db = base64Bytes(get(doc, 'db') as string);
   if (!nonce || !tag || !db) fail('invalid', 'the Aegis export header or content is malformed');
 

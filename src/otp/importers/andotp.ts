@@ -12,7 +12,7 @@ import { Redacted } from '../../core/redacted.js';
 import type { Collector } from './collector.js';
 import { MAX_PBKDF2_ITERATIONS, aesGcmOpen, pbkdf2Key } from './crypto.js';
 import type { ImportHooks } from './types.js';
-import { asText, checkCount, entry, get, isObj, optNumber, optText, otpType, parseJson, progressEvery } from './util.js';
+import { asText, checkCount, checkSealedSize, entry, get, isObj, optNumber, optText, otpType, parseJson, progressEvery } from './util.js';
 
 const NONCE = 12;
 const TAG = 16;
@@ -29,6 +29,7 @@ export function isAndOtp(doc: unknown): doc is unknown[] {
 /** The plaintext of an encrypted backup: the new format first, then the old one. */
 async function decrypt(bytes: Uint8Array, hooks: ImportHooks): Promise<Buffer> {
   if (bytes.length < NONCE + TAG + 1) fail('invalid', 'the andOTP backup is too short to be encrypted data');
+  checkSealedSize(bytes.length, 'the andOTP backup');
   const password = await hooks.password('Password of the andOTP backup:');
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   const iterations = buf.length >= ITER + SALT + NONCE + TAG + 1 ? buf.readUInt32BE(0) : 0;

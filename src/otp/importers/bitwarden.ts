@@ -17,7 +17,7 @@ import { parseOtpUri } from '../uri.js';
 import type { Collector } from './collector.js';
 import { hkdfExpand32, pbkdf2Key } from './crypto.js';
 import type { ImportHooks } from './types.js';
-import { base64Bytes, checkCount, entry, get, isObj, optObj, optText, parseJson, progressEvery, type Obj } from './util.js';
+import { base64Bytes, base64Size, checkCount, checkSealedSize, entry, get, isObj, optObj, optText, parseJson, progressEvery, type Obj } from './util.js';
 
 export const isBitwarden = (doc: unknown): doc is Obj =>
   isObj(doc) && (Array.isArray(get(doc, 'items')) || (get(doc, 'encrypted') === true && get(doc, 'passwordProtected') === true));
@@ -32,6 +32,7 @@ function openEncString(text: unknown, keys: Keys): Buffer | null {
   if (typeof text !== 'string') return null;
   const m = /^2\.([^|]+)\|([^|]+)\|([^|]+)$/.exec(text);
   if (!m) fail('invalid', 'the Bitwarden export uses an unknown encryption type');
+  checkSealedSize(base64Size(m[2] ?? ''), 'the Bitwarden export');
   const iv = base64Bytes(m[1] ?? '');
   const ct = base64Bytes(m[2] ?? '');
   const mac = base64Bytes(m[3] ?? '');

@@ -38,6 +38,8 @@ const isAgeFile = (text: string | null, b: Uint8Array): boolean =>
 
 type Found = { format: ImportFormat; description: string };
 
+const EMPTY = new Uint8Array(0);
+
 /** Text of URIs: a Google export when every line is a migration URI, else a URI list. */
 function parseText(c: Collector, text: string, want: ImportFormat | 'auto', where: string, hooks: ImportHooks, prefix = ''): Found {
   const lines = uriLines(text);
@@ -137,7 +139,12 @@ async function parseOne(c: Collector, src: ImportSource, want: ImportFormat | 'a
     });
   }
   const trimmed = text?.trimStart() ?? '';
-  if (text !== null && (trimmed.startsWith('{') || trimmed.startsWith('['))) return parseJsonDoc(c, text, want, where, hooks);
+  if (text !== null && (trimmed.startsWith('{') || trimmed.startsWith('['))) {
+    // The bytes are not needed past this point: let them go before parsing (which holds the text
+    // and the document at once), after this function has returned and no longer holds them.
+    src.bytes = EMPTY;
+    return Promise.resolve().then(() => parseJsonDoc(c, text, want, where, hooks));
+  }
   if (text !== null && want !== 'andotp') {
     if (want !== 'auto' && want !== 'uri-list' && want !== 'google') fail('invalid', `${where} is not ${want === 'aegis' ? 'an' : 'a'} ${NAMES[want]} (it is not JSON)`);
     return parseText(c, text, want, where, hooks);

@@ -1,18 +1,26 @@
 /**
- * QR codes in PNG and JPEG images, pure JS (reference §11): pngjs / jpeg-js → RGBA → jsQR.
+ * QR codes in PNG and JPEG images, pure JS (reference §11): png.ts (streamed) / jpeg-js → RGBA → jsQR.
  * jsQR traps: `inversionAttempts` is always passed ('attemptBoth': dark-mode codes decode; the
  * option would otherwise leak between calls), never 'onlyInvert' (it throws). One code per image.
  *
  * Images are hostile input too: dimensions are read from the header and capped before any pixel
- * is decoded, an interlaced PNG's data is inflated with a bound first (pngjs inflates it without
- * one), and huge screenshots are box-downscaled before jsQR sees them.
+ * is decoded, a PNG is decoded a few lines at a time straight into its downscaled form (so its bit
+ * depth, size and compression ratio do not set the memory it takes), and huge screenshots are
+ * box-downscaled before jsQR sees them.
  */
-import { inflateSync } from 'node:zlib';
 import { fail } from '../../core/errors.js';
 import { Redacted } from '../../core/redacted.js';
+import { jpegDecodeCost } from './jpeg-cost.js';
+import { decodePngScaled, type Rgba } from './png.js';
 
 /** Largest image decoded: 40 megapixels (an 8K screenshot is 33). */
 export const MAX_PIXELS = 40_000_000;
+/**
+ * Most memory a JPEG decode may take, as estimated from its frame headers: an 8-megapixel photo
+ * fits. jpeg-js holds the whole image several times over, so a larger one must be cropped (or
+ * saved as PNG, which is decoded a few lines at a time).
+ */
+export const MAX_JPEG_DECODE_BYTES = 200 * 1024 * 1024;
 /** Longest side handed to jsQR; larger images are downscaled first (a 4K screenshot takes ~250 ms). */
 const MAX_SCAN_SIDE = 2048;
 
@@ -23,81 +31,24 @@ export const isImage = (b: Uint8Array): boolean => isPng(b) || isJpeg(b);
 
 type JsQr = (data: Uint8ClampedArray, width: number, height: number, options: { inversionAttempts: 'attemptBoth' }) => { data: string } | null;
 
-interface Rgba {
-  width: number;
-  height: number;
-  data: Uint8ClampedArray;
-}
-
-const BAD_PNG = 'the PNG image is damaged or truncated';
 const BAD_JPEG = 'the JPEG image is damaged, truncated or of an unsupported kind';
 
 function tooBig(): never {
   return fail('invalid', `the image is larger than ${MAX_PIXELS / 1_000_000} megapixels: crop it to the QR code`);
 }
 
-/** Walks the PNG chunks: checks the header's size, and bounds an interlaced image's inflated data. */
-function checkPng(buf: Buffer): void {
-  let pos = 8;
-  let width = 0;
-  let height = 0;
-  let interlaced = false;
-  let bitsPerPixel = 32;
-  const idat: Buffer[] = [];
-  while (pos + 8 <= buf.length) {
-    const length = buf.readUInt32BE(pos);
-    const type = buf.toString('latin1', pos + 4, pos + 8);
-    const start = pos + 8;
-    if (length > buf.length - start) fail('invalid', BAD_PNG);
-    if (type === 'IHDR') {
-      if (length < 13) fail('invalid', BAD_PNG);
-      width = buf.readUInt32BE(start);
-      height = buf.readUInt32BE(start + 4);
-      const depth = buf[start + 8] ?? 8;
-      const channels = [1, 0, 3, 1, 2, 0, 4][buf[start + 9] ?? 6] ?? 4;
-      bitsPerPixel = Math.max(1, depth * channels);
-      interlaced = buf[start + 12] === 1;
-      if (width === 0 || height === 0) fail('invalid', BAD_PNG);
-      if (width * height > MAX_PIXELS) tooBig();
-    } else if (type === 'IDAT') {
-      idat.push(buf.subarray(start, start + length));
-    } else if (type === 'IEND') {
-      break;
-    }
-    pos = start + length + 4; // data + CRC
-  }
-  if (width === 0) fail('invalid', BAD_PNG);
-  if (interlaced) {
-    // Seven passes, each row with a filter byte: well under twice the plain size.
-    const bound = 2 * (Math.ceil((width * bitsPerPixel) / 8) + 1) * height + 1024;
-    try {
-      inflateSync(Buffer.concat(idat), { maxOutputLength: bound });
-    } catch {
-      fail('invalid', `${BAD_PNG} (or its data unpacks far beyond its size)`);
-    }
-  }
-}
-
-async function decodePng(buf: Buffer): Promise<Rgba> {
-  checkPng(buf);
-  // pngjs is CommonJS: Node exposes PNG as a named export, the esbuild bundle only as default.PNG.
-  const m = (await import('pngjs')) as Partial<typeof import('pngjs')> & { default?: typeof import('pngjs') };
-  const PNG = m.PNG ?? m.default?.PNG;
-  if (!PNG) return fail('internal', 'the PNG decoder did not load');
-  let png;
-  try {
-    png = PNG.sync.read(buf);
-  } catch {
-    return fail('invalid', BAD_PNG);
-  }
-  return { width: png.width, height: png.height, data: new Uint8ClampedArray(png.data.buffer, png.data.byteOffset, png.data.length) };
-}
-
 async function decodeJpeg(buf: Buffer): Promise<Rgba> {
+  const cost = jpegDecodeCost(buf);
+  if (cost === null) return fail('invalid', BAD_JPEG);
+  if (cost.width * cost.height > MAX_PIXELS) tooBig();
+  if (cost.bytes > MAX_JPEG_DECODE_BYTES) {
+    fail('invalid', `the JPEG image is too large to decode (${cost.width}×${cost.height}): crop it to the QR code, or save it as PNG`);
+  }
   const jpeg = (await import('jpeg-js')).default;
   let img;
   try {
-    img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_PIXELS / 1_000_000, maxMemoryUsageInMB: 1024 });
+    // jpeg-js counts less than it takes: its own limit is only a backstop to the estimate above.
+    img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_PIXELS / 1_000_000, maxMemoryUsageInMB: MAX_JPEG_DECODE_BYTES / 1024 / 1024 });
   } catch (e) {
     if (e instanceof Error && /maxResolutionInMP|maxMemoryUsageInMB/.test(e.message)) tooBig();
     return fail('invalid', BAD_JPEG);
@@ -158,18 +109,22 @@ function flattenAlpha(img: Rgba): void {
 /** The text of the one QR code in a PNG or JPEG image. Throws 'invalid' when there is none. */
 export async function decodeQrImage(bytes: Uint8Array): Promise<Redacted> {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-  let img: Rgba;
-  if (isPng(buf)) img = await decodePng(buf);
-  else if (isJpeg(buf)) img = await decodeJpeg(buf);
-  else return fail('invalid', 'not a PNG or JPEG image');
-  flattenAlpha(img);
+  let first: Rgba;
+  if (isPng(buf)) {
+    // Streamed: luminance over white, already at most MAX_SCAN_SIDE on a side.
+    first = await decodePngScaled(buf, MAX_SCAN_SIDE, (w, h) => { if (w * h > MAX_PIXELS) tooBig(); });
+  } else if (isJpeg(buf)) {
+    const img = await decodeJpeg(buf);
+    flattenAlpha(img);
+    first = downscale(img, Math.ceil(Math.max(img.width, img.height) / MAX_SCAN_SIDE));
+  } else {
+    return fail('invalid', 'not a PNG or JPEG image');
+  }
   // jsqr is CommonJS with a `default` property: Node and esbuild hand over module.exports or its default.
   const m = (await import('jsqr')) as unknown as { default: JsQr | { default: JsQr } };
   const jsQR: JsQr = typeof m.default === 'function' ? m.default : m.default.default;
   const scan = (i: Rgba) => jsQR(i.data, i.width, i.height, { inversionAttempts: 'attemptBoth' })?.data;
 
-  const side = Math.max(img.width, img.height);
-  const first = downscale(img, Math.ceil(side / MAX_SCAN_SIDE));
   let text = scan(first);
   // A large, soft or noisy code often reads once it is smaller.
   if (!text && Math.max(first.width, first.height) >= 800) text = scan(downscale(first, 2));

@@ -36,13 +36,22 @@ async function unzipJson(bytes: Uint8Array, hooks: ImportHooks): Promise<{ text:
   zip.configure({ useWebWorkers: false });
   const reader = new zip.ZipReader(new zip.Uint8ArrayReader(bytes));
   try {
-    let entries;
+    // One entry at a time, and no further than the limit: a central directory of a million
+    // entries (47 bytes each) would otherwise become a million objects before any count is seen.
+    const entries: Awaited<ReturnType<typeof reader.getEntries>> = [];
+    let tooMany = false;
     try {
-      entries = await reader.getEntries();
+      for await (const e of reader.getEntriesGenerator()) {
+        if (entries.length === MAX_ZIP_ENTRIES) {
+          tooMany = true;
+          break;
+        }
+        entries.push(e);
+      }
     } catch {
       return fail('invalid', 'the ZIP file is damaged or truncated');
     }
-    if (entries.length > MAX_ZIP_ENTRIES) fail('invalid', `the ZIP file holds more than ${MAX_ZIP_ENTRIES} entries: not a Raivo export`);
+    if (tooMany) fail('invalid', `the ZIP file holds more than ${MAX_ZIP_ENTRIES} entries: not a Raivo export`);
     const file = entries.find((e) => !e.directory && e.filename.split('/').pop() === JSON_NAME);
     if (!file || file.directory) return fail('invalid', `the ZIP file holds no ${JSON_NAME}: not a Raivo export`);
     if (file.uncompressedSize > MAX_UNZIPPED_BYTES) fail('invalid', `${JSON_NAME} in the ZIP is larger than ${MAX_UNZIPPED_BYTES / 1024 / 1024} MiB: refusing it`);

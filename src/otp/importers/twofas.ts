@@ -9,7 +9,7 @@ import { Redacted } from '../../core/redacted.js';
 import type { Collector } from './collector.js';
 import { aesGcmOpen, pbkdf2Key } from './crypto.js';
 import type { ImportHooks } from './types.js';
-import { base64Bytes, checkCount, entry, get, isObj, optNumber, optObj, optText, otpType, parseJson, progressEvery, type Obj } from './util.js';
+import { base64Bytes, base64Size, checkCount, checkSealedSize, entry, get, isObj, optNumber, optObj, optText, otpType, parseJson, progressEvery, type Obj } from './util.js';
 
 export const TWOFAS_PBKDF2_ITERATIONS = 10_000;
 
@@ -19,6 +19,7 @@ export const isTwoFas = (doc: unknown): doc is Obj =>
 async function decryptServices(blob: string, hooks: ImportHooks): Promise<unknown> {
   const parts = blob.split(':');
   if (parts.length !== 3) fail('invalid', 'the 2FAS export\'s "servicesEncrypted" is malformed');
+  checkSealedSize(base64Size(parts[0] ?? ''), 'the 2FAS export');
   const data = base64Bytes(parts[0] ?? '');
   const salt = base64Bytes(parts[1] ?? '');
   const iv = base64Bytes(parts[2] ?? '');

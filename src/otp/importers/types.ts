@@ -32,6 +32,7 @@ export interface ParsedImport {
 export interface ImportSource {
   /** For messages: a file name, "standard input", "the command line". */
   name: string;
+  /** Emptied by parseImport once a JSON source is decoded as text, so that it is not held twice while parsed. */
   bytes: Uint8Array;
 }
 

@@ -15,6 +15,14 @@ export const MAX_ENTRIES = 50_000;
 export const MAX_JSON_DEPTH = 64;
 /** Names are cut to this for the table (makeDraft still sees, and limits, the whole name). */
 const DISPLAY_CHARS = 64;
+/** UTF-16 units of a name that `shown` reads: room for DISPLAY_CHARS code points and then some. */
+const SHOWN_SCAN = 4 * DISPLAY_CHARS;
+/**
+ * Most values (objects, arrays, strings, numbers...) in one JSON document. A real export has
+ * about 20 per account; each parsed value costs memory far beyond its few bytes of text
+ * (`[{},{},...]` in 64 MiB would take gigabytes), so the count is checked before parsing.
+ */
+export const MAX_JSON_VALUES = 1_000_000;
 
 export type Obj = Record<string, unknown>;
 
@@ -52,7 +60,9 @@ const UNSAFE_DISPLAY = /[\p{Cc}\p{Zl}\p{Zp}\u202A-\u202E\u2066-\u2069\p{Cs}]/gu;
 /** Text for display: strings only, characters that would garble a terminal replaced, cut short. */
 export function shown(v: unknown): string {
   if (typeof v !== 'string') return '';
-  const t = Array.from(v.trim().replace(UNSAFE_DISPLAY, '?'));
+  // Only the head is looked at: a name of tens of MB (refused later) must not be copied or split whole.
+  const head = v.length > SHOWN_SCAN ? v.trimStart().slice(0, SHOWN_SCAN) : v;
+  const t = Array.from(head.trim().replace(UNSAFE_DISPLAY, '?'));
   return t.length > DISPLAY_CHARS ? `${t.slice(0, DISPLAY_CHARS - 1).join('')}…` : t.join('');
 }
 
@@ -68,11 +78,14 @@ export function asText(bytes: Uint8Array): string | null {
 }
 
 /**
- * Nesting depth of a JSON text, scanning brackets outside strings. Run before JSON.parse so a file
- * of a million `[` costs one linear scan and a clear error, never a stack overflow in a walker.
+ * What JSON.parse would build, scanning brackets and commas outside strings: too deep, too many
+ * values, or fine. Run before JSON.parse so a file of a million `[` costs one linear scan and a
+ * clear error, never a stack overflow in a walker, and a file of tiny values never reaches a
+ * parser that would turn each into an object.
  */
-export function jsonDepthExceeds(text: string, max: number): boolean {
+export function jsonShapeProblem(text: string, maxDepth: number, maxValues: number): 'depth' | 'values' | null {
   let depth = 0;
+  let values = 1;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -82,23 +95,43 @@ export function jsonDepthExceeds(text: string, max: number): boolean {
     } else if (c === 0x22) {
       inString = true;
     } else if (c === 0x7b || c === 0x5b) {
-      if (++depth > max) return true;
+      if (++depth > maxDepth) return 'depth';
+      // A container's first member; each comma adds one more.
+      if (++values > maxValues) return 'values';
+    } else if (c === 0x2c) {
+      if (++values > maxValues) return 'values';
     } else if (c === 0x7d || c === 0x5d) {
       depth--;
     }
   }
-  return false;
+  return null;
 }
 
-/** JSON.parse with a depth limit and a fixed message (V8's messages quote the input). */
+/** JSON.parse with limits on depth and size, and a fixed message (V8's messages quote the input). */
 export function parseJson(text: string, what: string): unknown {
-  if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) fail('invalid', `${what} is nested more than ${MAX_JSON_DEPTH} levels deep: not a real export`);
+  const shape = jsonShapeProblem(text, MAX_JSON_DEPTH, MAX_JSON_VALUES);
+  if (shape === 'depth') fail('invalid', `${what} is nested more than ${MAX_JSON_DEPTH} levels deep: not a real export`);
+  if (shape === 'values') fail('invalid', `${what} holds more than ${MAX_JSON_VALUES} JSON values: not a real export`);
   try {
     return JSON.parse(text) as unknown;
   } catch {
     return fail('invalid', `${what} is not valid JSON (is the file complete?)`);
   }
 }
+
+/**
+ * Most encrypted content decrypted: decrypting, decoding and parsing hold it several times over
+ * (with the file it came in), so the cap is half the plain file's. Raivo's ZIP content has its own, smaller one.
+ */
+export const MAX_SEALED_BYTES = 32 * 1024 * 1024;
+
+/** Refuses encrypted content over MAX_SEALED_BYTES, before it is decoded or decrypted. */
+export function checkSealedSize(bytes: number, what: string): void {
+  if (bytes > MAX_SEALED_BYTES) fail('invalid', `${what} holds more than ${MAX_SEALED_BYTES / 1024 / 1024} MiB of encrypted data: not an export totp-mcp reads`);
+}
+
+/** The decoded size of a base64 text, without decoding it. */
+export const base64Size = (text: string): number => Math.floor((text.length * 3) / 4);
 
 export function checkCount(n: number): void {
   if (n > MAX_ENTRIES) fail('invalid', `the source holds more than ${MAX_ENTRIES} entries: refusing it`);
