@@ -85,6 +85,6 @@ export function registerGetAwsSession(server: McpServer, deps: ToolDeps): void {
           deps.log(`get_aws_session ${account}: ${diagnostic(e)}`);
           return awsErrorResult(e);
         }
-      }),
+      }, ctx.mcpReq.id),
   );
 }

@@ -65,6 +65,6 @@ export function registerGetTotpCode(server: McpServer, deps: ToolDeps): void {
           deps.log(`get_totp_code ${account}: ${diagnostic(e)}`);
           return errorResult(e);
         }
-      }),
+      }, ctx.mcpReq.id),
   );
 }
