@@ -4,11 +4,18 @@
  * chain once; every later call reads only the bytes appended since (see tail.ts), so a decision
  * costs an open + fstat + a read of new lines, and counting is a binary search.
  *
- * Only `allow` events with a rule are indexed. The log is not verified here (`verifyAudit` does
+ * `allow` events with a rule are indexed for limits, and every event's agent and time for the
+ * per-agent cap on all calls (`max_calls`). The log is not verified here (`verifyAudit` does
  * that); a line that does not parse is skipped.
+ *
+ * Given a horizon (the longest window any limit of the policy counts over), a new index does not
+ * read the whole chain: it starts after the newest rotated file whose last event is older than
+ * the horizon (retention.ts, `startAfter`), which costs one read of each newer file's last line.
+ * A larger horizon later (a policy with a longer window) rebuilds the index from further back.
  */
 import { resolve } from 'node:path';
 import { COUNTED_ACTIONS, type AuditAction } from './event.js';
+import { startAfter } from './retention.js';
 import { Tailer } from './tail.js';
 
 export interface UsageQuery {
@@ -45,7 +52,8 @@ function parseAllowed(line: string): Allowed | undefined {
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || typeof ts !== 'string' || typeof action !== 'string') return undefined;
   const tsMs = Date.parse(ts);
   if (Number.isNaN(tsMs)) return undefined;
-  if (decision !== 'allow' || typeof rule !== 'string') return { seq, tsMs, action: '', rule: '', agent: null, account: null };
+  const who = typeof agent === 'string' ? agent : null;
+  if (decision !== 'allow' || typeof rule !== 'string') return { seq, tsMs, action: '', rule: '', agent: who, account: null };
   if (!(agent === null || typeof agent === 'string') || !(account === null || typeof account === 'string')) return undefined;
   return { seq, tsMs, action, rule, agent, account };
 }
@@ -82,14 +90,21 @@ const SEP = '\u0000';
 
 export class UsageIndex {
   readonly countedActions: readonly AuditAction[] = COUNTED_ACTIONS;
-  readonly #tailer: Tailer<Allowed>;
   /** action, rule, agent, account → sorted timestamps. */
   readonly #exact = new Map<string, number[]>();
   /** action, rule, agent → sorted timestamps, any account. */
   readonly #anyAccount = new Map<string, number[]>();
+  /** agent → sorted timestamps of all its events (for `max_calls`). */
+  readonly #calls = new Map<string, number[]>();
   #chain: Promise<void> = Promise.resolve();
+  readonly #dir: string;
+  #tailer: Tailer<Allowed>;
+  /** Events are indexed from this time on (ms; -Infinity: the whole chain). */
+  #from = -Infinity;
+  #started = false;
 
   constructor(stateDir: string) {
+    this.#dir = stateDir;
     this.#tailer = new Tailer(stateDir, parseAllowed);
   }
 
@@ -103,10 +118,16 @@ export class UsageIndex {
     return this.#tailer.bytesRead;
   }
 
-  /** Reads what was appended since the last refresh. Calls are serialized. */
-  refresh(): Promise<void> {
+  /**
+   * Reads what was appended since the last refresh. Calls are serialized. With `since` (ms), the
+   * caller needs counts only from that time on: a new index may skip older rotated files.
+   */
+  refresh(since?: number): Promise<void> {
     const run = this.#chain.then(async () => {
+      const from = since ?? -Infinity;
+      if (!this.#started || from < this.#from) await this.#restart(from);
       for (const e of await this.#tailer.poll()) {
+        getOrCreateSorted(this.#calls, e.agent ?? '', e.tsMs);
         if (e.rule === '') continue;
         const base = [e.action, e.rule, e.agent ?? ''].join(SEP);
         const exact = base + SEP + (e.account ?? '');
@@ -116,6 +137,25 @@ export class UsageIndex {
     });
     this.#chain = run.catch(() => undefined);
     return run;
+  }
+
+  /** Starts (again) from the first rotated file that may hold events at or after `from`. */
+  async #restart(from: number): Promise<void> {
+    const after = from === -Infinity ? 0 : await startAfter(this.#dir, from);
+    if (this.#started) {
+      this.#exact.clear();
+      this.#anyAccount.clear();
+      this.#calls.clear();
+    }
+    this.#tailer = new Tailer(this.#dir, parseAllowed, after === 0 ? { from: 'beginning' } : { from: 'after', seq: after });
+    this.#from = from;
+    this.#started = true;
+  }
+
+  /** Events of `agent` (any action, any decision) at or after `sinceMs`, among those read so far. */
+  countCalls(agent: string | null, sinceMs: number): number {
+    const arr = this.#calls.get(agent ?? '');
+    return arr ? arr.length - lowerBound(arr, sinceMs) : 0;
   }
 
   /** Allowed uses matching `q` among the events read so far. */
@@ -128,6 +168,10 @@ export class UsageIndex {
     }
     return n;
   }
+}
+
+function getOrCreateSorted(m: Map<string, number[]>, k: string, x: number): void {
+  insertSorted(getOrCreate(m, k), x);
 }
 
 function getOrCreate(m: Map<string, number[]>, k: string): number[] {
