@@ -6,7 +6,6 @@ import { readdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openAuditLog, verifyAudit } from '../../src/audit/index.js';
-import { PRUNED_FILE } from '../../src/audit/retention.js';
 import { UsageIndex } from '../../src/audit/usage.js';
 import type { Clock } from '../../src/core/clock.js';
 import { key, sample, stateDir } from './helpers.js';
@@ -77,7 +76,7 @@ describe('audit retention', () => {
     expect(v.firstBad?.problem).toBe('sequence');
     // A record that names the new start, without the key's tag, is not believed.
     const first = Number(/^audit\.(\d{12})-/.exec((await rotatedFiles(dir))[0] as string)?.[1]);
-    await writeFile(join(dir, PRUNED_FILE), JSON.stringify({ v: 1, seq: first - 1, last_mac: 'a'.repeat(64), tag: 'b'.repeat(64) }) + '\n');
+    await writeFile(join(dir, 'audit.pruned'), JSON.stringify({ v: 1, seq: first - 1, last_mac: 'a'.repeat(64), tag: 'b'.repeat(64) }) + '\n');
     expect((await verifyAudit(dir, key())).ok).toBe(false);
   });
 
