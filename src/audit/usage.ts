@@ -15,7 +15,7 @@
  */
 import { resolve } from 'node:path';
 import { COUNTED_ACTIONS, type AuditAction } from './event.js';
-import { startAfter } from './retention.js';
+import { CLOCK_MARGIN_MS, startAfter } from './retention.js';
 import { Tailer } from './tail.js';
 
 export interface UsageQuery {
@@ -120,12 +120,14 @@ export class UsageIndex {
 
   /**
    * Reads what was appended since the last refresh. Calls are serialized. With `since` (ms), the
-   * caller needs counts only from that time on: a new index may skip older rotated files.
+   * caller needs counts only from that time on: a new index may skip older rotated files, and an
+   * index started later than `since` starts again from further back. Without it, a new index
+   * reads the whole chain, and a started one keeps its start.
    */
   refresh(since?: number): Promise<void> {
     const run = this.#chain.then(async () => {
-      const from = since ?? -Infinity;
-      if (!this.#started || from < this.#from) await this.#restart(from);
+      if (!this.#started) await this.#restart(since ?? -Infinity);
+      else if (since !== undefined && since < this.#from) await this.#restart(since);
       for (const e of await this.#tailer.poll()) {
         getOrCreateSorted(this.#calls, e.agent ?? '', e.tsMs);
         if (e.rule === '') continue;
@@ -148,7 +150,9 @@ export class UsageIndex {
       this.#calls.clear();
     }
     this.#tailer = new Tailer(this.#dir, parseAllowed, after === 0 ? { from: 'beginning' } : { from: 'after', seq: after });
-    this.#from = from;
+    // startAfter keeps whole files with this margin to spare: concurrent calls whose clocks read
+    // a few ms apart do not start the index again.
+    this.#from = from - CLOCK_MARGIN_MS;
     this.#started = true;
   }
 
