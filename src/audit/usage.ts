@@ -87,6 +87,8 @@ function insertSorted(a: number[], x: number): void {
 }
 
 const SEP = '\u0000';
+/** Trim old times after this many new events (trimming walks every key). */
+const TRIM_EVERY = 10_000;
 
 export class UsageIndex {
   readonly countedActions: readonly AuditAction[] = COUNTED_ACTIONS;
@@ -102,6 +104,8 @@ export class UsageIndex {
   /** Events are indexed from this time on (ms; -Infinity: the whole chain). */
   #from = -Infinity;
   #started = false;
+  /** Events indexed since the last trim. */
+  #untrimmed = 0;
 
   constructor(stateDir: string) {
     this.#dir = stateDir;
@@ -128,7 +132,8 @@ export class UsageIndex {
     const run = this.#chain.then(async () => {
       if (!this.#started) await this.#restart(since ?? -Infinity);
       else if (since !== undefined && since < this.#from) await this.#restart(since);
-      for (const e of await this.#tailer.poll()) {
+      const polled = await this.#tailer.poll();
+      for (const e of polled) {
         getOrCreateSorted(this.#calls, e.agent ?? '', e.tsMs);
         if (e.rule === '') continue;
         const base = [e.action, e.rule, e.agent ?? ''].join(SEP);
@@ -136,9 +141,28 @@ export class UsageIndex {
         insertSorted(getOrCreate(this.#exact, exact), e.tsMs);
         insertSorted(getOrCreate(this.#anyAccount, base), e.tsMs);
       }
+      this.#untrimmed += polled.length;
+      if (since !== undefined && this.#untrimmed >= TRIM_EVERY) this.#trim(since - CLOCK_MARGIN_MS);
     });
     this.#chain = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Forgets times before `cut` (a long-running server would otherwise keep one number per event
+   * for ever); a later caller asking for earlier times starts the index again.
+   */
+  #trim(cut: number): void {
+    this.#untrimmed = 0;
+    if (!(cut > this.#from)) return;
+    for (const m of [this.#calls, this.#exact, this.#anyAccount]) {
+      for (const [k, arr] of m) {
+        const n = lowerBound(arr, cut);
+        if (n === arr.length) m.delete(k);
+        else if (n > 0) arr.splice(0, n);
+      }
+    }
+    this.#from = cut;
   }
 
   /** Starts (again) from the first rotated file that may hold events at or after `from`. */

@@ -114,6 +114,34 @@ describe('audit retention', () => {
     expect(fresh.count({ ...q, sinceMs: 0 })).toBe(whole.count({ ...q, sinceMs: 0 }));
   });
 
+  it('a long-running index forgets times outside the window, and its counts stay those of a full read', async () => {
+    const dir = await stateDir();
+    let now = T0;
+    const log = openAuditLog(dir, key(), { clock: { now: () => now } });
+    const live = new UsageIndex(dir);
+    // 24,000 events, one per second of the clock, refreshed as a server would between calls.
+    for (let round = 0; round < 6; round++) {
+      await Promise.all(
+        Array.from({ length: 4000 }, (_, i) => {
+          now += 1000;
+          return log.append(i % 4 === 0 ? use(i) : list(i));
+        }),
+      );
+      await live.refresh(now - HOUR);
+    }
+    await log.close();
+    const whole = new UsageIndex(dir);
+    await whole.refresh();
+    for (const since of [now - HOUR, now - HOUR / 2, now - 60_000]) {
+      const q = { rule: 'bot-limited', agent: 'bot', account: 'limited', sinceMs: since };
+      expect(live.count(q)).toBe(whole.count(q));
+      expect(live.countCalls('bot', since)).toBe(whole.countCalls('bot', since));
+    }
+    // Asking for earlier times than it kept starts it again, from the files.
+    await live.refresh(now - 5 * HOUR);
+    expect(live.countCalls('bot', T0)).toBe(24_000);
+  });
+
   it('counts every call of an agent (any action, any decision) for max_calls, with this process\'s queued events', async () => {
     const dir = await stateDir();
     const now = T0;
