@@ -17,6 +17,7 @@
  * It is derived from the files themselves, so there is no separate index to go stale or to be
  * edited into skipping events: a last line that does not parse counts as recent.
  */
+import { constants } from 'node:fs';
 import { createHmac } from 'node:crypto';
 import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -98,7 +99,7 @@ const tagOf = (key: Redacted<Buffer>, r: PrunedRecord): string =>
 export async function readPruned(stateDir: string, key: Redacted<Buffer>): Promise<PrunedRecord | null | 'invalid'> {
   let text: string;
   try {
-    const fh = await open(join(stateDir, PRUNED_FILE), 'r');
+    const fh = await open(join(stateDir, PRUNED_FILE), constants.O_RDONLY | constants.O_NOFOLLOW);
     try {
       text = await fh.readFile('utf8');
     } finally {
@@ -123,7 +124,9 @@ export async function readPruned(stateDir: string, key: Redacted<Buffer>): Promi
 
 async function writePruned(stateDir: string, key: Redacted<Buffer>, r: PrunedRecord): Promise<void> {
   const tmp = join(stateDir, PRUNED_TMP);
-  const fh = await open(tmp, 'w', 0o600);
+  // A fresh file, never through a link someone placed at the temporary name.
+  await unlink(tmp).catch(() => undefined);
+  const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {
     await fh.writeFile(JSON.stringify({ v: 1, seq: r.seq, last_mac: r.last_mac, tag: tagOf(key, r) }) + '\n');
     await fh.sync();
