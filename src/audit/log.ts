@@ -237,6 +237,7 @@ export class AuditLog {
   async usage(sinceMs?: number): Promise<{ count(q: UsageQuery): number; calls(agent: string, sinceMs: number): number }> {
     this.#tracking = true;
     const index = usageIndexFor(this.stateDir);
+    index.useKey(this.#key);
     await index.refresh(sinceMs);
     this.#pruneOwn(index.maxSeq);
     return {

@@ -25,6 +25,7 @@ import { TotpMcpError } from '../core/errors.js';
 import type { Redacted } from '../core/redacted.js';
 import { GENESIS_MAC, canonicalJson, sameMac } from './canonical.js';
 import { errno, listLogFiles, readLines, scanTail, sizeOf, type LogFile } from './files.js';
+import { summaryName } from './usage-summary.js';
 
 export const PRUNED_FILE = 'audit.pruned';
 const PRUNED_TMP = 'audit.pruned.tmp';
@@ -174,6 +175,7 @@ export async function pruneRotated(stateDir: string, key: Redacted<Buffer>, opts
     try {
       await unlink(join(stateDir, f.name));
       gone.push(f.name);
+      await unlink(join(stateDir, summaryName(f.name))).catch(() => undefined);
     } catch (e) {
       if (errno(e) !== 'ENOENT') break; // the rest stays; the chain is still contiguous
     }

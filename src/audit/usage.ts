@@ -12,11 +12,15 @@
  * read the whole chain: it starts after the newest rotated file whose last event is older than
  * the horizon (retention.ts, `startAfter`), which costs one read of each newer file's last line.
  * A larger horizon later (a policy with a longer window) rebuilds the index from further back.
+ * Rotated files it must read are read from their summaries when they have valid ones
+ * (usage-summary.ts), and summarized after a full read.
  */
 import { resolve } from 'node:path';
 import { COUNTED_ACTIONS, type AuditAction } from './event.js';
+import type { Redacted } from '../core/redacted.js';
 import { CLOCK_MARGIN_MS, startAfter } from './retention.js';
-import { Tailer } from './tail.js';
+import { Tailer, type RotatedHook } from './tail.js';
+import { bucketEnd, readSummary, writeSummary, type SummaryAllow, type SummaryCalls } from './usage-summary.js';
 
 export interface UsageQuery {
   readonly rule: string;
@@ -36,6 +40,8 @@ interface Allowed {
   readonly rule: string;
   readonly agent: string | null;
   readonly account: string | null;
+  /** From a summary: how many calls this entry stands for (default 1; 0: an allow counted as a call elsewhere). */
+  readonly calls?: number;
 }
 
 /** A cheap parse for indexing: JSON and the few fields counted, nothing else. */
@@ -107,9 +113,32 @@ export class UsageIndex {
   /** Events indexed since the last trim. */
   #untrimmed = 0;
 
+  #key: Redacted<Buffer> | undefined;
+  readonly #summaries: RotatedHook<Allowed> = {
+    read: async (file) => {
+      const key = this.#key;
+      const got = key === undefined ? undefined : await readSummary(this.#dir, file, key);
+      if (got === undefined) return undefined;
+      const { summary, bytes } = got;
+      const entries: Allowed[] = summary.allows.map(([seq, tsMs, action, rule, agent, account]) => ({ seq, tsMs, action, rule, agent, account, calls: 0 }));
+      for (const [agent, tsMs, n] of summary.calls) entries.push({ seq: summary.last, tsMs, action: '', rule: '', agent, account: null, calls: n });
+      return { entries, lastSeq: summary.last, bytes };
+    },
+    wasRead: (file, entries, size) => {
+      const key = this.#key;
+      if (key === undefined || file.last === undefined) return;
+      void writeSummary(this.#dir, file, key, size, summarize(file.last, entries));
+    },
+  };
+
   constructor(stateDir: string) {
     this.#dir = stateDir;
-    this.#tailer = new Tailer(stateDir, parseAllowed);
+    this.#tailer = new Tailer(stateDir, parseAllowed, undefined, this.#summaries);
+  }
+
+  /** Lets the index read and write usage summaries (they are tagged with the audit key). */
+  useKey(key: Redacted<Buffer>): void {
+    this.#key ??= key;
   }
 
   /** The highest seq read: every event up to it is counted. */
@@ -134,7 +163,8 @@ export class UsageIndex {
       else if (since !== undefined && since < this.#from) await this.#restart(since);
       const polled = await this.#tailer.poll();
       for (const e of polled) {
-        getOrCreateSorted(this.#calls, e.agent ?? '', e.tsMs);
+        const calls = this.#calls;
+        for (let i = e.calls ?? 1; i > 0; i--) getOrCreateSorted(calls, e.agent ?? '', e.tsMs);
         if (e.rule === '') continue;
         const base = [e.action, e.rule, e.agent ?? ''].join(SEP);
         const exact = base + SEP + (e.account ?? '');
@@ -173,7 +203,7 @@ export class UsageIndex {
       this.#anyAccount.clear();
       this.#calls.clear();
     }
-    this.#tailer = new Tailer(this.#dir, parseAllowed, after === 0 ? { from: 'beginning' } : { from: 'after', seq: after });
+    this.#tailer = new Tailer(this.#dir, parseAllowed, after === 0 ? { from: 'beginning' } : { from: 'after', seq: after }, this.#summaries);
     // startAfter keeps whole files with this margin to spare: concurrent calls whose clocks read
     // a few ms apart do not start the index again.
     this.#from = from - CLOCK_MARGIN_MS;
@@ -196,6 +226,22 @@ export class UsageIndex {
     }
     return n;
   }
+}
+
+/** What a rotated file's summary holds (usage-summary.ts). */
+function summarize(last: number, entries: readonly Allowed[]): { last: number; allows: SummaryAllow[]; calls: SummaryCalls[] } {
+  const allows: SummaryAllow[] = [];
+  const perAgent = new Map<string | null, Map<number, number>>();
+  for (const e of entries) {
+    if (e.rule !== '') allows.push([e.seq, e.tsMs, e.action, e.rule, e.agent, e.account]);
+    let m = perAgent.get(e.agent);
+    if (!m) perAgent.set(e.agent, (m = new Map<number, number>()));
+    const b = bucketEnd(e.tsMs);
+    m.set(b, (m.get(b) ?? 0) + (e.calls ?? 1));
+  }
+  const calls: SummaryCalls[] = [];
+  for (const [agent, m] of perAgent) for (const [b, n] of [...m].sort((x, y) => x[0] - y[0])) calls.push([agent, b, n]);
+  return { last, allows, calls };
 }
 
 function getOrCreateSorted(m: Map<string, number[]>, k: string, x: number): void {

@@ -2,7 +2,7 @@
 // events is pruned but never what a limit still counts, `verify` says where the retained chain
 // starts (and still catches files deleted by hand), and a new process's first count reads only
 // the files that may hold events inside the window.
-import { readdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openAuditLog, verifyAudit } from '../../src/audit/index.js';
@@ -112,6 +112,53 @@ describe('audit retention', () => {
     expect(whole.count(q)).toBe(3);
     await fresh.refresh(since - 40 * 24 * HOUR);
     expect(fresh.count({ ...q, sinceMs: 0 })).toBe(whole.count({ ...q, sinceMs: 0 }));
+  });
+
+  it("a new process reads the rotated files' usage summaries instead of the files; an edited summary is not believed", async () => {
+    const dir = await stateDir();
+    let now = T0 - 20 * HOUR;
+    const log = openAuditLog(dir, key(), { clock: { now: () => now }, rotateBytes: 20_000 });
+    for (let i = 0; i < 2400; i++) {
+      await log.append(i % 10 === 0 ? use(i) : list(i));
+      now += 30_000;
+    }
+    await log.close();
+    const rotated = await rotatedFiles(dir);
+    expect(rotated.length).toBeGreaterThan(20);
+    const since = now - 24 * HOUR; // a 24 h window: every file holds events inside it
+    const q = { rule: 'bot-limited', agent: 'bot', account: 'limited', sinceMs: since };
+
+    const first = new UsageIndex(dir);
+    first.useKey(key());
+    await first.refresh(since);
+    const total = first.bytesRead;
+    expect(first.count(q)).toBe(240);
+    expect(first.countCalls('bot', since)).toBe(2400);
+    // It summarized what it read (written in the background).
+    const summaries = async () => (await readdir(dir)).filter((n) => n.endsWith('.use')).sort();
+    for (let i = 0; i < 100 && (await summaries()).length < rotated.length; i++) await new Promise((r) => setTimeout(r, 50));
+    expect((await summaries()).length).toBe(rotated.length);
+
+    const second = new UsageIndex(dir); // a new process
+    second.useKey(key());
+    await second.refresh(since);
+    expect(second.bytesRead).toBeLessThan(total / 4);
+    expect(second.count(q)).toBe(240);
+    expect(second.countCalls('bot', since)).toBe(2400);
+    // A minute's calls count at its end: a window starting inside it counts them all (never fewer).
+    expect(second.countCalls('bot', now - HOUR)).toBeGreaterThanOrEqual(first.countCalls('bot', now - HOUR));
+
+    // Drop a use from a summary (its tag no longer verifies): that file is read again.
+    const name = (await summaries())[3] as string;
+    const o = JSON.parse(await readFile(join(dir, name), 'utf8')) as { allows: unknown[] };
+    expect(o.allows.length).toBeGreaterThan(0);
+    o.allows.shift();
+    await writeFile(join(dir, name), JSON.stringify(o));
+    const third = new UsageIndex(dir);
+    third.useKey(key());
+    await third.refresh(since);
+    expect(third.count(q)).toBe(240);
+    expect(third.bytesRead).toBeGreaterThan(second.bytesRead);
   });
 
   it('a long-running index forgets times outside the window, and its counts stay those of a full read', async () => {
