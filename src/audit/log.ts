@@ -137,7 +137,7 @@ export class AuditLog {
   #stats = { events: 0, batches: 0, fsyncs: 0, rotations: 0 };
   /** Date.now() when this writer last took the lock. */
   #acquiredAt = 0;
-  /** Allows by a rule that this process queued or wrote and the usage index may not have read yet. */
+  /** Events this process queued or wrote that the usage index may not have read yet (rule "" unless an allow by a rule). */
   #own: OwnAllow[] = [];
   /** Own allows are tracked once someone has asked for usage counts. */
   #tracking = false;
