@@ -19,6 +19,7 @@ import type { Account, IssuedCode } from '../core/model.js';
 // Specific policy modules, not the barrel: the YAML parser stays off the agent path.
 import { describeAgent, evaluate, matchRequest, visibleAccounts, type AgentDescription } from '../policy/evaluate.js';
 import type { Action, AwsRequest, Decision, Policy, PolicyRequest, ReasonCode } from '../policy/types.js';
+import { longestWindowSeconds } from '../policy/windows.js';
 import type { Payload } from '../vault/index.js';
 import { checkId } from './accounts.js';
 import { approvalQuestion, pinId, RememberedApprovals, type ApprovalSubject } from './approval-key.js';
@@ -133,6 +134,8 @@ export class AgentService {
   /** Remembered confirmations, by approval key (approval-key.ts), forgotten on a new policy pin. */
   readonly #approved = new RememberedApprovals();
   #cached: { stamp: FileStamp | undefined; payload: Promise<Payload> } | undefined;
+  /** The longest window the policy counts over (ms), for audit retention; unknown until loaded. */
+  #countedMs: number | undefined;
   /**
    * The vault file's identity, read once per turn of the event loop (core/per-turn.ts) and
    * synchronously: a stat costs a few microseconds, a trip to the thread pool several times more.
@@ -183,7 +186,7 @@ export class AgentService {
   }
 
   #auditLog(payload: Payload): AuditLog {
-    this.#audit ??= openAuditLog(this.ctx.paths.state, auditKey(payload), { clock: this.ctx.clock });
+    this.#audit ??= openAuditLog(this.ctx.paths.state, auditKey(payload), { clock: this.ctx.clock, retention: { protectMs: () => this.#countedMs } });
     return this.#audit;
   }
 
@@ -202,12 +205,30 @@ export class AgentService {
   /** The policy, or a recorded denial that says why it cannot be used. */
   async #policy(payload: Payload, action: AuditInput['action'], account: string | null, client: AuditClient | null): Promise<Policy> {
     try {
-      return (await this.#gate.load(payload.policy_pin)).policy;
+      const policy = (await this.#gate.load(payload.policy_pin)).policy;
+      this.#countedMs = longestWindowSeconds(policy) * 1000;
+      return policy;
     } catch (e) {
       if (!(e instanceof PolicyUnusable)) throw e;
       await this.#record(payload, { action, account, decision: 'deny', reason: `policy_${e.problem}` }, client);
       throw new AgentError('denied', e.message);
     }
+  }
+
+  /**
+   * The agent's cap on all its calls (`max_calls`), counted from the audit log across processes.
+   * Over it, `rate_limited`; only the first refusal of a window is recorded (it is itself an
+   * event, so the count then stays over the cap): recording each one would let a capped agent
+   * keep filling the disk with refusals.
+   */
+  async #capped(payload: Payload, policy: Policy, action: AuditInput['action'], account: string | null, client: AuditClient | null): Promise<void> {
+    const cap = policy.agents.get(this.agent)?.max_calls;
+    if (cap === undefined) return;
+    const now = this.ctx.clock.now();
+    const used = await this.#auditLog(payload).countCalls(this.agent, now - cap.per_seconds * 1000, now);
+    if (used < cap.count) return;
+    if (used === cap.count) await this.#record(payload, { action, account, decision: 'deny', reason: 'max_calls' }, client);
+    throw new AgentError('rate_limited', "this agent's max_calls in the policy is used up for now");
   }
 
   /**
@@ -261,6 +282,7 @@ export class AgentService {
     checkId(req.account);
     const payload = await this.#payload();
     const policy = await this.#policy(payload, req.action, req.account, rc.client);
+    await this.#capped(payload, policy, req.action, req.account, rc.client);
     const account = await this.#find(payload, policy, req, rc.client);
     const request: PolicyRequest = { agent: this.agent, action: req.action, account: { id: account.id, tags: account.tags }, ...(req.aws && { aws: req.aws }) };
     return this.#decide(payload, policy, request, account, rc, produce);
@@ -329,6 +351,7 @@ export class AgentService {
   async listAccounts(rc: RequestContext, tag?: string): Promise<VisibleAccount[]> {
     const payload = await this.#payload();
     const policy = await this.#policy(payload, 'list', null, rc.client);
+    await this.#capped(payload, policy, 'list', null, rc.client);
     const byId = new Map(payload.accounts.map((a) => [a.id, a]));
     const visible = visibleAccounts(policy, this.agent, payload.accounts, { now: this.ctx.clock.now() })
       .map((v) => ({ v, a: byId.get(v.id) }))
@@ -345,6 +368,7 @@ export class AgentService {
   async describeAccess(rc: RequestContext): Promise<AgentAccess> {
     const payload = await this.#payload();
     const policy = await this.#policy(payload, 'describe', null, rc.client);
+    await this.#capped(payload, policy, 'describe', null, rc.client);
     const now = this.ctx.clock.now();
     const usage = await this.#auditLog(payload).usageCounter(now);
     const limits: LimitLeft[] = [];

@@ -38,6 +38,7 @@ import { GENESIS_MAC, checkKey, eventMac, sameMac, signEvent } from './canonical
 import { checkInput, fastCheckInput, parseEventLine, type AuditAction, type AuditEvent, type AuditInput, type CheckedInput } from './event.js';
 import { HEAD_FILE, LIVE_FILE, listLogFiles, readHead, refuseLinkedMembers, rotatedName, scanTail, sizeOf, writeHead, type Head } from './files.js';
 import { YIELD_MS, acquireAuditLock, othersWaiting, sleep, wantPath } from './lock.js';
+import { pruneRotated, type RetentionOptions } from './retention.js';
 import { usageIndexFor, type UsageQuery } from './usage.js';
 
 export const DEFAULT_ROTATE_BYTES = 10 * 1024 * 1024;
@@ -71,6 +72,11 @@ export interface AuditLogOptions {
   rotateBytes?: number;
   /** How long a batch waits for the cross-process lock (default 30 s). */
   lockTimeoutMs?: number;
+  /**
+   * Prune old rotated files after a rotation (retention.ts), and let the usage index skip files
+   * older than `protectMs`. Absent: nothing is pruned and the index reads the whole chain.
+   */
+  retention?: RetentionOptions | undefined;
 }
 
 /** Counters for tests and benchmarks. */
@@ -122,6 +128,7 @@ export class AuditLog {
   readonly #clock: Clock;
   readonly #rotateBytes: number;
   readonly #lockTimeoutMs: number;
+  readonly #retention: RetentionOptions | undefined;
   #queue: Pending[] = [];
   #draining: Promise<void> | null = null;
   /** Set while an idle session lingers: called by append when an event arrives. */
@@ -131,7 +138,7 @@ export class AuditLog {
   #stats = { events: 0, batches: 0, fsyncs: 0, rotations: 0 };
   /** Date.now() when this writer last took the lock. */
   #acquiredAt = 0;
-  /** Allows by a rule that this process queued or wrote and the usage index may not have read yet. */
+  /** Events this process queued or wrote that the usage index may not have read yet (rule "" unless an allow by a rule). */
   #own: OwnAllow[] = [];
   /** Own allows are tracked once someone has asked for usage counts. */
   #tracking = false;
@@ -145,6 +152,7 @@ export class AuditLog {
     this.#clock = opts.clock ?? systemClock;
     this.#rotateBytes = opts.rotateBytes ?? DEFAULT_ROTATE_BYTES;
     this.#lockTimeoutMs = opts.lockTimeoutMs ?? 30_000;
+    this.#retention = opts.retention;
     if (!(this.#rotateBytes > 0)) throw new TotpMcpError('internal', 'rotateBytes must be positive');
   }
 
@@ -178,8 +186,9 @@ export class AuditLog {
     }
     return new Promise<AuditEvent>((resolve, reject) => {
       let own: OwnAllow | undefined;
-      if (this.#tracking && checked.decision === 'allow' && checked.rule !== null) {
-        own = { action: checked.action, rule: checked.rule, agent: checked.agent, account: checked.account, tsMs };
+      if (this.#tracking) {
+        const rule = checked.decision === 'allow' && checked.rule !== null ? checked.rule : '';
+        own = { action: checked.action, rule, agent: checked.agent, account: checked.account, tsMs };
         this.#own.push(own);
       }
       this.#queue.push({
@@ -226,12 +235,22 @@ export class AuditLog {
    * requests in this process. (Across processes, two decisions made in the same instant can both
    * see the count from before the other: the overshoot is bounded by the number of processes.)
    */
-  async usage(): Promise<{ count(q: UsageQuery): number }> {
+  async usage(sinceMs?: number): Promise<{ count(q: UsageQuery): number; calls(agent: string, sinceMs: number): number }> {
     this.#tracking = true;
     const index = usageIndexFor(this.stateDir);
-    await index.refresh();
+    index.useKey(this.#key);
+    await index.refresh(sinceMs);
     this.#pruneOwn(index.maxSeq);
     return {
+      calls: (agent, since) => {
+        const indexed = index.maxSeq;
+        let n = index.countCalls(agent, since);
+        for (const o of this.#own) {
+          if (o.seq !== undefined && o.seq <= indexed) continue;
+          if (o.agent === agent && o.tsMs >= since) n++;
+        }
+        return n;
+      },
       count: (q) => {
         const indexed = index.maxSeq;
         let n = index.count(q);
@@ -252,8 +271,22 @@ export class AuditLog {
    * the `windowSeconds` up to `nowMs` (events at or after `nowMs - windowSeconds·1000`).
    */
   async usageCounter(nowMs: number): Promise<(ruleId: string, agent: string, accountId: string, windowSeconds: number) => number> {
-    const usage = await this.usage();
+    const usage = await this.usage(this.#horizon(nowMs));
     return (ruleId, agent, accountId, windowSeconds) => usage.count({ rule: ruleId, agent, account: accountId, sinceMs: nowMs - windowSeconds * 1000 });
+  }
+
+  /**
+   * Every event of `agent` (any action, any decision) at or after `sinceMs`, across processes,
+   * with this process's queued events (for `max_calls`).
+   */
+  async countCalls(agent: string, sinceMs: number, nowMs: number): Promise<number> {
+    return (await this.usage(this.#horizon(nowMs))).calls(agent, sinceMs);
+  }
+
+  /** Counts need events from this time on (ms), given the retention's protected window. */
+  #horizon(nowMs: number): number | undefined {
+    const protect = this.#retention?.protectMs();
+    return protect === undefined ? undefined : Math.min(nowMs, nowMs - protect);
   }
 
   /**
@@ -310,6 +343,7 @@ export class AuditLog {
           if (r.rotated) {
             await live.close().catch(() => undefined);
             live = null;
+            if (this.#retention) await pruneRotated(this.stateDir, this.#key, this.#retention, this.#clock.now()).catch(() => undefined);
           }
         } catch (e) {
           this.#fail(batch, e);

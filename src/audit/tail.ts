@@ -12,12 +12,22 @@ import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TotpMcpError, isTotpMcpError } from '../core/errors.js';
 import { openNoFollow } from '../core/safe-fs.js';
-import { LIVE_FILE, errno, listLogFiles, readLines, readLinesFrom, scanTail } from './files.js';
+import { LIVE_FILE, errno, listLogFiles, readLines, readLinesFrom, scanTail, type LogFile } from './files.js';
 
 export type TailStart = { readonly from: 'beginning' } | { readonly from: 'end' } | { readonly from: 'after'; readonly seq: number };
 
 /** Reads a line into T, or undefined to skip it. T must carry the event's seq. */
 export type LineParser<T extends { readonly seq: number }> = (line: string) => T | undefined;
+
+/**
+ * Optional stand-in for reading a whole rotated file (the usage index's summaries): `read` may
+ * return the file's entries without reading it; after a rotated file was read line by line from
+ * its start, `wasRead` gets its entries and size (complete lines only).
+ */
+export interface RotatedHook<T> {
+  read(file: LogFile): Promise<{ entries: T[]; lastSeq: number; bytes: number } | undefined>;
+  wasRead(file: LogFile, entries: readonly T[], size: number): void;
+}
 
 /** Most bytes one poll reads from the live file; the rest waits for the next poll. */
 const MAX_POLL_BYTES = 16 * 1024 * 1024;
@@ -33,10 +43,13 @@ export class Tailer<T extends { readonly seq: number }> {
   /** Bytes of log read so far (for tests: a poll reads only what is new). */
   bytesRead = 0;
 
-  constructor(dir: string, parse: LineParser<T>, start: TailStart = { from: 'beginning' }) {
+  readonly #rotated: RotatedHook<T> | undefined;
+
+  constructor(dir: string, parse: LineParser<T>, start: TailStart = { from: 'beginning' }, rotated?: RotatedHook<T>) {
     this.#dir = dir;
     this.#parse = parse;
     this.#start = start;
+    this.#rotated = rotated;
   }
 
   /** Events appended since the last poll, in chain order. */
@@ -58,15 +71,33 @@ export class Tailer<T extends { readonly seq: number }> {
       // The live file is new: finish the rotated files first, then read it from the start.
       for (const f of await listLogFiles(this.#dir)) {
         if (f.last === undefined || f.last <= this.lastSeq) continue;
+        const hook = this.#rotated;
+        const whole = hook !== undefined && f.first !== undefined && f.first > this.lastSeq;
+        const stand = whole ? await hook.read(f) : undefined;
+        if (stand) {
+          this.bytesRead += stand.bytes;
+          for (const e of stand.entries) out.push(e);
+          this.lastSeq = Math.max(this.lastSeq, stand.lastSeq);
+          continue;
+        }
+        const read: T[] = [];
+        let size = 0;
+        let torn = false;
         for await (const line of readLines(join(this.#dir, f.name))) {
           this.bytesRead = this.bytesRead + line.next - line.offset;
-          if (!line.complete) continue;
+          if (!line.complete) {
+            torn = true;
+            continue;
+          }
+          size = line.next;
           const e = this.#parse(line.text);
           if (e && e.seq > this.lastSeq) {
             out.push(e);
+            read.push(e);
             this.lastSeq = e.seq;
           }
         }
+        if (whole && !torn) hook.wasRead(f, read, size);
       }
       if (fh && st) {
         this.#ino = st.ino;

@@ -20,6 +20,7 @@ import type { Redacted } from '../core/redacted.js';
 import { GENESIS_MAC, checkKey, eventMac, sameMac } from './canonical.js';
 import { auditEventSchema } from './event-schema.js';
 import { acquireAuditLock } from './lock.js';
+import { chainStart } from './retention.js';
 import { LIVE_FILE, errno, listLogFiles, readHead, readLines, readLinesFrom, type Head, type LogFile } from './files.js';
 
 export type VerifyProblem = 'mac' | 'sequence' | 'parse' | 'truncated' | 'prev';
@@ -48,6 +49,8 @@ export interface VerifyReport {
    */
   readonly head: 'ok' | 'behind' | 'missing' | 'invalid';
   readonly firstBad?: VerifyFailure;
+  /** Set when older events were pruned (retention.ts): the seq the retained chain starts at. */
+  readonly startSeq?: number;
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -139,8 +142,10 @@ async function verifySnapshot(stateDir: string, key: Redacted<Buffer>, snap: Sna
   const { files, head: headRead, live } = snap;
   const head = headRead === null || headRead === 'invalid' ? undefined : headRead;
   const names = files.map((f) => f.name);
-  let expected = 1;
-  let prev = GENESIS_MAC;
+  // After retention pruned the oldest files, the chain starts where `audit.pruned` says.
+  const start = await chainStart(stateDir, key, files);
+  let expected = start?.seq ?? 1;
+  let prev: string | undefined = start === undefined ? GENESIS_MAC : start.prev;
   let events = 0;
   let headSeen: { line: number; file: string; same: boolean } | undefined;
   let lastFile: string = LIVE_FILE;
@@ -153,6 +158,7 @@ async function verifySnapshot(stateDir: string, key: Redacted<Buffer>, snap: Sna
     lastSeq: expected - 1,
     head: headState ?? (headRead === null ? 'missing' : headRead === 'invalid' ? 'invalid' : 'ok'),
     ...(firstBad ? { firstBad } : {}),
+    ...(start?.pruned ? { startSeq: start.seq } : {}),
   });
 
   for (const f of files) {
@@ -168,7 +174,7 @@ async function verifySnapshot(stateDir: string, key: Redacted<Buffer>, snap: Sna
       if (!('s' in parsed)) return bad('parse', parsed.seq);
       const { obj, s } = parsed;
       if (s.seq !== expected) return bad('sequence', s.seq);
-      if (s.prev !== prev) return bad('prev', s.seq);
+      if (prev !== undefined && s.prev !== prev) return bad('prev', s.seq);
       if (!sameMac(eventMac(key, obj), s.mac)) return bad('mac', s.seq);
       if (!auditEventSchema.safeParse(obj).success) return bad('parse', s.seq);
       if (head && s.seq === head.seq) headSeen = { line: lineNo, file: f.name, same: sameMac(s.mac, head.mac) };

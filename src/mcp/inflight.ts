@@ -5,16 +5,28 @@
  */
 export class InFlight {
   readonly #running = new Set<Promise<unknown>>();
+  /** Calls in progress per JSON-RPC request id, for the admission sweep (admission.ts). */
+  readonly #ids = new Map<string | number, number>();
 
   get size(): number {
     return this.#running.size;
   }
 
-  run<T>(fn: () => Promise<T>): Promise<T> {
+  /** Whether a call of this request id is in progress. */
+  has(id: string | number): boolean {
+    return this.#ids.has(id);
+  }
+
+  run<T>(fn: () => Promise<T>, id?: string | number): Promise<T> {
     const p = fn();
     this.#running.add(p);
+    if (id !== undefined) this.#ids.set(id, (this.#ids.get(id) ?? 0) + 1);
     const done = (): void => {
       this.#running.delete(p);
+      if (id === undefined) return;
+      const n = (this.#ids.get(id) ?? 1) - 1;
+      if (n > 0) this.#ids.set(id, n);
+      else this.#ids.delete(id);
     };
     p.then(done, done);
     return p;

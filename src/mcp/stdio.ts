@@ -8,6 +8,7 @@ import { Writable } from 'node:stream';
 import type { JSONRPCMessage, Transport, TransportSendOptions } from '@modelcontextprotocol/server';
 import { serveStdio, StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 import type { AgentService } from '../app/agent.js';
+import { Admission, BUSY_CODE, BUSY_MESSAGE } from './admission.js';
 import { ApprovalFlow } from './approval.js';
 import { InFlight } from './inflight.js';
 import { diagnostic } from './results.js';
@@ -36,14 +37,24 @@ export interface ServeOptions {
  * client that reads it. The first reply of a cascade is written at once (a lone reply waits for
  * nothing); a second one corks the stream, and the `process.nextTick` queued by the first (it runs
  * once the cascade's microtasks are all done) uncorks it: the rest go out as one write. Same
- * bytes, same order. The high-water mark is above any burst, so the SDK's `send` does not wait for
- * 'drain' here; our write callbacks still wait for the real stdout.
+ * bytes, same order.
+ *
+ * Back-pressure is not the SDK's business here: its `send` adds a 'drain' and an 'error' listener
+ * per reply whenever `write` returns false, so a hundred replies waiting for a slow reader made
+ * Node print MaxListenersExceededWarning. The high-water mark is therefore out of reach, `write`
+ * never asks to wait, and the admission (admission.ts) stops starting requests instead while the
+ * output is `backedUp`: OUT_HIGH bytes waiting, or bytes waiting on the real stdout with no
+ * progress for STALL_MS. Our write callbacks still wait for the real stdout.
  */
 export class ReplyWriter extends Writable {
   #cascade: 'none' | 'wrote' | 'corked' = 'none';
+  /** A write to the real stdout is in progress since (ms), or null. */
+  #pendingSince: number | null = null;
+  /** Called whenever a write to the real stdout completes. */
+  onProgress: (() => void) | undefined;
 
   constructor(private readonly out: NodeJS.WritableStream) {
-    super({ decodeStrings: false, highWaterMark: 1 << 20 });
+    super({ decodeStrings: false, highWaterMark: NEVER_WAIT });
     // The transport listens for errors on this stream, not on stdout: pass stdout's on (a client
     // gone away: EPIPE), so that they close the transport instead of crashing the process.
     out.on('error', (e: Error) => this.destroy(e));
@@ -64,31 +75,86 @@ export class ReplyWriter extends Writable {
     });
   }
 
+  /** True while the client is not reading fast enough to start more work (see the class). */
+  backedUp(now = Date.now()): boolean {
+    if (this.writableLength >= OUT_HIGH) return true;
+    return this.#pendingSince !== null && now - this.#pendingSince >= STALL_MS;
+  }
+
+  #track(callback: (error?: Error | null) => void): (error?: Error | null) => void {
+    this.#pendingSince = Date.now();
+    return (error) => {
+      this.#pendingSince = null;
+      callback(error);
+      this.onProgress?.();
+    };
+  }
+
   override _write(chunk: string | Buffer, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    if (typeof chunk === 'string') this.out.write(chunk, encoding, callback);
-    else this.out.write(chunk, callback);
+    if (typeof chunk === 'string') this.out.write(chunk, encoding, this.#track(callback));
+    else this.out.write(chunk, this.#track(callback));
   }
 
   override _writev(chunks: { chunk: string | Buffer; encoding: BufferEncoding }[], callback: (error?: Error | null) => void): void {
     const bufs = chunks.map(({ chunk, encoding }) => (typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk));
-    this.out.write(Buffer.concat(bufs), callback);
+    this.out.write(Buffer.concat(bufs), this.#track(callback));
   }
 }
 
-/** Forwards to the real transport and tells us when it has closed (serveStdio owns `onclose`). */
+/** A high-water mark `write` never reaches (see ReplyWriter). */
+const NEVER_WAIT = 2 ** 40;
+/** Bytes of answers waiting for the client beyond which no new request starts. */
+export const OUT_HIGH = 1 << 20;
+/** How long the client may leave our output unread before no new request starts. */
+export const STALL_MS = 2000;
+
+/**
+ * Forwards to the real transport and tells us when it has closed (serveStdio owns `onclose`).
+ * Requests pass the admission (admission.ts) on the way in; responses free their slot on the way
+ * out. While the output is backed up, stdin is paused (the client's own writes then wait).
+ */
 class WatchedTransport implements Transport {
   onclose?: (() => void) | undefined;
   onerror?: ((error: Error) => void) | undefined;
   onmessage?: Transport['onmessage'];
+  readonly #admission: Admission;
+  #inputPaused = false;
 
   constructor(
     private readonly inner: Transport,
     closed: () => void,
+    inflight: InFlight,
     private readonly out?: ReplyWriter,
+    private readonly input?: { pause(): unknown; resume(): unknown },
   ) {
-    inner.onmessage = (message, extra) => this.onmessage?.(message, extra);
+    this.#admission = new Admission({
+      dispatch: (message, extra) => this.onmessage?.(message, extra),
+      refuse: (id) => {
+        this.#send({ jsonrpc: '2.0', id, error: { code: BUSY_CODE, message: BUSY_MESSAGE } }).catch(() => undefined);
+      },
+      running: (id) => inflight.has(id),
+      blocked: () => this.out?.backedUp() ?? false,
+      onBlocked: () => {
+        if (this.#inputPaused || !this.input) return;
+        this.#inputPaused = true;
+        this.input.pause();
+      },
+    });
+    if (out) {
+      out.onProgress = () => {
+        if (this.#inputPaused && !out.backedUp()) {
+          this.#inputPaused = false;
+          this.input?.resume();
+        }
+        this.#admission.pump();
+      };
+    }
+    inner.onmessage = (message, extra) => {
+      this.#admission.offer(message, extra);
+    };
     inner.onerror = (error) => this.onerror?.(error);
     inner.onclose = () => {
+      this.#admission.close();
       this.onclose?.();
       closed();
     };
@@ -99,6 +165,15 @@ class WatchedTransport implements Transport {
   }
 
   send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    const sent = this.#send(message, options);
+    const m = message as { id?: unknown; method?: unknown };
+    if (m.method === undefined && (typeof m.id === 'number' || typeof m.id === 'string') && ('result' in message || 'error' in message)) {
+      this.#admission.answered(m.id);
+    }
+    return sent;
+  }
+
+  #send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     this.out?.beforeReply();
     return this.inner.send(message, options);
   }
@@ -119,12 +194,15 @@ export async function serveAgent(opts: ServeOptions): Promise<void> {
   let ended!: () => void;
   const done = new Promise<void>((resolve) => (ended = resolve));
   const out = opts.transport || !opts.stdout ? undefined : new ReplyWriter(opts.stdout);
+  const stdin = opts.transport ? undefined : process.stdin;
   const wire = new WatchedTransport(
-    opts.transport ?? new StdioServerTransport(undefined, out),
+    opts.transport ?? new StdioServerTransport(stdin, out),
     () => {
       ended();
     },
+    inflight,
     out,
+    stdin,
   );
   const handle = serveStdio(
     ({ era }) => {

@@ -259,7 +259,13 @@ const uniq = <T>(xs: readonly T[]): T[] => [...new Set(xs)];
 function build(data: RawPolicy, fileName: string, locate?: Locator): Policy {
   const agents = new Map<string, AgentInfo>();
   for (const [name, info] of Object.entries(data.agents)) {
-    agents.set(name, Object.freeze(info?.description === undefined ? {} : { description: info.description }));
+    agents.set(
+      name,
+      Object.freeze({
+        ...(info?.description === undefined ? {} : { description: info.description }),
+        ...(info?.max_calls === undefined ? {} : { max_calls: Object.freeze({ count: info.max_calls.count, per_seconds: parseDuration(info.max_calls.per) ?? 0 }) }),
+      }),
+    );
   }
   const rules = data.rules.map((r, index): PolicyRule => {
     const effect = r.effect ?? 'allow';

@@ -95,7 +95,28 @@ export const policySchema = z.strictObject(
       .record(
         z.string().refine(isAgentName, { error: `expected an agent name: ${ID_RULE}` }),
         // `terraform:` with nothing after it is the same as `terraform: {}`.
-        z.strictObject({ description: text(500).optional() }, { error: 'expected a mapping like { description: ... }' }).nullable(),
+        z
+          .strictObject(
+            {
+              description: text(500).optional(),
+              // A cap on every call of this agent, whatever it asks and whatever the answer.
+              max_calls: z
+                .strictObject(
+                  {
+                    count: z
+                      .number({ error: 'expected a whole number of at least 1' })
+                      .int({ error: 'expected a whole number of at least 1' })
+                      .min(1, { error: 'expected a whole number of at least 1' })
+                      .max(1_000_000, { error: 'expected a whole number of at most 1000000' }),
+                    per: duration,
+                  },
+                  { error: 'expected a mapping like { count: 1000, per: 1h }' },
+                )
+                .optional(),
+            },
+            { error: 'expected a mapping like { description: ... }' },
+          )
+          .nullable(),
         { error: 'expected a mapping of agent names' },
       )
       .refine((r) => Object.keys(r).length > 0, { error: 'must declare at least one agent' }),

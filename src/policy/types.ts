@@ -86,6 +86,8 @@ export interface PolicyRule {
 
 export interface AgentInfo {
   readonly description?: string;
+  /** A cap on all of this agent's calls (any action, any answer), across processes; absent: none. */
+  readonly max_calls?: RuleLimit;
 }
 
 export interface Policy {

@@ -9,7 +9,8 @@ export async function runAuditVerify(rt: Runtime, o: { json?: boolean }): Promis
   if (o.json) rt.io.out(json(r));
   else if (r.ok) {
     const head = { ok: '', behind: ' (the head record is behind: a crash after the last write; harmless)', missing: ' (no head record: a cut tail cannot be detected)', invalid: ' (the head record is unreadable: a cut tail cannot be detected)' }[r.head];
-    rt.io.out(`ok: ${r.events} event(s) in ${r.files.length} file(s), chain intact up to seq ${r.lastSeq}${head}\n`);
+    const from = r.startSeq === undefined ? '' : ` from seq ${r.startSeq} (older events pruned by retention)`;
+    rt.io.out(`ok: ${r.events} event(s) in ${r.files.length} file(s), chain intact${from} up to seq ${r.lastSeq}${head}\n`);
   } else {
     const b = r.firstBad;
     rt.io.out(`FAILED: ${r.events} event(s) verify, then ${b ? `${b.file} line ${b.line}${b.seq === undefined ? '' : ` (seq ${b.seq})`}: ${b.problem}` : 'a problem'}\n`);

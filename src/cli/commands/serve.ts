@@ -30,6 +30,7 @@ export async function runServe(rt: Runtime, o: { agent?: string; debug?: boolean
   }
   const debug = o.debug === true || rt.globals.debug === true;
   const log = debug ? (line: string): void => { rt.io.err(`totp-mcp serve: ${line}\n`); } : undefined;
+  quietWarnings(log);
 
   // The MCP front (the SDK: most of the start-up time) loads while the vault is unlocked.
   const loading = import('../../mcp/index.js');
@@ -63,4 +64,13 @@ export async function runServe(rt: Runtime, o: { agent?: string; debug?: boolean
     await service.close();
     log?.('closed');
   }
+}
+
+/**
+ * Node prints its process warnings (deprecations, listener leaks…) on stderr by itself; a server's
+ * stderr carries nothing without --debug, so they go through `log`, or nowhere.
+ */
+function quietWarnings(log: ((line: string) => void) | undefined): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (w: Error) => log?.(`node warning: ${w.name}: ${w.message}`));
 }

@@ -85,6 +85,6 @@ export function registerDescribeAccess(server: McpServer, deps: ToolDeps): void 
           deps.log(`describe_access: ${diagnostic(e)}`);
           return errorResult(e);
         }
-      }),
+      }, ctx.mcpReq.id),
   );
 }

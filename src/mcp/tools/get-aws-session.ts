@@ -85,6 +85,7 @@ export function registerGetAwsSession(server: McpServer, deps: ToolDeps): void {
             return awsErrorResult(e);
           }
         }),
+        ctx.mcpReq.id,
       ),
   );
 }

@@ -66,6 +66,7 @@ export function registerGetTotpCode(server: McpServer, deps: ToolDeps): void {
             return errorResult(e);
           }
         }),
+        ctx.mcpReq.id,
       ),
   );
 }

@@ -47,7 +47,7 @@ export function registerListAccounts(server: McpServer, deps: ToolDeps): void {
           deps.log(`list_accounts: ${diagnostic(e)}`);
           return errorResult(e);
         }
-      }),
+      }, ctx.mcpReq.id),
   );
 }
 
