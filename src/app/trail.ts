@@ -214,10 +214,17 @@ export async function resetTrail(ctx: AppContext, reason: string): Promise<Reset
   const key = auditKey(payload);
   const state = ctx.paths.state;
   await mkdir(state, { recursive: true, mode: 0o700 });
+  // The last event known of the old chain: its verified head, the vault's anchor, or the last
+  // event that still verifies in the log, whichever is furthest.
+  const known: Anchor[] = [];
   const anchor = payload.anchors[vault.homeId];
+  if (anchor !== undefined) known.push(anchor);
   const headRead = await readHeadSafe(state);
-  const head = headRead !== null && headRead !== 'invalid' && headVerifies(key, headRead) ? headRead : null;
-  const last: Anchor | null = head !== null && (anchor === undefined || head.seq >= anchor.seq) ? { seq: head.seq, mac: head.mac } : (anchor ?? null);
+  if (headRead !== null && headRead !== 'invalid' && headVerifies(key, headRead)) known.push({ seq: headRead.seq, mac: headRead.mac });
+  const { verifyAudit } = await import('../audit/verify.js');
+  const report = await verifyAudit(state, key);
+  if (report.lastSeq > 0) known.push({ seq: report.lastSeq, mac: report.lastMac });
+  const last = known.reduce<Anchor | null>((a, b) => (a === null || b.seq > a.seq ? b : a), null);
 
   let movedTo: string | null = null;
   const { lock } = await acquireAuditLock(state, 30_000);

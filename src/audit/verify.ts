@@ -42,6 +42,8 @@ export interface VerifyReport {
   readonly files: readonly string[];
   /** Seq of the last good event (0 when none). */
   readonly lastSeq: number;
+  /** Its MAC (64 zeros when none). */
+  readonly lastMac: string;
   /**
    * `ok`: the chain reaches the head's event; `behind`: the log has events after it (a crash
    * between fsync and head update; harmless); `missing`/`invalid`: no usable head, so a cut tail
@@ -163,6 +165,7 @@ async function verifySnapshot(stateDir: string, key: Redacted<Buffer>, snap: Sna
     events,
     files: names,
     lastSeq: expected - 1,
+    lastMac: prev,
     head: forged ? 'forged' : head?.v === 1 ? 'unsigned' : (headState ?? (headRead === null ? 'missing' : headRead === 'invalid' ? 'invalid' : 'ok')),
     ...(head ? { headRecord: { seq: head.seq, mac: head.mac, gen: head.gen } } : {}),
     maxGen,
