@@ -69,6 +69,10 @@ describe('rollback of the vault (issue 12, item 3)', () => {
     expect(again.stderr).toMatch(/totp-mcp vault accept-rollback/);
     const github = cli(home, ['code', 'github:alice', '--agent', 'bot']);
     expect([github.code, github.stdout]).toEqual([4, '']);
+    // Nor does the owner's own `code` hand out the rolled-back HOTP counter's code again.
+    const owner = cli(home, ['code', 'vpn']);
+    expect([owner.code, owner.stdout]).toEqual([4, '']);
+    expect(owner.stderr).toMatch(/vault generation \d+, the trail has seen generation \d+/);
 
     const doctor = cli(home, ['doctor']);
     expect(doctor.code).toBe(1);
