@@ -9,7 +9,9 @@
  *      head update, a rotation cut short, a torn last line — by reading the log's last line
  *      backwards (in the newest rotated file if the live one is empty), cutting off a torn
  *      line, and checking that line's MAC; a log that ends BEFORE its head was truncated or rolled
- *      back, and is refused: the caller fails closed);
+ *      back, and is refused: the caller fails closed). The head is MAC'd (head.ts); once the vault
+ *      anchors this trail (`anchored`), a missing, unsigned or forged head is refused too, never
+ *      rebuilt from what is left of the log;
  *   2. takes the whole queue as one batch and assigns seq, prev and mac to each event;
  *   3. writes all of its lines with ONE write() to the live file opened O_APPEND | O_DSYNC (the
  *      write returns once the data is on disk, as write + fdatasync would, in one system call),
