@@ -128,16 +128,23 @@ export function openTrailLog(ctx: AppContext, key: Redacted<Buffer>, anchored: (
   return openAuditLog(ctx.paths.state, key, { clock: ctx.clock, anchored });
 }
 
+/** Payloads whose write may leave the vault behind its trail (`audit reset` keeps a rollback visible). */
+const mayStayBehind = new WeakSet<Payload>();
+
 /**
- * The vault store's `beforeWrite` hook (AppContext): remembers this home's head as its anchor. A
- * broken trail never becomes the reference (the old anchor stays); a home without a trail yet
- * gets a signed genesis head (seq 0) first, so that from its first vault write on, deleting the
- * state folder is seen.
+ * The vault store's `beforeWrite` hook (AppContext). A vault behind its trail is not written: one
+ * more generation could catch up with the trail and hide the rollback (`vault accept-rollback`
+ * raises it on purpose). Then it remembers this home's head as its anchor. A broken trail never
+ * becomes the reference (the old anchor stays); a home without a trail yet gets a signed genesis
+ * head (seq 0) first, so that from its first vault write on, deleting the state folder is seen.
  */
 export async function recordAnchor(stateDir: string, payload: Payload, homeId: string): Promise<void> {
   const key = auditKey(payload);
   const read = await readHeadSafe(stateDir);
   const v = judgeHead(read, key, payload, homeId);
+  if (v.rollback !== null && !mayStayBehind.has(payload)) {
+    throw new TotpMcpError('vault_locked', `${rollbackMessage(v.rollback)}: nothing is written to it`, { hint: ROLLBACK_HINT });
+  }
   if (v.broken !== null) return;
   if (v.head !== null) {
     payload.anchors[homeId] = { seq: v.head.seq, mac: v.head.mac };
@@ -220,11 +227,18 @@ export async function resetTrail(ctx: AppContext, reason: string): Promise<Reset
   const anchor = payload.anchors[vault.homeId];
   if (anchor !== undefined) known.push(anchor);
   const headRead = await readHeadSafe(state);
-  if (headRead !== null && headRead !== 'invalid' && headVerifies(key, headRead)) known.push({ seq: headRead.seq, mac: headRead.mac });
+  const head = headRead !== null && headRead !== 'invalid' && headVerifies(key, headRead) ? headRead : null;
+  if (head !== null) known.push({ seq: head.seq, mac: head.mac });
   const { verifyAudit } = await import('../audit/verify.js');
   const report = await verifyAudit(state, key);
   if (report.lastSeq > 0) known.push({ seq: report.lastSeq, mac: report.lastMac });
   const last = known.reduce<Anchor | null>((a, b) => (a === null || b.seq > a.seq ? b : a), null);
+  // The reset's own vault write below raises the vault by one. Its event records one more than
+  // the higher of the vault's generation and the highest the old chain proves it saw: equal to
+  // the vault after the write, unless the vault was behind, which it then stays (a reset never
+  // hides a rollback: that takes `vault accept-rollback`).
+  const seen = Math.max(report.maxGen, head?.gen ?? 0);
+  const gen = Math.max(seen, payload.generation, vault.generationSeen) + 1;
 
   let movedTo: string | null = null;
   const { lock } = await acquireAuditLock(state, 30_000);
@@ -246,7 +260,7 @@ export async function resetTrail(ctx: AppContext, reason: string): Promise<Reset
       action: 'audit_reset',
       decision: 'allow',
       reason: 'reset',
-      gen: Math.max(payload.generation, vault.generationSeen),
+      gen,
       reset: { seq: last?.seq ?? 0, mac: last !== null && last.seq > 0 ? last.mac : null, reason: text },
     });
   } finally {
@@ -255,6 +269,7 @@ export async function resetTrail(ctx: AppContext, reason: string): Promise<Reset
   // The new chain becomes the reference: drop the old anchor, and the write records the new head.
   await vault.update((p) => {
     Reflect.deleteProperty(p.anchors, vault.homeId);
+    mayStayBehind.add(p);
   });
   return { movedTo, last, event: event.seq };
 }

@@ -82,6 +82,12 @@ describe('rollback of the vault (issue 12, item 3)', () => {
     expect(verify.stdout).toMatch(/FAILED: the vault is older than its audit trail has seen/);
     expect(events(home).filter((e) => e.reason === 'vault_rollback').map((e) => e.account)).toEqual(['vpn', 'github:alice']);
 
+    // An ordinary write would raise the older vault's generation towards the trail's and could
+    // hide the rollback: it is refused until the owner accepts it.
+    const tag = cli(home, ['tag', 'github:alice', '+x']);
+    expect(tag.code).toBe(4);
+    expect(tag.stderr).toMatch(/the vault is older than its audit trail has seen .*: nothing is written to it/);
+
     // The owner's explicit, recorded way back. The HOTP counter moves past the one issued.
     const accept = okRun(cli(home, ['vault', 'accept-rollback']), 'accept-rollback');
     expect(accept.stdout).toMatch(/^accepted: the vault \(generation \d+\) is kept although the audit trail had seen generation \d+/);
@@ -237,6 +243,24 @@ describe('wiping or shortening the audit trail (issue 12, item 4)', () => {
     okRun(cli(home, ['audit', 'reset', '--reason', 'disk replaced']), 'reset');
     expect(events(home)[0]).toMatchObject({ action: 'audit_reset', reset: { seq: head.seq, mac: head.mac, reason: 'disk replaced' } });
     okRun(cli(home, ['audit', 'verify']), 'verify');
+  });
+});
+
+describe('the two ways back compose', () => {
+  it('audit reset does not hide a rollback: after it, the older vault still needs vault accept-rollback', () => {
+    const home = homeWithPolicy(LOOSE, [['vpn', HOTP_URI]]);
+    okRun(cli(home, ['code', 'vpn', '--agent', 'bot']), 'HOTP');
+    const older = readdirSync(join(home, 'backups')).sort().at(-1) as string;
+    copyFileSync(join(home, 'backups', older), join(home, 'vault.age'));
+    rmSync(state(home, 'audit.head')); // and the trail broken too
+    okRun(cli(home, ['audit', 'reset', '--reason', 'both at once']), 'reset');
+    const verify = cli(home, ['audit', 'verify']);
+    expect(verify.code).toBe(1);
+    expect(verify.stdout).toMatch(/FAILED: the vault is older than its audit trail has seen/);
+    expect(cli(home, ['code', 'vpn', '--agent', 'bot']).code).toBe(4);
+    okRun(cli(home, ['vault', 'accept-rollback']), 'accept');
+    okRun(cli(home, ['audit', 'verify']), 'verify');
+    okRun(cli(home, ['code', 'github:alice', '--agent', 'bot']), 'service');
   });
 });
 
