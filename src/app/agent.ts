@@ -8,7 +8,7 @@
 import { statSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import type { AuditApproval, AuditAws, AuditClient, AuditInput } from '../audit/event.js';
-import { openAuditLog, type AuditLog } from '../audit/log.js';
+import { openAuditLog, TrailBroken, type AuditLog } from '../audit/log.js';
 import { sleep } from '../core/clock.js';
 import { sameStamp, type FileStamp } from '../core/file-stamp.js';
 import { perTurn } from '../core/per-turn.js';
@@ -20,13 +20,14 @@ import type { Account, IssuedCode } from '../core/model.js';
 import { describeAgent, evaluate, matchRequest, visibleAccounts, type AgentDescription } from '../policy/evaluate.js';
 import type { Action, AwsRequest, Decision, Policy, PolicyRequest, ReasonCode } from '../policy/types.js';
 import { longestWindowSeconds } from '../policy/windows.js';
-import type { Payload } from '../vault/index.js';
+import type { Payload, Vault } from '../vault/index.js';
 import { checkId } from './accounts.js';
 import { approvalQuestion, pinId, RememberedApprovals, type ApprovalSubject } from './approval-key.js';
 import { auditKey } from './audit.js';
 import { issueFor } from './codes.js';
 import type { AppContext } from './context.js';
 import { PolicyGate, PolicyUnusable } from './policy-file.js';
+import { brokenMessage, rollbackMessage, ROLLBACK_HINT, TrailGuard } from './trail.js';
 
 /** Stable error codes an agent sees (DESIGN §2 MCP surface). */
 export type AgentErrorCode = 'denied' | 'not_found' | 'approval_declined' | 'rate_limited' | 'outside_hours' | 'vault_locked' | 'internal';
@@ -136,6 +137,11 @@ export class AgentService {
   #cached: { stamp: FileStamp | undefined; payload: Promise<Payload> } | undefined;
   /** The longest window the policy counts over (ms), for audit retention; unknown until loaded. */
   #countedMs: number | undefined;
+  /** This home's audit trail against the vault (app/trail.ts). */
+  readonly #trail: TrailGuard;
+  /** Whether the vault last read anchors this home's trail (then the writer is strict). */
+  #anchored = false;
+  #vault: Vault | undefined;
   /**
    * The vault file's identity, read once per turn of the event loop (core/per-turn.ts) and
    * synchronously: a stat costs a few microseconds, a trip to the thread pool several times more.
@@ -154,6 +160,7 @@ export class AgentService {
     readonly agent: string,
   ) {
     this.#gate = new PolicyGate(ctx.paths.policy);
+    this.#trail = new TrailGuard(ctx.paths.state);
   }
 
   /** Opens the vault and the audit log; call once at start-up to fail fast. */
@@ -174,7 +181,13 @@ export class AgentService {
     try {
       let cached = this.#cached;
       if (cached === undefined || !sameStamp(cached.stamp, stamp)) {
-        cached = { stamp, payload: this.ctx.vault().then((v) => v.read()) };
+        cached = {
+          stamp,
+          payload: this.ctx.vault().then((v) => {
+            this.#vault = v;
+            return v.read();
+          }),
+        };
         this.#cached = cached;
       }
       return await cached.payload;
@@ -186,15 +199,22 @@ export class AgentService {
   }
 
   #auditLog(payload: Payload): AuditLog {
-    this.#audit ??= openAuditLog(this.ctx.paths.state, auditKey(payload), { clock: this.ctx.clock, retention: { protectMs: () => this.#countedMs } });
+    this.#audit ??= openAuditLog(this.ctx.paths.state, auditKey(payload), {
+      clock: this.ctx.clock,
+      retention: { protectMs: () => this.#countedMs },
+      anchored: () => this.#anchored,
+    });
     return this.#audit;
   }
 
   /** Records an event; a failed write fails the request (closed). */
   async #record(payload: Payload, event: Omit<AuditInput, 'agent'>, client: AuditClient | null): Promise<void> {
     try {
-      await this.#auditLog(payload).append({ ...event, agent: this.agent, client });
+      // The generation this decision saw, or wrote (an HOTP counter): what a rollback must not undercut.
+      const gen = Math.max(payload.generation, this.#vault?.generationSeen ?? 0);
+      await this.#auditLog(payload).append({ ...event, agent: this.agent, client, gen });
     } catch (e) {
+      if (e instanceof TrailBroken) throw new AgentError('internal', `${e.message}, so nothing was released`);
       // A full or read-only disk is named as such (the person can fix it); the path stays out.
       const disk = diskErrno(e);
       const why = disk === undefined ? '' : disk === 'EROFS' ? ' (its disk is read-only)' : ' (its disk is full)';
@@ -202,8 +222,28 @@ export class AgentService {
     }
   }
 
+  /**
+   * The trail's verdict (app/trail.ts): a vault older than its trail has seen refuses every
+   * request (its policy and HOTP counters may be old ones); a broken trail refuses what a limited
+   * rule decides (its counts would start afresh). Recorded when the log still takes events.
+   */
+  async #checkTrail(payload: Payload, limited: boolean, action: AuditInput['action'], account: string | null, client: AuditClient | null): Promise<void> {
+    const homeId = (await this.ctx.vault()).homeId;
+    this.#anchored = payload.anchors[homeId] !== undefined;
+    const v = await this.#trail.verdict(payload, homeId);
+    if (v.rollback !== null) {
+      await this.#record(payload, { action, account, decision: 'deny', reason: 'vault_rollback' }, client).catch(() => undefined);
+      throw new AgentError('vault_locked', `${rollbackMessage(v.rollback)}; ${ROLLBACK_HINT}`);
+    }
+    if (limited && v.broken !== null) {
+      await this.#record(payload, { action, account, decision: 'deny', reason: 'audit_trail_broken' }, client).catch(() => undefined);
+      throw new AgentError('denied', `${brokenMessage(v.broken)}: requests under a rule with a limit are refused until the owner runs 'totp-mcp audit reset'`);
+    }
+  }
+
   /** The policy, or a recorded denial that says why it cannot be used. */
   async #policy(payload: Payload, action: AuditInput['action'], account: string | null, client: AuditClient | null): Promise<Policy> {
+    await this.#checkTrail(payload, false, action, account, client);
     try {
       const policy = (await this.#gate.load(payload.policy_pin)).policy;
       this.#countedMs = longestWindowSeconds(policy) * 1000;
@@ -244,6 +284,7 @@ export class AgentService {
     // then, after every other condition passed): otherwise the probe is the decision.
     const probe = evaluate(policy, request, { now, usage: () => 0 });
     const limited = policy.rules.find((r) => r.id === probe.rule)?.limit !== undefined;
+    if (limited) await this.#checkTrail(payload, true, request.action, account.id, rc.client);
     const first = limited ? evaluate(policy, request, { now, usage: await audit.usageCounter(now) }) : probe;
     const approval = first.decision === 'allow' ? await this.#approval(first, payload, request, rc) : 'none';
     const base = { action: request.action, account: account.id, approval: first.decision === 'allow' ? approval : null } as const;

@@ -8,15 +8,22 @@ import type { VerifyReport } from '../audit/verify.js';
 import { Redacted } from '../core/redacted.js';
 import type { Payload } from '../vault/index.js';
 import type { AppContext } from './context.js';
+import type { TrailCheck } from './trail.js';
 
 export type { AuditEvent, AuditStats, VerifyReport };
 
 export const auditKey = (payload: Payload): Redacted<Buffer> => new Redacted(Buffer.from(payload.audit_key.reveal(), 'base64'));
 
-export async function verifyLog(ctx: AppContext): Promise<VerifyReport> {
-  const payload = await (await ctx.vault()).read();
-  const { verifyAudit } = await import('../audit/verify.js');
-  return verifyAudit(ctx.paths.state, auditKey(payload));
+/** The chain's own check, and this home's trail judged against the vault (app/trail.ts); `ok` covers both. */
+export type TrailReport = VerifyReport & { trail: TrailCheck };
+
+export async function verifyLog(ctx: AppContext): Promise<TrailReport> {
+  const vault = await ctx.vault();
+  const payload = await vault.read();
+  const [{ verifyAudit }, { judgeReport }] = await Promise.all([import('../audit/verify.js'), import('./trail.js')]);
+  const report = await verifyAudit(ctx.paths.state, auditKey(payload), { anchor: payload.anchors[vault.homeId] });
+  const trail = judgeReport(report, payload, vault.homeId);
+  return { ...report, ok: report.ok && trail.broken === null && trail.rollback === null, trail };
 }
 
 export function tailLog(ctx: AppContext, last: number): Promise<AuditEvent[]> {
@@ -33,9 +40,11 @@ export async function statsLog(ctx: AppContext, sinceMs?: number): Promise<Audit
 
 /** Records an act of the owner's CLI (agent null), fsynced before returning. */
 export async function recordOwner(ctx: AppContext, payload: Payload, event: Omit<AuditInput, 'agent'>): Promise<void> {
-  const log = openAuditLog(ctx.paths.state, auditKey(payload), { clock: ctx.clock });
+  const vault = await ctx.vault();
+  const anchored = payload.anchors[vault.homeId] !== undefined;
+  const log = openAuditLog(ctx.paths.state, auditKey(payload), { clock: ctx.clock, anchored: () => anchored });
   try {
-    await log.append({ ...event, agent: null });
+    await log.append({ gen: Math.max(payload.generation, vault.generationSeen), ...event, agent: null });
   } finally {
     await log.close();
   }

@@ -35,7 +35,15 @@ export async function issueFor(ctx: AppContext, account: Account, atMs: number):
 /** The owner's `code <id> [--at TIME]` (not policy-checked). */
 export async function issueCode(ctx: AppContext, id: string, atMs?: number): Promise<IssuedCode> {
   checkId(id);
-  const account = findAccount((await (await ctx.vault()).read()).accounts, id);
+  const vault = await ctx.vault();
+  const payload = await vault.read();
+  const account = findAccount(payload.accounts, id);
   if (account.type === 'hotp' && atMs !== undefined) fail('usage', 'an HOTP code depends on its counter, not on a time: drop --at');
+  if (account.type === 'hotp') {
+    // A rolled-back vault holds an old counter: the code it gives was handed out already.
+    const { judgeTrail, rollbackMessage, ROLLBACK_HINT } = await import('./trail.js');
+    const { rollback } = await judgeTrail(ctx.paths.state, payload, vault.homeId);
+    if (rollback !== null) fail('vault_locked', rollbackMessage(rollback), { hint: ROLLBACK_HINT });
+  }
   return issueFor(ctx, account, atMs ?? ctx.clock.now());
 }

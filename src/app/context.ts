@@ -31,6 +31,8 @@ export class AppContext {
       identityFile: this.unlock.identityFile,
       passphrase: this.unlock.passphrase,
       now: () => this.clock.now(),
+      // Every vault write remembers this home's audit head (app/trail.ts), loaded only to write.
+      beforeWrite: async (p, homeId) => (await import('./trail.js')).recordAnchor(this.paths.state, p, homeId),
     });
     return this.#vault;
   }

@@ -5,6 +5,7 @@ import { verifyAudit } from '../audit/index.js';
 import { inspectHome, PAYLOAD_VERSION, type Payload } from '../vault/index.js';
 import { auditKey } from './audit.js';
 import { PolicyGate, PolicyUnusable } from './policy-file.js';
+import { BROKEN_HINT, brokenMessage, judgeReport, ROLLBACK_HINT, rollbackMessage } from './trail.js';
 import { VERSION } from '../version.js';
 import type { AppContext } from './context.js';
 
@@ -54,11 +55,16 @@ export async function doctor(ctx: AppContext): Promise<Check[]> {
         add('policy', 'fail', e instanceof PolicyUnusable ? `${e.message} (${e.hint ?? ''})` : 'cannot be checked');
       }
     }
-    const v = await verifyAudit(ctx.paths.state, auditKey(payload));
+    const homeId = (await ctx.vault()).homeId;
+    const v = await verifyAudit(ctx.paths.state, auditKey(payload), { anchor: payload.anchors[homeId] });
     const b = v.firstBad;
-    add('audit', v.ok ? 'ok' : 'fail', v.ok
-      ? `${v.events} event(s), chain intact`
-      : `the chain breaks at ${b ? `${b.file} line ${b.line}: ${b.problem}` : 'a line'} (totp-mcp audit verify)`);
+    const t = judgeReport(v, payload, homeId);
+    add('audit', v.ok && t.broken === null ? 'ok' : 'fail', !v.ok
+      ? `the chain breaks at ${b ? `${b.file} line ${b.line}: ${b.problem}` : 'a line'} (totp-mcp audit verify)`
+      : t.broken !== null
+        ? `${brokenMessage(t.broken)} (${BROKEN_HINT})`
+        : `${v.events} event(s), chain intact`);
+    if (t.rollback !== null) add('rollback', 'fail', `${rollbackMessage(t.rollback)}: agent requests are refused (${ROLLBACK_HINT})`);
   }
 
   if (r.recipientsCount !== null) {

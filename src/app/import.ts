@@ -275,13 +275,17 @@ function apply(accounts: Account[], plan: readonly Planned[], tags: readonly str
     } else if (row.action === 'replace') {
       const a = byId.get(row.id);
       if (!a) fail('internal', 'an account to replace disappeared during the import');
+      // An older export of the same HOTP seed must not move its counter back: the codes between
+      // the two counters were handed out already and would be valid (and issued) again.
+      const keep = a.type === 'hotp' && draft.type === 'hotp' && a.counter > draft.counter && a.secret.reveal() === draft.secret.reveal();
+      if (keep) row.note = [`kept the HOTP counter at ${a.counter} (the file has ${draft.counter}: an older export)`, row.note].filter(Boolean).join('; ');
       Object.assign(a, {
         type: draft.type,
         secret: draft.secret,
         algorithm: draft.algorithm,
         digits: draft.digits,
         period: draft.period,
-        counter: draft.counter,
+        counter: keep ? a.counter : draft.counter,
         issuer: draft.issuer,
         label: draft.label,
         tags: [...new Set([...a.tags, ...tags])].sort(),

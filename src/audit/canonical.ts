@@ -113,7 +113,7 @@ function macOf(key: Redacted<Buffer>, unsigned: Record<string, unknown>, canonic
  * The members of an event the writer signs (an AuditEvent without `mac`), in canonical order, each
  * with its `"key":` prefix; and how many of them sort before `mac`.
  */
-const SIGNED = (['v', 'seq', 'ts', 'agent', 'client', 'action', 'account', 'decision', 'rule', 'reason', 'step', 'approval', 'aws', 'pid', 'prev'] as const)
+const SIGNED = (['v', 'seq', 'ts', 'agent', 'client', 'action', 'account', 'decision', 'rule', 'reason', 'step', 'approval', 'aws', 'gen', 'pid', 'prev'] as const)
   .slice()
   .sort()
   .map((k) => ({ key: k, prefix: `${JSON.stringify(k)}:` }));

@@ -18,7 +18,9 @@ import {
   HEX64,
   ISO_UTC_PATTERN,
   MAX_AWS_DURATION_SECONDS,
+  RESET_REASON_MAX,
   cleanClientText,
+  cleanResetReason,
   type CheckedInput,
 } from './event.js';
 
@@ -40,6 +42,17 @@ const awsSchema = z.strictObject({
   session_name: z.string().regex(AUDIT_SESSION_NAME_PATTERN).nullable(),
 });
 
+const storedReset = z.strictObject({
+  seq: nonNegInt,
+  mac: z.string().regex(HEX64).nullable(),
+  reason: z.string().min(1).refine((s) => Array.from(s).length <= RESET_REASON_MAX && cleanResetReason(s) === s),
+});
+const inputReset = z.strictObject({
+  seq: nonNegInt,
+  mac: z.string().regex(HEX64).nullable(),
+  reason: z.string().max(4096).transform(cleanResetReason).pipe(z.string().min(1)),
+});
+
 export const inputSchema = z.strictObject({
   agent: id.nullable(),
   client: z.strictObject({ name: clientText, version: clientText }).nullable().default(null),
@@ -51,6 +64,8 @@ export const inputSchema = z.strictObject({
   step: nonNegInt.nullable().default(null),
   approval: z.enum(AUDIT_APPROVALS).nullable().default(null),
   aws: awsSchema.nullable().default(null),
+  gen: nonNegInt.nullable().default(null),
+  reset: inputReset.nullable().default(null),
 });
 
 /** The stored event: what a reader accepts as a well-formed line (the MAC is checked apart). */
@@ -68,6 +83,8 @@ export const auditEventSchema = z.strictObject({
   step: nonNegInt.nullable(),
   approval: z.enum(AUDIT_APPROVALS).nullable(),
   aws: awsSchema.nullable(),
+  gen: nonNegInt.nullable().optional(),
+  reset: storedReset.optional(),
   pid: nonNegInt,
   prev: z.string().regex(HEX64),
   mac: z.string().regex(HEX64),

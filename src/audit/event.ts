@@ -29,6 +29,8 @@ export const AUDIT_ACTIONS = [
   'vault_init',
   'vault_rekey', // recipients or identity changed
   'audit_verify',
+  'audit_reset', // the owner started a new chain after a break (the event's `reset` names it)
+  'vault_accept_rollback', // the owner accepted a vault older than the trail had seen
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -65,6 +67,8 @@ export const HEX64 = /^[0-9a-f]{64}$/;
 
 /** Longest client name or version kept, in characters (code points). */
 export const CLIENT_FIELD_MAX = 64;
+/** Longest owner's reason kept on an `audit_reset` event, in characters (code points). */
+export const RESET_REASON_MAX = 200;
 /** Longest AWS session accepted (GetSessionToken allows 36 h). */
 export const MAX_AWS_DURATION_SECONDS = 129_600;
 
@@ -86,6 +90,16 @@ export interface AuditAws {
   readonly session_name: string | null;
 }
 
+/** What an `audit_reset` event says about the break it starts after. */
+export interface AuditReset {
+  /** The last seq known of the old chain (its head or the vault's anchor, whichever is later); 0 when none. */
+  readonly seq: number;
+  /** That event's MAC, when known. */
+  readonly mac: string | null;
+  /** The owner's words (`audit reset --reason`), stripped of unprintable characters and cut. */
+  readonly reason: string;
+}
+
 /** What a caller passes to `append`: one decision. Optional fields default to null. */
 export interface AuditInput {
   /** The agent the server was launched for; null for the owner's own CLI. */
@@ -102,6 +116,10 @@ export interface AuditInput {
   readonly step?: number | null;
   readonly approval?: AuditApproval | null;
   readonly aws?: AuditAws | null;
+  /** The vault generation the decision was made with (app/trail.ts). */
+  readonly gen?: number | null;
+  /** Only on an `audit_reset` event. */
+  readonly reset?: AuditReset | null;
 }
 
 /** One line of the log. Keys are written in canonical (sorted) order; see canonical.ts. */
@@ -121,6 +139,10 @@ export interface AuditEvent {
   readonly step: number | null;
   readonly approval: AuditApproval | null;
   readonly aws: AuditAws | null;
+  /** The vault generation (absent in events written before generations existed). */
+  readonly gen?: number | null;
+  /** Present only on an `audit_reset` event. */
+  readonly reset?: AuditReset;
   readonly pid: number;
   /** Hex MAC of the previous event; 64 zeros for the first. */
   readonly prev: string;
@@ -148,10 +170,13 @@ export function cleanClientText(text: string): string {
 }
 
 /** Normalized caller fields, ready to be stamped. */
-export type CheckedInput = Omit<AuditBody, 'v' | 'ts' | 'pid'>;
+export type CheckedInput = Omit<AuditBody, 'v' | 'ts' | 'pid' | 'gen' | 'reset'> & { readonly gen: number | null; readonly reset: AuditReset | null };
 
-const INPUT_KEYS: ReadonlySet<string> = new Set(['agent', 'client', 'action', 'account', 'decision', 'rule', 'reason', 'step', 'approval', 'aws']);
+const INPUT_KEYS: ReadonlySet<string> = new Set(['agent', 'client', 'action', 'account', 'decision', 'rule', 'reason', 'step', 'approval', 'aws', 'gen', 'reset']);
+/** A stored event's keys; `gen` and `reset` may be absent. */
 const EVENT_KEYS: ReadonlySet<string> = new Set([...INPUT_KEYS, 'v', 'seq', 'ts', 'pid', 'prev', 'mac']);
+const OPTIONAL_EVENT_KEYS = 2;
+const RESET_KEYS: ReadonlySet<string> = new Set(['seq', 'mac', 'reason']);
 const AWS_KEYS: ReadonlySet<string> = new Set(['role', 'duration', 'expires', 'delivery', 'session_name']);
 const ACTIONS: ReadonlySet<unknown> = new Set(AUDIT_ACTIONS);
 const DECISIONS: ReadonlySet<unknown> = new Set(AUDIT_DECISIONS);
@@ -188,10 +213,27 @@ function checkAws(x: unknown): AuditAws | null | false {
   return { role, duration: duration as number, expires, delivery: delivery as AuditDelivery, session_name };
 }
 
+/** The owner's reason text, cleaned like a client's name but longer; '' when nothing printable is left. */
+export function cleanResetReason(text: string): string {
+  const chars = Array.from(text.replace(UNPRINTABLE, '').trim());
+  return (chars.length <= RESET_REASON_MAX ? chars : chars.slice(0, RESET_REASON_MAX)).join('');
+}
+
+/** A stored or given reset block; `false` when invalid. */
+function checkReset(x: unknown, clean: boolean): AuditReset | null | false {
+  if (x === undefined || x === null) return null;
+  if (!isObj(x) || !onlyKeys(x, RESET_KEYS, true)) return false;
+  const { seq, mac, reason } = x;
+  if (!nonNegInt(seq) || !(mac === null || matches(mac, HEX64)) || typeof reason !== 'string' || reason.length > 4096) return false;
+  const r = cleanResetReason(reason);
+  if (r === '' || (!clean && r !== reason)) return false;
+  return { seq, mac, reason: r };
+}
+
 /** A caller's event, checked and normalized without zod; undefined when anything is off. */
 export function fastCheckInput(input: unknown): CheckedInput | undefined {
   if (!isObj(input) || !onlyKeys(input, INPUT_KEYS, false)) return undefined;
-  const { agent, client, action, account, decision, rule, reason, step, approval, aws } = input;
+  const { agent, client, action, account, decision, rule, reason, step, approval, aws, gen, reset } = input;
   if (!(agent === null || matches(agent, AUDIT_ID_PATTERN))) return undefined;
   let c: AuditClient | null = null;
   if (client !== undefined && client !== null) {
@@ -206,15 +248,22 @@ export function fastCheckInput(input: unknown): CheckedInput | undefined {
   const st = orNull(step, nonNegInt);
   const ap = orNull(approval, (v): v is AuditApproval => APPROVALS.has(v));
   const a = checkAws(aws);
-  if (acct === false || r === false || st === false || ap === false || a === false) return undefined;
-  return { agent, client: c, action: action as AuditAction, account: acct, decision: decision as AuditDecision, rule: r, reason, step: st, approval: ap, aws: a };
+  const g = orNull(gen, nonNegInt);
+  const rs = checkReset(reset, true);
+  if (acct === false || r === false || st === false || ap === false || a === false || g === false || rs === false) return undefined;
+  return { agent, client: c, action: action as AuditAction, account: acct, decision: decision as AuditDecision, rule: r, reason, step: st, approval: ap, aws: a, gen: g, reset: rs };
 }
 const CLIENT_KEYS: ReadonlySet<string> = new Set(['name', 'version']);
 
 /** A stored event, checked without zod (the same rules as `auditEventSchema`); undefined when not well formed. */
 export function fastCheckEvent(x: unknown): AuditEvent | undefined {
-  if (!isObj(x) || !onlyKeys(x, EVENT_KEYS, true)) return undefined;
-  const { v, seq, ts, agent, client, action, account, decision, rule, reason, step, approval, aws, pid, prev, mac } = x;
+  if (!isObj(x) || !onlyKeys(x, EVENT_KEYS, false)) return undefined;
+  const { v, seq, ts, agent, client, action, account, decision, rule, reason, step, approval, aws, pid, prev, mac, gen, reset } = x;
+  let n = 0;
+  for (const k in x) if (Object.hasOwn(x, k)) n++;
+  if (n !== EVENT_KEYS.size - OPTIONAL_EVENT_KEYS + (gen === undefined ? 0 : 1) + (reset === undefined ? 0 : 1)) return undefined;
+  if (!(gen === undefined || gen === null || nonNegInt(gen))) return undefined;
+  if (!(reset === undefined || checkReset(reset, false))) return undefined;
   if (v !== 1 || !(Number.isSafeInteger(seq) && (seq as number) >= 1) || !isoUtc(ts) || !nonNegInt(pid)) return undefined;
   if (!matches(prev, HEX64) || !matches(mac, HEX64)) return undefined;
   if (!(agent === null || matches(agent, AUDIT_ID_PATTERN)) || !(account === null || matches(account, AUDIT_ID_PATTERN))) return undefined;

@@ -3,10 +3,14 @@
  *   audit.log                          the live file, appended to
  *   audit.<first>-<last>.log           rotated files, seq numbers zero-padded to 12 digits, so that
  *                                      names sort in chain order
- *   audit.head                         {v, seq, mac, size, file, ino}: the chain's last event as of
- *                                      the end of the last writer's session, and the size and inode
- *                                      of the file holding it (the inode tells a new live file that
- *                                      happens to have the same size from the one the head meant)
+ *   audit.head                         {v, seq, mac, size, file, ino, gen, hmac}: the chain's last
+ *                                      event as of the end of the last writer's session, and the size
+ *                                      and inode of the file holding it (the inode tells a new live
+ *                                      file that happens to have the same size from the one the head
+ *                                      meant), the highest vault generation the chain has recorded,
+ *                                      and a MAC with the audit key (head.ts). v1 heads (before the
+ *                                      MAC) have neither gen nor hmac; a fresh chain starts with a
+ *                                      v2 head at seq 0.
  *   audit.lock                         the cross-process writer lock (core/lock.ts)
  *   audit.want                         its mtime: when a writer last waited for the lock
  */
@@ -62,6 +66,8 @@ export async function listLogFiles(dir: string): Promise<LogFile[]> {
 }
 
 export interface Head {
+  /** 1: written before heads were MAC'd (no gen, no hmac); 2: MAC'd. */
+  readonly v: 1 | 2;
   readonly seq: number;
   readonly mac: string;
   /** Size of `file` after the event `seq` was written. */
@@ -70,6 +76,10 @@ export interface Head {
   readonly file: string;
   /** That file's inode number, in decimal (a rename keeps it). */
   readonly ino: string;
+  /** The highest vault generation recorded in the chain (0 in a v1 head). */
+  readonly gen: number;
+  /** HMAC of the other fields with the audit key (head.ts); null in a v1 head. */
+  readonly hmac: string | null;
 }
 
 /** The head record; `null` when absent, `'invalid'` when present but unreadable. */
@@ -84,23 +94,28 @@ export async function readHead(dir: string): Promise<Head | null | 'invalid'> {
   }
   try {
     const h = JSON.parse(text) as Record<string, unknown>;
-    const { seq, mac, size, file, ino } = h;
+    const { v, seq, mac, size, file, ino, gen, hmac } = h;
+    // v2 may be the genesis head of a fresh chain: seq 0 in an empty file.
+    const min = v === 2 ? 0 : 1;
     if (
-      h['v'] === 1 &&
+      (v === 1 || v === 2) &&
       typeof seq === 'number' &&
       Number.isSafeInteger(seq) &&
-      seq >= 1 &&
+      seq >= min &&
       typeof mac === 'string' &&
       HEX64.test(mac) &&
       typeof size === 'number' &&
       Number.isSafeInteger(size) &&
-      size > 0 &&
+      size >= min &&
       typeof file === 'string' &&
       isLogFileName(file) &&
       typeof ino === 'string' &&
       /^\d{1,24}$/.test(ino)
     ) {
-      return { seq, mac, size, file, ino };
+      if (v === 1) return { v, seq, mac, size, file, ino, gen: 0, hmac: null };
+      if (typeof gen === 'number' && Number.isSafeInteger(gen) && gen >= 0 && typeof hmac === 'string' && HEX64.test(hmac)) {
+        return { v, seq, mac, size, file, ino, gen, hmac };
+      }
     }
   } catch {
     // fall through
@@ -114,7 +129,8 @@ export async function writeHead(dir: string, head: Head): Promise<void> {
   // Never through a link placed as the temp file: that would overwrite its target.
   const fh = await openNoFollow(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
   try {
-    await fh.writeFile(JSON.stringify({ v: 1, seq: head.seq, mac: head.mac, size: head.size, file: head.file, ino: head.ino }) + '\n');
+    const { v, seq, mac, size, file, ino, gen, hmac } = head;
+    await fh.writeFile(JSON.stringify(v === 1 ? { v, seq, mac, size, file, ino } : { v, seq, mac, size, file, ino, gen, hmac }) + '\n');
   } finally {
     await fh.close();
   }

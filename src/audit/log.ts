@@ -9,7 +9,9 @@
  *      head update, a rotation cut short, a torn last line — by reading the log's last line
  *      backwards (in the newest rotated file if the live one is empty), cutting off a torn
  *      line, and checking that line's MAC; a log that ends BEFORE its head was truncated or rolled
- *      back, and is refused: the caller fails closed);
+ *      back, and is refused: the caller fails closed). The head is MAC'd (head.ts); once the vault
+ *      anchors this trail (`anchored`), a missing, unsigned or forged head is refused too, never
+ *      rebuilt from what is left of the log;
  *   2. takes the whole queue as one batch and assigns seq, prev and mac to each event;
  *   3. writes all of its lines with ONE write() to the live file opened O_APPEND | O_DSYNC (the
  *      write returns once the data is on disk, as write + fdatasync would, in one system call),
@@ -37,6 +39,7 @@ import type { Redacted } from '../core/redacted.js';
 import { GENESIS_MAC, checkKey, eventMac, sameMac, signEvent } from './canonical.js';
 import { checkInput, fastCheckInput, parseEventLine, type AuditAction, type AuditEvent, type AuditInput, type CheckedInput } from './event.js';
 import { HEAD_FILE, LIVE_FILE, listLogFiles, readHead, refuseLinkedMembers, rotatedName, scanTail, sizeOf, writeHead, type Head } from './files.js';
+import { headVerifies, signHead, type UnsignedHead } from './head.js';
 import { YIELD_MS, acquireAuditLock, othersWaiting, sleep, wantPath } from './lock.js';
 import { pruneRotated, type RetentionOptions } from './retention.js';
 import { usageIndexFor, type UsageQuery } from './usage.js';
@@ -77,6 +80,21 @@ export interface AuditLogOptions {
    * older than `protectMs`. Absent: nothing is pruned and the index reads the whole chain.
    */
   retention?: RetentionOptions | undefined;
+  /**
+   * Asked at every lock session: does the vault hold an anchor for this trail (app/trail.ts)?
+   * Then the trail is known to exist, and a missing, unsigned (v1) or unverifiable head means it
+   * was cut, wiped or forged: the writer refuses (the caller fails closed) instead of rebuilding
+   * the head from whatever log is left. Without an anchor (default: a trail from before anchors,
+   * or a fresh one), such a head is rebuilt from the log as before.
+   */
+  anchored?: () => boolean;
+}
+
+/** The error a broken trail gives: the caller fails closed; the owner's way back is `audit reset`. */
+export class TrailBroken extends TotpMcpError {
+  constructor(readonly why: string) {
+    super('io', `the audit trail is broken: ${why}`, { hint: "run 'totp-mcp audit verify'; to start a new chain that records the break, 'totp-mcp audit reset --reason TEXT'" });
+  }
 }
 
 /** Counters for tests and benchmarks. */
@@ -110,16 +128,14 @@ interface OwnAllow {
 interface Tail {
   seq: number;
   mac: string;
+  /** The highest vault generation recorded so far (for the head). */
+  gen: number;
   /** Size of the live file (0 when absent). */
   liveSize: number;
   liveExists: boolean;
 }
 
-const damaged = (message: string, cause?: unknown): TotpMcpError =>
-  new TotpMcpError('io', message, {
-    hint: `run 'totp-mcp audit verify'; to accept the log as it is now, delete ${HEAD_FILE} in the state folder`,
-    ...(cause === undefined ? {} : { cause }),
-  });
+const damaged = (message: string): TotpMcpError => new TrailBroken(message);
 
 export class AuditLog {
   readonly stateDir: string;
@@ -129,6 +145,7 @@ export class AuditLog {
   readonly #rotateBytes: number;
   readonly #lockTimeoutMs: number;
   readonly #retention: RetentionOptions | undefined;
+  readonly #anchored: () => boolean;
   #queue: Pending[] = [];
   #draining: Promise<void> | null = null;
   /** Set while an idle session lingers: called by append when an event arrives. */
@@ -153,6 +170,7 @@ export class AuditLog {
     this.#rotateBytes = opts.rotateBytes ?? DEFAULT_ROTATE_BYTES;
     this.#lockTimeoutMs = opts.lockTimeoutMs ?? 30_000;
     this.#retention = opts.retention;
+    this.#anchored = opts.anchored ?? (() => false);
     if (!(this.#rotateBytes > 0)) throw new TotpMcpError('internal', 'rotateBytes must be positive');
   }
 
@@ -322,7 +340,7 @@ export class AuditLog {
     const since = Date.now();
     let live: FileHandle | null = null;
     let liveIno = '';
-    let head: Head | null = null;
+    let head: UnsignedHead | null = null;
     let othersWaiting = false;
     try {
       let tail = await this.#findTail();
@@ -361,7 +379,7 @@ export class AuditLog {
       await live?.close().catch(() => undefined);
       // Every acknowledged batch is durable; a failed head update only costs the next writer a
       // backwards scan of the last line.
-      if (head) await writeHead(this.stateDir, head).catch(() => undefined);
+      if (head) await writeHead(this.stateDir, signHead(this.#key, head)).catch(() => undefined);
       await lock.release().catch(() => undefined);
     }
     return othersWaiting;
@@ -436,10 +454,11 @@ export class AuditLog {
   }
 
   /** Under the lock: chains the batch onto `tail`, writes it with one durable write(), rotates. */
-  async #writeBatch(fh: FileHandle, ino: string, tail: Tail, batch: readonly Pending[]): Promise<{ events: AuditEvent[]; tail: Tail; head: Head; rotated: boolean }> {
+  async #writeBatch(fh: FileHandle, ino: string, tail: Tail, batch: readonly Pending[]): Promise<{ events: AuditEvent[]; tail: Tail; head: UnsignedHead; rotated: boolean }> {
     const dir = this.stateDir;
     let seq = tail.seq;
     let prev = tail.mac;
+    let gen = tail.gen;
     const events: AuditEvent[] = [];
     const lines: string[] = [];
     const pid = process.pid;
@@ -448,9 +467,11 @@ export class AuditLog {
       if (p.own) p.own.seq = seq; // before the write: the usage index may read the line at once
       const c = p.input;
       // Every field spelled out: one object shape for every event, and no copies of the input.
-      const unsigned = { v: 1 as const, seq, ts: p.ts, agent: c.agent, client: c.client, action: c.action, account: c.account, decision: c.decision, rule: c.rule, reason: c.reason, step: c.step, approval: c.approval, aws: c.aws, pid, prev };
-      const { mac, line } = signEvent(this.#key, unsigned);
-      events.push(Object.assign(unsigned, { mac }));
+      const unsigned = { v: 1 as const, seq, ts: p.ts, agent: c.agent, client: c.client, action: c.action, account: c.account, decision: c.decision, rule: c.rule, reason: c.reason, step: c.step, approval: c.approval, aws: c.aws, gen: c.gen, pid, prev };
+      // Only a reset event carries `reset` (it then takes signEvent's general path).
+      const { mac, line } = signEvent(this.#key, c.reset === null ? unsigned : { ...unsigned, reset: c.reset });
+      events.push(Object.assign(c.reset === null ? unsigned : { ...unsigned, reset: c.reset }, { mac }));
+      if (c.gen !== null && c.gen > gen) gen = c.gen;
       lines.push(line);
       prev = mac;
     }
@@ -479,33 +500,34 @@ export class AuditLog {
       await rename(join(dir, LIVE_FILE), join(dir, name));
       await syncDir(dir);
       this.#stats.rotations++;
-      return { events, tail: { seq, mac: prev, liveSize: 0, liveExists: false }, head: { seq, mac: prev, size, file: name, ino }, rotated: true };
+      return { events, tail: { seq, mac: prev, gen, liveSize: 0, liveExists: false }, head: { seq, mac: prev, size, file: name, ino, gen }, rotated: true };
     }
-    return { events, tail: { seq, mac: prev, liveSize: size, liveExists: true }, head: { seq, mac: prev, size, file: LIVE_FILE, ino }, rotated: false };
+    return { events, tail: { seq, mac: prev, gen, liveSize: size, liveExists: true }, head: { seq, mac: prev, size, file: LIVE_FILE, ino, gen }, rotated: false };
   }
 
   /** The chain's last seq and mac, and the live file's size; repairs a torn last line. */
   async #findTail(): Promise<Tail> {
     const dir = this.stateDir;
     const livePath = join(dir, LIVE_FILE);
-    const [live, head] = await Promise.all([sizeOf(livePath), readHead(dir)]);
+    const [live, read] = await Promise.all([sizeOf(livePath), readHead(dir)]);
     const liveSize = live?.size ?? 0;
     const liveExists = live !== null;
+    const head = this.#trustedHead(read);
 
     // Fast path: the head names the very file (inode) that ends the chain, at its current size.
-    if (head !== null && head !== 'invalid') {
+    if (head !== null) {
       if (head.file === LIVE_FILE && live !== null && live.ino === head.ino && live.size === head.size) {
-        return { seq: head.seq, mac: head.mac, liveSize, liveExists };
+        return { seq: head.seq, mac: head.mac, gen: head.gen, liveSize, liveExists };
       }
       if (head.file !== LIVE_FILE && liveSize === 0) {
         // Just after a rotation: the head's file must still be the newest rotated one.
         const newest = (await listLogFiles(dir)).filter((f) => f.last !== undefined).at(-1);
         const rotated = newest?.name === head.file ? await sizeOf(join(dir, head.file)) : null;
-        if (rotated?.ino === head.ino && rotated.size === head.size) return { seq: head.seq, mac: head.mac, liveSize, liveExists };
+        if (rotated?.ino === head.ino && rotated.size === head.size) return { seq: head.seq, mac: head.mac, gen: head.gen, liveSize, liveExists };
       }
     }
     // Slow path: find the last complete event in the files themselves.
-    const known = head !== null && head !== 'invalid' ? head : undefined;
+    const known = head ?? undefined;
     let scan = liveExists ? await scanTail(livePath) : null;
     if (scan && scan.completeEnd < scan.size) {
       // A torn last line: written by a process that died mid-write, never acknowledged.
@@ -522,8 +544,11 @@ export class AuditLog {
       if (rotated && lastLine === undefined) throw damaged(`the rotated audit file ${rotated.name} is empty`);
     }
     if (lastLine === undefined) {
-      if (known) throw damaged(`the audit log is empty but ${HEAD_FILE} records event ${known.seq}: it was truncated or removed`);
-      return { seq: 0, mac: GENESIS_MAC, liveSize: size, liveExists };
+      if (known && known.seq > 0) throw damaged(`the audit log is empty but ${HEAD_FILE} records event ${known.seq}: it was truncated or removed`);
+      // A new chain: a signed head at seq 0 first, so that a writer killed before its first head
+      // update does not leave a log without a head (which an anchored trail refuses).
+      if (!known) await writeHead(dir, signHead(this.#key, { seq: 0, mac: GENESIS_MAC, size: 0, file: LIVE_FILE, ino: '0', gen: 0 }));
+      return { seq: 0, mac: GENESIS_MAC, gen: known?.gen ?? 0, liveSize: size, liveExists };
     }
     const last = parseEventLine(lastLine);
     if (!last || !sameMac(eventMac(this.#key, last), last.mac)) {
@@ -532,7 +557,26 @@ export class AuditLog {
     if (known && (last.seq < known.seq || (last.seq === known.seq && !sameMac(last.mac, known.mac)))) {
       throw damaged(`the audit log ends at event ${last.seq} but ${HEAD_FILE} records event ${known.seq}: it was truncated or rolled back`);
     }
-    return { seq: last.seq, mac: last.mac, liveSize: size, liveExists };
+    const gen = Math.max(known?.gen ?? 0, last.gen ?? 0);
+    return { seq: last.seq, mac: last.mac, gen, liveSize: size, liveExists };
+  }
+
+  /**
+   * The head to go by: a v2 head that verifies; a v1 head or none, unless the trail is anchored
+   * (then either is a broken trail). An unreadable or forged head counts as none, likewise.
+   */
+  #trustedHead(read: Head | null | 'invalid'): Head | null {
+    const anchored = this.#anchored();
+    if (read === null) {
+      if (anchored) throw damaged(`${HEAD_FILE} is missing`);
+      return null;
+    }
+    if (read === 'invalid' || (read.v === 2 && !headVerifies(this.#key, read))) {
+      if (anchored) throw damaged(`${HEAD_FILE} does not verify (edited, forged, or written with another key)`);
+      return null;
+    }
+    if (read.v === 1 && anchored) throw damaged(`${HEAD_FILE} is not signed (written before heads were, or forged)`);
+    return read;
   }
 }
 

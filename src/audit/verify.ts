@@ -6,9 +6,11 @@
  * name says, a final line without its newline is torn, and the chain must reach the event recorded
  * in `audit.head` with the same mac (`truncated`). Stops at the FIRST bad line.
  *
- * What it cannot see: someone who removes the tail of the log AND rewrites `audit.head` to match
- * (the head carries no secret). The head catches accidents and careless edits; an attacker with
- * write access to the state folder can always delete the whole folder.
+ * The head is MAC'd (head.ts): a head that does not verify is reported `forged` and not used. A
+ * missing or unsigned (v1) head is reported as such; whether that is acceptable depends on whether
+ * the vault anchors this trail, which the app decides (app/trail.ts), with `anchor` below: the
+ * event the vault last saw must still be in the log with the same MAC (when it was pruned away,
+ * only its seq can be compared).
  */
 import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
@@ -18,6 +20,7 @@ import { openNoFollow } from '../core/safe-fs.js';
 import type { Lock } from '../core/lock.js';
 import type { Redacted } from '../core/redacted.js';
 import { GENESIS_MAC, checkKey, eventMac, sameMac } from './canonical.js';
+import { headVerifies } from './head.js';
 import { auditEventSchema } from './event-schema.js';
 import { acquireAuditLock } from './lock.js';
 import { chainStart } from './retention.js';
@@ -42,12 +45,20 @@ export interface VerifyReport {
   readonly files: readonly string[];
   /** Seq of the last good event (0 when none). */
   readonly lastSeq: number;
+  /** Its MAC (64 zeros when none); absent when the retained chain starts at a pruned event whose MAC is not on record. */
+  readonly lastMac?: string;
   /**
    * `ok`: the chain reaches the head's event; `behind`: the log has events after it (a crash
    * between fsync and head update; harmless); `missing`/`invalid`: no usable head, so a cut tail
-   * cannot be detected.
+   * cannot be detected; `unsigned`: a v1 head (no MAC); `forged`: a head whose MAC is wrong.
    */
-  readonly head: 'ok' | 'behind' | 'missing' | 'invalid';
+  readonly head: 'ok' | 'behind' | 'missing' | 'invalid' | 'unsigned' | 'forged';
+  /** The head record when it verifies (or is a v1 head): its seq, mac and generation. */
+  readonly headRecord?: { readonly seq: number; readonly mac: string; readonly gen: number };
+  /** The highest vault generation an event (up to the first bad line) or the head records. */
+  readonly maxGen: number;
+  /** With `anchor`: `match` (that event is there, same MAC), `mismatch`, or `absent` (not on disk). */
+  readonly anchor?: 'match' | 'mismatch' | 'absent';
   readonly firstBad?: VerifyFailure;
   /** Set when older events were pruned (retention.ts): the seq the retained chain starts at. */
   readonly startSeq?: number;
@@ -81,6 +92,8 @@ function shape(text: string): { obj: Record<string, unknown>; s: Shape } | { seq
 export interface VerifyOptions {
   /** How long to wait for the writers' lock to take a consistent snapshot (default 10 s). */
   readonly lockTimeoutMs?: number;
+  /** The event the vault last saw in this trail (app/trail.ts): is it there, with this MAC? */
+  readonly anchor?: { readonly seq: number; readonly mac: string } | undefined;
 }
 
 interface Snapshot {
@@ -132,15 +145,18 @@ export async function verifyAudit(stateDir: string, key: Redacted<Buffer>, opts:
   checkKey(key);
   const snap = await snapshot(stateDir, opts.lockTimeoutMs ?? 10_000);
   try {
-    return await verifySnapshot(stateDir, key, snap);
+    return await verifySnapshot(stateDir, key, snap, opts.anchor);
   } finally {
     await snap.live?.fh.close();
   }
 }
 
-async function verifySnapshot(stateDir: string, key: Redacted<Buffer>, snap: Snapshot): Promise<VerifyReport> {
+async function verifySnapshot(stateDir: string, key: Redacted<Buffer>, snap: Snapshot, anchor: VerifyOptions['anchor']): Promise<VerifyReport> {
   const { files, head: headRead, live } = snap;
-  const head = headRead === null || headRead === 'invalid' ? undefined : headRead;
+  const forged = headRead !== null && headRead !== 'invalid' && headRead.v === 2 && !headVerifies(key, headRead);
+  const head = headRead === null || headRead === 'invalid' || forged ? undefined : headRead;
+  let maxGen = head?.gen ?? 0;
+  let anchorSeen: 'match' | 'mismatch' | 'absent' = 'absent';
   const names = files.map((f) => f.name);
   // After retention pruned the oldest files, the chain starts where `audit.pruned` says.
   const start = await chainStart(stateDir, key, files);
@@ -156,7 +172,11 @@ async function verifySnapshot(stateDir: string, key: Redacted<Buffer>, snap: Sna
     events,
     files: names,
     lastSeq: expected - 1,
-    head: headState ?? (headRead === null ? 'missing' : headRead === 'invalid' ? 'invalid' : 'ok'),
+    ...(prev === undefined ? {} : { lastMac: prev }),
+    head: forged ? 'forged' : head?.v === 1 ? 'unsigned' : (headState ?? (headRead === null ? 'missing' : headRead === 'invalid' ? 'invalid' : 'ok')),
+    ...(head ? { headRecord: { seq: head.seq, mac: head.mac, gen: head.gen } } : {}),
+    maxGen,
+    ...(anchor ? { anchor: anchorSeen } : {}),
     ...(firstBad ? { firstBad } : {}),
     ...(start?.pruned ? { startSeq: start.seq } : {}),
   });
@@ -178,6 +198,9 @@ async function verifySnapshot(stateDir: string, key: Redacted<Buffer>, snap: Sna
       if (!sameMac(eventMac(key, obj), s.mac)) return bad('mac', s.seq);
       if (!auditEventSchema.safeParse(obj).success) return bad('parse', s.seq);
       if (head && s.seq === head.seq) headSeen = { line: lineNo, file: f.name, same: sameMac(s.mac, head.mac) };
+      if (anchor && s.seq === anchor.seq) anchorSeen = sameMac(s.mac, anchor.mac) ? 'match' : 'mismatch';
+      const gen = obj['gen'];
+      if (typeof gen === 'number' && gen > maxGen) maxGen = gen;
       events++;
       expected++;
       prev = s.mac;

@@ -280,6 +280,26 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
       await runAuditStats(await rt(), o);
     });
 
+  audit
+    .command('reset')
+    .description('after a broken trail (cut, wiped or forged): start a new chain whose first event records the break and your reason')
+    .requiredOption('--reason <text>', 'why (recorded in the new chain’s first event)')
+    .option('--json', 'the result as JSON')
+    .action(async (o: { reason: string; json?: boolean }) => {
+      const { runAuditReset } = await import('./commands/trail.js');
+      await runAuditReset(await rt(), o);
+    });
+
+  const vault = program.command('vault').description('the vault file itself');
+  vault
+    .command('accept-rollback')
+    .description('keep a vault older than its audit trail has seen (restored from a backup on purpose); recorded in the audit log')
+    .option('--json', 'the result as JSON')
+    .action(async (o: { json?: boolean }) => {
+      const { runAcceptRollback } = await import('./commands/trail.js');
+      await runAcceptRollback(await rt(), o);
+    });
+
   program
     .command('doctor')
     .description('check permissions, identity, vault, policy and versions; exits non-zero on a problem')

@@ -9,6 +9,8 @@ import { Redacted } from '../core/redacted.js';
 import {
   AUDIT_KEY,
   BASE32_CANONICAL,
+  HOME_ID,
+  MAX_ANCHORS,
   KNOWN_KEYS,
   MAX_SECRET,
   MAX_TAGS,
@@ -57,8 +59,14 @@ const policyPinSchema = z.nullable(
   z.strictObject({ sha256: z.string().check(z.regex(SHA256_HEX)), applied_at: timestamp, compiled: z.optional(z.record(z.string(), z.unknown())) }),
 );
 
+const anchorsSchema = z
+  .record(z.string().check(z.regex(HOME_ID)), z.strictObject({ seq: z.int().check(z.minimum(0)), mac: z.string().check(z.regex(SHA256_HEX)) }))
+  .check(z.refine((r) => Object.keys(r).length <= MAX_ANCHORS, 'too many anchors'));
+
 const headFields = {
   version: z.literal(PAYLOAD_VERSION),
+  generation: z._default(z.int().check(z.minimum(0)), 0),
+  anchors: z._default(anchorsSchema, () => ({})),
   policy_pin: policyPinSchema,
   audit_key: z.pipe(z.string().check(z.regex(AUDIT_KEY)), z.transform(redact)),
   created_at: timestamp,

@@ -28,6 +28,12 @@ export interface PolicyPin {
   compiled?: Record<string, unknown> | undefined;
 }
 
+/** The last audit head a vault write saw in one home's trail (app/trail.ts). */
+export interface Anchor {
+  seq: number;
+  mac: string;
+}
+
 export interface Payload {
   version: 1;
   accounts: Account[];
@@ -36,6 +42,13 @@ export interface Payload {
   audit_key: Redacted;
   created_at: string;
   updated_at: string;
+  /**
+   * Incremented by every vault write (store.ts), never lowered: the audit trail records it, so a
+   * vault older than the trail has seen is a rollback. Absent (0) in vaults written before it.
+   */
+  generation: number;
+  /** Per home id (Vault.homeId): the audit head seen at the last write. Absent ({}) before. */
+  anchors: Record<string, Anchor>;
 }
 
 /** Steam Guard codes are always 5 characters. */
@@ -48,6 +61,10 @@ export const TIMESTAMP = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[0
 export const MAX_TEXT = 256;
 export const MAX_SECRET = 1024;
 export const MAX_TAGS = 64;
+/** A home id: lowercase letters, digits and '-' (never `__proto__` or another special key). */
+export const HOME_ID = /^[a-z0-9-]{1,64}$/;
+/** Most homes one vault remembers an anchor for. */
+export const MAX_ANCHORS = 1024;
 
 export const digitsOk = (type: string, digits: number): boolean =>
   type === 'steam' ? digits === STEAM_DIGITS : digits >= MIN_DIGITS && digits <= MAX_DIGITS;
@@ -103,6 +120,10 @@ export const KNOWN_KEYS: ReadonlySet<unknown> = new Set([
   'sha256',
   'applied_at',
   'compiled',
+  'generation',
+  'anchors',
+  'seq',
+  'mac',
 ]);
 
 function duplicateId(accounts: readonly { id: string }[]): string | null {
@@ -115,9 +136,24 @@ function duplicateId(accounts: readonly { id: string }[]): string | null {
   return null;
 }
 
-const HEAD_KEYS = new Set(['version', 'policy_pin', 'audit_key', 'created_at', 'updated_at', 'accounts']);
+const HEAD_KEYS = new Set(['version', 'policy_pin', 'audit_key', 'created_at', 'updated_at', 'accounts', 'generation', 'anchors']);
+/** Keys a payload may lack (written by versions before them). */
+const OPTIONAL_HEAD_KEYS = 2;
 const isPlainObject = (x: unknown): x is Record<string, unknown> =>
   typeof x === 'object' && x !== null && !Array.isArray(x) && Object.getPrototypeOf(x) === Object.prototype;
+
+function anchorsOk(x: unknown): boolean {
+  if (!isPlainObject(x)) return false;
+  let n = 0;
+  for (const k in x) {
+    if (!Object.hasOwn(x, k) || !HOME_ID.test(k) || ++n > MAX_ANCHORS) return false;
+    const a = x[k];
+    if (!isPlainObject(a) || Object.keys(a).length !== 2) return false;
+    const { seq, mac } = a;
+    if (!Number.isSafeInteger(seq) || (seq as number) < 0 || !isStr(mac) || !SHA256_HEX.test(mac)) return false;
+  }
+  return true;
+}
 
 /** Everything but the accounts' contents; accepts only what the schema accepts (a property test holds it to that). */
 export function fastHeadOk(x: unknown): x is Record<string, unknown> & { accounts: unknown[] } {
@@ -127,9 +163,11 @@ export function fastHeadOk(x: unknown): x is Record<string, unknown> & { account
     if (!Object.hasOwn(x, k) || !HEAD_KEYS.has(k)) return false;
     n++;
   }
-  if (n !== HEAD_KEYS.size) return false;
-  const { version, policy_pin, audit_key, created_at, updated_at, accounts } = x;
+  const { version, policy_pin, audit_key, created_at, updated_at, accounts, generation, anchors } = x;
+  if (n !== HEAD_KEYS.size - OPTIONAL_HEAD_KEYS + (generation === undefined ? 0 : 1) + (anchors === undefined ? 0 : 1)) return false;
   if (version !== PAYLOAD_VERSION || !Array.isArray(accounts)) return false;
+  if (generation !== undefined && !(Number.isSafeInteger(generation) && (generation as number) >= 0)) return false;
+  if (anchors !== undefined && !anchorsOk(anchors)) return false;
   if (!isStr(audit_key) || !AUDIT_KEY.test(audit_key)) return false;
   if (!isStr(created_at) || !TIMESTAMP.test(created_at) || !isStr(updated_at) || !TIMESTAMP.test(updated_at)) return false;
   if (policy_pin === null) return true;
@@ -156,7 +194,9 @@ async function adopt(doc: unknown): Promise<Payload> {
     const dup = duplicateId(doc.accounts as { id: string }[]);
     if (dup !== null) throw corrupt(dup);
     for (const a of doc.accounts as Record<string, unknown>[]) a['secret'] = new Redacted(a['secret'] as string);
-    return { ...(doc as unknown as Payload), audit_key: new Redacted(doc['audit_key'] as string) };
+    const generation = (doc['generation'] as number | undefined) ?? 0;
+    const anchors = (doc['anchors'] as Payload['anchors'] | undefined) ?? {};
+    return { ...(doc as unknown as Payload), audit_key: new Redacted(doc['audit_key'] as string), generation, anchors };
   }
   const { validate } = await import('./payload-schema.js');
   const r = validate(doc);
@@ -217,6 +257,8 @@ interface PlainPayload {
   updated_at: string;
   policy_pin: PolicyPin | null;
   audit_key: string;
+  generation: number;
+  anchors: Record<string, Anchor>;
   accounts: PlainAccount[];
 }
 
@@ -263,6 +305,8 @@ function toPlain(p: Payload): PlainPayload {
             ...(p.policy_pin.compiled !== undefined && { compiled: p.policy_pin.compiled }),
           },
     audit_key: open(p.audit_key) as string,
+    generation: p.generation,
+    anchors: Object.fromEntries(Object.entries(p.anchors).map(([k, a]) => [k, { seq: a.seq, mac: a.mac }])),
     accounts,
   };
 }
@@ -275,6 +319,8 @@ function format(p: PlainPayload): string {
     `  "updated_at": ${JSON.stringify(p.updated_at)}`,
     `  "policy_pin": ${JSON.stringify(p.policy_pin)}`,
     `  "audit_key": ${JSON.stringify(p.audit_key)}`,
+    `  "generation": ${JSON.stringify(p.generation)}`,
+    `  "anchors": ${JSON.stringify(p.anchors)}`,
   ];
   const lines = p.accounts.map((a) => `    ${JSON.stringify(a)}`);
   const accounts = lines.length === 0 ? '[]' : `[\n${lines.join(',\n')}\n  ]`;

@@ -2,7 +2,7 @@
  * The vault store: unlock once, read without a lock (rename is atomic), write under the
  * cross-process lock with verify-before-rename and backup generations.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFile, rename, unlink } from 'node:fs/promises';
 import { TotpMcpError } from '../core/errors.js';
 import { withLock } from '../core/lock.js';
@@ -62,6 +62,15 @@ export type InitMode =
 export interface Vault {
   readonly paths: HomePaths;
   readonly unlockKind: UnlockKind;
+  /**
+   * This home's id, for what the vault remembers per home (audit anchors): derived from the
+   * public key of the identity that unlocked it, so it survives a wiped state folder and differs
+   * on every machine with its own identity. A passphrase-only vault has no identity: its one id
+   * is 'passphrase' (every copy of it is the same home).
+   */
+  readonly homeId: string;
+  /** The highest payload generation this process has read or written. */
+  readonly generationSeen: number;
   /** Decrypts the current vault.age (a rename is atomic: no lock needed). */
   read(): Promise<Payload>;
   /**
@@ -87,6 +96,11 @@ export interface OpenOptions {
   identityFile?: string | undefined;
   passphrase?: PassphraseSource | undefined;
   now?: (() => number) | undefined;
+  /**
+   * Called inside every write, under the lock, after the change and before the generation is
+   * raised (the app records its audit anchor there). Throwing refuses the write.
+   */
+  beforeWrite?: ((p: Payload, homeId: string) => void | Promise<void>) | undefined;
 }
 
 export interface InitOptions {
@@ -273,17 +287,47 @@ interface Key {
   identityPath: string | null;
 }
 
+export const PASSPHRASE_HOME_ID = 'passphrase';
+
+/** A home id from the unlocking identity's recipient (see Vault.homeId). */
+export const homeIdOf = (recipient: string | undefined): string =>
+  recipient === undefined ? PASSPHRASE_HOME_ID : `id-${createHash('sha256').update(`totp-mcp home\n${recipient}`).digest('hex').slice(0, 16)}`;
+
 class FileVault implements Vault {
   readonly paths: HomePaths;
   readonly unlockKind: UnlockKind;
+  readonly homeId: string;
   readonly #key: Key;
   readonly #now: () => number;
+  readonly #beforeWrite: OpenOptions['beforeWrite'];
+  #generationSeen = 0;
 
-  constructor(paths: HomePaths, key: Key, now: () => number) {
+  constructor(paths: HomePaths, key: Key, now: () => number, beforeWrite?: OpenOptions['beforeWrite']) {
     this.paths = paths;
     this.unlockKind = key.kind;
+    this.homeId = homeIdOf(key.kind === 'passphrase' ? undefined : key.own[0]);
     this.#key = key;
     this.#now = now;
+    this.#beforeWrite = beforeWrite;
+  }
+
+  get generationSeen(): number {
+    return this.#generationSeen;
+  }
+
+  #saw(p: Payload): Payload {
+    if (p.generation > this.#generationSeen) this.#generationSeen = p.generation;
+    return p;
+  }
+
+  /**
+   * Every write: the app's hook, then the next generation. One more than the file's own, not than
+   * the highest seen: a rolled-back vault stays behind its trail until the owner accepts it.
+   */
+  async #nextGeneration(p: Payload): Promise<void> {
+    await this.#beforeWrite?.(p, this.homeId);
+    p.generation += 1;
+    this.#saw(p);
   }
 
   async #decrypt(bytes: Uint8Array): Promise<Buffer> {
@@ -296,14 +340,14 @@ class FileVault implements Vault {
 
   async read(): Promise<Payload> {
     const bytes = await readVaultBytes(this.paths);
-    return decodePayload(await this.#decrypt(bytes), this.paths);
+    return this.#saw(await decodePayload(await this.#decrypt(bytes), this.paths));
   }
 
   /** Under the lock: the current file, decrypted and validated. Any failure refuses the write. */
   async #current(): Promise<{ bytes: Buffer; plain: Buffer; payload: Payload }> {
     const bytes = await readVaultBytes(this.paths);
     const plain = await this.#decrypt(bytes);
-    return { bytes, plain, payload: await decodePayload(plain, this.paths) };
+    return { bytes, plain, payload: this.#saw(await decodePayload(plain, this.paths)) };
   }
 
   async #readRecipientsFile(): Promise<{ text: string | null; list: string[] }> {
@@ -383,6 +427,7 @@ class FileVault implements Vault {
     return locked(this.paths, async () => {
       const { bytes, payload } = await this.#current();
       const result = await mutate(payload);
+      await this.#nextGeneration(payload);
       payload.updated_at = iso(this.#now());
       const text = await checkedSerialize(payload);
       await this.#commit(Buffer.from(text, 'utf8'), await this.#writeRecipients(bytes));
@@ -400,7 +445,10 @@ class FileVault implements Vault {
     checkRecipientList(list, 'the new recipient list');
     this.#checkKeepsOwner(list, 'the new recipient list');
     await locked(this.paths, async () => {
-      const { plain } = await this.#current();
+      const { payload } = await this.#current();
+      // A re-encryption is a write too: a rollback to the old recipients must be seen.
+      await this.#nextGeneration(payload);
+      const plain = Buffer.from(await checkedSerialize(payload), 'utf8');
       const before = await this.#readRecipientsFile();
       const text = formatRecipientsFile(before.text === null ? null : parseRecipientsText(before.text), list, RECIPIENTS_HEADER);
       // recipients.txt first: after a crash between the two renames the next write converges on the new list.
@@ -502,7 +550,7 @@ export async function openVault(paths: HomePaths, opts: OpenOptions = {}): Promi
   } catch (e) {
     throw vaultError(e, paths, key.kind, key.identityPath);
   }
-  return new FileVault(paths, key, now);
+  return new FileVault(paths, key, now, opts.beforeWrite);
 }
 
 // ---- init ----
@@ -515,6 +563,8 @@ export function newPayload(nowMs: number): Payload {
     audit_key: new Redacted(randomBytes(32).toString('base64')),
     created_at: iso(nowMs),
     updated_at: iso(nowMs),
+    generation: 0,
+    anchors: {},
   };
 }
 

@@ -112,13 +112,13 @@ describe('MAC chain', () => {
     });
     for (const l of await lines(dir)) expect(l).toBe(canonicalJson(JSON.parse(l)));
     expect(Object.keys(stored[0]!).sort()).toEqual(
-      ['v', 'seq', 'ts', 'agent', 'client', 'action', 'account', 'decision', 'rule', 'reason', 'step', 'approval', 'aws', 'pid', 'prev', 'mac'].sort(),
+      ['v', 'seq', 'ts', 'agent', 'client', 'action', 'account', 'decision', 'rule', 'reason', 'step', 'approval', 'aws', 'gen', 'pid', 'prev', 'mac'].sort(),
     );
 
     const head = JSON.parse(await readFile(join(dir, 'audit.head'), 'utf8'));
     expect(head).toMatchObject({ seq: 5, mac: prev, file: 'audit.log', size: (await readFile(join(dir, 'audit.log'))).length });
 
-    expect(await verifyAudit(dir, key())).toEqual({ ok: true, events: 5, files: ['audit.log'], lastSeq: 5, head: 'ok' });
+    expect(await verifyAudit(dir, key())).toEqual({ ok: true, events: 5, files: ['audit.log'], lastSeq: 5, lastMac: prev, head: 'ok', headRecord: { seq: 5, mac: prev, gen: 0 }, maxGen: 0 });
   });
 
   it('fills optional fields with null and keeps an AWS block', async () => {
@@ -149,7 +149,7 @@ describe('MAC chain', () => {
 
   it('an empty state folder verifies as an empty chain', async () => {
     const dir = await stateDir();
-    expect(await verifyAudit(dir, key())).toEqual({ ok: true, events: 0, files: [], lastSeq: 0, head: 'missing' });
+    expect(await verifyAudit(dir, key())).toEqual({ ok: true, events: 0, files: [], lastSeq: 0, lastMac: '0'.repeat(64), head: 'missing', maxGen: 0 });
   });
 
   it('refuses a short key', () => {

@@ -26,6 +26,11 @@ const validInput = fc.record(
     step: fc.oneof(fc.constant(null), fc.nat()),
     approval: fc.oneof(fc.constant(null), fc.constantFrom(...AUDIT_APPROVALS)),
     aws: fc.oneof(fc.constant(null), aws),
+    gen: fc.oneof(fc.constant(null), fc.nat()),
+    reset: fc.oneof(
+      fc.constant(null),
+      fc.record({ seq: fc.nat(), mac: fc.oneof(fc.constant(null), fc.stringMatching(/^[0-9a-f]{64}$/)), reason: fc.string({ minLength: 1, maxLength: 300 }).filter((s) => /[a-z]/i.test(s)) }),
+    ),
   },
   { requiredKeys: ['agent', 'action', 'decision', 'reason'] },
 );
@@ -34,15 +39,16 @@ const edge = fc.oneof(
   fc.string({ maxLength: 10 }),
   fc.integer(),
 );
-const key = fc.constantFrom('agent', 'client', 'action', 'account', 'decision', 'rule', 'reason', 'step', 'approval', 'aws', 'extra', 'secret');
+const key = fc.constantFrom('agent', 'client', 'action', 'account', 'decision', 'rule', 'reason', 'step', 'approval', 'aws', 'gen', 'reset', 'extra', 'secret');
 const mutated = fc.tuple(validInput, key, edge).map(([i, k, v]) => ({ ...i, [k]: v }));
 const mutatedAws = fc.tuple(validInput, aws, fc.constantFrom('role', 'duration', 'expires', 'delivery', 'session_name', 'extra'), edge).map(
   ([i, a, k, v]) => ({ ...i, aws: { ...a, [k]: v } }),
 );
 
 function stamp(input: Record<string, unknown>, seq: number): Record<string, unknown> {
-  const checked = fastCheckInput(input)!;
-  return { ...checked, v: 1, seq, ts: new Date(1_700_000_000_000 + seq).toISOString(), pid: 42, prev: 'a'.repeat(64), mac: 'b'.repeat(64) };
+  const { reset, ...checked } = fastCheckInput(input)!;
+  // As the writer does: `reset` only on the event that carries one.
+  return { ...checked, ...(reset === null ? {} : { reset }), v: 1, seq, ts: new Date(1_700_000_000_000 + seq).toISOString(), pid: 42, prev: 'a'.repeat(64), mac: 'b'.repeat(64) };
 }
 
 describe('audit fast path against the zod reference', () => {
@@ -84,7 +90,7 @@ describe('audit fast path against the zod reference', () => {
       }),
       { numRuns: 1000 },
     );
-    const eventKey = fc.constantFrom('v', 'seq', 'ts', 'pid', 'prev', 'mac', 'agent', 'client', 'action', 'account', 'decision', 'rule', 'reason', 'step', 'approval', 'aws', 'extra');
+    const eventKey = fc.constantFrom('v', 'seq', 'ts', 'pid', 'prev', 'mac', 'agent', 'client', 'action', 'account', 'decision', 'rule', 'reason', 'step', 'approval', 'aws', 'gen', 'reset', 'extra');
     fc.assert(
       fc.property(validInput, eventKey, edge, (i, k, v) => {
         const e = { ...stamp(i, 7), [k]: v };

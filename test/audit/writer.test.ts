@@ -134,7 +134,7 @@ describe('head record and recovery', () => {
     const e2 = await log.append(sample());
     await log.close();
     const st = await stat(join(dir, 'audit.log'), { bigint: true });
-    expect(await readHeadFile(dir)).toEqual({ v: 1, seq: e2.seq, mac: e2.mac, size: Number(st.size), file: 'audit.log', ino: st.ino.toString() });
+    expect(await readHeadFile(dir)).toEqual({ v: 2, seq: e2.seq, mac: e2.mac, size: Number(st.size), file: 'audit.log', ino: st.ino.toString(), gen: 0, hmac: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(e2.prev).toBe(e.mac);
   });
 

@@ -33,7 +33,7 @@ describe('links refused in state/ (issue 12 item 9)', () => {
     const dir = tmp();
     const v = victim();
     symlinkSync(v, join(dir, 'audit.head.tmp'));
-    await expect(writeHead(dir, { seq: 1, mac: 'a'.repeat(64), size: 10, file: 'audit.log', ino: '1' })).rejects.toThrow(LINK);
+    await expect(writeHead(dir, { v: 2, seq: 1, mac: 'a'.repeat(64), size: 10, file: 'audit.log', ino: '1', gen: 0, hmac: 'b'.repeat(64) })).rejects.toThrow(LINK);
     expect(readFileSync(v, 'utf8')).toBe('precious\n');
     const dir2 = tmp();
     symlinkSync(v, join(dir2, 'audit.head'));

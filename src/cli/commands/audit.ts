@@ -8,12 +8,17 @@ export async function runAuditVerify(rt: Runtime, o: { json?: boolean }): Promis
   const r = await verifyLog(rt.ctx);
   if (o.json) rt.io.out(json(r));
   else if (r.ok) {
-    const head = { ok: '', behind: ' (the head record is behind: a crash after the last write; harmless)', missing: ' (no head record: a cut tail cannot be detected)', invalid: ' (the head record is unreadable: a cut tail cannot be detected)' }[r.head];
+    const head = { ok: '', behind: ' (the head record is behind: a crash after the last write; harmless)', missing: ' (no head record: a cut tail cannot be detected)', invalid: ' (the head record is unreadable: a cut tail cannot be detected)', unsigned: ' (the head record is not signed yet: the next write signs it)', forged: '' }[r.head];
     const from = r.startSeq === undefined ? '' : ` from seq ${r.startSeq} (older events pruned by retention)`;
     rt.io.out(`ok: ${r.events} event(s) in ${r.files.length} file(s), chain intact${from} up to seq ${r.lastSeq}${head}\n`);
-  } else {
+  } else if (r.firstBad) {
     const b = r.firstBad;
-    rt.io.out(`FAILED: ${r.events} event(s) verify, then ${b ? `${b.file} line ${b.line}${b.seq === undefined ? '' : ` (seq ${b.seq})`}: ${b.problem}` : 'a problem'}\n`);
+    rt.io.out(`FAILED: ${r.events} event(s) verify, then ${b.file} line ${b.line}${b.seq === undefined ? '' : ` (seq ${b.seq})`}: ${b.problem}\n`);
+  }
+  if (!o.json) {
+    const { brokenMessage, rollbackMessage, BROKEN_HINT, ROLLBACK_HINT } = await import('../../app/trail.js');
+    if (r.trail.broken !== null) rt.io.out(`FAILED: ${brokenMessage(r.trail.broken)}\n  hint: ${BROKEN_HINT}\n`);
+    if (r.trail.rollback !== null) rt.io.out(`FAILED: ${rollbackMessage(r.trail.rollback)}\n  hint: ${ROLLBACK_HINT}\n`);
   }
   if (!r.ok) rt.exitCode = 1;
 }
