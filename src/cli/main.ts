@@ -83,6 +83,21 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
     });
 
   program
+    .command('edit <id>')
+    .description('change an account in place (keeps its id, secret, tags and AWS settings)')
+    .option('--issuer <s>', 'issuer')
+    .option('--label <s>', 'account label')
+    .option('--digits <n>', 'code length, 6-10')
+    .option('--period <s>', 'TOTP period in seconds')
+    .addOption(new Option('--algorithm <alg>', 'HMAC algorithm').choices(['SHA1', 'SHA256', 'SHA512']))
+    .option('--counter <n>', 'HOTP counter (moving it back needs --force)')
+    .option('--force', 'allow moving an HOTP counter back')
+    .action(async (id: string, o: import('./commands/edit.js').EditOptions) => {
+      const { runEdit } = await import('./commands/edit.js');
+      await runEdit(await rt(), id, o);
+    });
+
+  program
     .command('tag <id> [changes...]')
     .description('show tags, or change them: +T adds, -T removes')
     .allowUnknownOption()
@@ -110,6 +125,9 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
     .description('export secrets: otpauth:// URIs, QR codes for a phone, Google Authenticator migration QR codes, an Aegis file, or an age backup (warns, and asks on a terminal)')
     .option('--uri', 'one otpauth:// URI per line')
     .option('--qr <id>', 'a QR code in the terminal for a phone to scan')
+    .option('--png <file>', 'with --qr: write the QR code to a PNG file (0600) instead')
+    .option('--svg <file>', 'with --qr: write the QR code to an SVG file (0600) instead')
+    .option('--force', 'overwrite an existing output file')
     .option('--google', 'Google Authenticator migration QR codes (batched as the app does)')
     .option('--aegis <file>', 'an Aegis-compatible JSON export (plain, or encrypted with --password-stdin / a prompt when --encrypt)')
     .option('--encrypt', 'with --aegis: encrypt the export with a password')
