@@ -55,14 +55,19 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
     });
 
   program
-    .command('code <id>')
-    .description('print the current code (on a terminal, with a countdown)')
+    .command('code [ids...]')
+    .description('print the current code (on a terminal, live until Ctrl-C); several ids or --all: a table')
     .option('--json', 'JSON: {account, code, step, expires_at, remaining_seconds}')
     .option('--at <time>', 'the code at TIME: ISO 8601 or Unix seconds (TOTP and Steam only)')
     .option('--agent <name>', 'act as this agent: policy-checked and audited, exit 3 when denied (default: $TOTP_MCP_AGENT)')
-    .action(async (id: string, o: { json?: boolean; at?: string; agent?: string }) => {
-      const { runCode } = await import('./commands/code.js');
-      await runCode(await rt(), id, o);
+    .option('--watch', 'show each new code as it comes, until Ctrl-C (the default on a terminal; one line per code off one)')
+    .option('--min-remaining <s>', 'wait (at most one step) for a code with at least this many seconds left')
+    .option('--fresh', 'the same as --min-remaining 5')
+    .option('--all', 'a table of every account (HOTP counters are not advanced unless named)')
+    .option('--tag <tag>', 'with --all: only accounts with this tag')
+    .action(async (ids: string[], o: import('./commands/code-live.js').CodesOptions) => {
+      const { runCodes } = await import('./commands/code-live.js');
+      await runCodes(await rt(), ids, o);
     });
 
   program

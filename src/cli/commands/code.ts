@@ -6,31 +6,54 @@ import { json } from '../format.js';
 import type { Runtime } from '../runtime.js';
 import { VERSION } from '../../version.js';
 
-export async function runCode(rt: Runtime, id: string, o: { json?: boolean; at?: string; agent?: string }): Promise<void> {
+export interface CodeOptions {
+  json?: boolean | undefined;
+  at?: string | undefined;
+  agent?: string | undefined;
+  /** Wait for a code with at least this many seconds left (checked by code-live.ts). */
+  minRemaining?: number | undefined;
+  /** The live view even off a terminal. */
+  watch?: boolean | undefined;
+}
+
+export async function runCode(rt: Runtime, id: string, o: CodeOptions): Promise<void> {
   let at: number | undefined;
   if (o.at !== undefined) {
     at = parseTime(o.at);
     if (at === undefined) fail('usage', '--at takes ISO 8601 (2026-01-02T03:04:05Z) or Unix seconds');
   }
   const agent = o.agent ?? rt.env.agent;
-  const c = agent === undefined ? await issueCode(rt.ctx, id, at) : await agentCode(rt, agent, id, at);
+  const live = await import('./code-live.js');
+  const c =
+    agent === undefined
+      ? at === undefined && o.minRemaining !== undefined
+        ? await live.freshOwnerCode(rt, id, o.minRemaining)
+        : await issueCode(rt.ctx, id, at)
+      : await agentCode(rt, agent, id, at, o.minRemaining);
   if (o.json) {
     rt.io.out(json({ ...c, code: c.code.reveal() }));
     return;
   }
-  if (!rt.io.stdoutIsTTY || c.expires_at === null || at !== undefined) {
+  if ((!rt.io.stdoutIsTTY && !o.watch) || c.expires_at === null || at !== undefined) {
     rt.io.out(`${c.code.reveal()}\n`);
+    if (at === undefined) live.warnIfDying(rt, c);
     return;
   }
+  // The owner gets a live view; an agent's every code goes through the policy gate, so it gets this one only.
+  if (agent === undefined) {
+    await live.liveCode(rt, id, c);
+    return;
+  }
+  live.warnIfDying(rt, c);
   await countdown(rt, c);
 }
 
 /** As an agent: the same path as the MCP server (policy, audit), with no way to ask a person. */
-async function agentCode(rt: Runtime, agent: string, id: string, at: number | undefined): Promise<IssuedCode> {
+async function agentCode(rt: Runtime, agent: string, id: string, at: number | undefined, minRemaining: number | undefined): Promise<IssuedCode> {
   const { AgentService } = await import('../../app/agent.js');
   const service = new AgentService(rt.ctx, agent);
   try {
-    return await service.getCode({ client: { name: 'totp-mcp-cli', version: VERSION } }, id, { atMs: at });
+    return await service.getCode({ client: { name: 'totp-mcp-cli', version: VERSION } }, id, { atMs: at, minRemainingSeconds: minRemaining });
   } finally {
     await service.close();
   }
