@@ -3,7 +3,7 @@
  * in `commands/<name>.ts` and is loaded only when that command runs, so `totp-mcp code` pays for
  * nothing else.
  */
-import { Option } from 'commander';
+import { Argument, Option } from 'commander';
 import type { EnvConfig } from '../config.js';
 import { processIo, type Io } from './io.js';
 import { addServeCommand, createCli } from './program.js';
@@ -309,6 +309,22 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
     .action(async () => {
       const { runDoctor } = await import('./commands/doctor.js');
       await runDoctor(await rt());
+    });
+
+  program
+    .command('completion')
+    .description('print a shell completion script: source <(totp-mcp completion bash)')
+    .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh', 'fish']))
+    .action(async (shell: string) => {
+      const { runCompletion } = await import('./commands/completion.js');
+      runCompletion(await rt(), shell, program);
+    });
+  program
+    .command('__complete-ids', { hidden: true })
+    .description('account ids, one per line, for shell completion')
+    .action(async () => {
+      const { runCompleteIds } = await import('./commands/completion.js');
+      await runCompleteIds(await rt());
     });
 
   return cli.run(argv);
