@@ -90,34 +90,35 @@ describe('code: flags (in process, through main)', () => {
 });
 
 describe('code: one account, off a terminal', () => {
-  it('says on stderr (never the code) that a code has 2 s left, and prints one line', async () => {
-    const home = homeWith({ p6: `otpauth://totp/X:a?secret=${SECRET}&period=6` });
-    await whenLeft(6, 1300, 1800);
-    const r = cli(home, ['code', 'p6']);
+  // A 12 s period (about to expire: 4 s or less) leaves a slow machine 3 s to start the CLI.
+  it('says on stderr (never the code) that a code is about to expire, and prints one line', async () => {
+    const home = homeWith({ p12: `otpauth://totp/X:a?secret=${SECRET}&period=12` });
+    await whenLeft(12, 3000, 3500);
+    const r = cli(home, ['code', 'p12']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^\d{6}\n$/);
-    expect(r.stderr).toMatch(/^warning: this code expires in [12] s \(--fresh waits for the next one\)\n$/);
+    expect(r.stderr).toMatch(/^warning: this code expires in [1-4] s \(--fresh waits for the next one\)\n$/);
     expect(r.stderr).not.toContain(r.stdout.trim());
   });
 
   it('--min-remaining waits for the next code when the current one has too little left', async () => {
-    const home = homeWith({ p6: `otpauth://totp/X:a?secret=${SECRET}&period=6` });
-    await whenLeft(6, 1300, 1800);
+    const home = homeWith({ p12: `otpauth://totp/X:a?secret=${SECRET}&period=12` });
+    await whenLeft(12, 3000, 3500);
     const started = Date.now();
-    const stepThen = Math.floor(started / 6000);
-    const r = cli(home, ['code', 'p6', '--min-remaining', '4', '--json']);
+    const stepThen = Math.floor(started / 12000);
+    const r = cli(home, ['code', 'p12', '--min-remaining', '8', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout) as { code: string; step: number; remaining_seconds: number };
     expect(j.step).toBe(stepThen + 1);
-    expect(j.code).toBe(codeAt(6, j.step * 6000));
-    expect(j.remaining_seconds).toBeGreaterThanOrEqual(4);
-    expect(Date.now() - started).toBeLessThan(6000 + 3000);
-    // Enough left already: no wait.
+    expect(j.code).toBe(codeAt(12, j.step * 12000));
+    expect(j.remaining_seconds).toBeGreaterThanOrEqual(8);
+    expect(Date.now() - started).toBeLessThan(3500 + 4000); // waited for the next step, not longer
+    // Enough left already (or none asked): no wait.
     const t = Date.now();
-    const now = JSON.parse(cli(home, ['code', 'p6', '--min-remaining', '0', '--json']).stdout) as { step: number };
-    expect(now.step).toBe(Math.floor(t / 6000));
-    // --fresh, bounded by one step even on a short period.
-    const f = cli(home, ['code', 'p6', '--fresh']);
+    const now = JSON.parse(cli(home, ['code', 'p12', '--min-remaining', '0', '--json']).stdout) as { step: number };
+    expect(now.step).toBe(Math.floor(t / 12000));
+    // --fresh: never a code about to expire.
+    const f = cli(home, ['code', 'p12', '--fresh']);
     expect(f.code).toBe(0);
     expect(f.stderr).toBe('');
   });
@@ -127,10 +128,11 @@ describe('code: one account, off a terminal', () => {
     const child = spawn(process.execPath, [CLI, 'code', 'p2', '--watch'], { env: cliEnv(home), cwd: dirname(home), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const closed = new Promise<number | null>((r) => child.on('close', (c) => { r(c); }));
     const started = Date.now();
     await sleep(5000);
     child.kill('SIGINT');
-    const code = await new Promise<number | null>((r) => child.on('close', (c) => { r(c); }));
+    const code = await closed;
     expect(code).toBe(0);
     const lines = out.trim().split('\n');
     expect(lines.length).toBeGreaterThanOrEqual(2);
@@ -171,15 +173,15 @@ describe('code: several accounts', () => {
 });
 
 describe('code on a terminal (pty)', () => {
-  it('started with 2 s left: says the code is about to expire, then shows the next one; Ctrl-C ends it (exit 0)', async () => {
-    const home = homeWith({ p6: `otpauth://totp/X:a?secret=${SECRET}&period=6` });
-    await whenLeft(6, 2300, 2800);
-    const step = Math.floor(Date.now() / 6000);
-    const r = runOnTerminal([process.execPath, CLI, 'code', 'p6'], { env: cliEnv(home), cwd: dirname(home), ctrlCAfterMs: 4500, timeoutMs: 15_000 });
+  it('started with a few seconds left: says the code is about to expire, then shows the next one; Ctrl-C ends it (exit 0)', async () => {
+    const home = homeWith({ p12: `otpauth://totp/X:a?secret=${SECRET}&period=12` });
+    await whenLeft(12, 4000, 4500);
+    const step = Math.floor(Date.now() / 12000);
+    const r = runOnTerminal([process.execPath, CLI, 'code', 'p12'], { env: cliEnv(home), cwd: dirname(home), ctrlCAfterMs: 6500, timeoutMs: 20_000 });
     expect(r.code, r.transcript).toBe(0);
-    const first = codeAt(6, step * 6000);
-    const next = codeAt(6, (step + 1) * 6000);
-    expect(r.transcript).toMatch(new RegExp(`${first}  [█░]+ +[12]s  about to expire: the next code follows`));
+    const first = codeAt(12, step * 12000);
+    const next = codeAt(12, (step + 1) * 12000);
+    expect(r.transcript).toMatch(new RegExp(`${first}  [█░]+ +[1-4]s  about to expire: the next code follows`));
     expect(r.transcript).toContain(`\r\n\r${next}  `);
     expect(r.transcript).toMatch(/\r\n$/); // the cursor is left on a fresh line
   });
