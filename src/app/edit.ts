@@ -37,41 +37,51 @@ function checkApplicable(a: Account, c: EditChanges): void {
   if (a.type !== 'hotp' && c.counter !== undefined) fail('usage', 'only an HOTP account has a counter: drop --counter');
 }
 
+/** The account after the changes (validated as `add` validates), and what changed. Pure. */
+function planEdit(a: Account, id: string, c: EditChanges, force: boolean): Omit<EditResult, 'account'> & { next: Account } {
+  checkApplicable(a, c);
+  const d = makeDraft({
+    secret: a.secret,
+    type: a.type,
+    algorithm: c.algorithm ?? a.algorithm,
+    digits: c.digits ?? a.digits,
+    period: c.period ?? a.period,
+    counter: c.counter ?? a.counter,
+    issuer: c.issuer ?? a.issuer,
+    label: c.label ?? a.label,
+  });
+  if (a.aws && d.digits !== 6) fail('invalid', `account ${id} has an AWS block: AWS MFA devices use 6-digit codes`, { hint: 'keep --digits 6' });
+  const counterBack = a.type === 'hotp' && d.counter < a.counter;
+  if (counterBack && !force) {
+    fail('conflict', `moving the HOTP counter of ${id} back (from ${a.counter} to ${d.counter}) makes codes already used valid again`, {
+      hint: 'add --force if the server really expects the lower counter',
+    });
+  }
+  const next: Account = { ...a, issuer: d.issuer, label: d.label, algorithm: d.algorithm, digits: d.digits, period: d.period, counter: d.counter };
+  const changed: EditResult['changed'] = [];
+  for (const k of FIELDS) {
+    if (a[k] !== next[k]) changed.push({ field: k, from: a[k], to: next[k] });
+  }
+  return { next, changed, counterBack };
+}
+
 /**
- * One vault write: the new values are validated exactly as `add` validates them (makeDraft), and
- * an HOTP counter moved backwards is refused unless `force`.
+ * One vault write (none when nothing changes: a write would also push out an older backup). An
+ * HOTP counter moved backwards is refused unless `force`.
  */
 export async function editAccount(ctx: AppContext, id: string, c: EditChanges, o: { force?: boolean } = {}): Promise<EditResult> {
   checkId(id);
   if (FIELDS.every((k) => c[k] === undefined)) fail('usage', 'nothing to change: give --issuer, --label, --digits, --period, --algorithm or --counter');
-  return (await ctx.vault()).update((p) => {
+  const vault = await ctx.vault();
+  const force = o.force === true;
+  const current = findAccount((await vault.read()).accounts, id);
+  const dry = planEdit(current, id, c, force);
+  if (dry.changed.length === 0) return { account: summarize(current), changed: [], counterBack: false };
+  // Planned again under the vault's lock, against what is there now (an HOTP code may have been issued since).
+  return vault.update((p) => {
     const a = findAccount(p.accounts, id);
-    checkApplicable(a, c);
-    const d = makeDraft({
-      secret: a.secret,
-      type: a.type,
-      algorithm: c.algorithm ?? a.algorithm,
-      digits: c.digits ?? a.digits,
-      period: c.period ?? a.period,
-      counter: c.counter ?? a.counter,
-      issuer: c.issuer ?? a.issuer,
-      label: c.label ?? a.label,
-    });
-    if (a.aws && d.digits !== 6) fail('invalid', `account ${id} has an AWS block: AWS MFA devices use 6-digit codes`, { hint: 'keep --digits 6' });
-    const counterBack = a.type === 'hotp' && d.counter < a.counter;
-    if (counterBack && !o.force) {
-      fail('conflict', `moving the HOTP counter of ${id} back (from ${a.counter} to ${d.counter}) makes codes already used valid again`, {
-        hint: 'add --force if the server really expects the lower counter',
-      });
-    }
-    const changed: EditResult['changed'] = [];
-    for (const k of FIELDS) {
-      if (a[k] !== d[k]) changed.push({ field: k, from: a[k], to: d[k] });
-    }
-    if (changed.length > 0) {
-      Object.assign(a, { issuer: d.issuer, label: d.label, algorithm: d.algorithm, digits: d.digits, period: d.period, counter: d.counter });
-      a.updated_at = new Date(ctx.clock.now()).toISOString();
-    }
+    const { next, changed, counterBack } = planEdit(a, id, c, force);
+    Object.assign(a, next, { updated_at: new Date(ctx.clock.now()).toISOString() });
     return { account: summarize(a), changed, counterBack };
   });
 }

@@ -1,4 +1,6 @@
 // Item 6 of issue 18: `edit` changes an account in place; rm + add lost its tags, AWS block and history.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, newHome } from '../helpers/cli.js';
 
@@ -55,6 +57,11 @@ describe('totp-mcp edit', () => {
     expect(forced.stderr).toMatch(/warning: the HOTP counter of vpn moved back/);
     expect(code()).toMatchObject({ code: '755224', step: 0 }); // RFC 4226 counter 0
     expect(cli(home, ['edit', 'vpn', '--period', '60']).code).toBe(2);
+    // Nothing to change: nothing written (a write would also push an older backup out).
+    const before = readFileSync(join(home, 'vault.age'));
+    const same = cli(home, ['edit', 'vpn', '--label', 'me', '--counter', '1']);
+    expect(same.stdout).toBe('vpn: nothing changed\n');
+    expect(readFileSync(join(home, 'vault.age')).equals(before)).toBe(true);
   });
 
   it('refuses type-fixed fields on a Steam account', () => {
