@@ -55,6 +55,7 @@ function checkOptions(ids: string[], o: ExportOptions): void {
   const modes = [o.uri && '--uri', o.qr !== undefined && '--qr', o.google && '--google', o.aegis !== undefined && '--aegis', o.backup !== undefined && '--backup'].filter(
     (m): m is string => typeof m === 'string',
   );
+  if ((o.png !== undefined || o.svg !== undefined) && o.qr === undefined) fail('usage', '--png and --svg go with --qr <id>');
   if (modes.length === 0) fail('usage', 'choose a format: --uri, --qr <id>, --google, --aegis <file> or --backup <file>');
   if (modes.length > 1) fail('usage', `choose one format, not ${modes.join(' and ')}`);
   if (o.encrypt && o.aegis === undefined) fail('usage', '--encrypt goes with --aegis (a --backup is always encrypted)');
@@ -63,7 +64,6 @@ function checkOptions(ids: string[], o: ExportOptions): void {
     fail('usage', '--password-stdin goes with --aegis --encrypt, or with --backup without --recipient');
   }
   if (o.qr !== undefined && ids.length > 0) fail('usage', '--qr takes one account: export --qr <id>');
-  if ((o.png !== undefined || o.svg !== undefined) && o.qr === undefined) fail('usage', '--png and --svg go with --qr <id>');
   if (o.png !== undefined && o.svg !== undefined) fail('usage', 'choose one image format, not --png and --svg');
   if (o.force && o.png === undefined && o.svg === undefined && o.aegis === undefined && o.backup === undefined) {
     fail('usage', '--force goes with an output file: --png, --svg, --aegis or --backup');
