@@ -80,12 +80,20 @@ export function draftFromUri(uri: Redacted, overrides: { issuer?: string | undef
   return makeDraft({ ...d, issuer: overrides.issuer ?? d.issuer, label: overrides.label ?? d.label });
 }
 
-export async function addAccount(ctx: AppContext, id: string, draft: AccountDraft, tags: readonly string[]): Promise<AccountSummary> {
+/** `inspect` sees the accounts already in the vault, in the same write (for the front's warnings). */
+export async function addAccount(
+  ctx: AppContext,
+  id: string,
+  draft: AccountDraft,
+  tags: readonly string[],
+  inspect?: (existing: readonly Account[]) => void,
+): Promise<AccountSummary> {
   checkId(id);
   const cleanTags = [...new Set(tags.map(checkTag))].sort();
   const vault = await ctx.vault();
   return vault.update((p) => {
     if (p.accounts.some((a) => a.id === id)) fail('conflict', `account '${id}' already exists`, { hint: "choose another id, or 'totp-mcp rm' it first" });
+    inspect?.(p.accounts);
     const now = new Date(ctx.clock.now()).toISOString();
     const account: Account = { ...draft, id, tags: cleanTags, created_at: now, updated_at: now };
     p.accounts.push(account);

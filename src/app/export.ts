@@ -5,13 +5,13 @@
  * front warns and asks first. Not policy-checked: this is the owner's path, never an agent's.
  */
 import { randomBytes } from 'node:crypto';
-import { link, open, unlink } from 'node:fs/promises';
+import { link, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fail } from '../core/errors.js';
 import type { Account } from '../core/model.js';
 import { Redacted } from '../core/redacted.js';
 import { formatOtpUri } from '../otp/index.js';
-import { aegisExport, googleExport, renderQr, type QrStyle } from '../otp/exporters/index.js';
+import { aegisExport, googleExport, renderQr, renderQrImage, type QrStyle } from '../otp/exporters/index.js';
 import { encryptBackup, serializePayload, type BackupTarget } from '../vault/index.js';
 import { checkId, findAccount } from './accounts.js';
 import type { AppContext } from './context.js';
@@ -35,6 +35,13 @@ export async function exportQr(ctx: AppContext, id: string, style: QrStyle): Pro
   const [a] = await chosen(ctx, [id]);
   if (!a) return fail('not_found', `no account '${id}'`);
   return { id: a.id, qr: await renderQr(formatOtpUri(a), style), steam: a.type === 'steam' };
+}
+
+/** One account's otpauth:// URI as a QR image (PNG bytes or SVG text), for a file. */
+export async function exportQrImage(ctx: AppContext, id: string, format: 'png' | 'svg'): Promise<{ id: string; image: Redacted<string | Uint8Array>; steam: boolean }> {
+  const [a] = await chosen(ctx, [id]);
+  if (!a) return fail('not_found', `no account '${id}'`);
+  return { id: a.id, image: await renderQrImage(formatOtpUri(a), format), steam: a.type === 'steam' };
 }
 
 export interface GoogleCodeOut {
@@ -81,9 +88,10 @@ export async function exportBackup(ctx: AppContext, to: BackupTarget): Promise<{
 
 /**
  * Writes an export file: mode 0600, never over an existing file (a link from a fully written and
- * fsynced temp file), so a crash leaves either no file or the whole file.
+ * fsynced temp file), so a crash leaves either no file or the whole file. With `overwrite`, the
+ * temp file is renamed over the old one instead (a symlink there is replaced, not followed).
  */
-export async function writeExportFile(path: string, data: Redacted<string | Uint8Array>): Promise<void> {
+export async function writeExportFile(path: string, data: Redacted<string | Uint8Array>, o: { overwrite?: boolean } = {}): Promise<void> {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const ioFail = (e: unknown, what: string): never => {
@@ -104,7 +112,7 @@ export async function writeExportFile(path: string, data: Redacted<string | Uint
   }
   await fh.close();
   try {
-    await link(tmp, path);
+    await (o.overwrite ? rename(tmp, path) : link(tmp, path));
   } catch (e) {
     await unlink(tmp).catch(() => undefined);
     return ioFail(e, 'create');

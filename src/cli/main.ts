@@ -3,7 +3,7 @@
  * in `commands/<name>.ts` and is loaded only when that command runs, so `totp-mcp code` pays for
  * nothing else.
  */
-import { Option } from 'commander';
+import { Argument, Option } from 'commander';
 import type { EnvConfig } from '../config.js';
 import { processIo, type Io } from './io.js';
 import { addServeCommand, createCli } from './program.js';
@@ -55,14 +55,19 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
     });
 
   program
-    .command('code <id>')
-    .description('print the current code (on a terminal, with a countdown)')
+    .command('code [ids...]')
+    .description('print the current code (on a terminal, live until Ctrl-C); several ids or --all: a table')
     .option('--json', 'JSON: {account, code, step, expires_at, remaining_seconds}')
     .option('--at <time>', 'the code at TIME: ISO 8601 or Unix seconds (TOTP and Steam only)')
     .option('--agent <name>', 'act as this agent: policy-checked and audited, exit 3 when denied (default: $TOTP_MCP_AGENT)')
-    .action(async (id: string, o: { json?: boolean; at?: string; agent?: string }) => {
-      const { runCode } = await import('./commands/code.js');
-      await runCode(await rt(), id, o);
+    .option('--watch', 'show each new code as it comes, until Ctrl-C (the default on a terminal; one line per code off one)')
+    .option('--min-remaining <s>', 'wait (at most one step) for a code with at least this many seconds left')
+    .option('--fresh', 'the same as --min-remaining 5')
+    .option('--all', 'a table of every account (HOTP counters are not advanced unless named)')
+    .option('--tag <tag>', 'with --all: only accounts with this tag')
+    .action(async (ids: string[], o: import('./commands/code-live.js').CodesOptions) => {
+      const { runCodes } = await import('./commands/code-live.js');
+      await runCodes(await rt(), ids, o);
     });
 
   program
@@ -80,6 +85,21 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
     .action(async (from: string, to: string) => {
       const { runRename } = await import('./commands/accounts.js');
       await runRename(await rt(), from, to);
+    });
+
+  program
+    .command('edit <id>')
+    .description('change an account in place (keeps its id, secret, tags and AWS settings)')
+    .option('--issuer <s>', 'issuer')
+    .option('--label <s>', 'account label')
+    .option('--digits <n>', 'code length, 6-10')
+    .option('--period <s>', 'TOTP period in seconds')
+    .addOption(new Option('--algorithm <alg>', 'HMAC algorithm').choices(['SHA1', 'SHA256', 'SHA512']))
+    .option('--counter <n>', 'HOTP counter (moving it back needs --force)')
+    .option('--force', 'allow moving an HOTP counter back')
+    .action(async (id: string, o: import('./commands/edit.js').EditOptions) => {
+      const { runEdit } = await import('./commands/edit.js');
+      await runEdit(await rt(), id, o);
     });
 
   program
@@ -110,6 +130,9 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
     .description('export secrets: otpauth:// URIs, QR codes for a phone, Google Authenticator migration QR codes, an Aegis file, or an age backup (warns, and asks on a terminal)')
     .option('--uri', 'one otpauth:// URI per line')
     .option('--qr <id>', 'a QR code in the terminal for a phone to scan')
+    .option('--png <file>', 'with --qr: write the QR code to a PNG file (0600) instead')
+    .option('--svg <file>', 'with --qr: write the QR code to an SVG file (0600) instead')
+    .option('--force', 'overwrite an existing output file')
     .option('--google', 'Google Authenticator migration QR codes (batched as the app does)')
     .option('--aegis <file>', 'an Aegis-compatible JSON export (plain, or encrypted with --password-stdin / a prompt when --encrypt)')
     .option('--encrypt', 'with --aegis: encrypt the export with a password')
@@ -306,6 +329,22 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
     .action(async () => {
       const { runDoctor } = await import('./commands/doctor.js');
       await runDoctor(await rt());
+    });
+
+  program
+    .command('completion')
+    .description('print a shell completion script: source <(totp-mcp completion bash)')
+    .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh', 'fish']))
+    .action(async (shell: string) => {
+      const { runCompletion } = await import('./commands/completion.js');
+      runCompletion(await rt(), shell, program);
+    });
+  program
+    .command('__complete-ids', { hidden: true })
+    .description('account ids, one per line, for shell completion')
+    .action(async () => {
+      const { runCompleteIds } = await import('./commands/completion.js');
+      await runCompleteIds(await rt());
     });
 
   return cli.run(argv);

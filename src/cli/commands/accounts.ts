@@ -9,6 +9,7 @@ import {
   type SecretOptions,
 } from '../../app/accounts.js';
 import { fail } from '../../core/errors.js';
+import type { AccountDraft } from '../../core/model.js';
 import { Redacted } from '../../core/redacted.js';
 import { json, printable, table } from '../format.js';
 import { promptConfirm, promptSecret } from '../prompt.js';
@@ -30,6 +31,14 @@ async function readSecretInput(rt: Runtime, what: string): Promise<Redacted> {
   return new Redacted(text);
 }
 
+/** What was pasted at the secret prompt (or piped): a base32 secret, or the whole otpauth:// URI (the common case). */
+function secretOrUri(input: Redacted, o: AddOptions, id: string): AccountDraft {
+  if (!/^\s*(otpauth|steam):\/\//i.test(input.reveal())) return draftFromSecret(input, o, id);
+  const given = TYPE_FLAGS.filter((k) => o[k] !== undefined);
+  if (given.length > 0) fail('usage', `--${given.join(', --')} cannot be combined with a URI: the URI carries them`);
+  return draftFromUri(input, { issuer: o.issuer, label: o.label });
+}
+
 export async function runAdd(rt: Runtime, id: string, o: AddOptions): Promise<void> {
   if (o.uri !== undefined && o.secretStdin) fail('usage', 'give either --uri or --secret-stdin, not both');
   let draft;
@@ -39,11 +48,16 @@ export async function runAdd(rt: Runtime, id: string, o: AddOptions): Promise<vo
     const uri = o.uri === '-' ? await readSecretInput(rt, 'otpauth:// URI') : new Redacted(o.uri);
     draft = draftFromUri(uri, { issuer: o.issuer, label: o.label });
   } else if (o.secretStdin || rt.io.interactive) {
-    draft = draftFromSecret(await readSecretInput(rt, 'Secret (base32)'), o, id);
+    draft = secretOrUri(await readSecretInput(rt, 'Secret (base32) or otpauth:// URI'), o, id);
   } else {
     fail('usage', 'give --uri URI, --uri - (URI on stdin) or --secret-stdin (base32 secret on stdin)');
   }
-  const a = await addAccount(rt.ctx, id, draft, o.tag ?? []);
+  const { addWarnings } = await import('../../app/add-checks.js');
+  let warnings: string[] = [];
+  const a = await addAccount(rt.ctx, id, draft, o.tag ?? [], (existing) => {
+    warnings = addWarnings(existing, draft);
+  });
+  for (const w of warnings) rt.io.err(`warning: ${w}\n`);
   const what = a.type === 'steam' ? 'steam' : `${a.type} ${a.algorithm} ${a.digits} digits${a.type === 'totp' ? ` ${a.period}s` : ''}`;
   rt.io.out(`added ${a.id}: ${printable([a.issuer, a.label].filter(Boolean).join(' / '))} (${what})\n`);
 }

@@ -6,7 +6,17 @@ import { json } from '../format.js';
 import type { Runtime } from '../runtime.js';
 import { VERSION } from '../../version.js';
 
-export async function runCode(rt: Runtime, id: string, o: { json?: boolean; at?: string; agent?: string }): Promise<void> {
+export interface CodeOptions {
+  json?: boolean | undefined;
+  at?: string | undefined;
+  agent?: string | undefined;
+  /** Wait for a code with at least this many seconds left (checked by code-live.ts). */
+  minRemaining?: number | undefined;
+  /** The live view even off a terminal. */
+  watch?: boolean | undefined;
+}
+
+export async function runCode(rt: Runtime, id: string, o: CodeOptions): Promise<void> {
   const agent = o.agent ?? rt.env.agent;
   // An agent gets the code of now, like over MCP: a chosen time would dodge `hours` and hand out
   // a future step. Refused before anything is decided, recorded or released.
@@ -18,24 +28,37 @@ export async function runCode(rt: Runtime, id: string, o: { json?: boolean; at?:
     at = parseTime(o.at);
     if (at === undefined) fail('usage', '--at takes ISO 8601 (2026-01-02T03:04:05Z) or Unix seconds');
   }
-  const c = agent === undefined ? await issueCode(rt.ctx, id, at) : await agentCode(rt, agent, id);
+  const live = await import('./code-live.js');
+  const c =
+    agent === undefined
+      ? at === undefined && o.minRemaining !== undefined
+        ? await live.freshOwnerCode(rt, id, o.minRemaining)
+        : await issueCode(rt.ctx, id, at)
+      : await agentCode(rt, agent, id, o.minRemaining);
   if (o.json) {
     rt.io.out(json({ ...c, code: c.code.reveal() }));
     return;
   }
-  if (!rt.io.stdoutIsTTY || c.expires_at === null || at !== undefined) {
+  if ((!rt.io.stdoutIsTTY && !o.watch) || c.expires_at === null || at !== undefined) {
     rt.io.out(`${c.code.reveal()}\n`);
+    if (at === undefined) live.warnIfDying(rt, c);
     return;
   }
+  // The owner gets a live view; an agent's every code goes through the policy gate, so it gets this one only.
+  if (agent === undefined) {
+    await live.liveCode(rt, id, c);
+    return;
+  }
+  live.warnIfDying(rt, c);
   await countdown(rt, c);
 }
 
 /** As an agent: the same path as the MCP server (policy, audit), with no way to ask a person. */
-async function agentCode(rt: Runtime, agent: string, id: string): Promise<IssuedCode> {
+async function agentCode(rt: Runtime, agent: string, id: string, minRemaining: number | undefined): Promise<IssuedCode> {
   const { AgentService } = await import('../../app/agent.js');
   const service = new AgentService(rt.ctx, agent);
   try {
-    return await service.getCode({ client: { name: 'totp-mcp-cli', version: VERSION } }, id);
+    return await service.getCode({ client: { name: 'totp-mcp-cli', version: VERSION } }, id, { minRemainingSeconds: minRemaining });
   } finally {
     await service.close();
   }

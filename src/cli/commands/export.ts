@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { exportUris, listAccounts } from '../../app/accounts.js';
-import { exportAegis, exportBackup, exportCount, exportGoogle, exportQr, writeExportFile, type QrStyle } from '../../app/export.js';
+import { exportAegis, exportBackup, exportCount, exportGoogle, exportQr, exportQrImage, writeExportFile, type QrStyle } from '../../app/export.js';
 import { fail } from '../../core/errors.js';
 import { Redacted } from '../../core/redacted.js';
 import { printable } from '../format.js';
@@ -10,6 +10,9 @@ import type { Runtime } from '../runtime.js';
 export interface ExportOptions {
   uri?: boolean;
   qr?: string;
+  png?: string;
+  svg?: string;
+  force?: boolean;
   google?: boolean;
   aegis?: string;
   encrypt?: boolean;
@@ -52,6 +55,7 @@ function checkOptions(ids: string[], o: ExportOptions): void {
   const modes = [o.uri && '--uri', o.qr !== undefined && '--qr', o.google && '--google', o.aegis !== undefined && '--aegis', o.backup !== undefined && '--backup'].filter(
     (m): m is string => typeof m === 'string',
   );
+  if ((o.png !== undefined || o.svg !== undefined) && o.qr === undefined) fail('usage', '--png and --svg go with --qr <id>');
   if (modes.length === 0) fail('usage', 'choose a format: --uri, --qr <id>, --google, --aegis <file> or --backup <file>');
   if (modes.length > 1) fail('usage', `choose one format, not ${modes.join(' and ')}`);
   if (o.encrypt && o.aegis === undefined) fail('usage', '--encrypt goes with --aegis (a --backup is always encrypted)');
@@ -60,6 +64,10 @@ function checkOptions(ids: string[], o: ExportOptions): void {
     fail('usage', '--password-stdin goes with --aegis --encrypt, or with --backup without --recipient');
   }
   if (o.qr !== undefined && ids.length > 0) fail('usage', '--qr takes one account: export --qr <id>');
+  if (o.png !== undefined && o.svg !== undefined) fail('usage', 'choose one image format, not --png and --svg');
+  if (o.force && o.png === undefined && o.svg === undefined && o.aegis === undefined && o.backup === undefined) {
+    fail('usage', '--force goes with an output file: --png, --svg, --aegis or --backup');
+  }
   if (o.backup !== undefined && ids.length > 0) fail('usage', 'a backup holds the whole vault: drop the account ids');
 }
 
@@ -77,6 +85,15 @@ export async function runExport(rt: Runtime, ids: string[], o: ExportOptions): P
   if (o.qr !== undefined) {
     const id = o.qr;
     await exportCount(rt.ctx, [id]); // not found → an error before the warning
+    const file = o.png ?? o.svg;
+    if (file !== undefined) {
+      const path = resolve(file);
+      await confirm(rt, o, `${path} will hold the secret of ${id} as a QR code. Anyone who sees, copies or photographs it can make codes; delete it once scanned.`, 'Write it?');
+      const r = await exportQrImage(rt.ctx, id, o.png !== undefined ? 'png' : 'svg');
+      await writeExportFile(path, r.image, { overwrite: o.force === true });
+      rt.io.out(`wrote the QR code of ${r.id} to ${path} (${o.png !== undefined ? 'PNG' : 'SVG'})\n`);
+      return;
+    }
     await confirm(rt, o, `the QR code below holds the secret of ${id}. Anyone who sees or photographs it can make codes.`, 'Show it?');
     const r = await exportQr(rt.ctx, id, qrStyle(rt));
     rt.io.out(`${r.qr.reveal()}\n`);
@@ -125,7 +142,7 @@ export async function runExport(rt: Runtime, ids: string[], o: ExportOptions): P
       return;
     }
     const path = resolve(o.aegis);
-    await writeExportFile(path, r.text);
+    await writeExportFile(path, r.text, { overwrite: o.force === true });
     rt.io.out(`wrote ${r.count} account(s) to ${path} (Aegis, ${o.encrypt ? 'encrypted' : 'plain'})\n`);
     return;
   }
@@ -142,7 +159,7 @@ export async function runExport(rt: Runtime, ids: string[], o: ExportOptions): P
       'Write it?',
     );
     const r = await exportBackup(rt.ctx, passphrase ? { passphrase } : { recipients });
-    await writeExportFile(path, new Redacted(r.bytes));
+    await writeExportFile(path, new Redacted(r.bytes), { overwrite: o.force === true });
     rt.io.out(`wrote an age backup of ${r.count} account(s) to ${path}\n`);
   }
 }
