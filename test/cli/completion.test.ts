@@ -63,7 +63,7 @@ describe('totp-mcp completion', () => {
     expect(code).not.toContain('--uri');
     expect(complete('totp-mcp add --algorithm SHA')).toEqual(['SHA1', 'SHA256', 'SHA512']);
     expect(complete('totp-mcp mcp-config --client c')).toEqual(['claude-code', 'claude-desktop', 'codex', 'cursor']);
-    expect(complete('totp-mcp export --qr g --p')).toEqual(['--passphrase-command', '--passphrase-file', '--password-stdin', '--png']);
+    expect(complete('totp-mcp export --qr g --p')).toEqual(['--passphrase-command', '--passphrase-file', '--passphrase-timeout', '--password-stdin', '--png']);
   });
 
   it('offers account ids where an account is expected, from the vault the command line names', () => {
