@@ -25,6 +25,21 @@ const approvalTtl = z
   .union([z.string(), z.number()], { error: DURATION_RULE })
   .refine((s) => isZeroDuration(s) || (typeof s === 'string' && parseDuration(s) !== undefined), { error: `${DURATION_RULE}, or 0 to ask every time` });
 
+/** `{ count, per }`: a rule's `limit` and an agent's `max_calls`. */
+const wholeCount = 'expected a whole number of at least 1';
+const countPer = (example: string) =>
+  z.strictObject(
+    {
+      count: z
+        .number({ error: wholeCount })
+        .int({ error: wholeCount })
+        .min(1, { error: wholeCount })
+        .max(1_000_000, { error: 'expected a whole number of at most 1000000' }),
+      per: duration,
+    },
+    { error: `expected a mapping like ${example}` },
+  );
+
 const hhmm = z.string({ error: HHMM_RULE }).regex(HHMM, { error: HHMM_RULE });
 
 const ROLE_NAME = /^[A-Za-z0-9+=,.@_-]{1,64}$/;
@@ -47,19 +62,7 @@ export const ruleSchema = z.strictObject(
     actions: list(z.enum(ACTIONS, { error: 'expected list, code or aws_session' }), 'action').optional(),
     approval: z.enum(APPROVALS, { error: 'expected none or confirm' }).optional(),
     approval_ttl: approvalTtl.optional(),
-    limit: z
-      .strictObject(
-        {
-          count: z
-            .number({ error: 'expected a whole number of at least 1' })
-            .int({ error: 'expected a whole number of at least 1' })
-            .min(1, { error: 'expected a whole number of at least 1' })
-            .max(1_000_000, { error: 'expected a whole number of at most 1000000' }),
-          per: duration,
-        },
-        { error: 'expected a mapping like { count: 10, per: 1h }' },
-      )
-      .optional(),
+    limit: countPer('{ count: 10, per: 1h }').optional(),
     hours: z
       .strictObject(
         {
@@ -100,19 +103,7 @@ export const policySchema = z.strictObject(
             {
               description: text(500).optional(),
               // A cap on every call of this agent, whatever it asks and whatever the answer.
-              max_calls: z
-                .strictObject(
-                  {
-                    count: z
-                      .number({ error: 'expected a whole number of at least 1' })
-                      .int({ error: 'expected a whole number of at least 1' })
-                      .min(1, { error: 'expected a whole number of at least 1' })
-                      .max(1_000_000, { error: 'expected a whole number of at most 1000000' }),
-                    per: duration,
-                  },
-                  { error: 'expected a mapping like { count: 1000, per: 1h }' },
-                )
-                .optional(),
+              max_calls: countPer('{ count: 1000, per: 1h }').optional(),
             },
             { error: 'expected a mapping like { description: ... }' },
           )

@@ -5,12 +5,12 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freshWaitMs } from '../../src/app/fresh.js';
 import { main } from '../../src/cli/main.js';
-import type { Io } from '../../src/cli/io.js';
 import { readEnv, type EnvConfig } from '../../src/config.js';
 import { Redacted } from '../../src/core/redacted.js';
 import { generateCode } from '../../src/otp/index.js';
 import { CLI, ROOT } from '../helpers/build.js';
 import { cli, cliEnv, newHome, tempDir } from '../helpers/cli.js';
+import { memoryIo } from '../helpers/io.js';
 import { runOnTerminal } from '../helpers/pty.js';
 
 const SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
@@ -25,21 +25,6 @@ async function whenLeft(period: number, lo: number, hi: number): Promise<void> {
     if (left >= lo && left <= hi) return;
     await sleep(left > hi ? left - hi + 20 : left + 20);
   }
-}
-
-function memoryIo(): Io & { text: () => { out: string; err: string } } {
-  let out = '';
-  let err = '';
-  return {
-    out: (t) => { out += t; },
-    err: (t) => { err += t; },
-    stdout: process.stdout,
-    stdoutIsTTY: false,
-    interactive: false,
-    color: false,
-    readStdin: () => Promise.resolve(''),
-    text: () => ({ out, err }),
-  };
 }
 
 function homeWith(accounts: Record<string, string>): string {

@@ -1,26 +1,11 @@
 // Issue 18 items 6, 8, 9: option combinations refused before anything is read, in process through main().
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Io } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 import { readEnv } from '../../src/config.js';
 import { ROOT } from '../helpers/build.js';
 import { tempDir } from '../helpers/cli.js';
-
-function memoryIo(): Io & { text: () => { out: string; err: string } } {
-  let out = '';
-  let err = '';
-  return {
-    out: (t) => { out += t; },
-    err: (t) => { err += t; },
-    stdout: process.stdout,
-    stdoutIsTTY: false,
-    interactive: false,
-    color: false,
-    readStdin: () => Promise.resolve(''),
-    text: () => ({ out, err }),
-  };
-}
+import { memoryIo } from '../helpers/io.js';
 
 const env = { ...readEnv(join(ROOT, 'dist', 'totp-mcp.mjs')), agent: undefined };
 
