@@ -14,6 +14,15 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
   const cli = createCli(env, io);
   const { program, rt } = cli;
 
+  // Loose modes on the home or identity.txt are said on every command, on stderr only. Not for
+  // `serve` (its stderr stays quiet without --debug), doctor (it says so itself) nor completion.
+  program.hook('preAction', async (_program, action) => {
+    if (['serve', 'doctor', 'completion', '__complete-ids'].includes(action.name())) return;
+    const { loosePermissionWarning } = await import('./loose-permissions.js');
+    const line = await loosePermissionWarning((await rt()).home);
+    if (line !== null) io.err(line);
+  });
+
   program
     .command('init')
     .description('create the home folder, an identity (0600) and an empty vault')
