@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { cli, newHome, tempDir } from '../helpers/cli.js';
 import { requireTool } from '../helpers/tools.js';
 import { qrPng } from '../import/fixtures.js';
+import { homeWithPolicy, TEST_POLICY } from '../helpers/policy.js';
+import { limitFreesAt, shortSpan } from '../../src/app/frees-at.js';
 
 const URI = 'otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP&issuer=GitHub';
 
@@ -95,5 +97,42 @@ describe('doctor --identity: the README restore path passes', () => {
     // Without the key it still says what is missing.
     const bare = cli(restored, ['doctor']);
     expect(bare.stdout).toMatch(/FAIL\s+home\s.*it needs --identity FILE/);
+  });
+});
+
+describe('rate_limited says when the next use frees up', () => {
+  it('the time is when the OLDEST use in the window leaves it (CLI; the MCP text is checked in test/mcp/policy.test.ts)', async () => {
+    const home = homeWithPolicy(TEST_POLICY.replace('limit: { count: 5, per: 1h }', 'limit: { count: 2, per: 1h }'));
+    expect(cli(home, ['code', 'limited', '--agent', 'bot']).code).toBe(0);
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(cli(home, ['code', 'limited', '--agent', 'bot']).code).toBe(0);
+    const r = cli(home, ['code', 'limited', '--agent', 'bot']);
+    expect(r.code).toBe(3);
+    const m = /used up for now \(rule bot-limited; the next use frees up at (\S+Z), in (\S+)\)\n/.exec(r.stderr);
+    expect(m, r.stderr).not.toBeNull();
+    const events = cli(home, ['audit', 'tail', '-n', '50', '--json']).stdout.trim().split('\n').map((l) => JSON.parse(l) as { ts: string; decision: string; account: string | null });
+    const allows = events.filter((e) => e.decision === 'allow' && e.account === 'limited').map((e) => Date.parse(e.ts));
+    expect(allows.length).toBe(2);
+    const at = Date.parse(m![1]!);
+    // Rounded up to the second: within a second after the first use + 1h, well before the second's.
+    expect(at - (allows[0]! + 3_600_000)).toBeGreaterThanOrEqual(0);
+    expect(at - (allows[0]! + 3_600_000)).toBeLessThanOrEqual(1000);
+    expect(allows[1]! + 3_600_000 - at).toBeGreaterThan(1000);
+    expect(m![2]).toBe('1h'); // 59m57s or so, rounded up
+  });
+});
+
+describe('limitFreesAt and shortSpan', () => {
+  it('finds the instant the oldest surplus use leaves the window; spans round up', () => {
+    const now = 10_000_000;
+    const uses = [now - 3_000_000, now - 2_000_000, now - 1_000]; // 3 uses in a 1h window
+    const counter = (_r: string, _a: string, _c: string, windowSeconds: number) => uses.filter((t) => t >= now - windowSeconds * 1000).length;
+    const q = { rule: 'r', agent: 'a', account: 'c' };
+    // Limit 3: one must leave; the oldest does at its time + 1h.
+    expect(limitFreesAt(counter, q, { count: 3, per_seconds: 3600 }, now)).toBe(uses[0]! + 3_600_000 + 1);
+    // Limit 2: two must leave; the second oldest decides.
+    expect(limitFreesAt(counter, q, { count: 2, per_seconds: 3600 }, now)).toBe(uses[1]! + 3_600_000 + 1);
+    expect(limitFreesAt(counter, q, { count: 4, per_seconds: 3600 }, now)).toBeNull();
+    expect([shortSpan(400), shortSpan(59_001), shortSpan(61_000), shortSpan(3_600_000), shortSpan(3_660_001), shortSpan(90_000_000)]).toEqual(['1s', '1m', '2m', '1h', '1h 2m', '1d 1h']);
   });
 });
