@@ -136,3 +136,38 @@ describe('limitFreesAt and shortSpan', () => {
     expect([shortSpan(400), shortSpan(59_001), shortSpan(61_000), shortSpan(3_600_000), shortSpan(3_660_001), shortSpan(90_000_000)]).toEqual(['1s', '1m', '2m', '1h', '1h 2m', '1d 1h']);
   });
 });
+
+describe('policy init says what the starter allows', () => {
+  it('each claim of the text holds for the applied starter (checked with policy explain)', () => {
+    const home = newHome();
+    const init = cli(home, ['policy', 'init']);
+    expect(init.code, init.stderr).toBe(0);
+    expect(init.stdout).not.toMatch(/denies everything/);
+    expect(init.stdout).toMatch(/until 'totp-mcp policy apply', every agent request is denied/);
+    expect(init.stdout).toMatch(/claude-desktop: list and code for "github\*" and tag:personal accounts, weekdays 08:00-20:00 Europe\/Berlin,\n\s+at most 10 an hour, each use confirmed/);
+    expect(init.stdout).toMatch(/terraform: aws_session for aws-prod \(role deploy, at most 1h, via credential_process or profile\)\n\s+and for "aws-staging\*" on weeknights 22:00-06:00 UTC/);
+    expect(init.stdout).toMatch(/denies anything tagged bank, to every agent, and every other request/);
+    expect(cli(home, ['code', 'x', '--agent', 'claude-desktop']).code).toBe(3);
+
+    for (const id of ['github:alice', 'aws-prod', 'aws-staging-x']) expect(cli(home, ['add', id, '--uri', '-'], { input: `otpauth://totp/X:${id}?secret=${id === 'github:alice' ? 'JBSWY3DPEHPK3PXP' : id === 'aws-prod' ? 'GEZDGNBVGY3TQOJQ' : 'MFRGGZDFMZTWQ2LK'}` }).code).toBe(0);
+    expect(cli(home, ['add', 'github:bank', '--tag', 'bank', '--uri', '-'], { input: 'otpauth://totp/B:b?secret=KRSXG5CTMVRXEZLU' }).code).toBe(0);
+    expect(cli(home, ['policy', 'apply']).code).toBe(0);
+    const explain = (args: string[]) => cli(home, ['policy', 'explain', ...args]);
+    const WED_NOON = '2026-12-02T11:00:00Z'; // 12:00 in Berlin
+    const desk = explain(['--agent', 'claude-desktop', '--account', 'github:alice', '--action', 'code', '--at', WED_NOON]);
+    expect(desk.code).toBe(0);
+    expect(desk.stdout).toMatch(/after the person confirms/);
+    expect(explain(['--agent', 'claude-desktop', '--account', 'github:alice', '--action', 'code', '--at', '2026-12-05T11:00:00Z']).code).toBe(3); // Saturday
+    expect(explain(['--agent', 'claude-desktop', '--account', 'github:bank', '--action', 'code', '--at', WED_NOON]).code).toBe(3);
+    expect(explain(['--agent', 'claude-desktop', '--account', 'aws-prod', '--action', 'code', '--at', WED_NOON]).code).toBe(3);
+    const prod = ['--agent', 'terraform', '--account', 'aws-prod', '--action', 'aws_session', '--role', 'deploy'];
+    expect(explain([...prod, '--duration', '3600', '--delivery', 'profile']).code).toBe(0);
+    expect(explain([...prod, '--duration', '7200', '--delivery', 'profile']).code).toBe(3);
+    expect(explain([...prod, '--duration', '3600', '--delivery', 'inline']).code).toBe(3);
+    const staging = ['--agent', 'terraform', '--account', 'aws-staging-x', '--action', 'aws_session', '--delivery', 'exec', '--role', 'any'];
+    expect(explain([...staging, '--at', '2026-12-02T23:00:00Z']).code).toBe(0);
+    expect(explain([...staging, '--at', WED_NOON]).code).toBe(3);
+    expect(explain(['--agent', 'terraform', '--account', 'aws-staging-x', '--action', 'aws_session', '--delivery', 'inline', '--at', '2026-12-02T23:00:00Z']).code).toBe(3);
+    expect(explain(['--agent', 'terraform', '--account', 'github:alice', '--action', 'code', '--at', WED_NOON]).code).toBe(3);
+  });
+});
