@@ -175,6 +175,16 @@ export class AgentService {
     await this.#audit?.close();
   }
 
+  /** The applied policy's agent names, for serve's start-up line; null when no usable policy is applied. Records nothing. */
+  async policyAgents(): Promise<string[] | null> {
+    try {
+      return [...(await this.#gate.load((await this.#payload()).policy_pin)).policy.agents.keys()];
+    } catch (e) {
+      if (e instanceof PolicyUnusable) return null;
+      throw e;
+    }
+  }
+
   /**
    * The vault's payload, decrypted once per version of the file: a write is a rename (a new
    * inode), so a changed file is always read again, ours (HOTP) and other processes' alike.

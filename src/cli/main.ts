@@ -57,7 +57,7 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
     .command('list')
     .description('list accounts (never shows a secret)')
     .option('--tag <tag>', 'only accounts with this tag')
-    .option('--json', 'JSON: [{id, issuer, label, type, algorithm, digits, period, tags, aws}]')
+    .option('--json', 'JSON: [{id, issuer, label, type, algorithm, digits, period (TOTP, Steam) or counter (HOTP), tags, aws}]')
     .action(async (o: { tag?: string; json?: boolean }) => {
       const { runList } = await import('./commands/accounts.js');
       await runList(await rt(), o);

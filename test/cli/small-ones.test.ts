@@ -171,3 +171,19 @@ describe('policy init says what the starter allows', () => {
     expect(explain(['--agent', 'terraform', '--account', 'github:alice', '--action', 'code', '--at', WED_NOON]).code).toBe(3);
   });
 });
+
+describe('list --json: the fields of the account type', () => {
+  it('HOTP shows its counter and no period; TOTP its period and no counter', () => {
+    const home = newHome();
+    expect(cli(home, ['add', 'h', '--uri', 'otpauth://hotp/H:h?secret=JBSWY3DPEHPK3PXP&counter=7']).code).toBe(0);
+    expect(cli(home, ['add', 't', '--uri', URI]).code).toBe(0);
+    const list = () => JSON.parse(cli(home, ['list', '--json']).stdout) as Record<string, unknown>[];
+    const [h, t] = list();
+    expect(h).toMatchObject({ id: 'h', type: 'hotp', counter: 7 });
+    expect(h).not.toHaveProperty('period');
+    expect(t).toMatchObject({ id: 't', type: 'totp', period: 30 });
+    expect(t).not.toHaveProperty('counter');
+    expect(cli(home, ['code', 'h']).code).toBe(0);
+    expect(list()[0]).toMatchObject({ counter: 8 });
+  });
+});

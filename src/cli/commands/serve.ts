@@ -39,6 +39,12 @@ export async function runServe(rt: Runtime, o: { agent?: string; debug?: boolean
   await rt.ctx.vault();
   const service = new AgentService(rt.ctx, agent);
   await service.open();
+  // A name the policy does not know is almost always a typo in the client's config: every request
+  // would be denied with nothing said. One line on stderr (stdout stays JSON-RPC), --debug or not.
+  const known = await service.policyAgents();
+  if (known !== null && !known.includes(agent)) {
+    rt.io.err(`totp-mcp serve: agent '${agent}' is not in the applied policy: every request will be denied (the policy names: ${known.join(', ') || 'no agent'})\n`);
+  }
   const mcp = await loading;
   log?.(`serving agent ${agent} from ${rt.home}`);
   if (!rt.env.codeCacheWarmUp) tuneHeapForServing();
