@@ -203,6 +203,7 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
     .option('--duration <d>', 'session duration, e.g. 1h')
     .option('--port <port>', 'port on 127.0.0.1 (default: any free port)')
     .option('--lifetime <d>', 'stop after this long (default 12h, at most 168h)')
+    .option('--format <f>', 'without a command, how the endpoint variables are printed: export (default: eval "$(…)"), env (KEY=VALUE lines) or json')
     .action(async (id: string, command: string[], o: Record<string, unknown>) => {
       const { runServeCredentials } = await import('./commands/aws.js');
       await runServeCredentials(await rt(), id, o, command);
