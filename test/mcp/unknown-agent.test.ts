@@ -1,6 +1,7 @@
 // Issue 18 item 11: `serve --agent NAME` with a name the applied policy does not know says so in one
 // line on stderr at start (a typo in a client's config otherwise denies everything silently);
 // stdout stays JSON-RPC only, and a known agent's stderr stays empty.
+import { chmodSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { newHome } from '../helpers/cli.js';
 import { call, connect, expectAllStdoutClean, homeWithPolicy } from './helpers.js';
@@ -32,6 +33,24 @@ describe('serve --agent with a name the policy does not know', () => {
     } finally {
       await known.close();
       await bare.close();
+    }
+  });
+});
+
+describe('serve and loose permissions', () => {
+  it('a group-readable home is said on stderr with --debug only; stdout stays JSON-RPC', async () => {
+    const home = homeWithPolicy();
+    chmodSync(home, 0o755);
+    const quiet = await connect(home, { agent: 'bot' });
+    const debug = await connect(home, { agent: 'bot', args: ['--debug'] });
+    try {
+      expect((await call(quiet, 'list_accounts')).isError).toBe(false);
+      expect((await call(debug, 'list_accounts')).isError).toBe(false);
+      expect(quiet.stderr()).toBe('');
+      expect(debug.stderr()).toContain(`totp-mcp serve: warning: ${home} has mode 0755: group or others have access (chmod 700 ${home})\n`);
+    } finally {
+      await quiet.close();
+      await debug.close();
     }
   });
 });

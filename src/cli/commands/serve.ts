@@ -31,6 +31,11 @@ export async function runServe(rt: Runtime, o: { agent?: string; debug?: boolean
   const debug = o.debug === true || rt.globals.debug === true;
   const log = debug ? (line: string): void => { rt.io.err(`totp-mcp serve: ${line}\n`); } : undefined;
   quietWarnings(log);
+  if (log) {
+    // The loose-permission line every other command prints (cli/main.ts); serve only with --debug.
+    const loose = await (await import('../loose-permissions.js')).loosePermissionWarning(rt.home);
+    if (loose !== null) log(loose.replace(/^totp-mcp: /, '').trimEnd());
+  }
 
   // The MCP front (the SDK: most of the start-up time) loads while the vault is unlocked.
   const loading = import('../../mcp/index.js');
