@@ -111,7 +111,7 @@ export async function readSources(input: ImportInput, skipped: SkippedFile[] = [
   for (const n of names) {
     const p = join(input.path, n);
     const s = await stat(p).catch(() => null);
-    // Hidden files (.DS_Store and the like) are passed over silently, as `ls` does.
+    // Said on stderr by the CLI (hidden files, .DS_Store and the like, were left out above silently).
     if (s === null) skipped.push({ name: n, why: 'cannot be read' });
     else if (s.isDirectory()) skipped.push({ name: n, why: 'a folder (folders are not read recursively)' });
     else if (!s.isFile()) skipped.push({ name: n, why: 'not a regular file' });

@@ -20,7 +20,7 @@ export async function runRecipients(rt: Runtime, verb: 'list' | 'add' | 'remove'
     // no backup, no rewritten file) for a no-op.
     const present = add.filter((k) => current.includes(k.trim()));
     add = add.filter((k) => !current.includes(k.trim()));
-    if (present.length) rt.io.err(`${present.length === 1 ? 'that recipient is' : `${present.length} of the given recipients are`} already in recipients.txt\n`);
+    if (present.length) rt.io.err(`${keys.length === 1 ? 'that recipient is' : `${present.length} of the given recipients ${present.length === 1 ? 'is' : 'are'}`} already in recipients.txt\n`);
     if (!add.length) {
       rt.io.out(`nothing changed: the vault stays encrypted to ${current.length} recipient(s)\n`);
       return;
