@@ -14,7 +14,10 @@ export interface AccountSummary {
   type: OtpType;
   algorithm: Algorithm;
   digits: number;
-  period: number;
+  /** TOTP and Steam only: an HOTP code has no period. */
+  period?: number;
+  /** HOTP only: the counter of the next code (not a secret). */
+  counter?: number;
   tags: string[];
   aws: Record<string, unknown> | null;
 }
@@ -27,7 +30,7 @@ export function summarize(a: Account): AccountSummary {
     type: a.type,
     algorithm: a.algorithm,
     digits: a.digits,
-    period: a.period,
+    ...(a.type === 'hotp' ? { counter: a.counter } : { period: a.period }),
     tags: [...a.tags],
     aws: a.aws ? redactAwsBlock(a.aws) : null, // never the long-term secret key
   };

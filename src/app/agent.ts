@@ -25,6 +25,7 @@ import { checkId } from './accounts.js';
 import { approvalQuestion, pinId, RememberedApprovals, type ApprovalSubject } from './approval-key.js';
 import { auditKey } from './audit.js';
 import { issueFor } from './codes.js';
+import { freesUpText, limitFreesAt } from './frees-at.js';
 import type { AppContext } from './context.js';
 import { PolicyGate, PolicyUnusable } from './policy-file.js';
 import { brokenMessage, rollbackMessage, ROLLBACK_HINT, TrailGuard } from './trail.js';
@@ -55,9 +56,11 @@ const REASON_TEXT: Record<ReasonCode, [AgentErrorCode, string]> = {
   unknown_agent: ['denied', 'this agent is not in the policy'],
 };
 
-export function denialError(d: Decision): AgentError {
+/** `freesUp`: for `rate_limited`, when the next use is let through (frees-at.ts), after the rule. */
+export function denialError(d: Decision, freesUp?: string): AgentError {
   const [code, text] = REASON_TEXT[d.reason];
-  return new AgentError(code, d.rule ? `${text} (rule ${d.rule})` : text, d.rule);
+  const why = [d.rule ? `rule ${d.rule}` : '', freesUp ?? ''].filter(Boolean).join('; ');
+  return new AgentError(code, why ? `${text} (${why})` : text, d.rule);
 }
 
 /**
@@ -170,6 +173,16 @@ export class AgentService {
 
   async close(): Promise<void> {
     await this.#audit?.close();
+  }
+
+  /** The applied policy's agent names, for serve's start-up line; null when no usable policy is applied. Records nothing. */
+  async policyAgents(): Promise<string[] | null> {
+    try {
+      return [...(await this.#gate.load((await this.#payload()).policy_pin)).policy.agents.keys()];
+    } catch (e) {
+      if (e instanceof PolicyUnusable) return null;
+      throw e;
+    }
   }
 
   /**
@@ -290,10 +303,13 @@ export class AgentService {
     const base = { action: request.action, account: account.id, approval: first.decision === 'allow' ? approval : null } as const;
     const run = async (): Promise<T> => {
       const t = this.ctx.clock.now();
-      const d = limited ? evaluate(policy, request, { now: t, usage: await audit.usageCounter(t) }) : first;
+      const usage = limited ? await audit.usageCounter(t) : null;
+      const d = usage ? evaluate(policy, request, { now: t, usage }) : first;
       if (d.decision === 'deny') {
         await this.#record(payload, { ...base, decision: 'deny', rule: d.rule, reason: d.reason }, rc.client);
-        throw denialError(d);
+        const lim = d.reason === 'rate_limited' ? policy.rules.find((r) => r.id === d.rule)?.limit : undefined;
+        const at = usage && lim && d.rule ? limitFreesAt(usage, { rule: d.rule, agent: request.agent, account: account.id }, lim, t) : null;
+        throw denialError(d, at === null ? undefined : freesUpText(at, t));
       }
       if (approval !== 'none' && approval !== 'confirmed' && approval !== 'remembered') {
         await this.#record(payload, { ...base, decision: 'deny', rule: d.rule, reason: `approval_${approval}` }, rc.client);

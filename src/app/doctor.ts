@@ -27,7 +27,8 @@ export async function doctor(ctx: AppContext): Promise<Check[]> {
   const nodeOk = major > MIN_NODE[0] || (major === MIN_NODE[0] && minor >= MIN_NODE[1]);
   add('versions', nodeOk ? 'ok' : 'fail', `totp-mcp ${VERSION}, node ${process.versions.node}${nodeOk ? '' : ` (needs ≥ ${MIN_NODE.join('.')})`}, payload v${PAYLOAD_VERSION}`);
 
-  const r = await inspectHome(ctx.paths);
+  // A home restored from a recipient backup has no identity of its own: --identity is its key.
+  const r = await inspectHome(ctx.paths, { identityFile: ctx.unlock.identityFile });
   add('home', r.problems.length === 0 ? 'ok' : 'fail', r.problems.length === 0 ? `${ctx.paths.home} (0700)` : r.problems.join('; '));
   if (!r.home.exists || !r.vault.exists) return checks;
 

@@ -75,6 +75,13 @@ export interface ImportReport {
   dryRun: boolean;
   /** Whether the vault was written (false for a dry run, or when nothing was to be imported). */
   written: boolean;
+  /** Files of a folder that were not read, and why in a few words (names are untrusted text). */
+  skippedFiles: SkippedFile[];
+}
+
+export interface SkippedFile {
+  name: string;
+  why: string;
 }
 
 // ---- reading the source ----
@@ -95,7 +102,7 @@ async function readCapped(path: string, name: string): Promise<Buffer> {
 }
 
 /** A file; or a folder, read as its QR images (a Google export spread over several screenshots). */
-export async function readSources(input: ImportInput): Promise<ImportSource[]> {
+export async function readSources(input: ImportInput, skipped: SkippedFile[] = []): Promise<ImportSource[]> {
   if (input.kind === 'text') return [{ name: input.name, bytes: Buffer.from(input.text, 'utf8') }];
   const st = await stat(input.path).catch((e: unknown) => readError(e, input.path));
   if (!st.isDirectory()) return [{ name: input.path, bytes: await readCapped(input.path, input.path) }];
@@ -104,9 +111,17 @@ export async function readSources(input: ImportInput): Promise<ImportSource[]> {
   for (const n of names) {
     const p = join(input.path, n);
     const s = await stat(p).catch(() => null);
+    // Said on stderr by the CLI (hidden files, .DS_Store and the like, were left out above silently).
+    if (s === null) skipped.push({ name: n, why: 'cannot be read' });
+    else if (s.isDirectory()) skipped.push({ name: n, why: 'a folder (folders are not read recursively)' });
+    else if (!s.isFile()) skipped.push({ name: n, why: 'not a regular file' });
+    else if (s.size > MAX_INPUT_BYTES) skipped.push({ name: n, why: `larger than ${MAX_INPUT_BYTES / 1024 / 1024} MiB` });
     if (!s?.isFile() || s.size > MAX_INPUT_BYTES) continue;
     const bytes = await readCapped(p, p);
-    if (!isImage(bytes)) continue;
+    if (!isImage(bytes)) {
+      skipped.push({ name: n, why: 'not a PNG or JPEG image' });
+      continue;
+    }
     if (sources.length >= MAX_FOLDER_FILES) fail('invalid', `${input.path} holds more than ${MAX_FOLDER_FILES} images: import them in smaller folders`);
     sources.push({ name: n, bytes });
   }
@@ -256,7 +271,9 @@ function countsOf(rows: readonly ImportRow[]): ImportCounts {
     else if (r.action === 'replace') c.replaced++;
     else if (r.action === 'invalid') c.invalid++;
     else c.skipped++;
-    if (r.conflict) c.conflicts++;
+    // A skipped duplicate is counted once, as a duplicate; "conflicts" are the ones imported anyway
+    // (renamed or replacing an account).
+    if (r.conflict && r.action !== 'skip') c.conflicts++;
   }
   c.imported = c.added + c.replaced;
   c.skipped += c.invalid;
@@ -301,7 +318,8 @@ function apply(accounts: Account[], plan: readonly Planned[], tags: readonly str
  */
 export async function importAccounts(ctx: AppContext, input: ImportInput, o: ImportOptions): Promise<ImportReport> {
   const tags = [...new Set(o.tags.map(checkTag))].sort();
-  const sources = await readSources(input);
+  const skippedFiles: SkippedFile[] = [];
+  const sources = await readSources(input, skippedFiles);
   let parsed;
   try {
     parsed = await parseImport(sources, o.format, o.hooks);
@@ -331,5 +349,5 @@ export async function importAccounts(ctx: AppContext, input: ImportInput, o: Imp
     written = true;
   }
   const rows = plan.map((p) => p.row);
-  return { format: parsed.format, description: parsed.description, rows, notes: parsed.notes, counts: countsOf(rows), dryRun: o.dryRun, written };
+  return { format: parsed.format, description: parsed.description, rows, notes: parsed.notes, counts: countsOf(rows), dryRun: o.dryRun, written, skippedFiles };
 }

@@ -14,6 +14,15 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
   const cli = createCli(env, io);
   const { program, rt } = cli;
 
+  // Loose modes on the home or identity.txt are said on every command, on stderr only. Not for
+  // `serve` (its stderr stays quiet without --debug), doctor (it says so itself) nor completion.
+  program.hook('preAction', async (_program, action) => {
+    if (['serve', 'doctor', 'completion', '__complete-ids'].includes(action.name())) return;
+    const { loosePermissionWarning } = await import('./loose-permissions.js');
+    const line = await loosePermissionWarning((await rt()).home);
+    if (line !== null) io.err(line);
+  });
+
   program
     .command('init')
     .description('create the home folder, an identity (0600) and an empty vault')
@@ -48,7 +57,7 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
     .command('list')
     .description('list accounts (never shows a secret)')
     .option('--tag <tag>', 'only accounts with this tag')
-    .option('--json', 'JSON: [{id, issuer, label, type, algorithm, digits, period, tags, aws}]')
+    .option('--json', 'JSON: [{id, issuer, label, type, algorithm, digits, period (TOTP, Steam) or counter (HOTP), tags, aws}]')
     .action(async (o: { tag?: string; json?: boolean }) => {
       const { runList } = await import('./commands/accounts.js');
       await runList(await rt(), o);
@@ -194,6 +203,7 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
     .option('--duration <d>', 'session duration, e.g. 1h')
     .option('--port <port>', 'port on 127.0.0.1 (default: any free port)')
     .option('--lifetime <d>', 'stop after this long (default 12h, at most 168h)')
+    .option('--format <f>', 'without a command, how the endpoint variables are printed: export (default: eval "$(…)"), env (KEY=VALUE lines) or json')
     .action(async (id: string, command: string[], o: Record<string, unknown>) => {
       const { runServeCredentials } = await import('./commands/aws.js');
       await runServeCredentials(await rt(), id, o, command);

@@ -78,7 +78,8 @@ function alive(pid: number): boolean {
   }
 }
 
-export async function inspectHome(paths: HomePaths): Promise<HomeReport> {
+/** `identityFile`: an identity given outside the home (--identity, $TOTP_MCP_IDENTITY) unlocks the vault. */
+export async function inspectHome(paths: HomePaths, opts: { identityFile?: string | undefined } = {}): Promise<HomeReport> {
   const [home, vault, identityTxt, identityAge, recipients, policy, state, backups, lock] = await Promise.all(
     [paths.home, paths.vault, paths.identityTxt, paths.identityAge, paths.recipients, paths.policy, paths.state, paths.backups, paths.lock].map(
       pathReport,
@@ -145,7 +146,7 @@ export async function inspectHome(paths: HomePaths): Promise<HomeReport> {
       : identityAge.exists
         ? 'passphrase-identity'
         : 'none';
-  if (vault.exists && identityKind === 'none') {
+  if (vault.exists && identityKind === 'none' && opts.identityFile === undefined) {
     problems.push(`no identity.txt or identity.age in ${paths.home}, and the vault is not passphrase-encrypted: it needs --identity FILE`);
   }
 

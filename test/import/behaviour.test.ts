@@ -35,8 +35,8 @@ describe('import: dry run, table, summary', () => {
     const before = snapshot(home);
     const again = importCli(home, file);
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout).toMatch(/^1\s+skip\s+github:alice@example\.com\s.*duplicate of github:alice@example\.com \(same secret\)/m);
-    expect(again.stdout).toMatch(/imported 0, skipped 6 \(0 with problems, 6 duplicates\), conflicts 6/);
+    expect(again.stdout).toMatch(/^1\s+skip\s+-\s+GitHub\s+alice@example\.com\s.*duplicate of github:alice@example\.com \(same secret\)/m);
+    expect(again.stdout).toMatch(/imported 0, skipped 6 \(0 with problems, 6 duplicates\), conflicts 0/);
     expect(snapshot(home)).toBe(before);
   });
 
@@ -66,7 +66,7 @@ describe('import: dry run, table, summary', () => {
     const uri = otpauthUri(ACCOUNTS[0]!);
     const file = writeTemp('dups.txt', `${uri}\n${uri}\n`);
     const skip = importCli(home, file, ['--dry-run']);
-    expect(skip.stdout).toMatch(/^2\s+skip\s+github:alice@example\.com\s.*duplicate of #1 of this import \(same secret\)/m);
+    expect(skip.stdout).toMatch(/^2\s+skip\s+-\s+GitHub\s.*duplicate of #1 of this import \(same secret\)/m);
     const replace = importCli(home, file, ['--dry-run', '--on-conflict', 'replace']);
     expect(replace.stdout).toMatch(/^1\s+skip\s.*superseded by #2/m);
     expect(replace.stdout).toMatch(/^2\s+add\s+github:alice@example\.com\s.*replaces #1 of this import/m);

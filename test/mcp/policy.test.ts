@@ -35,7 +35,10 @@ describe.each(ERAS)('policy through the tools, %s era', (era) => {
       expect(await code('night')).toMatchObject({ isError: true, text: 'outside_hours: outside the hours the policy allows (rule bot-night)' });
       expect(await code('confirm')).toMatchObject({ isError: true, text: 'approval_declined: this account needs the person to confirm, and this client cannot ask' });
       for (let i = 0; i < 5; i++) expect((await code('limited')).isError).toBe(false);
-      expect(await code('limited')).toMatchObject({ isError: true, text: 'rate_limited: the policy limit for this account is used up for now (rule bot-limited)' });
+      // The refusal says when the oldest of the 5 uses leaves the 1h window (issue 18 item 11).
+      const limited = await code('limited');
+      expect(limited.isError).toBe(true);
+      expect(limited.text).toMatch(/^rate_limited: the policy limit for this account is used up for now \(rule bot-limited; the next use frees up at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ, in 1h\)$/);
       // Outside its hours an account is not listed either.
       expect((await call(c, 'list_accounts')).structured.accounts.map((a: Loose) => a.id)).toEqual(['github:alice']);
     } finally {

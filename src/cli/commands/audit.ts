@@ -34,8 +34,17 @@ const line = (e: AuditEvent): string[] => [
   e.reason,
   e.approval === null || e.approval === 'none' ? '' : e.approval,
   e.client ? printable(e.client.name) : '',
+  awsCell(e),
 ];
-const HEAD = ['TIME', 'SEQ', 'AGENT', 'ACTION', 'ACCOUNT', 'DECISION', 'RULE', 'REASON', 'APPROVAL', 'CLIENT'];
+const HEAD = ['TIME', 'SEQ', 'AGENT', 'ACTION', 'ACCOUNT', 'DECISION', 'RULE', 'REASON', 'APPROVAL', 'CLIENT', 'AWS'];
+
+const span = (s: number): string => (s % 3600 === 0 ? `${s / 3600}h` : s % 60 === 0 ? `${s / 60}m` : `${s}s`);
+
+/** An AWS session's role, delivery and duration ("deploy container 1h"); the MFA user's own session has no role. */
+function awsCell(e: AuditEvent): string {
+  if (!e.aws) return '';
+  return `${e.aws.role === null ? '(no role)' : printable(e.aws.role)} ${e.aws.delivery} ${span(e.aws.duration)}`;
+}
 
 export async function runAuditTail(rt: Runtime, o: { lines?: string; follow?: boolean; json?: boolean }): Promise<void> {
   const n = o.lines === undefined ? 20 : Number(o.lines);

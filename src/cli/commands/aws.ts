@@ -239,8 +239,23 @@ export async function runAwsExec(rt: Runtime, id: string, command: string[], raw
  * prints the two variables to set and serves until SIGINT/SIGTERM or --lifetime; with one, runs it
  * with them set and stops when it exits.
  */
+/** Shell-safe as it is, else single-quoted (as `shlex.quote` does). */
+const shellQuote = (v: string): string => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(v) ? v : `'${v.replace(/'/g, `'"'"'`)}'`);
+
+/**
+ * The endpoint's variables for a shell or a tool: `export K=V` lines (default: `eval "$(…)"` works),
+ * `K=V` lines (an env file), or one JSON object.
+ */
+function endpointVars(format: 'export' | 'env' | 'json', vars: Record<string, string>): string {
+  if (format === 'json') return `${JSON.stringify(vars)}\n`;
+  return Object.entries(vars).map(([k, v]) => `${format === 'export' ? 'export ' : ''}${k}=${shellQuote(v)}\n`).join('');
+}
+
 export async function runServeCredentials(rt: Runtime, id: string, raw: Record<string, unknown>, command: string[] = []): Promise<void> {
   const o = sessionOptions(raw);
+  const format = raw['format'] === undefined ? 'export' : raw['format'];
+  if (format !== 'export' && format !== 'env' && format !== 'json') fail('usage', '--format is export, env or json');
+  if (command.length > 0 && raw['format'] !== undefined) fail('usage', '--format is for serving without a command: with -- CMD the command gets the variables itself');
   const agent = needAgent(rt, o, 'serve-credentials');
   const port = o.port === undefined ? 0 : Number(o.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail('usage', '--port is a port number (1-65535), or 0 for any free port');
@@ -285,7 +300,7 @@ export async function runServeCredentials(rt: Runtime, id: string, raw: Record<s
       if (command.length > 0) {
         rt.exitCode = await runChild(rt, command, containerEnv(rt.env.processEnv, server.url, server.token, regionFor(null, rt.env.processEnv), `${id}${o.role ? `/${o.role}` : ''}`));
       } else {
-        rt.io.out(`AWS_CONTAINER_CREDENTIALS_FULL_URI=${server.url}\nAWS_CONTAINER_AUTHORIZATION_TOKEN=${server.token}\n`);
+        rt.io.out(endpointVars(format, { AWS_CONTAINER_CREDENTIALS_FULL_URI: server.url, AWS_CONTAINER_AUTHORIZATION_TOKEN: server.token }));
         rt.io.err(`totp-mcp: serving ${id}${o.role ? ` role ${o.role}` : ''} as agent ${agent} on ${server.url} (loopback only) for at most ${formatSeconds(lifetime)}; Ctrl-C stops\n`);
         await new Promise<void>((resolve) => {
           stop.signal.addEventListener('abort', () => { resolve(); }, { once: true });

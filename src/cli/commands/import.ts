@@ -56,14 +56,19 @@ function progressLine(rt: Runtime) {
 
 const ACTION: Record<string, string> = { add: 'add', replace: 'replace', skip: 'skip', invalid: 'error' };
 
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 function printReport(rt: Runtime, r: ImportReport): void {
+  for (const f of r.skippedFiles) rt.io.err(`skipped file ${printable(f.name)}: ${f.why}\n`);
   rt.io.out(
     table(
       ['#', 'ACTION', 'ID', 'ISSUER', 'LABEL', 'TYPE', 'NOTE'],
       r.rows.map((row) => [
         String(row.index),
         ACTION[row.action] ?? row.action,
-        row.id ?? '-',
+        // A skipped row creates nothing: the account it duplicates is named in the note, so the
+        // existing id never sits next to the incoming entry's issuer and label as if it were theirs.
+        row.action === 'skip' ? '-' : (row.id ?? '-'),
         printable(row.issuer) || '-',
         printable(row.label) || '-',
         row.type ?? '-',
@@ -75,7 +80,7 @@ function printReport(rt: Runtime, r: ImportReport): void {
   const c = r.counts;
   const parts = [
     `${r.dryRun ? 'dry run: would import' : 'imported'} ${c.imported}${c.replaced > 0 ? ` (${c.added} new, ${c.replaced} replaced)` : ''}`,
-    `skipped ${c.skipped}${c.skipped > 0 ? ` (${c.invalid} with problems, ${c.skipped - c.invalid} duplicates)` : ''}`,
+    `skipped ${c.skipped}${c.skipped > 0 ? ` (${c.invalid} with problems, ${plural(c.skipped - c.invalid, 'duplicate')})` : ''}`,
     `conflicts ${c.conflicts}`,
   ];
   rt.io.out(`${parts.join(', ')}${r.dryRun ? '; nothing was written' : ''}\n`);

@@ -13,9 +13,22 @@ const printWarnings = (rt: Runtime, warnings: readonly Warning[]): void => {
   for (const w of warnings) rt.io.out(`warning: ${w.message}\n`);
 };
 
+/**
+ * What the starter (src/policy/starter.ts) allows once applied, in plain words: it is not a
+ * deny-all, and a person should know before applying it. A test checks each line with `explain`.
+ */
+const STARTER_SUMMARY = `It is not applied yet: until 'totp-mcp policy apply', every agent request is denied.
+Applied as written, it allows:
+  - claude-desktop: list and code for "github*" and tag:personal accounts, weekdays 08:00-20:00 Europe/Berlin,
+    at most 10 an hour, each use confirmed in the client (a confirmation lasts 15m)
+  - terraform: aws_session for aws-prod (role deploy, at most 1h, via credential_process or profile)
+    and for "aws-staging*" on weeknights 22:00-06:00 UTC (any role and duration; never inline)
+and it denies anything tagged bank, to every agent, and every other request.
+`;
+
 export async function runPolicyInit(rt: Runtime): Promise<void> {
   const path = await initPolicy(rt.ctx);
-  rt.io.out(`wrote ${path}: a commented starter policy that denies everything until you allow it.\nedit it, then: totp-mcp policy check && totp-mcp policy apply\n`);
+  rt.io.out(`wrote ${path}: a commented starter policy.\n${STARTER_SUMMARY}edit it, then: totp-mcp policy check && totp-mcp policy apply\n`);
 }
 
 export async function runPolicyCheck(rt: Runtime): Promise<void> {

@@ -31,6 +31,11 @@ export async function runServe(rt: Runtime, o: { agent?: string; debug?: boolean
   const debug = o.debug === true || rt.globals.debug === true;
   const log = debug ? (line: string): void => { rt.io.err(`totp-mcp serve: ${line}\n`); } : undefined;
   quietWarnings(log);
+  if (log) {
+    // The loose-permission line every other command prints (cli/main.ts); serve only with --debug.
+    const loose = await (await import('../loose-permissions.js')).loosePermissionWarning(rt.home);
+    if (loose !== null) log(loose.replace(/^totp-mcp: /, '').trimEnd());
+  }
 
   // The MCP front (the SDK: most of the start-up time) loads while the vault is unlocked.
   const loading = import('../../mcp/index.js');
@@ -39,6 +44,12 @@ export async function runServe(rt: Runtime, o: { agent?: string; debug?: boolean
   await rt.ctx.vault();
   const service = new AgentService(rt.ctx, agent);
   await service.open();
+  // A name the policy does not know is almost always a typo in the client's config: every request
+  // would be denied with nothing said. One line on stderr (stdout stays JSON-RPC), --debug or not.
+  const known = await service.policyAgents();
+  if (known !== null && !known.includes(agent)) {
+    rt.io.err(`totp-mcp serve: agent '${agent}' is not in the applied policy: every request will be denied (the policy names: ${known.join(', ') || 'no agent'})\n`);
+  }
   const mcp = await loading;
   log?.(`serving agent ${agent} from ${rt.home}`);
   if (!rt.env.codeCacheWarmUp) tuneHeapForServing();
