@@ -77,6 +77,9 @@ async function unzipJson(bytes: Uint8Array, hooks: ImportHooks): Promise<{ text:
       if (file.encrypted && /password|signature|crc/i.test(message)) {
         return fail('invalid', 'wrong password: the Raivo export did not decrypt with it (nothing was imported)');
       }
+      // ZipCrypto checks a password with one byte: 1 wrong password in 256 passes it, and the data
+      // then fails to inflate. Encrypted data that does not unpack cannot tell the two apart.
+      if (file.encrypted) return fail('invalid', 'wrong password, or a damaged file: the Raivo export did not decrypt with it (nothing was imported)');
       return fail('invalid', 'the ZIP file is damaged (its data does not unpack)');
     }
     const text = asText(Buffer.concat(chunks));
