@@ -324,6 +324,17 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
     });
 
   program
+    .command('restore [generation]')
+    .description('list the vault generations kept in backups/ (generation, time, number of accounts), or put one back (the current vault is kept as a backup first; audited)')
+    .option('-y, --yes', 'do not ask (required off a terminal)')
+    .option('--accept-rollback', 'restore a generation older than the audit trail has seen, and accept it as `vault accept-rollback` does')
+    .option('--json', 'the list or the result as JSON')
+    .action(async (generation: string | undefined, o: import('./commands/restore.js').RestoreOptions) => {
+      const { runRestore } = await import('./commands/restore.js');
+      await runRestore(await rt(), generation, o);
+    });
+
+  program
     .command('doctor')
     .description('check permissions, identity, vault, policy and versions; exits non-zero on a problem')
     .action(async () => {

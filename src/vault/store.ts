@@ -4,6 +4,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import { TotpMcpError } from '../core/errors.js';
 import { withLock } from '../core/lock.js';
 import { Redacted } from '../core/redacted.js';
@@ -32,6 +33,7 @@ import {
   exists,
   fsyncDir,
   keepBackup,
+  listBackups,
   pruneBackups,
   readIfExists,
   removeLeftoverTmp,
@@ -89,6 +91,17 @@ export interface Vault {
    * A passphrase-only vault has no identity: it throws.
    */
   unseal(bytes: Uint8Array): Promise<Buffer>;
+  /** The backup generations in backups/, oldest first: file name and bytes (`restore`). */
+  backups(): Promise<{ name: string; bytes: Buffer }[]>;
+  /** Decrypts and validates a backup with the key that unlocked this vault. Throws 'invalid' without detail when it cannot. */
+  openBackup(bytes: Uint8Array): Promise<Payload>;
+  /**
+   * Puts a backup back as vault.age byte for byte (its generation and anchors unchanged, so the
+   * audit trail sees how far back it goes), under the lock, after keeping the current vault as a
+   * backup. `check` runs under the lock with the current and the restored payload; throwing
+   * refuses (nothing changes). Returns the restored payload.
+   */
+  restore(bytes: Uint8Array, check: (current: Payload, restored: Payload) => void | Promise<void>): Promise<Payload>;
 }
 
 export interface OpenOptions {
@@ -364,6 +377,53 @@ class FileVault implements Vault {
     } catch {
       throw new TotpMcpError('invalid', 'the file does not decrypt with this vault’s identity');
     }
+  }
+
+  async backups(): Promise<{ name: string; bytes: Buffer }[]> {
+    const out: { name: string; bytes: Buffer }[] = [];
+    for (const b of await listBackups(this.paths.backups)) {
+      const bytes = await readIfExists(join(this.paths.backups, b.name));
+      if (bytes !== null) out.push({ name: b.name, bytes });
+    }
+    return out;
+  }
+
+  async openBackup(bytes: Uint8Array): Promise<Payload> {
+    let plain: Buffer;
+    try {
+      // No header memo: it serves vault.age.
+      plain = await decryptAge(bytes, this.#key.decrypter);
+    } catch {
+      throw new TotpMcpError('invalid', 'the backup does not decrypt with the key that unlocked this vault');
+    }
+    try {
+      return await decodePayload(plain, this.paths);
+    } catch {
+      throw new TotpMcpError('invalid', 'the backup decrypts but does not hold a valid vault');
+    }
+  }
+
+  restore(bytes: Uint8Array, check: (current: Payload, restored: Payload) => void | Promise<void>): Promise<Payload> {
+    return locked(this.paths, async () => {
+      const { payload: current } = await this.#current();
+      const restored = await this.openBackup(bytes);
+      await check(current, restored);
+      const ct = Buffer.from(bytes);
+      const tmp = tmpPathFor(this.paths.vault);
+      await writeNewFile(tmp, ct);
+      try {
+        const back = await readFile(tmp);
+        if (!back.equals(ct)) throw new TotpMcpError('io', `${tmp} did not read back as written: nothing was changed`);
+        await keepBackup(this.paths.vault, this.paths.backups, this.#now());
+        await rename(tmp, this.paths.vault);
+      } catch (e) {
+        await unlink(tmp).catch(() => undefined);
+        throw e instanceof TotpMcpError ? e : new TotpMcpError('io', `cannot replace ${this.paths.vault}`, { cause: e });
+      }
+      await fsyncDir(this.paths.home);
+      await pruneBackups(this.paths.backups);
+      return restored;
+    });
   }
 
   async recipients(): Promise<string[]> {
