@@ -3,7 +3,7 @@
  * cross-process lock with verify-before-rename and backup generations.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile, rename, unlink } from 'node:fs/promises';
+import { readFile, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TotpMcpError } from '../core/errors.js';
 import { withLock } from '../core/lock.js';
@@ -196,7 +196,8 @@ function identityFileError(e: unknown, path: string): TotpMcpError {
       case 'work_factor':
         return new TotpMcpError('invalid', `cannot decrypt the identity file ${path}: ${e.message}`);
       default:
-        return new TotpMcpError('invalid', `${path} is not a usable age identity file: ${e.message}`);
+        // The identity is wrong (exit 4, as a wrong identity is), not the data the command was given.
+        return new TotpMcpError('vault_locked', `${path} is not a usable age identity file: ${e.message}`);
     }
   }
   return new TotpMcpError('internal', `unexpected failure while reading the identity file ${path}`, { cause: e });
@@ -644,15 +645,46 @@ export async function initVault(paths: HomePaths, mode: InitMode, opts: InitOpti
     throw new TotpMcpError('usage', `the scrypt work factor must be an integer from 1 to ${MAX_WORK_FACTOR}`);
   }
   const ask = passphraseOnce(opts.passphrase);
-  await ensurePrivateDir(paths.home, { link: 'allow' }); // the owner's own link is fine
+  if (mode.kind === 'passphrase-identity' || mode.kind === 'passphrase') {
+    if (await exists(paths.vault)) {
+      throw new TotpMcpError('conflict', `a vault already exists at ${paths.vault}`, { hint: 'use it, or move the folder away to start over' });
+    }
+    // Asked before anything is created: a refused or abandoned passphrase leaves no half-made home.
+    await ask(mode.kind === 'passphrase' ? `Choose a passphrase for ${paths.vault}:` : `Choose a passphrase for the identity file ${paths.identityAge}:`);
+  }
+  // What this init created, to take back if it fails: an aborted init leaves nothing behind.
+  const made: string[] = [];
+  const created = async (path: string, make: () => Promise<void>): Promise<void> => {
+    const had = await exists(path);
+    await make();
+    if (!had) made.push(path);
+  };
+  try {
+    await created(paths.home, () => ensurePrivateDir(paths.home, { link: 'allow' })); // the owner's own link is fine
+    if (!(await exists(paths.lock))) made.push(paths.lock);
+    return await initLocked(paths, mode, opts, logN, ask, created);
+  } catch (e) {
+    for (const path of made.reverse()) await rm(path, { recursive: false, force: true }).catch(() => rmdir(path).catch(() => undefined));
+    throw e;
+  }
+}
+
+async function initLocked(
+  paths: HomePaths,
+  mode: InitMode,
+  opts: InitOptions,
+  logN: number,
+  ask: (prompt: string) => Promise<Redacted>,
+  created: (path: string, make: () => Promise<void>) => Promise<void>,
+): Promise<{ recipient: string | null }> {
   return locked(paths, async () => {
     if (await exists(paths.vault)) {
       throw new TotpMcpError('conflict', `a vault already exists at ${paths.vault}`, {
         hint: 'use it, or move the folder away to start over',
       });
     }
-    await ensurePrivateDir(paths.state);
-    await ensurePrivateDir(paths.backups);
+    await created(paths.state, () => ensurePrivateDir(paths.state));
+    await created(paths.backups, () => ensurePrivateDir(paths.backups));
     const cache: ScryptKeyCache = new Map();
     let own: string[] = [];
     let recipients: (string | Recipient)[];
@@ -663,7 +695,7 @@ export async function initVault(paths: HomePaths, mode: InitMode, opts: InitOpti
         await refuseExisting(paths.identityTxt, paths.identityAge);
         const id = await generateIdentityText(opts.now);
         const { keys, recipients: r } = await identityKeys(id.text, paths.identityTxt);
-        await writeFileAtomic(paths.identityTxt, id.text, { overwrite: false });
+        await created(paths.identityTxt, () => writeFileAtomic(paths.identityTxt, id.text, { overwrite: false }));
         own = r;
         recipients = r;
         decrypter = decrypterFor(keys);
@@ -677,9 +709,9 @@ export async function initVault(paths: HomePaths, mode: InitMode, opts: InitOpti
         const { keys, recipients: r } = await identityKeys(text, mode.file);
         if (encrypted) {
           const armored = isBinaryAge(bytes) ? armorEncode(bytes) : bytes;
-          await writeFileAtomic(paths.identityAge, armored, { overwrite: false });
+          await created(paths.identityAge, () => writeFileAtomic(paths.identityAge, armored, { overwrite: false }));
         } else {
-          await writeFileAtomic(paths.identityTxt, bytes, { overwrite: false });
+          await created(paths.identityTxt, () => writeFileAtomic(paths.identityTxt, bytes, { overwrite: false }));
         }
         own = r;
         recipients = r;
@@ -692,7 +724,7 @@ export async function initVault(paths: HomePaths, mode: InitMode, opts: InitOpti
         const id = await generateIdentityText(opts.now);
         const { keys, recipients: r } = await identityKeys(id.text, paths.identityAge);
         const sealed = await sealAndVerifyIdentity(id.text, pass, logN);
-        await writeFileAtomic(paths.identityAge, armorEncode(sealed), { overwrite: false });
+        await created(paths.identityAge, () => writeFileAtomic(paths.identityAge, armorEncode(sealed), { overwrite: false }));
         own = r;
         recipients = r;
         decrypter = decrypterFor(keys);
@@ -708,7 +740,7 @@ export async function initVault(paths: HomePaths, mode: InitMode, opts: InitOpti
 
     if (mode.kind !== 'passphrase') {
       const text = formatRecipientsFile(null, own, RECIPIENTS_HEADER);
-      await writeFileAtomic(paths.recipients, text, { overwrite: true });
+      await created(paths.recipients, () => writeFileAtomic(paths.recipients, text, { overwrite: true }));
     }
     const plain = Buffer.from(serializePayload(newPayload(opts.now)), 'utf8');
     const { ct } = await sealAndVerify(plain, recipients, decrypter);

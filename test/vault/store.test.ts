@@ -144,7 +144,7 @@ describe('initVault', () => {
     const junk = join(paths.home, '..', 'junk.txt');
     writeFileSync(junk, 'AGE-SECRET-KEY-1NOTAKEY\n');
     const bad = await rejection(initVault(paths, { kind: 'identity-file', file: junk }, { now: NOW }));
-    expect(bad.code).toBe('invalid');
+    expect(bad.code).toBe('vault_locked'); // an identity that is not a key: exit 4 (issue 18, item 10)
     expect(bad.message).not.toContain('NOTAKEY'); // never echo a key line
     expect(existsSync(paths.vault)).toBe(false);
   });
