@@ -524,7 +524,7 @@ async function readIdentityFile(path: string, explicit: boolean): Promise<Buffer
   const bytes = await readIfExists(path);
   if (bytes === null) {
     throw explicit
-      ? new TotpMcpError('not_found', `no identity file at ${path}`)
+      ? new TotpMcpError('vault_locked', `no identity file at ${path}`) // the identity named is wrong: exit 4
       : new TotpMcpError('vault_locked', `the identity file ${path} disappeared`);
   }
   return bytes;
@@ -539,14 +539,14 @@ async function decryptIdentityFile(bytes: Buffer, path: string, ask: (prompt: st
     throw identityFileError(e, path);
   }
   if (types.length !== 1 || types[0] !== 'scrypt') {
-    throw new TotpMcpError('invalid', `the identity file ${path} is encrypted to a key, not to a passphrase: totp-mcp cannot unlock it`);
+    throw new TotpMcpError('vault_locked', `the identity file ${path} is encrypted to a key, not to a passphrase: totp-mcp cannot unlock it`);
   }
   const pass = await ask(`Enter passphrase for identity file ${path}:`);
   try {
     const plain = await decryptAge(bytes, decrypterFor([new AsyncScryptIdentity(pass)]));
     return utf8.decode(plain);
   } catch (e) {
-    if (e instanceof TypeError) throw new TotpMcpError('invalid', `the identity file ${path} does not hold text`);
+    if (e instanceof TypeError) throw new TotpMcpError('vault_locked', `the identity file ${path} does not hold text`);
     throw identityFileError(e, path);
   }
 }

@@ -29,9 +29,15 @@ describe('exit codes (issue 18, item 10)', () => {
         expect(r.stdout).toBe('');
       }
     }
-    // A real key that is not the vault's is exit 4 too (unchanged).
+    // A real key that is not the vault's is exit 4 too (unchanged), and so is a file that is not there
+    // or an age file encrypted to a key rather than a passphrase.
     const other = newHome();
     expect(cli(home, ['--identity', join(other, 'identity.txt'), 'list']).code).toBe(4);
+    const missing = cli(home, ['--identity', join(dir, 'no-such-file.txt'), 'list']);
+    expect([missing.code, missing.stderr]).toEqual([4, `totp-mcp: no identity file at ${join(dir, 'no-such-file.txt')}\n`]);
+    const toKey = cli(home, ['--identity', join(home, 'vault.age'), 'list']);
+    expect(toKey.code, toKey.stderr).toBe(4);
+    expect(toKey.stderr).toMatch(/encrypted to a key, not to a passphrase/);
   });
 
   it('add and edit with --digits, --period or --counter out of range are usage errors (exit 2), nothing added', () => {
