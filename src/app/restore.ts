@@ -75,6 +75,38 @@ export function pickBackup(list: BackupList, which: string): BackupEntry {
   return hits[0] as BackupEntry;
 }
 
+/**
+ * Why a restore of `older` over `current` is refused, thrown; the same checks before the owner is
+ * asked (checkRestore) and under the vault's lock (restoreBackup).
+ */
+async function refuseRestore(ctx: AppContext, homeId: string, current: Payload, older: Payload, accept: boolean): Promise<void> {
+  // A broken trail cannot say how far back a restore goes, and an older vault's older anchor
+  // could hide the break (a trail cut back to before the current vault's anchor): `audit reset` first.
+  for (const p of [current, older]) {
+    const v = await judgeTrail(ctx.paths.state, p, homeId);
+    if (v.broken !== null) throw new TotpMcpError('conflict', `${brokenMessage(v.broken)}: nothing was restored`, { hint: BROKEN_HINT });
+  }
+  const v = await judgeTrail(ctx.paths.state, older, homeId);
+  const seen = Math.max(current.generation, v.head?.gen ?? 0);
+  if (older.generation < seen && !accept) {
+    throw new TotpMcpError(
+      'conflict',
+      `generation ${older.generation} is older than what the audit trail has seen (generation ${seen}): restoring it is a rollback, nothing was restored`,
+      { hint: 'add --accept-rollback to restore it and accept the rollback (recorded in the audit log; HOTP counters move past every counter already issued)' },
+    );
+  }
+}
+
+/** The backup named, after the checks the restore itself makes (nothing is written): to refuse before asking. */
+export async function checkRestore(ctx: AppContext, which: string, o: { acceptRollback?: boolean } = {}): Promise<BackupEntry> {
+  const vault = await ctx.vault();
+  const entry = pickBackup(await listVaultBackups(ctx), which);
+  const file = (await vault.backups()).find((b) => b.name === entry.file);
+  if (file === undefined) fail('conflict', `${entry.file} went away meanwhile: nothing was changed`);
+  await refuseRestore(ctx, vault.homeId, await vault.read(), await vault.openBackup(file.bytes), o.acceptRollback === true);
+  return entry;
+}
+
 const hotpKey = (a: Payload['accounts'][number]): string => `${a.id}\n${a.created_at}`;
 
 export async function restoreBackup(ctx: AppContext, which: string, o: { acceptRollback?: boolean } = {}): Promise<RestoreResult> {
@@ -86,21 +118,7 @@ export async function restoreBackup(ctx: AppContext, which: string, o: { acceptR
 
   let before: Payload | null = null;
   const restored = await vault.restore(file.bytes, async (current, older) => {
-    // A broken trail cannot say how far back a restore goes, and an older vault's older anchor
-    // could hide the break: `audit reset` first.
-    for (const p of [current, older]) {
-      const v = await judgeTrail(ctx.paths.state, p, vault.homeId);
-      if (v.broken !== null) throw new TotpMcpError('conflict', `${brokenMessage(v.broken)}: nothing was restored`, { hint: BROKEN_HINT });
-    }
-    const v = await judgeTrail(ctx.paths.state, older, vault.homeId);
-    const seen = Math.max(current.generation, v.head?.gen ?? 0);
-    if (older.generation < seen && o.acceptRollback !== true) {
-      throw new TotpMcpError(
-        'conflict',
-        `generation ${older.generation} is older than what the audit trail has seen (generation ${seen}): restoring it is a rollback, nothing was restored`,
-        { hint: 'add --accept-rollback to restore it and accept the rollback (recorded in the audit log; HOTP counters move past every counter already issued)' },
-      );
-    }
+    await refuseRestore(ctx, vault.homeId, current, older, o.acceptRollback === true);
     // Recorded before the file changes, with the generation it replaces: from then on the trail
     // has seen that generation, whatever the restored file says.
     await recordOwner(ctx, current, { action: 'vault_restore', decision: 'allow', reason: `to:${older.generation}`, gen: Math.max(current.generation, vault.generationSeen) });

@@ -2,7 +2,7 @@
 // asking first, keeping the current vault as a backup, audited, and refused where it rolls back
 // past what the audit trail has seen unless the owner accepts it (then HOTP counters move past
 // every counter already issued, by an agent or by the owner).
-import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI } from '../helpers/build.js';
@@ -136,6 +136,41 @@ describe('totp-mcp restore', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/the audit trail is broken: .*nothing was restored/);
     expect(vaultBytes(home).equals(before)).toBe(true);
+  });
+
+  it('a trail cut back to before the current vault\'s anchor is not laundered by restoring a backup whose older anchor it still covers', () => {
+    const home = homeWithHistory();
+    const target = listing(home).backups.at(-1)!; // written before the events below: its anchor is older
+    ok(cli(home, ['code', 'github:alice', '--agent', 'bot']), 'agent code 1');
+    const snapshot = join(dirname(home), 'state-snapshot');
+    cpSync(join(home, 'state'), snapshot, { recursive: true });
+    ok(cli(home, ['code', 'github:alice', '--agent', 'bot']), 'agent code 2');
+    ok(cli(home, ['code', 'github:alice', '--agent', 'bot']), 'agent code 3');
+    ok(cli(home, ['tag', 'later', '+x']), 'a vault write: the vault now anchors the longer trail');
+    // The attack: the trail cut back to the snapshot (events 2 and 3 gone).
+    rmSync(join(home, 'state'), { recursive: true, force: true });
+    cpSync(snapshot, join(home, 'state'), { recursive: true });
+    expect(cli(home, ['audit', 'verify']).code).toBe(1);
+    const before = vaultBytes(home);
+    const r = cli(home, ['restore', String(target.generation), '--yes', '--accept-rollback']);
+    expect(r.code, r.stdout).toBe(1);
+    expect(r.stderr).toMatch(/the audit trail is broken: the trail ends at event \d+ but the vault saw event \d+.*nothing was restored/);
+    expect(vaultBytes(home).equals(before)).toBe(true);
+    expect(cli(home, ['audit', 'verify']).code).toBe(1);
+  });
+
+  it('on a terminal a rollback is refused before asking, not after', () => {
+    const home = homeWithHistory();
+    const target = listing(home).backups.at(-1)!;
+    const r = runOnTerminal([process.execPath, CLI, 'restore', String(target.generation)], {
+      env: cliEnv(home),
+      cwd: dirname(home),
+      answers: [[/Replace the vault/, 'y\r']],
+      timeoutMs: 30_000,
+    });
+    expect(r.code, r.transcript).toBe(1);
+    expect(r.transcript).toMatch(/restoring it is a rollback, nothing was restored/);
+    expect(r.transcript).not.toMatch(/Replace the vault/);
   });
 
   it('on a terminal it asks first: no keeps the vault, yes restores it', () => {

@@ -1,5 +1,5 @@
 /** `restore [GENERATION]`: list the vault generations kept in backups/, or put one back. */
-import { listVaultBackups, restoreBackup } from '../../app/restore.js';
+import { checkRestore, listVaultBackups, restoreBackup } from '../../app/restore.js';
 import { fail } from '../../core/errors.js';
 import { json, table } from '../format.js';
 import { promptConfirm } from '../prompt.js';
@@ -32,7 +32,11 @@ export async function runRestore(rt: Runtime, which: string | undefined, o: Rest
   }
   if (!o.yes) {
     if (!rt.io.interactive) fail('usage', 'restore replaces the vault: add --yes to confirm off a terminal');
-    const sure = await promptConfirm(`Replace the vault with backup generation ${which}? (the current vault is kept in backups/ first)`);
+    // Refused before asking, not after (the restore checks again under the vault's lock).
+    const entry = await checkRestore(rt.ctx, which, { acceptRollback: o.acceptRollback === true });
+    const sure = await promptConfirm(
+      `Replace the vault with backup generation ${entry.generation ?? '?'} (${entry.accounts ?? '?'} account(s), written ${entry.written ?? '?'})? The current vault is kept in backups/ first.`,
+    );
     if (!sure) fail('usage', 'not restored');
   }
   const r = await restoreBackup(rt.ctx, which, { acceptRollback: o.acceptRollback === true });
