@@ -5,6 +5,7 @@
 import { fail } from '../core/errors.js';
 import type { Account } from '../core/model.js';
 import { makeDraft } from '../otp/index.js';
+import { recordOwner } from './audit.js';
 import { checkId, findAccount, summarize, type AccountSummary } from './accounts.js';
 import type { AppContext } from './context.js';
 
@@ -78,10 +79,17 @@ export async function editAccount(ctx: AppContext, id: string, c: EditChanges, o
   const dry = planEdit(current, id, c, force);
   if (dry.changed.length === 0) return { account: summarize(current), changed: [], counterBack: false };
   // Planned again under the vault's lock, against what is there now (an HOTP code may have been issued since).
-  return vault.update((p) => {
+  const { result, written, from, to } = await vault.update((p) => {
     const a = findAccount(p.accounts, id);
+    const from = a.counter;
     const { next, changed, counterBack } = planEdit(a, id, c, force);
     Object.assign(a, next, { updated_at: new Date(ctx.clock.now()).toISOString() });
-    return { account: summarize(a), changed, counterBack };
+    // `p` is the payload as written (the store raises its generation after this returns).
+    return { result: { account: summarize(a), changed, counterBack }, written: p, from, to: a.counter };
   });
+  // Codes already used become valid again: the owner's trail says so (the id and both counters, numbers only).
+  if (result.counterBack) {
+    await recordOwner(ctx, written, { action: 'account_counter_back', account: id, decision: 'allow', reason: `from:${from}`, step: to });
+  }
+  return result;
 }

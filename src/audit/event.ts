@@ -31,6 +31,8 @@ export const AUDIT_ACTIONS = [
   'audit_verify',
   'audit_reset', // the owner started a new chain after a break (the event's `reset` names it)
   'vault_accept_rollback', // the owner accepted a vault older than the trail had seen
+  'account_counter_back', // the owner moved an HOTP counter back (`edit --force`): step is the new counter, reason `from:<old>`
+  'vault_restore', // the owner put a backup generation back (`restore`): gen is the one it replaced, reason `to:<restored>`
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

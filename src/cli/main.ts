@@ -6,6 +6,7 @@
 import { Argument, Option } from 'commander';
 import type { EnvConfig } from '../config.js';
 import { processIo, type Io } from './io.js';
+import { counterFlag, digitsFlag, periodFlag } from './number-flags.js';
 import { addServeCommand, createCli } from './program.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -44,9 +45,9 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
     .option('--label <s>', 'account label, e.g. alice@example.com')
     .addOption(new Option('--type <type>', 'totp, hotp or steam').choices(['totp', 'hotp', 'steam']))
     .addOption(new Option('--algorithm <alg>', 'HMAC algorithm').choices(['SHA1', 'SHA256', 'SHA512']))
-    .option('--digits <n>', 'code length, 6-10 (default 6)')
-    .option('--period <s>', 'TOTP period in seconds (default 30)')
-    .option('--counter <n>', 'HOTP initial counter (default 0)')
+    .option('--digits <n>', 'code length, 6-10 (default 6)', digitsFlag)
+    .option('--period <s>', 'TOTP period in seconds (default 30)', periodFlag)
+    .option('--counter <n>', 'HOTP initial counter (default 0)', counterFlag)
     .option('--tag <tag>', 'tag the account (repeatable)', collect)
     .action(async (id: string, o: import('./commands/accounts.js').AddOptions) => {
       const { runAdd } = await import('./commands/accounts.js');
@@ -101,10 +102,10 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
     .description('change an account in place (keeps its id, secret, tags and AWS settings)')
     .option('--issuer <s>', 'issuer')
     .option('--label <s>', 'account label')
-    .option('--digits <n>', 'code length, 6-10')
-    .option('--period <s>', 'TOTP period in seconds')
+    .option('--digits <n>', 'code length, 6-10', digitsFlag)
+    .option('--period <s>', 'TOTP period in seconds', periodFlag)
     .addOption(new Option('--algorithm <alg>', 'HMAC algorithm').choices(['SHA1', 'SHA256', 'SHA512']))
-    .option('--counter <n>', 'HOTP counter (moving it back needs --force)')
+    .option('--counter <n>', 'HOTP counter (moving it back needs --force)', counterFlag)
     .option('--force', 'allow moving an HOTP counter back')
     .action(async (id: string, o: import('./commands/edit.js').EditOptions) => {
       const { runEdit } = await import('./commands/edit.js');
@@ -331,6 +332,17 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
     .action(async (o: { json?: boolean }) => {
       const { runAcceptRollback } = await import('./commands/trail.js');
       await runAcceptRollback(await rt(), o);
+    });
+
+  program
+    .command('restore [generation]')
+    .description('list the vault generations kept in backups/ (generation, time, number of accounts), or put one back (the current vault is kept as a backup first; audited)')
+    .option('-y, --yes', 'do not ask (required off a terminal)')
+    .option('--accept-rollback', 'restore a generation older than the audit trail has seen, and accept it as `vault accept-rollback` does')
+    .option('--json', 'the list or the result as JSON')
+    .action(async (generation: string | undefined, o: import('./commands/restore.js').RestoreOptions) => {
+      const { runRestore } = await import('./commands/restore.js');
+      await runRestore(await rt(), generation, o);
     });
 
   program

@@ -3,7 +3,8 @@
  * cross-process lock with verify-before-rename and backup generations.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile, rename, unlink } from 'node:fs/promises';
+import { readFile, rename, rm, rmdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import { TotpMcpError } from '../core/errors.js';
 import { withLock } from '../core/lock.js';
 import { Redacted } from '../core/redacted.js';
@@ -32,6 +33,7 @@ import {
   exists,
   fsyncDir,
   keepBackup,
+  listBackups,
   pruneBackups,
   readIfExists,
   removeLeftoverTmp,
@@ -89,6 +91,17 @@ export interface Vault {
    * A passphrase-only vault has no identity: it throws.
    */
   unseal(bytes: Uint8Array): Promise<Buffer>;
+  /** The backup generations in backups/, oldest first: file name and bytes (`restore`). */
+  backups(): Promise<{ name: string; bytes: Buffer }[]>;
+  /** Decrypts and validates a backup with the key that unlocked this vault. Throws 'invalid' without detail when it cannot. */
+  openBackup(bytes: Uint8Array): Promise<Payload>;
+  /**
+   * Puts a backup back as vault.age byte for byte (its generation and anchors unchanged, so the
+   * audit trail sees how far back it goes), under the lock, after keeping the current vault as a
+   * backup. `check` runs under the lock with the current and the restored payload; throwing
+   * refuses (nothing changes). Returns the restored payload.
+   */
+  restore(bytes: Uint8Array, check: (current: Payload, restored: Payload) => void | Promise<void>): Promise<Payload>;
 }
 
 export interface OpenOptions {
@@ -183,7 +196,8 @@ function identityFileError(e: unknown, path: string): TotpMcpError {
       case 'work_factor':
         return new TotpMcpError('invalid', `cannot decrypt the identity file ${path}: ${e.message}`);
       default:
-        return new TotpMcpError('invalid', `${path} is not a usable age identity file: ${e.message}`);
+        // The identity is wrong (exit 4, as a wrong identity is), not the data the command was given.
+        return new TotpMcpError('vault_locked', `${path} is not a usable age identity file: ${e.message}`);
     }
   }
   return new TotpMcpError('internal', `unexpected failure while reading the identity file ${path}`, { cause: e });
@@ -366,6 +380,53 @@ class FileVault implements Vault {
     }
   }
 
+  async backups(): Promise<{ name: string; bytes: Buffer }[]> {
+    const out: { name: string; bytes: Buffer }[] = [];
+    for (const b of await listBackups(this.paths.backups)) {
+      const bytes = await readIfExists(join(this.paths.backups, b.name));
+      if (bytes !== null) out.push({ name: b.name, bytes });
+    }
+    return out;
+  }
+
+  async openBackup(bytes: Uint8Array): Promise<Payload> {
+    let plain: Buffer;
+    try {
+      // No header memo: it serves vault.age.
+      plain = await decryptAge(bytes, this.#key.decrypter);
+    } catch {
+      throw new TotpMcpError('invalid', 'the backup does not decrypt with the key that unlocked this vault');
+    }
+    try {
+      return await decodePayload(plain, this.paths);
+    } catch {
+      throw new TotpMcpError('invalid', 'the backup decrypts but does not hold a valid vault');
+    }
+  }
+
+  restore(bytes: Uint8Array, check: (current: Payload, restored: Payload) => void | Promise<void>): Promise<Payload> {
+    return locked(this.paths, async () => {
+      const { payload: current } = await this.#current();
+      const restored = await this.openBackup(bytes);
+      await check(current, restored);
+      const ct = Buffer.from(bytes);
+      const tmp = tmpPathFor(this.paths.vault);
+      await writeNewFile(tmp, ct);
+      try {
+        const back = await readFile(tmp);
+        if (!back.equals(ct)) throw new TotpMcpError('io', `${tmp} did not read back as written: nothing was changed`);
+        await keepBackup(this.paths.vault, this.paths.backups, this.#now());
+        await rename(tmp, this.paths.vault);
+      } catch (e) {
+        await unlink(tmp).catch(() => undefined);
+        throw e instanceof TotpMcpError ? e : new TotpMcpError('io', `cannot replace ${this.paths.vault}`, { cause: e });
+      }
+      await fsyncDir(this.paths.home);
+      await pruneBackups(this.paths.backups);
+      return restored;
+    });
+  }
+
   async recipients(): Promise<string[]> {
     if (this.#key.kind === 'passphrase') return [];
     return (await this.#readRecipientsFile()).list;
@@ -463,7 +524,7 @@ async function readIdentityFile(path: string, explicit: boolean): Promise<Buffer
   const bytes = await readIfExists(path);
   if (bytes === null) {
     throw explicit
-      ? new TotpMcpError('not_found', `no identity file at ${path}`)
+      ? new TotpMcpError('vault_locked', `no identity file at ${path}`) // the identity named is wrong: exit 4
       : new TotpMcpError('vault_locked', `the identity file ${path} disappeared`);
   }
   return bytes;
@@ -478,14 +539,14 @@ async function decryptIdentityFile(bytes: Buffer, path: string, ask: (prompt: st
     throw identityFileError(e, path);
   }
   if (types.length !== 1 || types[0] !== 'scrypt') {
-    throw new TotpMcpError('invalid', `the identity file ${path} is encrypted to a key, not to a passphrase: totp-mcp cannot unlock it`);
+    throw new TotpMcpError('vault_locked', `the identity file ${path} is encrypted to a key, not to a passphrase: totp-mcp cannot unlock it`);
   }
   const pass = await ask(`Enter passphrase for identity file ${path}:`);
   try {
     const plain = await decryptAge(bytes, decrypterFor([new AsyncScryptIdentity(pass)]));
     return utf8.decode(plain);
   } catch (e) {
-    if (e instanceof TypeError) throw new TotpMcpError('invalid', `the identity file ${path} does not hold text`);
+    if (e instanceof TypeError) throw new TotpMcpError('vault_locked', `the identity file ${path} does not hold text`);
     throw identityFileError(e, path);
   }
 }
@@ -584,15 +645,46 @@ export async function initVault(paths: HomePaths, mode: InitMode, opts: InitOpti
     throw new TotpMcpError('usage', `the scrypt work factor must be an integer from 1 to ${MAX_WORK_FACTOR}`);
   }
   const ask = passphraseOnce(opts.passphrase);
-  await ensurePrivateDir(paths.home, { link: 'allow' }); // the owner's own link is fine
+  if (mode.kind === 'passphrase-identity' || mode.kind === 'passphrase') {
+    if (await exists(paths.vault)) {
+      throw new TotpMcpError('conflict', `a vault already exists at ${paths.vault}`, { hint: 'use it, or move the folder away to start over' });
+    }
+    // Asked before anything is created: a refused or abandoned passphrase leaves no half-made home.
+    await ask(mode.kind === 'passphrase' ? `Choose a passphrase for ${paths.vault}:` : `Choose a passphrase for the identity file ${paths.identityAge}:`);
+  }
+  // What this init created, to take back if it fails: an aborted init leaves nothing behind.
+  const made: string[] = [];
+  const created = async (path: string, make: () => Promise<void>): Promise<void> => {
+    const had = await exists(path);
+    await make();
+    if (!had) made.push(path);
+  };
+  try {
+    await created(paths.home, () => ensurePrivateDir(paths.home, { link: 'allow' })); // the owner's own link is fine
+    if (!(await exists(paths.lock))) made.push(paths.lock);
+    return await initLocked(paths, mode, opts, logN, ask, created);
+  } catch (e) {
+    for (const path of made.reverse()) await rm(path, { recursive: false, force: true }).catch(() => rmdir(path).catch(() => undefined));
+    throw e;
+  }
+}
+
+async function initLocked(
+  paths: HomePaths,
+  mode: InitMode,
+  opts: InitOptions,
+  logN: number,
+  ask: (prompt: string) => Promise<Redacted>,
+  created: (path: string, make: () => Promise<void>) => Promise<void>,
+): Promise<{ recipient: string | null }> {
   return locked(paths, async () => {
     if (await exists(paths.vault)) {
       throw new TotpMcpError('conflict', `a vault already exists at ${paths.vault}`, {
         hint: 'use it, or move the folder away to start over',
       });
     }
-    await ensurePrivateDir(paths.state);
-    await ensurePrivateDir(paths.backups);
+    await created(paths.state, () => ensurePrivateDir(paths.state));
+    await created(paths.backups, () => ensurePrivateDir(paths.backups));
     const cache: ScryptKeyCache = new Map();
     let own: string[] = [];
     let recipients: (string | Recipient)[];
@@ -603,7 +695,7 @@ export async function initVault(paths: HomePaths, mode: InitMode, opts: InitOpti
         await refuseExisting(paths.identityTxt, paths.identityAge);
         const id = await generateIdentityText(opts.now);
         const { keys, recipients: r } = await identityKeys(id.text, paths.identityTxt);
-        await writeFileAtomic(paths.identityTxt, id.text, { overwrite: false });
+        await created(paths.identityTxt, () => writeFileAtomic(paths.identityTxt, id.text, { overwrite: false }));
         own = r;
         recipients = r;
         decrypter = decrypterFor(keys);
@@ -617,9 +709,9 @@ export async function initVault(paths: HomePaths, mode: InitMode, opts: InitOpti
         const { keys, recipients: r } = await identityKeys(text, mode.file);
         if (encrypted) {
           const armored = isBinaryAge(bytes) ? armorEncode(bytes) : bytes;
-          await writeFileAtomic(paths.identityAge, armored, { overwrite: false });
+          await created(paths.identityAge, () => writeFileAtomic(paths.identityAge, armored, { overwrite: false }));
         } else {
-          await writeFileAtomic(paths.identityTxt, bytes, { overwrite: false });
+          await created(paths.identityTxt, () => writeFileAtomic(paths.identityTxt, bytes, { overwrite: false }));
         }
         own = r;
         recipients = r;
@@ -632,7 +724,7 @@ export async function initVault(paths: HomePaths, mode: InitMode, opts: InitOpti
         const id = await generateIdentityText(opts.now);
         const { keys, recipients: r } = await identityKeys(id.text, paths.identityAge);
         const sealed = await sealAndVerifyIdentity(id.text, pass, logN);
-        await writeFileAtomic(paths.identityAge, armorEncode(sealed), { overwrite: false });
+        await created(paths.identityAge, () => writeFileAtomic(paths.identityAge, armorEncode(sealed), { overwrite: false }));
         own = r;
         recipients = r;
         decrypter = decrypterFor(keys);
@@ -648,7 +740,7 @@ export async function initVault(paths: HomePaths, mode: InitMode, opts: InitOpti
 
     if (mode.kind !== 'passphrase') {
       const text = formatRecipientsFile(null, own, RECIPIENTS_HEADER);
-      await writeFileAtomic(paths.recipients, text, { overwrite: true });
+      await created(paths.recipients, () => writeFileAtomic(paths.recipients, text, { overwrite: true }));
     }
     const plain = Buffer.from(serializePayload(newPayload(opts.now)), 'utf8');
     const { ct } = await sealAndVerify(plain, recipients, decrypter);

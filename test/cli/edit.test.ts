@@ -1,5 +1,5 @@
 // Item 6 of issue 18: `edit` changes an account in place; rm + add lost its tags, AWS block and history.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, newHome } from '../helpers/cli.js';
@@ -70,5 +70,32 @@ describe('totp-mcp edit', () => {
     expect(cli(home, ['edit', 'steam', '--digits', '6']).code).toBe(2);
     expect(cli(home, ['edit', 'steam', '--label', 'mine']).code).toBe(0);
     expect(cli(home, ['code', 'steam', '--at', '1511200518']).stdout).toBe('FR8RV\n');
+  });
+
+  it('an HOTP counter moved back with --force leaves an owner audit event: the id and both counters, no seed or code (issue 18, item 6)', () => {
+    const home = newHome();
+    cli(home, ['add', 'vpn', '--uri', `otpauth://hotp/VPN:me?secret=${SECRET}&counter=7`]);
+    const issued = JSON.parse(cli(home, ['code', 'vpn', '--json']).stdout) as { code: string };
+    const events = () =>
+      cli(home, ['audit', 'tail', '-n', '1000', '--json'])
+        .stdout.trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { action: string });
+    // Forward: not a rewind, nothing of the kind recorded.
+    expect(cli(home, ['edit', 'vpn', '--counter', '20']).code).toBe(0);
+    expect(events().filter((e) => e.action === 'account_counter_back')).toEqual([]);
+    const forced = cli(home, ['edit', 'vpn', '--counter', '2', '--force']);
+    expect(forced.code, forced.stderr).toBe(0);
+    const back = events().filter((e) => e.action === 'account_counter_back');
+    expect(back).toHaveLength(1);
+    expect(back[0]).toMatchObject({ agent: null, account: 'vpn', decision: 'allow', reason: 'from:20', step: 2 });
+    const log = readdirSync(join(home, 'state'))
+      .filter((n) => n.startsWith('audit'))
+      .map((n) => readFileSync(join(home, 'state', n), 'utf8'))
+      .join('');
+    expect(log).not.toContain(SECRET);
+    expect(log).not.toContain(issued.code);
+    expect(cli(home, ['audit', 'verify']).code).toBe(0);
   });
 });

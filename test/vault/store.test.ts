@@ -144,7 +144,7 @@ describe('initVault', () => {
     const junk = join(paths.home, '..', 'junk.txt');
     writeFileSync(junk, 'AGE-SECRET-KEY-1NOTAKEY\n');
     const bad = await rejection(initVault(paths, { kind: 'identity-file', file: junk }, { now: NOW }));
-    expect(bad.code).toBe('invalid');
+    expect(bad.code).toBe('vault_locked'); // an identity that is not a key: exit 4 (issue 18, item 10)
     expect(bad.message).not.toContain('NOTAKEY'); // never echo a key line
     expect(existsSync(paths.vault)).toBe(false);
   });
@@ -204,7 +204,7 @@ describe('openVault', () => {
 
   test('an explicit identity file that does not exist → not_found; no identity at all → vault_locked', async () => {
     const { paths } = await identityHome();
-    expect((await rejection(openVault(paths, { identityFile: join(paths.home, 'nope.txt') }))).code).toBe('not_found');
+    expect((await rejection(openVault(paths, { identityFile: join(paths.home, 'nope.txt') }))).code).toBe('vault_locked'); // exit 4: the identity named is wrong (issue 18, item 10)
     const { rmSync } = await import('node:fs');
     rmSync(paths.identityTxt);
     const e = await rejection(openVault(paths, {}));
