@@ -6,6 +6,7 @@
 import { Argument, Option } from 'commander';
 import type { EnvConfig } from '../config.js';
 import { processIo, type Io } from './io.js';
+import { loosePermissionWarning } from './loose-permissions.js';
 import { counterFlag, digitsFlag, periodFlag } from './number-flags.js';
 import { addServeCommand, createCli } from './program.js';
 
@@ -19,7 +20,6 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
   // `serve` (its stderr stays quiet without --debug), doctor (it says so itself) nor completion.
   program.hook('preAction', async (_program, action) => {
     if (['serve', 'doctor', 'completion', '__complete-ids'].includes(action.name())) return;
-    const { loosePermissionWarning } = await import('./loose-permissions.js');
     const line = await loosePermissionWarning((await rt()).home);
     if (line !== null) io.err(line);
   });
@@ -75,8 +75,8 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
     .option('--fresh', 'the same as --min-remaining 5')
     .option('--all', 'a table of every account (HOTP counters are not advanced unless named)')
     .option('--tag <tag>', 'with --all: only accounts with this tag')
-    .action(async (ids: string[], o: import('./commands/code-live.js').CodesOptions) => {
-      const { runCodes } = await import('./commands/code-live.js');
+    .action(async (ids: string[], o: import('./commands/code.js').CodesOptions) => {
+      const { runCodes } = await import('./commands/code.js');
       await runCodes(await rt(), ids, o);
     });
 

@@ -6,63 +6,12 @@
  */
 import { checkId, checkTag, findAccount } from '../../app/accounts.js';
 import { issueCode, issueFor, toIssued } from '../../app/codes.js';
-import { dyingSeconds, FRESH_SECONDS, freshWaitMs, MAX_MIN_REMAINING } from '../../app/fresh.js';
+import { dyingSeconds, freshWaitMs } from '../../app/fresh.js';
 import { fail } from '../../core/errors.js';
 import type { Account, IssuedCode } from '../../core/model.js';
 import { json, table } from '../format.js';
 import type { Runtime } from '../runtime.js';
-import { runCode } from './code.js';
-
-export interface CodesOptions {
-  json?: boolean;
-  at?: string;
-  agent?: string;
-  watch?: boolean;
-  minRemaining?: string;
-  fresh?: boolean;
-  all?: boolean;
-  tag?: string;
-}
-
-function parseMinRemaining(o: CodesOptions): number | undefined {
-  if (o.fresh && o.minRemaining !== undefined) fail('usage', 'give --fresh or --min-remaining, not both');
-  if (o.fresh) return FRESH_SECONDS;
-  if (o.minRemaining === undefined) return undefined;
-  const t = o.minRemaining.trim();
-  const n = /^[0-9]{1,6}$/.test(t) ? Number(t) : NaN;
-  if (!(n <= MAX_MIN_REMAINING)) fail('usage', `--min-remaining takes whole seconds, 0 to ${MAX_MIN_REMAINING}`);
-  return n;
-}
-
-/** `code [ids...]`: checks the combinations, then one code (code.ts) or a table. */
-export async function runCodes(rt: Runtime, ids: string[], o: CodesOptions): Promise<void> {
-  const minRemaining = parseMinRemaining(o);
-  const agent = o.agent ?? rt.env.agent;
-  const several = ids.length > 1 || o.all === true;
-  if (o.tag !== undefined && !o.all) fail('usage', '--tag goes with --all');
-  if (o.all && ids.length > 0) fail('usage', 'give account ids or --all, not both');
-  if (ids.length === 0 && !o.all) fail('usage', 'give an account id (or several, or --all)');
-  if (agent !== undefined && (several || o.watch)) {
-    fail('usage', 'as an agent, code shows one code per request: no --watch, several ids or --all', { hint: 'each code an agent gets is policy-checked and audited on its own' });
-  }
-  if (o.watch && o.json) fail('usage', '--watch shows codes as they come: it does not go with --json');
-  if (o.at !== undefined && (several || o.watch || minRemaining !== undefined)) fail('usage', '--at gives one code at one time: no --watch, --min-remaining, several ids or --all');
-  if (!several) {
-    await runCode(rt, ids[0] as string, { json: o.json, at: o.at, agent: o.agent, minRemaining, watch: o.watch });
-    return;
-  }
-  if (minRemaining !== undefined) fail('usage', '--min-remaining and --fresh take one account');
-  await codeTable(rt, ids, o);
-}
-
-/** Says on stderr (never the code) that a code handed out is about to expire. */
-export function warnIfDying(rt: Runtime, c: IssuedCode): void {
-  if (c.remaining_seconds === null || c.expires_at === null) return;
-  const period = Date.parse(c.expires_at) / 1000 / (c.step + 1);
-  if (c.remaining_seconds <= dyingSeconds(period)) {
-    rt.io.err(`warning: this code expires in ${c.remaining_seconds} s (--fresh waits for the next one)\n`);
-  }
-}
+import type { CodesOptions } from './code.js';
 
 /** The owner's code with at least `minRemaining` seconds left: waits (at most one step) when needed. */
 export async function freshOwnerCode(rt: Runtime, id: string, minRemaining: number): Promise<IssuedCode> {
@@ -145,7 +94,7 @@ interface Row {
  * off a terminal, or at every change with --watch). HOTP: a code only for an account named
  * explicitly, issued once (its counter advances once); with --all they are listed, not advanced.
  */
-async function codeTable(rt: Runtime, ids: string[], o: CodesOptions): Promise<void> {
+export async function codeTable(rt: Runtime, ids: string[], o: CodesOptions): Promise<void> {
   const accounts = (await (await rt.ctx.vault()).read()).accounts;
   let chosen: Account[];
   if (o.all) {

@@ -1,4 +1,5 @@
 import { issueCode } from '../../app/codes.js';
+import { dyingSeconds, FRESH_SECONDS, MAX_MIN_REMAINING } from '../../app/fresh.js';
 import { parseTime } from '../../core/clock.js';
 import { fail } from '../../core/errors.js';
 import type { IssuedCode } from '../../core/model.js';
@@ -16,6 +17,48 @@ export interface CodeOptions {
   watch?: boolean | undefined;
 }
 
+export interface CodesOptions {
+  json?: boolean;
+  at?: string;
+  agent?: string;
+  watch?: boolean;
+  minRemaining?: string;
+  fresh?: boolean;
+  all?: boolean;
+  tag?: string;
+}
+
+function parseMinRemaining(o: CodesOptions): number | undefined {
+  if (o.fresh && o.minRemaining !== undefined) fail('usage', 'give --fresh or --min-remaining, not both');
+  if (o.fresh) return FRESH_SECONDS;
+  if (o.minRemaining === undefined) return undefined;
+  const t = o.minRemaining.trim();
+  const n = /^[0-9]{1,6}$/.test(t) ? Number(t) : NaN;
+  if (!(n <= MAX_MIN_REMAINING)) fail('usage', `--min-remaining takes whole seconds, 0 to ${MAX_MIN_REMAINING}`);
+  return n;
+}
+
+/** `code [ids...]`: checks the combinations, then one code (code.ts) or a table. */
+export async function runCodes(rt: Runtime, ids: string[], o: CodesOptions): Promise<void> {
+  const minRemaining = parseMinRemaining(o);
+  const agent = o.agent ?? rt.env.agent;
+  const several = ids.length > 1 || o.all === true;
+  if (o.tag !== undefined && !o.all) fail('usage', '--tag goes with --all');
+  if (o.all && ids.length > 0) fail('usage', 'give account ids or --all, not both');
+  if (ids.length === 0 && !o.all) fail('usage', 'give an account id (or several, or --all)');
+  if (agent !== undefined && (several || o.watch)) {
+    fail('usage', 'as an agent, code shows one code per request: no --watch, several ids or --all', { hint: 'each code an agent gets is policy-checked and audited on its own' });
+  }
+  if (o.watch && o.json) fail('usage', '--watch shows codes as they come: it does not go with --json');
+  if (o.at !== undefined && (several || o.watch || minRemaining !== undefined)) fail('usage', '--at gives one code at one time: no --watch, --min-remaining, several ids or --all');
+  if (!several) {
+    await runCode(rt, ids[0] as string, { json: o.json, at: o.at, agent: o.agent, minRemaining, watch: o.watch });
+    return;
+  }
+  if (minRemaining !== undefined) fail('usage', '--min-remaining and --fresh take one account');
+  await (await import('./code-live.js')).codeTable(rt, ids, o);
+}
+
 export async function runCode(rt: Runtime, id: string, o: CodeOptions): Promise<void> {
   const agent = o.agent ?? rt.env.agent;
   // An agent gets the code of now, like over MCP: a chosen time would dodge `hours` and hand out
@@ -28,11 +71,12 @@ export async function runCode(rt: Runtime, id: string, o: CodeOptions): Promise<
     at = parseTime(o.at);
     if (at === undefined) fail('usage', '--at takes ISO 8601 (2026-01-02T03:04:05Z) or Unix seconds');
   }
-  const live = await import('./code-live.js');
+  // The live view's module loads only when it is used: a plain `code` is the hot path.
+  const live = () => import('./code-live.js');
   const c =
     agent === undefined
       ? at === undefined && o.minRemaining !== undefined
-        ? await live.freshOwnerCode(rt, id, o.minRemaining)
+        ? await (await live()).freshOwnerCode(rt, id, o.minRemaining)
         : await issueCode(rt.ctx, id, at)
       : await agentCode(rt, agent, id, o.minRemaining);
   if (o.json) {
@@ -41,16 +85,25 @@ export async function runCode(rt: Runtime, id: string, o: CodeOptions): Promise<
   }
   if ((!rt.io.stdoutIsTTY && !o.watch) || c.expires_at === null || at !== undefined) {
     rt.io.out(`${c.code.reveal()}\n`);
-    if (at === undefined) live.warnIfDying(rt, c);
+    if (at === undefined) warnIfDying(rt, c);
     return;
   }
   // The owner gets a live view; an agent's every code goes through the policy gate, so it gets this one only.
   if (agent === undefined) {
-    await live.liveCode(rt, id, c);
+    await (await live()).liveCode(rt, id, c);
     return;
   }
-  live.warnIfDying(rt, c);
+  warnIfDying(rt, c);
   await countdown(rt, c);
+}
+
+/** Says on stderr (never the code) that a code handed out is about to expire. */
+export function warnIfDying(rt: Runtime, c: IssuedCode): void {
+  if (c.remaining_seconds === null || c.expires_at === null) return;
+  const period = Date.parse(c.expires_at) / 1000 / (c.step + 1);
+  if (c.remaining_seconds <= dyingSeconds(period)) {
+    rt.io.err(`warning: this code expires in ${c.remaining_seconds} s (--fresh waits for the next one)\n`);
+  }
 }
 
 /** As an agent: the same path as the MCP server (policy, audit), with no way to ask a person. */
