@@ -90,7 +90,7 @@ export function eventMac(key: Redacted<Buffer>, event: object): string {
 
 /**
  * The key as a KeyObject, made once per key (an HMAC over a raw Buffer imports the key again on
- * every event: ~40 % of the MAC's cost). Held weakly, like the key itself; never exported.
+ * every event, a large share of the MAC's cost). Held weakly, like the key itself; never exported.
  */
 const keyObjects = new WeakMap<Redacted<Buffer>, KeyObject>();
 

@@ -19,7 +19,7 @@
  *      thread pool, so that requests keep being parsed and decided while the disk works. A batch
  *      of ONE event means events arrive more slowly than the disk commits them (a client calling
  *      one tool at a time): it is written on this thread, which then has nothing else to do, and
- *      saves the two thread hops (~10 % of such a call, and less jitter in its tail);
+ *      saves the two thread hops (a measurable share of such a call, and jitter in its tail: bench/README.md);
  *   4. rotates the live file once it has grown past `rotateBytes`;
  *   5. repeats 2–4 while more events are queued (or arrive within LINGER_MS: the batch is then
  *      taken once the turn that brought the first of them is over), nobody else waits for the lock
@@ -61,7 +61,7 @@ const MAX_HOLD_MS = 1000;
  * taken in the event loop's next check phase (setImmediate), once every request read in the same
  * turn has been decided and queued its event. Taken at the first event, a batch of one went out
  * alone on this thread while the rest of the turn's requests waited for the disk (at 64 calls in
- * flight, one batch in five; now one in thirty or fewer, and ~40 % fewer fsyncs).
+ * flight, one batch in five; now far fewer, and fewer fsyncs: bench/README.md).
  */
 const LINGER_MS = 3;
 /** The live file: appended to, and every write() durable when it returns (data, and the size). */

@@ -1,6 +1,6 @@
 /**
  * Loading a CommonJS bundle through V8's code cache (Node 20 has no compile cache for ES
- * modules). Compiling the MCP server's ~1 MB of JavaScript is a large part of its start-up; with
+ * modules). Compiling the MCP server's bundle is a large part of its start-up; with
  * the cache, V8 reads the bytecode instead of parsing and compiling again.
  *
  * The cache file starts with a stamp of the bundle it was made from (size and mtime): V8 itself

@@ -1,15 +1,13 @@
 /**
  * The V8 heap of a serving process. An MCP server lives as long as its client's session and keeps
- * little: about 12 MB of live objects once started. With V8's defaults it still grows to ~150 MB
- * under load, mostly because the old generation is only collected once it has grown to several
+ * little once started. With V8's defaults it still grows to many times that under load, mostly
+ * because the old generation is only collected once it has grown to several
  * times its live size (V8 allows up to 4× while collections are cheap). Here the next full
  * collection comes once the old generation has grown by 30 % since the last one
- * (`--heap-growing-percent=30`): more marking work, for a peak RSS of ~110 MB instead of ~150 MB
- * (bench/mcp.mjs). The price is ~10 % more CPU per call under a load of 64 calls in flight
- * (measured as CPU time per call: this machine is too noisy to see it in throughput), and nothing
- * when idle. Also freezing the young generation (`--semi-space-growth-factor=1` once started)
- * gave ~95 MB at about the same CPU, but it would keep whatever size start-up happened to leave
- * it at, so it is not done.
+ * (`--heap-growing-percent=30`): more marking work for a lower peak RSS (figures in
+ * bench/README.md), at a little more CPU per call under load and nothing when idle. Freezing the
+ * young generation (`--semi-space-growth-factor=1` once started) would keep whatever size
+ * start-up happened to leave it at, so it is not done.
  *
  * The flag is read by V8's heap controller each time it sets the next limit, so setting it in a
  * running process is defined behaviour for it (it changes no compiled code). It is left alone in

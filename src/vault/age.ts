@@ -3,8 +3,8 @@
  *
  * Headers (stanzas, MAC, every recipient and identity type) are typage's. The payload — the age
  * STREAM (ChaCha20-Poly1305 over 64 KiB chunks) — runs on node:crypto here, because typage's
- * pure-JS cipher takes ~45 ms for a 3 MB vault and the budget for reading 10,000 accounts is
- * 100 ms. The format is age v1 exactly (https://age-encryption.org/v1); tests check it both ways
+ * pure-JS cipher alone would spend a large part of the budget for reading 10,000 accounts
+ * (bench/README.md). The format is age v1 exactly (https://age-encryption.org/v1); tests check it both ways
  * against typage and the Go age CLI.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';

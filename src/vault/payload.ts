@@ -77,8 +77,8 @@ const ALGOS: ReadonlySet<unknown> = new Set(ALGORITHMS);
 const isStr = (x: unknown): x is string => typeof x === 'string';
 
 /**
- * zod costs ~30 ms per 10,000 accounts warm and over 100 ms on a cold start, which alone would
- * break the 100 ms budget for opening such a vault. This plain check passes only accounts that
+ * zod alone, on a cold start, would break the budget for opening a vault of 10,000 accounts
+ * (figures: bench/README.md). This plain check passes only accounts that
  * the schema accepts too (a property test holds it to that); anything it does not recognise goes
  * to zod, which decides and words the error.
  */

@@ -3,8 +3,8 @@
  * an identity file: the recipient of an identity, and the file key of a header.
  *
  * Why not typage here: it runs X25519 through WebCrypto and parses headers through web streams,
- * and in a fresh process that costs ~13 ms (loading those parts of Node, importing the key twice)
- * against ~3 ms here, on the start-up of every `totp-mcp serve`.
+ * and in a fresh process that costs several times what this path does (loading those parts of
+ * Node, importing the key twice), on the start-up of every `totp-mcp serve` (bench/README.md).
  *
  * `fastFileKey` only ever says yes: it returns the file key when the header parses strictly
  * (https://age-encryption.org/v1), one of its X25519 stanzas opens with one of the keys, and the
