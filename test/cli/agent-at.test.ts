@@ -1,16 +1,10 @@
 // Issue 12 item 2: the CLI's agent path must not take `--at`. Evaluated at now but issued at a
 // chosen time, it would hand an agent a future code and dodge `hours`.
 import { describe, expect, it } from 'vitest';
-import { cli } from '../helpers/cli.js';
+import { auditEvents, cli } from '../helpers/cli.js';
 import { homeWithPolicy } from '../helpers/policy.js';
 
-const agentEvents = (home: string): unknown[] =>
-  cli(home, ['audit', 'tail', '-n', '100', '--json'])
-    .stdout.trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as { agent: string | null })
-    .filter((e) => e.agent !== null);
+const agentEvents = (home: string): unknown[] => auditEvents<{ agent: string | null }>(home).filter((e) => e.agent !== null);
 
 describe('code --at under an agent identity (issue 12 item 2)', () => {
   it('refuses --at with --agent and with TOTP_MCP_AGENT (exit 2, usage error, no code, nothing audited); the agent path without --at still works', () => {

@@ -2,7 +2,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, newHome } from '../helpers/cli.js';
+import { auditEvents, cli, newHome } from '../helpers/cli.js';
 
 const SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
 const list = (home: string) => JSON.parse(cli(home, ['list', '--json']).stdout) as { tags: string[]; aws: unknown }[];
@@ -76,12 +76,7 @@ describe('totp-mcp edit', () => {
     const home = newHome();
     cli(home, ['add', 'vpn', '--uri', `otpauth://hotp/VPN:me?secret=${SECRET}&counter=7`]);
     const issued = JSON.parse(cli(home, ['code', 'vpn', '--json']).stdout) as { code: string };
-    const events = () =>
-      cli(home, ['audit', 'tail', '-n', '1000', '--json'])
-        .stdout.trim()
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as { action: string });
+    const events = () => auditEvents<{ action: string }>(home);
     // Forward: not a rewind, nothing of the kind recorded.
     expect(cli(home, ['edit', 'vpn', '--counter', '20']).code).toBe(0);
     expect(events().filter((e) => e.action === 'account_counter_back')).toEqual([]);

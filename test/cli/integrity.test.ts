@@ -4,7 +4,7 @@
 import { copyFileSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, newHome, tempDir, type Run } from '../helpers/cli.js';
+import { auditEvents, cli, newHome, tempDir, type Run } from '../helpers/cli.js';
 import { homeWithPolicy, TEST_POLICY, writePolicy } from '../helpers/policy.js';
 import { aegisPlain, type FxAccount } from '../import/fixtures.js';
 
@@ -20,12 +20,7 @@ interface Event {
   reset?: { seq: number; mac: string | null; reason: string };
 }
 
-const events = (home: string): Event[] =>
-  cli(home, ['audit', 'tail', '-n', '1000', '--json'])
-    .stdout.trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Event);
+const events = (home: string): Event[] => auditEvents<Event>(home);
 
 const okRun = (r: Run, what: string): Run => {
   expect(r.code, `${what}: ${r.stderr}`).toBe(0);

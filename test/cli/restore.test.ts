@@ -6,7 +6,7 @@ import { cpSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI } from '../helpers/build.js';
-import { cli, cliEnv, type Run } from '../helpers/cli.js';
+import { auditEvents, cli, cliEnv, type Run } from '../helpers/cli.js';
 import { homeWithPolicy, TEST_POLICY } from '../helpers/policy.js';
 import { runOnTerminal } from '../helpers/pty.js';
 
@@ -34,12 +34,7 @@ const ok = (r: Run, what: string): Run => {
   expect(r.code, `${what}: ${r.stderr}`).toBe(0);
   return r;
 };
-const events = (home: string): Event[] =>
-  cli(home, ['audit', 'tail', '-n', '1000', '--json'])
-    .stdout.trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Event);
+const events = (home: string): Event[] => auditEvents<Event>(home);
 const listing = (home: string): Listing => JSON.parse(ok(cli(home, ['restore', '--json']), 'restore --json').stdout) as Listing;
 const ids = (home: string): string[] => (JSON.parse(cli(home, ['list', '--json']).stdout) as { id: string }[]).map((a) => a.id).sort();
 const vaultBytes = (home: string): Buffer => readFileSync(join(home, 'vault.age'));

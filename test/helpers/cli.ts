@@ -68,3 +68,10 @@ export function recordingCli(home: string): { runs: [string, Run][]; run: (args:
   };
   return { runs, run };
 }
+
+/** The audit events of a home (owner and agent), parsed, through the real `audit tail --json`. */
+export function auditEvents<T = Record<string, unknown>>(home: string): T[] {
+  const r = cli(home, ['audit', 'tail', '-n', '100000', '--json']);
+  if (r.code !== 0) throw new Error(r.stderr);
+  return r.stdout.trim() === '' ? [] : r.stdout.trim().split('\n').map((l) => JSON.parse(l) as T);
+}

@@ -6,7 +6,7 @@ import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { expect } from 'vitest';
 import { CLI } from '../helpers/build.js';
-import { cli } from '../helpers/cli.js';
+import { auditEvents as cliAuditEvents, cli } from '../helpers/cli.js';
 
 export { TEST_POLICY, URI, homeWithPolicy, writePolicy } from '../helpers/policy.js';
 
@@ -124,11 +124,7 @@ export function expectAllStdoutClean(): void {
 }
 
 /** Audit events, parsed (owner and agent events). */
-export function auditEvents(home: string): Loose[] {
-  const r = cli(home, ['audit', 'tail', '-n', '100000', '--json']);
-  if (r.code !== 0) throw new Error(r.stderr);
-  return r.stdout.trim() === '' ? [] : r.stdout.trim().split('\n').map((l) => JSON.parse(l));
-}
+export const auditEvents = (home: string): Loose[] => cliAuditEvents<Loose>(home);
 
 export function expectAuditVerifies(home: string): void {
   const v = cli(home, ['audit', 'verify']);
