@@ -9,6 +9,9 @@ const sdkOwners = [
   { name: 'age-encryption', owner: 'src/vault' },
   { name: 'otpauth', owner: 'src/otp' },
   { name: '@aws-sdk/client-sts', owner: 'src/aws' },
+  { name: '@aws-sdk/client-iam', owner: 'src/aws' },
+  { name: 'playwright-core', owner: 'src/browser' },
+  { name: 'redis', owner: 'src/fleet' },
   { name: '@modelcontextprotocol/server', owner: 'src/mcp' },
 ];
 
@@ -56,17 +59,54 @@ export default tseslint.config(
     },
   },
   // Layers (DESIGN §3): fronts reach secrets only through app/; policy/ never sees the vault.
-  boundary('cli', ['vault', 'otp', 'audit', 'aws', 'policy', 'mcp'], 'cli/ reaches the vault, codes, policy and audit only through app/'),
-  boundary('mcp', ['vault', 'otp', 'audit', 'aws', 'policy', 'cli'], 'mcp/ reaches the vault, codes, policy and audit only through app/'),
+  boundary(
+    'cli',
+    ['vault', 'otp', 'audit', 'aws', 'policy', 'mcp', 'browser', 'fleet'],
+    'cli/ reaches the vault, codes, policy and audit only through app/',
+  ),
+  boundary(
+    'mcp',
+    ['vault', 'otp', 'audit', 'aws', 'policy', 'cli', 'browser', 'fleet'],
+    'mcp/ reaches the vault, codes, policy and audit only through app/',
+  ),
   boundary('app', ['cli', 'mcp'], 'app/ does not depend on a front'),
-  boundary('policy', ['vault', 'otp', 'audit', 'aws', 'app', 'cli', 'mcp'], 'policy/ is pure: it never imports the vault or anything above it'),
-  boundary('audit', ['vault', 'otp', 'aws', 'app', 'cli', 'mcp', 'policy'], 'audit/ stands alone: it takes its key as an argument'),
+  boundary(
+    'policy',
+    ['vault', 'otp', 'audit', 'aws', 'app', 'cli', 'mcp'],
+    'policy/ is pure: it never imports the vault or anything above it',
+  ),
+  boundary(
+    'audit',
+    ['vault', 'otp', 'aws', 'app', 'cli', 'mcp', 'policy'],
+    'audit/ stands alone: it takes its key as an argument',
+  ),
   boundary('otp', ['vault', 'audit', 'aws', 'app', 'cli', 'mcp', 'policy'], 'otp/ depends only on core/'),
   boundary('vault', ['otp', 'audit', 'aws', 'app', 'cli', 'mcp', 'policy'], 'vault/ depends only on core/'),
   boundary('aws', ['cli', 'mcp', 'app'], 'aws/ does not depend on a front or on app/'),
-  boundary('core', ['vault', 'otp', 'audit', 'aws', 'app', 'cli', 'mcp', 'policy'], 'core/ depends on nothing in the project'),
+  boundary(
+    'browser',
+    ['vault', 'otp', 'audit', 'aws', 'app', 'cli', 'mcp', 'policy', 'fleet'],
+    'browser/ (the CDP client) depends only on core/',
+  ),
+  boundary(
+    'fleet',
+    ['vault', 'otp', 'audit', 'aws', 'app', 'cli', 'mcp', 'policy', 'browser'],
+    'fleet/ (the Redis coordinator) depends only on core/',
+  ),
+  boundary(
+    'core',
+    ['vault', 'otp', 'audit', 'aws', 'app', 'cli', 'mcp', 'policy', 'browser', 'fleet'],
+    'core/ depends on nothing in the project',
+  ),
   // `serve` launches the MCP front: the one cli/ file that may load mcp/ (still never the SDK itself).
-  { ...boundary('cli', ['vault', 'otp', 'audit', 'aws', 'policy'], 'cli/ reaches the vault, codes, policy and audit only through app/'), files: ['src/cli/commands/serve.ts'] },
+  {
+    ...boundary(
+      'cli',
+      ['vault', 'otp', 'audit', 'aws', 'policy', 'browser', 'fleet'],
+      'cli/ reaches the vault, codes, policy and audit only through app/',
+    ),
+    files: ['src/cli/commands/serve.ts'],
+  },
   {
     files: ['src/index.ts', 'src/config.ts'],
     rules: { 'no-restricted-properties': 'off' },
@@ -92,7 +132,18 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       parserOptions: { projectService: false },
-      globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', setInterval: 'readonly', setImmediate: 'readonly', clearTimeout: 'readonly', clearInterval: 'readonly', performance: 'readonly', Buffer: 'readonly' },
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        setInterval: 'readonly',
+        setImmediate: 'readonly',
+        clearTimeout: 'readonly',
+        clearInterval: 'readonly',
+        performance: 'readonly',
+        Buffer: 'readonly',
+      },
     },
     rules: { ...tseslint.configs.disableTypeChecked.rules, 'no-console': 'off' },
   },

@@ -15,10 +15,20 @@ import { median, round, time } from './stats.mjs';
 const root = join(import.meta.dirname, '..');
 const work = mkdtempSync(join(tmpdir(), 'totp-bench-aws-'));
 // A private copy of the bundle: a rebuild of dist/ during the run cannot pull chunks from under it.
-cpSync(join(root, 'dist'), join(work, 'dist'), { recursive: true, filter: (src) => !src.includes(`${join(root, 'dist', 'lib')}`) });
+cpSync(join(root, 'dist'), join(work, 'dist'), {
+  recursive: true,
+  filter: (src) => !src.includes(`${join(root, 'dist', 'lib')}`),
+});
 const cli = join(work, 'dist', 'totp-mcp.mjs');
 const stsModule = join(work, 'sts-server.mjs');
-await build({ entryPoints: [join(root, 'test', 'helpers', 'sts-server.ts')], bundle: true, platform: 'node', format: 'esm', outfile: stsModule, logLevel: 'warning' });
+await build({
+  entryPoints: [join(root, 'test', 'helpers', 'sts-server.ts')],
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  outfile: stsModule,
+  logLevel: 'warning',
+});
 const { startSts, TEST_SEED, TEST_SERIAL, TEST_KEY_ID, TEST_SECRET, DEPLOY_ROLE } = await import(stsModule);
 
 const POLICY = `version: 1
@@ -68,7 +78,23 @@ function makeHome() {
   const env = envFor(dir, 'http://127.0.0.1:9');
   run(env, ['init']);
   run(env, ['add', 'prod', '--secret-stdin'], TEST_SEED);
-  run(env, ['aws', 'setup', 'prod', '--mfa-serial', TEST_SERIAL, '--source', 'vault', '--access-key-id', TEST_KEY_ID, '--role', `deploy=${DEPLOY_ROLE}`], TEST_SECRET);
+  run(
+    env,
+    [
+      'aws',
+      'setup',
+      'prod',
+      '--mfa-serial',
+      TEST_SERIAL,
+      '--source',
+      'vault',
+      '--access-key-id',
+      TEST_KEY_ID,
+      '--role',
+      `deploy=${DEPLOY_ROLE}`,
+    ],
+    TEST_SECRET,
+  );
   writeFileSync(join(dir, 'home', 'policy.yaml'), POLICY, { mode: 0o600 });
   run(env, ['policy', 'apply']);
   return dir;
@@ -127,7 +153,14 @@ const template = makeHome();
     const outs = await Promise.all(Array.from({ length: 20 }, () => runAsync(env, cp)));
     const ms = performance.now() - t0;
     const keys = new Set(outs.map((o) => JSON.parse(o).AccessKeyId));
-    rounds.push({ wall_ms: round(ms), same_step: Math.floor(Date.now() / 30_000) === step, distinct_keys: keys.size, sts_calls: sts.calls.length, mfa_calls: sts.mfaCalls.length, rejected_codes: sts.rejectedCodes.length });
+    rounds.push({
+      wall_ms: round(ms),
+      same_step: Math.floor(Date.now() / 30_000) === step,
+      distinct_keys: keys.size,
+      sts_calls: sts.calls.length,
+      mfa_calls: sts.mfaCalls.length,
+      rejected_codes: sts.rejectedCodes.length,
+    });
     await sts.close();
   }
   results.burst_20 = { rounds, median_wall_ms: round(median(rounds.map((r) => r.wall_ms))), target_ms: 2000 };

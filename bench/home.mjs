@@ -14,8 +14,18 @@ export const BENCH_SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
 
 export function benchAccount(i, now, tag = 'ten') {
   return {
-    id: `acct-${i}`, issuer: `Issuer ${i}`, label: `user${i}@example.com`, type: 'totp', algorithm: 'SHA1', digits: 6, period: 30, counter: 0,
-    secret: new Redacted(BENCH_SECRET), tags: i % 10 === 0 ? [tag] : [], created_at: now, updated_at: now,
+    id: `acct-${i}`,
+    issuer: `Issuer ${i}`,
+    label: `user${i}@example.com`,
+    type: 'totp',
+    algorithm: 'SHA1',
+    digits: 6,
+    period: 30,
+    counter: 0,
+    secret: new Redacted(BENCH_SECRET),
+    tags: i % 10 === 0 ? [tag] : [],
+    created_at: now,
+    updated_at: now,
   };
 }
 

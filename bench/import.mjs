@@ -22,13 +22,31 @@ function aegisExport(n) {
   for (let i = 0; i < n; i++) {
     const type = i % 50 === 7 ? 'hotp' : i % 97 === 3 ? 'steam' : 'totp';
     const secret = base32(createHash('sha1').update(`bench-${i}`).digest());
-    const info = type === 'hotp' ? { secret, algo: 'SHA1', digits: 6, counter: i } : { secret, algo: i % 3 ? 'SHA1' : 'SHA256', digits: type === 'steam' ? 5 : 6, period: 30 };
-    entries.push({ type, uuid: randomUUID(), name: `user${i}@example.com`, issuer: `Service ${i % 400}`, note: '', favorite: false, icon: null, info, groups: [] });
+    const info =
+      type === 'hotp'
+        ? { secret, algo: 'SHA1', digits: 6, counter: i }
+        : { secret, algo: i % 3 ? 'SHA1' : 'SHA256', digits: type === 'steam' ? 5 : 6, period: 30 };
+    entries.push({
+      type,
+      uuid: randomUUID(),
+      name: `user${i}@example.com`,
+      issuer: `Service ${i % 400}`,
+      note: '',
+      favorite: false,
+      icon: null,
+      info,
+      groups: [],
+    });
   }
-  return JSON.stringify({ version: 1, header: { slots: null, params: null }, db: { version: 3, entries, groups: [] } }, null, 4);
+  return JSON.stringify(
+    { version: 1, header: { slots: null, params: null }, db: { version: 3, entries, groups: [] } },
+    null,
+    4,
+  );
 }
 
-const writes = (home) => Math.max(0, ...readdirSync(join(home, 'backups')).map((n) => Number(/^vault-(\d+)-/.exec(n)?.[1] ?? 0)));
+const writes = (home) =>
+  Math.max(0, ...readdirSync(join(home, 'backups')).map((n) => Number(/^vault-(\d+)-/.exec(n)?.[1] ?? 0)));
 
 function run(args, env) {
   const t0 = performance.now();
@@ -55,14 +73,19 @@ for (let i = 0; i < RUNS; i++) {
   dry.push(run(['import', file, '--dry-run'], env).ms);
   const before = writes(home);
   const r = run(['import', file, '--tag', 'bench'], env);
-  if (!r.stdout.includes(`imported ${ENTRIES}, skipped 0, conflicts 0`)) throw new Error(`unexpected summary: ${r.stdout.slice(-200)}`);
+  if (!r.stdout.includes(`imported ${ENTRIES}, skipped 0, conflicts 0`))
+    throw new Error(`unexpected summary: ${r.stdout.slice(-200)}`);
   times.push(r.ms);
   writeCounts.push(writes(home) - before);
 }
 
 const results = {
   // The machine is shared: the 1-minute load average says how busy it was during the run.
-  machine: { node: process.version, cpus: (await import('node:os')).cpus().length, loadavg_1m: round((await import('node:os')).loadavg()[0]) },
+  machine: {
+    node: process.version,
+    cpus: (await import('node:os')).cpus().length,
+    loadavg_1m: round((await import('node:os')).loadavg()[0]),
+  },
   at: new Date().toISOString(),
   aegis_plain_5000: {
     entries: ENTRIES,

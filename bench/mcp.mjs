@@ -53,14 +53,21 @@ rules:
 async function makeMcpHome(n) {
   const { home } = await makeHome(n, { prefix: 'totp-bench-mcp-', tag: 'bank' });
   writeFileSync(join(home, 'policy.yaml'), POLICY, { mode: 0o600 });
-  const r = spawnSync(process.execPath, [cli, 'policy', 'apply'], { env: { ...process.env, TOTP_MCP_HOME: home }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [cli, 'policy', 'apply'], {
+    env: { ...process.env, TOTP_MCP_HOME: home },
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(r.stderr);
   return home;
 }
 
-const serverArgs = (kind) => (kind === 'totp-mcp' ? [cli, 'serve', '--agent', 'bench'] : kind === 'peer-durable' ? [peer, '--durable'] : [peer]);
+const serverArgs = (kind) =>
+  kind === 'totp-mcp' ? [cli, 'serve', '--agent', 'bench'] : kind === 'peer-durable' ? [peer, '--durable'] : [peer];
 /** get_totp_code's arguments for the i-th call: totp-mcp reads the vault, the peer is given the secret. */
-const codeArgs = (kind, i) => (kind === 'totp-mcp' ? { account: `acct-${1 + (i % 9)}`, min_remaining_seconds: 0 } : { account: `acct-${1 + (i % 9)}`, secret: BENCH_SECRET });
+const codeArgs = (kind, i) =>
+  kind === 'totp-mcp'
+    ? { account: `acct-${1 + (i % 9)}`, min_remaining_seconds: 0 }
+    : { account: `acct-${1 + (i % 9)}`, secret: BENCH_SECRET };
 function checkCode(kind, r) {
   if (r.isError || !/^\d{6}$/.test(r.structuredContent?.code ?? '')) throw new Error(`${kind}: ${JSON.stringify(r)}`);
 }
@@ -68,7 +75,11 @@ function checkCode(kind, r) {
 /** A server process spoken to over raw JSON-RPC lines. */
 function start(kind, home) {
   const t0 = performance.now();
-  const child = spawn(process.execPath, serverArgs(kind), { env: { ...process.env, TOTP_MCP_HOME: home ?? '' }, cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, serverArgs(kind), {
+    env: { ...process.env, TOTP_MCP_HOME: home ?? '' },
+    cwd: root,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const waiting = new Map();
   let buf = '';
   let id = 0;
@@ -92,12 +103,17 @@ function start(kind, home) {
       child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: n, method, params })}\n`);
     });
   const ready = (async () => {
-    await request('initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '0' } });
+    await request('initialize', {
+      protocolVersion: '2025-06-18',
+      capabilities: {},
+      clientInfo: { name: 'bench', version: '0' },
+    });
     child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`);
     await request('tools/list', {});
     return performance.now() - t0;
   })();
-  const code = async (i) => checkCode(kind, await request('tools/call', { name: 'get_totp_code', arguments: codeArgs(kind, i) }));
+  const code = async (i) =>
+    checkCode(kind, await request('tools/call', { name: 'get_totp_code', arguments: codeArgs(kind, i) }));
   const rssPeakMb = () => {
     const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
     return m ? Number(m[1]) / 1024 : NaN;
@@ -119,10 +135,14 @@ async function startWithSdk(kind, home) {
     cwd: root,
     stderr: 'inherit',
   });
-  const client = new Client({ name: 'bench', version: '0' }, { capabilities: {}, versionNegotiation: { mode: 'legacy' } });
+  const client = new Client(
+    { name: 'bench', version: '0' },
+    { capabilities: {}, versionNegotiation: { mode: 'legacy' } },
+  );
   await client.connect(transport);
   await client.listTools();
-  const code = async (i) => checkCode(kind, await client.callTool({ name: 'get_totp_code', arguments: codeArgs(kind, i) }));
+  const code = async (i) =>
+    checkCode(kind, await client.callTool({ name: 'get_totp_code', arguments: codeArgs(kind, i) }));
   return { code, stop: () => client.close() };
 }
 
@@ -157,7 +177,12 @@ async function sequentialLatencies(s, n) {
   return lat;
 }
 
-const latencyFigures = (lat) => ({ p50_ms: round(pct(lat, 50), 3), p99_ms: round(pct(lat, 99), 3), max_ms: round(Math.max(...lat), 3), calls: lat.length });
+const latencyFigures = (lat) => ({
+  p50_ms: round(pct(lat, 50), 3),
+  p99_ms: round(pct(lat, 99), 3),
+  max_ms: round(Math.max(...lat), 3),
+  calls: lat.length,
+});
 
 async function sequential(s, n) {
   return latencyFigures(await sequentialLatencies(s, n));
@@ -176,11 +201,23 @@ async function inFlight(s, concurrency, total) {
 }
 
 const home = await makeMcpHome(100);
-const out = { machine: { node: process.version, cpus: (await import('node:os')).cpus().length }, at: new Date().toISOString(), note: 'totp-mcp: X25519 identity, 100-account vault, applied policy, audit event durable (O_DSYNC) before each reply; peer: same SDK, otpauth, no vault/policy/audit' };
+const out = {
+  machine: { node: process.version, cpus: (await import('node:os')).cpus().length },
+  at: new Date().toISOString(),
+  note: 'totp-mcp: X25519 identity, 100-account vault, applied policy, audit event durable (O_DSYNC) before each reply; peer: same SDK, otpauth, no vault/policy/audit',
+};
 
 // The start-up figure is only meaningful with the build's code cache in use (src/cli/code-cache.ts).
 const serveBundle = join(root, 'dist', 'totp-mcp-serve.cjs');
-const probe = spawnSync(process.execPath, ['--input-type=module', '-e', `import { loadBundle } from ${JSON.stringify(join(lib, 'cli', 'code-cache.js'))}; console.log(loadBundle(${JSON.stringify(serveBundle)}, ${JSON.stringify(`${serveBundle}.cache`)}).fromCache)`], { encoding: 'utf8' });
+const probe = spawnSync(
+  process.execPath,
+  [
+    '--input-type=module',
+    '-e',
+    `import { loadBundle } from ${JSON.stringify(join(lib, 'cli', 'code-cache.js'))}; console.log(loadBundle(${JSON.stringify(serveBundle)}, ${JSON.stringify(`${serveBundle}.cache`)}).fromCache)`,
+  ],
+  { encoding: 'utf8' },
+);
 out.code_cache = probe.stdout.trim() === 'true';
 if (!out.code_cache) console.error('bench: the code cache of dist/totp-mcp-serve.cjs is not in use; run npm run build');
 
@@ -206,7 +243,10 @@ const runs = Object.fromEntries(
   KINDS.map((kind) => {
     const k = rounds[kind];
     const par = k.par.length === 0 ? undefined : { calls_per_s: median(k.par), calls: 10_000 * ROUNDS, rounds: k.par };
-    return [kind, { seq: { ...latencyFigures(k.lat), round_p50_ms: k.p50 }, par, rss_peak_mb: round(Math.max(...k.rss), 1) }];
+    return [
+      kind,
+      { seq: { ...latencyFigures(k.lat), round_p50_ms: k.p50 }, par, rss_peak_mb: round(Math.max(...k.rss), 1) },
+    ];
   }),
 );
 
@@ -219,7 +259,14 @@ for (const kind of ['totp-mcp', 'peer']) {
 
 const t = runs['totp-mcp'];
 const p = runs.peer;
-out.cold_start = { totp_mcp_ms: cold['totp-mcp'].median_ms, peer_ms: cold.peer.median_ms, node_e0_ms: cold.node.median_ms, ratio: round(cold['totp-mcp'].median_ms / cold.peer.median_ms), runs: cold, targets: { ms: 150, ratio: 1.0 } };
+out.cold_start = {
+  totp_mcp_ms: cold['totp-mcp'].median_ms,
+  peer_ms: cold.peer.median_ms,
+  node_e0_ms: cold.node.median_ms,
+  ratio: round(cold['totp-mcp'].median_ms / cold.peer.median_ms),
+  runs: cold,
+  targets: { ms: 150, ratio: 1.0 },
+};
 const d = runs['peer-durable'];
 out.get_totp_code_sequential = {
   totp_mcp: t.seq,
@@ -240,9 +287,17 @@ out.get_totp_code_64_in_flight = {
   targets: { calls_per_s: 8000, ratio: 0.8 },
 };
 out.sdk_client = {
-  p50_ms: { totp_mcp: sdk['totp-mcp'].seq.p50_ms, peer: sdk.peer.seq.p50_ms, ratio: round(sdk['totp-mcp'].seq.p50_ms / sdk.peer.seq.p50_ms) },
+  p50_ms: {
+    totp_mcp: sdk['totp-mcp'].seq.p50_ms,
+    peer: sdk.peer.seq.p50_ms,
+    ratio: round(sdk['totp-mcp'].seq.p50_ms / sdk.peer.seq.p50_ms),
+  },
   p99_ms: { totp_mcp: sdk['totp-mcp'].seq.p99_ms, peer: sdk.peer.seq.p99_ms },
-  calls_per_s_64_in_flight: { totp_mcp: sdk['totp-mcp'].par.calls_per_s, peer: sdk.peer.par.calls_per_s, ratio: round(sdk['totp-mcp'].par.calls_per_s / sdk.peer.par.calls_per_s) },
+  calls_per_s_64_in_flight: {
+    totp_mcp: sdk['totp-mcp'].par.calls_per_s,
+    peer: sdk.peer.par.calls_per_s,
+    ratio: round(sdk['totp-mcp'].par.calls_per_s / sdk.peer.par.calls_per_s),
+  },
 };
 out.rss_peak_mb = { totp_mcp: t.rss_peak_mb, peer: p.rss_peak_mb, target_mb: 120 };
 out.pass = {

@@ -17,22 +17,47 @@ import { TOTP } from 'otpauth';
 import * as z from 'zod/v4';
 
 const input = z.object({ secret: z.string().max(128), account: z.string().max(64) });
-const output = z.object({ account: z.string(), code: z.string(), step: z.number().int(), expires_at: z.string(), remaining_seconds: z.number().int() });
+const output = z.object({
+  account: z.string(),
+  code: z.string(),
+  step: z.number().int(),
+  expires_at: z.string(),
+  remaining_seconds: z.number().int(),
+});
 
 const durableDir = process.argv.includes('--durable') ? mkdtempSync(join(tmpdir(), 'totp-bench-peer-')) : undefined;
-const durableFd = durableDir === undefined ? undefined : openSync(join(durableDir, 'log'), constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_DSYNC, 0o600);
+const durableFd =
+  durableDir === undefined
+    ? undefined
+    : openSync(
+        join(durableDir, 'log'),
+        constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_DSYNC,
+        0o600,
+      );
 
 function createServer() {
   const server = new McpServer({ name: 'peer-totp', version: '0.0.0' });
   server.registerTool(
     'get_totp_code',
-    { title: 'TOTP code', description: 'Computes the TOTP code of a base32 secret.', inputSchema: input, outputSchema: output, annotations: { readOnlyHint: true } },
+    {
+      title: 'TOTP code',
+      description: 'Computes the TOTP code of a base32 secret.',
+      inputSchema: input,
+      outputSchema: output,
+      annotations: { readOnlyHint: true },
+    },
     ({ secret, account }) => {
       const now = Date.now();
       const totp = new TOTP({ secret, digits: 6, period: 30, algorithm: 'SHA1' });
       const step = Math.floor(now / 30_000);
       const expires = (step + 1) * 30_000;
-      const out = { account, code: totp.generate({ timestamp: now }), step, expires_at: new Date(expires).toISOString(), remaining_seconds: Math.ceil((expires - now) / 1000) };
+      const out = {
+        account,
+        code: totp.generate({ timestamp: now }),
+        step,
+        expires_at: new Date(expires).toISOString(),
+        remaining_seconds: Math.ceil((expires - now) / 1000),
+      };
       const text = JSON.stringify(out);
       if (durableFd !== undefined) writeSync(durableFd, `${text}\n`);
       return { content: [{ type: 'text', text }], structuredContent: out };

@@ -18,7 +18,10 @@ const want = (name) => only.length === 0 || only.includes(name);
 const { homePaths, initVault, openVault } = await import(join(lib, 'vault', 'index.js'));
 const { Redacted } = await import(join(lib, 'core', 'redacted.js'));
 
-const results = { machine: { node: process.version, cpus: (await import('node:os')).cpus().length }, at: new Date().toISOString() };
+const results = {
+  machine: { node: process.version, cpus: (await import('node:os')).cpus().length },
+  at: new Date().toISOString(),
+};
 
 if (want('code')) {
   // Issue 2: `totp-mcp code <id>` wall time ÷ `node -e 0`, X25519 identity, 100 accounts. Target ≤ 2.0.
@@ -29,12 +32,19 @@ if (want('code')) {
   const code = [];
   for (let i = 0; i < runs; i++) {
     base.push(time(() => spawnSync(process.execPath, ['-e', '0'])));
-    code.push(time(() => {
-      const r = spawnSync(process.execPath, [cli, 'code', 'acct-50'], { env, encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(r.stderr);
-    }));
+    code.push(
+      time(() => {
+        const r = spawnSync(process.execPath, [cli, 'code', 'acct-50'], { env, encoding: 'utf8' });
+        if (r.status !== 0) throw new Error(r.stderr);
+      }),
+    );
   }
-  results.cli_code = { node_e0_ms: round(median(base)), code_ms: round(median(code)), ratio: round(median(code) / median(base)), target_ratio: 2.0 };
+  results.cli_code = {
+    node_e0_ms: round(median(base)),
+    code_ms: round(median(code)),
+    ratio: round(median(code) / median(base)),
+    target_ratio: 2.0,
+  };
   console.log('cli code', results.cli_code);
 }
 
@@ -44,17 +54,30 @@ if (want('vault')) {
   const open = [];
   const add = [];
   for (let i = 0; i < 7; i++) {
-    open.push(await timeAsync(async () => {
-      const v = await openVault(paths, {});
-      await v.read();
-    }));
+    open.push(
+      await timeAsync(async () => {
+        const v = await openVault(paths, {});
+        await v.read();
+      }),
+    );
   }
   const v = await openVault(paths, {});
   await v.read();
   for (let i = 0; i < 7; i++) {
-    add.push(await timeAsync(() => v.update((p) => { p.accounts.push(benchAccount(100_000 + i, new Date().toISOString())); })));
+    add.push(
+      await timeAsync(() =>
+        v.update((p) => {
+          p.accounts.push(benchAccount(100_000 + i, new Date().toISOString()));
+        }),
+      ),
+    );
   }
-  results.vault_10k = { open_decrypt_ms: round(median(open)), add_one_ms: round(median(add)), add_p_max_ms: round(Math.max(...add)), targets_ms: { open: 100, add: 200 } };
+  results.vault_10k = {
+    open_decrypt_ms: round(median(open)),
+    add_one_ms: round(median(add)),
+    add_p_max_ms: round(Math.max(...add)),
+    targets_ms: { open: 100, add: 200 },
+  };
   console.log('vault 10k', results.vault_10k);
 }
 
@@ -79,7 +102,12 @@ if (want('scrypt')) {
   });
   h.disable();
   clearInterval(tick);
-  results.scrypt_unlock = { unlock_ms: round(ms), longest_stall_ms: round(maxGap - 5), loop_delay_max_ms: round(h.max / 1e6), target_stall_ms: 50 };
+  results.scrypt_unlock = {
+    unlock_ms: round(ms),
+    longest_stall_ms: round(maxGap - 5),
+    loop_delay_max_ms: round(h.max / 1e6),
+    target_stall_ms: 50,
+  };
   console.log('scrypt unlock', results.scrypt_unlock);
 }
 
@@ -101,11 +129,21 @@ if (want('audit')) {
     const log = openAuditLog(dir, new Redacted(randomBytes(32)));
     let next = 0;
     const t0 = performance.now();
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      while (next++ < total) {
-        await log.append({ agent: 'bench', action: 'code', account: 'acct-1', decision: 'allow', rule: 'r1', reason: 'allowed', step: 1 });
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next++ < total) {
+          await log.append({
+            agent: 'bench',
+            action: 'code',
+            account: 'acct-1',
+            decision: 'allow',
+            rule: 'r1',
+            reason: 'allowed',
+            step: 1,
+          });
+        }
+      }),
+    );
     const ms = performance.now() - t0;
     const stats = log.stats;
     await log.close();
@@ -114,7 +152,13 @@ if (want('audit')) {
   const one = await rate(1, 400);
   const sixteen = await rate(16, 3000);
   const sixtyFour = await rate(64, 6000);
-  results.audit_append = { c1: one, c16: sixteen, c64: sixtyFour, ratio_64_to_1: round(sixtyFour.events_per_s / one.events_per_s), target_ratio: 10 };
+  results.audit_append = {
+    c1: one,
+    c16: sixteen,
+    c64: sixtyFour,
+    ratio_64_to_1: round(sixtyFour.events_per_s / one.events_per_s),
+    target_ratio: 10,
+  };
   console.log('audit append', results.audit_append);
 }
 

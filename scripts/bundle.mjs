@@ -14,9 +14,22 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const AWS_SDK = ['@aws-sdk/client-sts', '@aws-sdk/credential-provider-ini', '@aws-sdk/credential-provider-node', '@smithy/node-http-handler'];
+const AWS_SDK = [
+  '@aws-sdk/client-sts',
+  '@aws-sdk/credential-provider-ini',
+  '@aws-sdk/credential-provider-node',
+  '@smithy/node-http-handler',
+];
 const AWS_SDK_BUNDLE = 'totp-mcp-serve-aws-sdk.cjs';
-const common = { bundle: true, platform: 'node', target: 'node20', legalComments: 'none', minify: true, keepNames: false, logLevel: 'warning' };
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  legalComments: 'none',
+  minify: true,
+  keepNames: false,
+  logLevel: 'warning',
+};
 
 await rm('dist/chunks', { recursive: true, force: true });
 await rm('dist/totp-mcp-serve.cjs.cache', { force: true });
@@ -29,13 +42,25 @@ await build({
   splitting: true,
   format: 'esm',
   // CommonJS dependencies call require(); give the ESM bundle one.
-  banner: { js: "import { createRequire as __totpMcpCreateRequire } from 'node:module'; const require = __totpMcpCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __totpMcpCreateRequire } from 'node:module'; const require = __totpMcpCreateRequire(import.meta.url);",
+  },
 });
 await chmod('dist/totp-mcp.mjs', 0o755);
-await build({ ...common, entryPoints: ['dist/lib/cli/serve-main.js'], outfile: 'dist/totp-mcp-serve.cjs', format: 'cjs', plugins: [awsSdkApart()] });
 await build({
   ...common,
-  stdin: { contents: `module.exports = {\n${AWS_SDK.map((p) => `  ${JSON.stringify(p)}: require(${JSON.stringify(p)}),`).join('\n')}\n};\n`, resolveDir: '.', loader: 'js' },
+  entryPoints: ['dist/lib/cli/serve-main.js'],
+  outfile: 'dist/totp-mcp-serve.cjs',
+  format: 'cjs',
+  plugins: [awsSdkApart()],
+});
+await build({
+  ...common,
+  stdin: {
+    contents: `module.exports = {\n${AWS_SDK.map((p) => `  ${JSON.stringify(p)}: require(${JSON.stringify(p)}),`).join('\n')}\n};\n`,
+    resolveDir: '.',
+    loader: 'js',
+  },
   outfile: `dist/${AWS_SDK_BUNDLE}`,
   format: 'cjs',
 });
@@ -52,14 +77,18 @@ function awsSdkApart() {
     name: 'aws-sdk-apart',
     setup(b) {
       b.onResolve({ filter: /^@(aws-sdk|smithy)\// }, (a) => {
-        if (!AWS_SDK.includes(a.path)) throw new Error(`serve bundle: ${a.path} is not in AWS_SDK (scripts/bundle.mjs)`);
+        if (!AWS_SDK.includes(a.path))
+          throw new Error(`serve bundle: ${a.path} is not in AWS_SDK (scripts/bundle.mjs)`);
         return { path: a.path, namespace: 'aws-sdk-apart' };
       });
       b.onLoad({ filter: /.*/, namespace: 'aws-sdk-apart' }, (a) => ({
         contents: `module.exports = require(${JSON.stringify(`./${AWS_SDK_BUNDLE}`)})[${JSON.stringify(a.path)}];`,
         loader: 'js',
       }));
-      b.onResolve({ filter: new RegExp(`^\\./${AWS_SDK_BUNDLE.replaceAll('.', '\\.')}$`) }, (a) => ({ path: a.path, external: true }));
+      b.onResolve({ filter: new RegExp(`^\\./${AWS_SDK_BUNDLE.replaceAll('.', '\\.')}$`) }, (a) => ({
+        path: a.path,
+        external: true,
+      }));
     },
   };
 }
@@ -73,7 +102,10 @@ async function warmUp() {
   const home = await mkdtemp(join(tmpdir(), 'totp-mcp-warm-'));
   try {
     const cli = (args, input) => {
-      const r = spawnSync(process.execPath, ['dist/totp-mcp.mjs', '--home', home, ...args], { input, encoding: 'utf8' });
+      const r = spawnSync(process.execPath, ['dist/totp-mcp.mjs', '--home', home, ...args], {
+        input,
+        encoding: 'utf8',
+      });
       if (r.status !== 0) throw new Error(`warm-up: totp-mcp ${args.join(' ')}: ${r.stderr}`);
     };
     cli(['init']);
@@ -90,7 +122,10 @@ async function warmUp() {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     const requests = [
-      ['initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'warm-up', version: '0' } }],
+      [
+        'initialize',
+        { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'warm-up', version: '0' } },
+      ],
       ['tools/list', {}],
       ['tools/call', { name: 'list_accounts', arguments: {} }],
       ['tools/call', { name: 'get_totp_code', arguments: { account: 'warm-a', min_remaining_seconds: 0 } }],
@@ -106,7 +141,8 @@ async function warmUp() {
       for (let i; (i = buf.indexOf('\n')) >= 0; buf = buf.slice(i + 1)) {
         answered++;
         if (answered === 1) send({ method: 'notifications/initialized' });
-        if (answered < requests.length) send({ id: answered + 1, method: requests[answered][0], params: requests[answered][1] });
+        if (answered < requests.length)
+          send({ id: answered + 1, method: requests[answered][0], params: requests[answered][1] });
         else server.stdin.end();
       }
     });
@@ -115,7 +151,9 @@ async function warmUp() {
     const code = await exited;
     clearTimeout(timer);
     if (code !== 0 || answered !== requests.length || !existsSync('dist/totp-mcp-serve.cjs.cache')) {
-      throw new Error(`warm-up: the server answered ${answered} of ${requests.length} requests and exited ${code}; no code cache`);
+      throw new Error(
+        `warm-up: the server answered ${answered} of ${requests.length} requests and exited ${code}; no code cache`,
+      );
     }
   } finally {
     await rm(home, { recursive: true, force: true });

@@ -30,8 +30,16 @@ async function mcpDemo() {
   const { Client } = await import('@modelcontextprotocol/client');
   const { StdioClientTransport } = await import('@modelcontextprotocol/client/stdio');
   console.log(bold('\n$ totp-mcp serve --agent demo-agent      # driven by a real MCP client over stdio'));
-  const transport = new StdioClientTransport({ command: process.execPath, args: [cli, 'serve', '--agent', 'demo-agent'], env: { TOTP_MCP_HOME: home }, stderr: 'inherit' });
-  const client = new Client({ name: 'totp-mcp-demo', version: '1.0.0' }, { capabilities: { elicitation: { form: {} } } });
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [cli, 'serve', '--agent', 'demo-agent'],
+    env: { TOTP_MCP_HOME: home },
+    stderr: 'inherit',
+  });
+  const client = new Client(
+    { name: 'totp-mcp-demo', version: '1.0.0' },
+    { capabilities: { elicitation: { form: {} } } },
+  );
   // The person's side of an approval: the demo answers yes, as someone clicking "Allow" would.
   client.setRequestHandler('elicitation/create', async (req) => {
     console.log(`  [the client asks the person] ${req.params.message}  → Allow`);
@@ -65,7 +73,10 @@ try {
   for (const a of accounts) {
     const r = run(['code', a.id, '--json'], { show: false });
     const c = JSON.parse(r.stdout);
-    const when = c.remaining_seconds === null ? `HOTP counter ${c.step} (now advanced and saved)` : `expires in ${c.remaining_seconds}s`;
+    const when =
+      c.remaining_seconds === null
+        ? `HOTP counter ${c.step} (now advanced and saved)`
+        : `expires in ${c.remaining_seconds}s`;
     console.log(`  ${a.id.padEnd(14)} ${c.code.padEnd(10)} ${when}`);
   }
   run(['code', 'github:demo', '--at', '2026-01-01T00:00:00Z']);

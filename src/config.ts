@@ -55,7 +55,8 @@ const RESOLVING_SOURCE = 'TOTP_MCP_AWS_RESOLVING_SOURCE';
  */
 const CHILD_KEEPS = new Set(['TOTP_MCP_HOME', 'TOTP_MCP_AGENT', 'TOTP_MCP_AWS_EXEC', RESOLVING_SOURCE]);
 
-export const withheldFromChildren = (name: string): boolean => name.toUpperCase().startsWith('TOTP_MCP_') && !CHILD_KEEPS.has(name);
+export const withheldFromChildren = (name: string): boolean =>
+  name.toUpperCase().startsWith('TOTP_MCP_') && !CHILD_KEEPS.has(name);
 
 /**
  * Marks this process's environment (inherited by whatever the AWS SDK spawns, e.g. a source

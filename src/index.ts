@@ -21,7 +21,10 @@ async function run(): Promise<number> {
   if (!existsSync(bundle)) return (await import('./cli/serve-main.js')).serveMain(argv, env);
   const { loadBundle } = await import('./cli/code-cache.js');
   const loaded = loadBundle<typeof import('./cli/serve-main.js')>(bundle, `${bundle}.cache`);
-  if (env.codeCacheWarmUp) process.once('exit', () => { loaded.writeCache(); });
+  if (env.codeCacheWarmUp)
+    process.once('exit', () => {
+      loaded.writeCache();
+    });
   return loaded.exports.serveMain(argv, env);
 }
 

@@ -38,7 +38,8 @@ const named = (lang: string) => README.filter((b) => b.lang === lang).map((b) =>
 describe('README code blocks', () => {
   it('are all of a kind this test checks (or plain output)', () => {
     expect(README.length).toBeGreaterThan(10);
-    for (const b of README) expect(['sh', 'yaml', 'json', 'jsonc', 'console', 'toml', 'ini', 'hcl', ''], `line ${b.line}`).toContain(b.lang);
+    for (const b of README)
+      expect(['sh', 'yaml', 'json', 'jsonc', 'console', 'toml', 'ini', 'hcl', ''], `line ${b.line}`).toContain(b.lang);
   });
 
   it.each(named('sh'))('sh block at %s parses in bash', (_, b) => {
@@ -50,7 +51,8 @@ describe('README code blocks', () => {
   it.each([...named('json'), ...named('jsonc')])('JSON block at %s parses', (_, b) => {
     const text = b.lang === 'jsonc' ? b.text.replace(/^\s*\/\/.*$/gm, '') : b.text;
     // A jsonc block may hold several documents, one per comment: each must parse.
-    for (const doc of b.lang === 'jsonc' ? text.split(/\n\s*\n/).filter((d) => d.trim() !== '') : [text]) expect(() => JSON.parse(doc) as unknown).not.toThrow();
+    for (const doc of b.lang === 'jsonc' ? text.split(/\n\s*\n/).filter((d) => d.trim() !== '') : [text])
+      expect(() => JSON.parse(doc) as unknown).not.toThrow();
   });
 
   it.each(named('yaml'))('YAML block at %s is a valid policy, or the agents and rules of one', (_, b) => {

@@ -1,6 +1,15 @@
 /** The owner's account management: add, list, remove, rename, tag, export. Not policy-checked. */
 import { fail } from '../core/errors.js';
-import { ID_PATTERN, ID_RULE, TAG_PATTERN, TAG_RULE, type Account, type AccountDraft, type Algorithm, type OtpType } from '../core/model.js';
+import {
+  ID_PATTERN,
+  ID_RULE,
+  TAG_PATTERN,
+  TAG_RULE,
+  type Account,
+  type AccountDraft,
+  type Algorithm,
+  type OtpType,
+} from '../core/model.js';
 import type { Redacted } from '../core/redacted.js';
 import { redactAwsBlock } from '../aws/config.js';
 import { formatOtpUri, makeDraft, parseOtpUri } from '../otp/index.js';
@@ -77,7 +86,10 @@ export function draftFromSecret(secret: Redacted, o: SecretOptions, id: string):
 }
 
 /** A draft from an otpauth:// (or steam://) URI, with optional issuer/label overrides. */
-export function draftFromUri(uri: Redacted, overrides: { issuer?: string | undefined; label?: string | undefined }): AccountDraft {
+export function draftFromUri(
+  uri: Redacted,
+  overrides: { issuer?: string | undefined; label?: string | undefined },
+): AccountDraft {
   const d = parseOtpUri(uri.reveal().trim());
   if (overrides.issuer === undefined && overrides.label === undefined) return d;
   return makeDraft({ ...d, issuer: overrides.issuer ?? d.issuer, label: overrides.label ?? d.label });
@@ -95,7 +107,8 @@ export async function addAccount(
   const cleanTags = [...new Set(tags.map(checkTag))].sort();
   const vault = await ctx.vault();
   return vault.update((p) => {
-    if (p.accounts.some((a) => a.id === id)) fail('conflict', `account '${id}' already exists`, { hint: "choose another id, or 'totp-mcp rm' it first" });
+    if (p.accounts.some((a) => a.id === id))
+      fail('conflict', `account '${id}' already exists`, { hint: "choose another id, or 'totp-mcp rm' it first" });
     inspect?.(p.accounts);
     const now = new Date(ctx.clock.now()).toISOString();
     const account: Account = { ...draft, id, tags: cleanTags, created_at: now, updated_at: now };
@@ -115,7 +128,9 @@ export async function listAccounts(ctx: AppContext, tag?: string): Promise<Accou
 
 export async function removeAccount(ctx: AppContext, id: string): Promise<void> {
   checkId(id);
-  await (await ctx.vault()).update((p) => {
+  await (
+    await ctx.vault()
+  ).update((p) => {
     const i = p.accounts.findIndex((a) => a.id === id);
     if (i < 0) fail('not_found', `no account '${id}'`);
     p.accounts.splice(i, 1);
@@ -125,7 +140,9 @@ export async function removeAccount(ctx: AppContext, id: string): Promise<void> 
 export async function renameAccount(ctx: AppContext, from: string, to: string): Promise<void> {
   checkId(from);
   checkId(to);
-  await (await ctx.vault()).update((p) => {
+  await (
+    await ctx.vault()
+  ).update((p) => {
     const a = findAccount(p.accounts, from);
     if (from === to) return;
     if (p.accounts.some((x) => x.id === to)) fail('conflict', `account '${to}' already exists`);

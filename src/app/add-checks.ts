@@ -15,7 +15,14 @@ export const secretBits = (secret: Redacted): number => Math.floor((secret.revea
 /** The id of an account with the same secret, found as `import` finds duplicates (its plan), or null. */
 export function sameSecretAs(existing: readonly Account[], draft: AccountDraft): string | null {
   // Blank names: only the secret can match (import also matches on issuer and label).
-  const entry = { index: 1, issuer: '', label: '', draft: { ...draft, issuer: '', label: '' }, problem: null, note: null };
+  const entry = {
+    index: 1,
+    issuer: '',
+    label: '',
+    draft: { ...draft, issuer: '', label: '' },
+    problem: null,
+    note: null,
+  };
   const [planned] = planImport(existing, [entry], 'skip');
   return planned?.row.action === 'skip' ? planned.row.id : null;
 }
@@ -23,7 +30,10 @@ export function sameSecretAs(existing: readonly Account[], draft: AccountDraft):
 export function addWarnings(existing: readonly Account[], draft: AccountDraft): string[] {
   const out: string[] = [];
   const bits = secretBits(draft.secret);
-  if (bits < MIN_SECRET_BITS) out.push(`the secret is only ${bits} bits long (at least ${MIN_SECRET_BITS} expected, 160 recommended): check it was copied whole`);
+  if (bits < MIN_SECRET_BITS)
+    out.push(
+      `the secret is only ${bits} bits long (at least ${MIN_SECRET_BITS} expected, 160 recommended): check it was copied whole`,
+    );
   const dup = sameSecretAs(existing, draft);
   if (dup !== null) out.push(`the vault already holds this secret under the id '${dup}'`);
   return out;

@@ -31,7 +31,8 @@ import { PolicyGate, PolicyUnusable } from './policy-file.js';
 import { brokenMessage, rollbackMessage, ROLLBACK_HINT, TrailGuard } from './trail.js';
 
 /** Stable error codes an agent sees (DESIGN §2 MCP surface). */
-export type AgentErrorCode = 'denied' | 'not_found' | 'approval_declined' | 'rate_limited' | 'outside_hours' | 'vault_locked' | 'internal';
+export type AgentErrorCode =
+  'denied' | 'not_found' | 'approval_declined' | 'rate_limited' | 'outside_hours' | 'vault_locked' | 'internal';
 
 /** A refusal an agent may see: a fixed message, a code, and the deciding rule when there is one. */
 export class AgentError extends TotpMcpError {
@@ -40,7 +41,16 @@ export class AgentError extends TotpMcpError {
     message: string,
     readonly rule: string | null = null,
   ) {
-    super(agentCode === 'vault_locked' ? 'vault_locked' : agentCode === 'internal' ? 'internal' : agentCode === 'not_found' ? 'not_found' : 'denied', message);
+    super(
+      agentCode === 'vault_locked'
+        ? 'vault_locked'
+        : agentCode === 'internal'
+          ? 'internal'
+          : agentCode === 'not_found'
+            ? 'not_found'
+            : 'denied',
+      message,
+    );
   }
 }
 
@@ -240,22 +250,40 @@ export class AgentService {
    * request (its policy and HOTP counters may be old ones); a broken trail refuses what a limited
    * rule decides (its counts would start afresh). Recorded when the log still takes events.
    */
-  async #checkTrail(payload: Payload, limited: boolean, action: AuditInput['action'], account: string | null, client: AuditClient | null): Promise<void> {
+  async #checkTrail(
+    payload: Payload,
+    limited: boolean,
+    action: AuditInput['action'],
+    account: string | null,
+    client: AuditClient | null,
+  ): Promise<void> {
     const homeId = (await this.ctx.vault()).homeId;
     this.#anchored = payload.anchors[homeId] !== undefined;
     const v = await this.#trail.verdict(payload, homeId);
     if (v.rollback !== null) {
-      await this.#record(payload, { action, account, decision: 'deny', reason: 'vault_rollback' }, client).catch(() => undefined);
+      await this.#record(payload, { action, account, decision: 'deny', reason: 'vault_rollback' }, client).catch(
+        () => undefined,
+      );
       throw new AgentError('vault_locked', `${rollbackMessage(v.rollback)}; ${ROLLBACK_HINT}`);
     }
     if (limited && v.broken !== null) {
-      await this.#record(payload, { action, account, decision: 'deny', reason: 'audit_trail_broken' }, client).catch(() => undefined);
-      throw new AgentError('denied', `${brokenMessage(v.broken)}: requests under a rule with a limit are refused until the owner runs 'totp-mcp audit reset'`);
+      await this.#record(payload, { action, account, decision: 'deny', reason: 'audit_trail_broken' }, client).catch(
+        () => undefined,
+      );
+      throw new AgentError(
+        'denied',
+        `${brokenMessage(v.broken)}: requests under a rule with a limit are refused until the owner runs 'totp-mcp audit reset'`,
+      );
     }
   }
 
   /** The policy, or a recorded denial that says why it cannot be used. */
-  async #policy(payload: Payload, action: AuditInput['action'], account: string | null, client: AuditClient | null): Promise<Policy> {
+  async #policy(
+    payload: Payload,
+    action: AuditInput['action'],
+    account: string | null,
+    client: AuditClient | null,
+  ): Promise<Policy> {
     await this.#checkTrail(payload, false, action, account, client);
     try {
       const policy = (await this.#gate.load(payload.policy_pin)).policy;
@@ -274,13 +302,20 @@ export class AgentService {
    * event, so the count then stays over the cap): recording each one would let a capped agent
    * keep filling the disk with refusals.
    */
-  async #capped(payload: Payload, policy: Policy, action: AuditInput['action'], account: string | null, client: AuditClient | null): Promise<void> {
+  async #capped(
+    payload: Payload,
+    policy: Policy,
+    action: AuditInput['action'],
+    account: string | null,
+    client: AuditClient | null,
+  ): Promise<void> {
     const cap = policy.agents.get(this.agent)?.max_calls;
     if (cap === undefined) return;
     const now = this.ctx.clock.now();
     const used = await this.#auditLog(payload).countCalls(this.agent, now - cap.per_seconds * 1000, now);
     if (used < cap.count) return;
-    if (used === cap.count) await this.#record(payload, { action, account, decision: 'deny', reason: 'max_calls' }, client);
+    if (used === cap.count)
+      await this.#record(payload, { action, account, decision: 'deny', reason: 'max_calls' }, client);
     throw new AgentError('rate_limited', "this agent's max_calls in the policy is used up for now");
   }
 
@@ -290,7 +325,14 @@ export class AgentService {
    * `produce` makes the secret; its audit details go into the event, which is fsynced before the
    * value is returned. A failure of `produce` is recorded as an error.
    */
-  async #decide<T>(payload: Payload, policy: Policy, request: PolicyRequest, account: Account, rc: RequestContext, produce: Producer<T>): Promise<T> {
+  async #decide<T>(
+    payload: Payload,
+    policy: Policy,
+    request: PolicyRequest,
+    account: Account,
+    rc: RequestContext,
+    produce: Producer<T>,
+  ): Promise<T> {
     const audit = this.#auditLog(payload);
     const now = this.ctx.clock.now();
     // Usage counts matter only when the deciding rule has a limit (evaluate asks for them only
@@ -300,7 +342,11 @@ export class AgentService {
     if (limited) await this.#checkTrail(payload, true, request.action, account.id, rc.client);
     const first = limited ? evaluate(policy, request, { now, usage: await audit.usageCounter(now) }) : probe;
     const approval = first.decision === 'allow' ? await this.#approval(first, payload, request, rc) : 'none';
-    const base = { action: request.action, account: account.id, approval: first.decision === 'allow' ? approval : null } as const;
+    const base = {
+      action: request.action,
+      account: account.id,
+      approval: first.decision === 'allow' ? approval : null,
+    } as const;
     const run = async (): Promise<T> => {
       const t = this.ctx.clock.now();
       const usage = limited ? await audit.usageCounter(t) : null;
@@ -308,11 +354,18 @@ export class AgentService {
       if (d.decision === 'deny') {
         await this.#record(payload, { ...base, decision: 'deny', rule: d.rule, reason: d.reason }, rc.client);
         const lim = d.reason === 'rate_limited' ? policy.rules.find((r) => r.id === d.rule)?.limit : undefined;
-        const at = usage && lim && d.rule ? limitFreesAt(usage, { rule: d.rule, agent: request.agent, account: account.id }, lim, t) : null;
+        const at =
+          usage && lim && d.rule
+            ? limitFreesAt(usage, { rule: d.rule, agent: request.agent, account: account.id }, lim, t)
+            : null;
         throw denialError(d, at === null ? undefined : freesUpText(at, t));
       }
       if (approval !== 'none' && approval !== 'confirmed' && approval !== 'remembered') {
-        await this.#record(payload, { ...base, decision: 'deny', rule: d.rule, reason: `approval_${approval}` }, rc.client);
+        await this.#record(
+          payload,
+          { ...base, decision: 'deny', rule: d.rule, reason: `approval_${approval}` },
+          rc.client,
+        );
         throw new AgentError('approval_declined', APPROVAL_REFUSED[approval], d.rule);
       }
       let out: Produced<T>;
@@ -323,7 +376,11 @@ export class AgentService {
         await this.#record(payload, { ...base, decision: 'error', rule: d.rule, reason: `error_${code}` }, rc.client);
         throw e;
       }
-      await this.#record(payload, { ...base, decision: 'allow', rule: d.rule, reason: 'allowed', step: out.step ?? null, aws: out.aws ?? null }, rc.client);
+      await this.#record(
+        payload,
+        { ...base, decision: 'allow', rule: d.rule, reason: 'allowed', step: out.step ?? null, aws: out.aws ?? null },
+        rc.client,
+      );
       return out.value;
     };
     if (!limited) return run();
@@ -335,13 +392,22 @@ export class AgentService {
    * The gate every agent-facing secret goes through: policy (with tamper checks) → approval →
    * `produce` → audit (fsynced) → value. `getCode` uses it; so does the AWS session work.
    */
-  async gated<T>(rc: RequestContext, req: { action: Action; account: string; aws?: AwsRequest | undefined }, produce: Producer<T>): Promise<T> {
+  async gated<T>(
+    rc: RequestContext,
+    req: { action: Action; account: string; aws?: AwsRequest | undefined },
+    produce: Producer<T>,
+  ): Promise<T> {
     checkId(req.account);
     const payload = await this.#payload();
     const policy = await this.#policy(payload, req.action, req.account, rc.client);
     await this.#capped(payload, policy, req.action, req.account, rc.client);
     const account = await this.#find(payload, policy, req, rc.client);
-    const request: PolicyRequest = { agent: this.agent, action: req.action, account: { id: account.id, tags: account.tags }, ...(req.aws && { aws: req.aws }) };
+    const request: PolicyRequest = {
+      agent: this.agent,
+      action: req.action,
+      account: { id: account.id, tags: account.tags },
+      ...(req.aws && { aws: req.aws }),
+    };
     return this.#decide(payload, policy, request, account, rc, produce);
   }
 
@@ -358,7 +424,12 @@ export class AgentService {
       account: request.account.id,
       action: request.action,
       ...(request.action === 'aws_session' && {
-        aws: { role: aws?.role ?? null, duration_seconds: aws?.duration_seconds ?? null, delivery: aws?.delivery ?? 'profile', max_duration_seconds: d.aws?.max_duration_seconds },
+        aws: {
+          role: aws?.role ?? null,
+          duration_seconds: aws?.duration_seconds ?? null,
+          delivery: aws?.delivery ?? 'profile',
+          max_duration_seconds: d.aws?.max_duration_seconds,
+        },
       }),
       rule: d.rule,
       pin: pinId(payload.policy_pin),
@@ -368,7 +439,8 @@ export class AgentService {
     if (!rc.approve) return 'unavailable';
     const answer = await rc.approve(subject);
     if (answer === 'ask') throw new ApprovalRequired(approvalQuestion(subject), subject);
-    if (answer === 'confirmed' && d.approval_ttl_seconds) this.#approved.remember(subject, this.ctx.clock.now() + d.approval_ttl_seconds * 1000, now);
+    if (answer === 'confirmed' && d.approval_ttl_seconds)
+      this.#approved.remember(subject, this.ctx.clock.now() + d.approval_ttl_seconds * 1000, now);
     return answer;
   }
 
@@ -380,16 +452,33 @@ export class AgentService {
    * its tags. `not_found` then only where the policy would let this agent use such an id. The
    * audit event records the true reason.
    */
-  async #find(payload: Payload, policy: Policy, req: { action: Action; account: string; aws?: AwsRequest | undefined }, client: AuditClient | null): Promise<Account> {
+  async #find(
+    payload: Payload,
+    policy: Policy,
+    req: { action: Action; account: string; aws?: AwsRequest | undefined },
+    client: AuditClient | null,
+  ): Promise<Account> {
     const { action, account: id } = req;
     const account = payload.accounts.find((a) => a.id === id);
     if (account && matchRequest(policy, this.agent, action, account).kind === 'allow') return account;
     const ctx = { now: this.ctx.clock.now(), usage: () => 0 };
     const aws = req.aws && { aws: req.aws };
     const probe = evaluate(policy, { agent: this.agent, action, account: { id, tags: [] }, ...aws }, ctx);
-    const truth = account ? evaluate(policy, { agent: this.agent, action, account: { id, tags: account.tags }, ...aws }, ctx) : probe;
+    const truth = account
+      ? evaluate(policy, { agent: this.agent, action, account: { id, tags: account.tags }, ...aws }, ctx)
+      : probe;
     const found = probe.decision === 'allow';
-    await this.#record(payload, { action, account: id, decision: 'deny', rule: truth.rule, reason: account ? truth.reason : found ? 'not_found' : probe.reason }, client);
+    await this.#record(
+      payload,
+      {
+        action,
+        account: id,
+        decision: 'deny',
+        rule: truth.rule,
+        reason: account ? truth.reason : found ? 'not_found' : probe.reason,
+      },
+      client,
+    );
     throw found ? new AgentError('not_found', `no account '${id}'`) : denialError(probe);
   }
 
@@ -412,8 +501,18 @@ export class AgentService {
     const byId = new Map(payload.accounts.map((a) => [a.id, a]));
     const visible = visibleAccounts(policy, this.agent, payload.accounts, { now: this.ctx.clock.now() })
       .map((v) => ({ v, a: byId.get(v.id) }))
-      .filter((x): x is { v: (typeof x)['v']; a: Account } => x.a !== undefined && (tag === undefined || x.a.tags.includes(tag)))
-      .map(({ v, a }) => ({ id: a.id, issuer: a.issuer, label: a.label, type: a.type, actions: [...v.actions], approval_required: v.approval }));
+      .filter(
+        (x): x is { v: (typeof x)['v']; a: Account } =>
+          x.a !== undefined && (tag === undefined || x.a.tags.includes(tag)),
+      )
+      .map(({ v, a }) => ({
+        id: a.id,
+        issuer: a.issuer,
+        label: a.label,
+        type: a.type,
+        actions: [...v.actions],
+        approval_required: v.approval,
+      }));
     await this.#record(payload, { action: 'list', decision: 'allow', reason: 'allowed' }, rc.client);
     return visible;
   }
@@ -437,7 +536,13 @@ export class AgentService {
         if (rule?.effect !== 'allow' || rule.limit === undefined || seen.has(`${rule.id}\0${a.id}`)) continue;
         seen.add(`${rule.id}\0${a.id}`);
         const { count, per_seconds } = rule.limit;
-        limits.push({ rule: rule.id, account: a.id, count, per_seconds, remaining: Math.max(0, count - usage(rule.id, this.agent, a.id, per_seconds)) });
+        limits.push({
+          rule: rule.id,
+          account: a.id,
+          count,
+          per_seconds,
+          remaining: Math.max(0, count - usage(rule.id, this.agent, a.id, per_seconds)),
+        });
       }
     }
     await this.#record(payload, { action: 'describe', decision: 'allow', reason: 'allowed' }, rc.client);
@@ -450,7 +555,11 @@ export class AgentService {
    * (at most one step, ≤ 15 s, cancellable) for the next step and issues that code then. It never
    * returns a future step's code: no front can name another time (the policy is decided at now).
    */
-  async getCode(rc: RequestContext, accountId: string, opts: { minRemainingSeconds?: number | undefined } = {}): Promise<IssuedCode> {
+  async getCode(
+    rc: RequestContext,
+    accountId: string,
+    opts: { minRemainingSeconds?: number | undefined } = {},
+  ): Promise<IssuedCode> {
     return this.gated(rc, { action: 'code', account: accountId }, async (account) => {
       if (opts.minRemainingSeconds) {
         await this.#waitForFreshStep(account, Math.min(opts.minRemainingSeconds, MAX_MIN_REMAINING_SECONDS), rc.signal);

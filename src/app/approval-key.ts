@@ -45,11 +45,13 @@ export function approvalKey(s: ApprovalSubject): string {
     .digest('hex');
 }
 
-const minutes = (seconds: number): string => (seconds % 3600 === 0 ? `${seconds / 3600} h` : seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`);
+const minutes = (seconds: number): string =>
+  seconds % 3600 === 0 ? `${seconds / 3600} h` : seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`;
 
 /** The question the person sees: names the agent, the account and exactly what would be released. */
 export function approvalQuestion(s: ApprovalSubject): string {
-  if (s.action !== 'aws_session' || s.aws === undefined) return `Agent "${s.agent}" asks for the ${s.action === 'code' ? 'code' : s.action} of ${s.account}. Allow?`;
+  if (s.action !== 'aws_session' || s.aws === undefined)
+    return `Agent "${s.agent}" asks for the ${s.action === 'code' ? 'code' : s.action} of ${s.account}. Allow?`;
   const a = s.aws;
   const role = a.role === null ? "the MFA user's own session" : `role ${a.role}`;
   const duration =
@@ -58,7 +60,12 @@ export function approvalQuestion(s: ApprovalSubject): string {
       : a.max_duration_seconds === undefined
         ? 'for the default duration'
         : `for the default duration (at most ${minutes(a.max_duration_seconds)})`;
-  const delivery = a.delivery === 'inline' ? 'keys returned to the agent' : a.delivery === 'profile' ? 'written to an AWS profile' : `delivery ${a.delivery}`;
+  const delivery =
+    a.delivery === 'inline'
+      ? 'keys returned to the agent'
+      : a.delivery === 'profile'
+        ? 'written to an AWS profile'
+        : `delivery ${a.delivery}`;
   return `Agent "${s.agent}" asks for an AWS session on ${s.account}: ${role}, ${duration}, ${delivery}. Allow?`;
 }
 
@@ -83,7 +90,9 @@ export class RememberedApprovals {
 
   remember(s: ApprovalSubject, until: number, now: number): void {
     this.#under(s.pin);
-    if (this.#until.size >= RememberedApprovals.MAX) for (const [k, t] of this.#until) if (t <= now || this.#until.size >= RememberedApprovals.MAX) this.#until.delete(k);
+    if (this.#until.size >= RememberedApprovals.MAX)
+      for (const [k, t] of this.#until)
+        if (t <= now || this.#until.size >= RememberedApprovals.MAX) this.#until.delete(k);
     this.#until.set(approvalKey(s), until);
   }
 }

@@ -12,7 +12,8 @@ import type { TrailCheck } from './trail.js';
 
 export type { AuditEvent, AuditStats, VerifyReport };
 
-export const auditKey = (payload: Payload): Redacted<Buffer> => new Redacted(Buffer.from(payload.audit_key.reveal(), 'base64'));
+export const auditKey = (payload: Payload): Redacted<Buffer> =>
+  new Redacted(Buffer.from(payload.audit_key.reveal(), 'base64'));
 
 /** The chain's own check, and this home's trail judged against the vault (app/trail.ts); `ok` covers both. */
 export type TrailReport = VerifyReport & { trail: TrailCheck };
@@ -30,7 +31,12 @@ export function tailLog(ctx: AppContext, last: number): Promise<AuditEvent[]> {
   return readAudit(ctx.paths.state, { last });
 }
 
-export function followLog(ctx: AppContext, onEvent: (e: AuditEvent) => void, signal: AbortSignal, afterSeq?: number): Promise<void> {
+export function followLog(
+  ctx: AppContext,
+  onEvent: (e: AuditEvent) => void,
+  signal: AbortSignal,
+  afterSeq?: number,
+): Promise<void> {
   return followAudit(ctx.paths.state, onEvent, signal, afterSeq === undefined ? {} : { afterSeq });
 }
 

@@ -18,7 +18,17 @@
  */
 import { rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { authenticateCache, cacheMacKey, cachePathFor, parseCache, serializeCache, verifyCache, type AwsConfig, type CacheDoc, type CacheStore } from '../aws/index.js';
+import {
+  authenticateCache,
+  cacheMacKey,
+  cachePathFor,
+  parseCache,
+  serializeCache,
+  verifyCache,
+  type AwsConfig,
+  type CacheDoc,
+  type CacheStore,
+} from '../aws/index.js';
 import { TotpMcpError, isTotpMcpError } from '../core/errors.js';
 import { readFileNoFollow } from '../core/safe-fs.js';
 import { recipientOf, sealToRecipients, unsealWithIdentities, type Vault } from '../vault/index.js';
@@ -48,7 +58,8 @@ async function recipients(vault: Vault, config: AwsConfig): Promise<string[]> {
 export function sessionCache(ctx: AppContext, config: AwsConfig, onIgnored?: (why: string) => void): CacheStore {
   const path = cachePathFor(awsStateDir(ctx), config.mfa_serial);
   let key: Promise<Buffer> | undefined;
-  const macKey = (): Promise<Buffer> => (key ??= ctx.vault().then(async (v) => cacheMacKey(auditKey(await v.read()).reveal())));
+  const macKey = (): Promise<Buffer> =>
+    (key ??= ctx.vault().then(async (v) => cacheMacKey(auditKey(await v.read()).reveal())));
   return {
     async read(): Promise<CacheDoc | null> {
       let bytes: Buffer;

@@ -88,7 +88,8 @@ export async function awsSetup(ctx: AppContext, id: string, input: AwsSetupInput
       ? undefined
       : checkDuration(input.sessionDuration, 'the session duration', 900, sessionTokenMax(root), sessionTokenWhy(root));
   const sourceSpec = input.source === undefined ? undefined : parseSourceSpec(input.source);
-  if (input.accessKeyId !== undefined && sourceSpec !== undefined && sourceSpec.kind !== 'vault') fail('usage', '--access-key-id goes with --source vault');
+  if (input.accessKeyId !== undefined && sourceSpec !== undefined && sourceSpec.kind !== 'vault')
+    fail('usage', '--access-key-id goes with --source vault');
   const accessKeyId = input.accessKeyId === undefined ? undefined : checkAccessKeyId(input.accessKeyId);
 
   const vault = await ctx.vault();
@@ -99,8 +100,12 @@ export async function awsSetup(ctx: AppContext, id: string, input: AwsSetupInput
   let source: AwsConfig['source'];
   const wantVault = sourceSpec?.kind === 'vault' || (sourceSpec === undefined && accessKeyId !== undefined);
   if (wantVault) {
-    const keep = previous?.source.kind === 'vault' && (accessKeyId === undefined || accessKeyId === previous.source.access_key_id) ? previous.source : null;
-    if (accessKeyId === undefined && keep === null) fail('usage', '--source vault needs --access-key-id (the secret is then read hidden, or from stdin)');
+    const keep =
+      previous?.source.kind === 'vault' && (accessKeyId === undefined || accessKeyId === previous.source.access_key_id)
+        ? previous.source
+        : null;
+    if (accessKeyId === undefined && keep === null)
+      fail('usage', '--source vault needs --access-key-id (the secret is then read hidden, or from stdin)');
     if (accessKeyId !== undefined || keep === null) {
       if (!input.readSecret) fail('usage', 'the secret access key must be typed or piped');
       const secret = checkSecretAccessKey(await input.readSecret());
@@ -114,7 +119,8 @@ export async function awsSetup(ctx: AppContext, id: string, input: AwsSetupInput
   for (const r of roles) roleMap.set(r.name, r);
   const sd = sessionDuration ?? Math.min(previous?.session_duration ?? SESSION_TOKEN_DEFAULT, sessionTokenMax(root));
   let cacheIdentity = previous?.cache_identity ?? null;
-  if (vault.unlockKind === 'passphrase' && cacheIdentity === null) cacheIdentity = (await newSealIdentity(ctx.clock.now())).identity;
+  if (vault.unlockKind === 'passphrase' && cacheIdentity === null)
+    cacheIdentity = (await newSealIdentity(ctx.clock.now())).identity;
 
   const config: AwsConfig = {
     mfa_serial: mfa.serial,
@@ -134,14 +140,20 @@ export async function awsSetup(ctx: AppContext, id: string, input: AwsSetupInput
   });
   const warnings: string[] = [];
   if (before.algorithm !== 'SHA1' || before.period !== 30) {
-    warnings.push(`account ${id} is ${before.algorithm}, ${before.period} s: AWS virtual MFA devices are SHA1 with a 30 s period`);
+    warnings.push(
+      `account ${id} is ${before.algorithm}, ${before.period} s: AWS virtual MFA devices are SHA1 with a 30 s period`,
+    );
   }
-  if (source.kind === 'default') warnings.push('the long-term keys come from the default credential chain (AWS_ACCESS_KEY_ID…, or the default profile)');
+  if (source.kind === 'default')
+    warnings.push(
+      'the long-term keys come from the default credential chain (AWS_ACCESS_KEY_ID…, or the default profile)',
+    );
   return { account: id, aws: redactAwsBlock(block), warnings };
 }
 
 function checkTotpAccount(a: Account): void {
-  if (a.type !== 'totp' || a.digits !== 6) fail('invalid', `account ${a.id} is not a 6-digit TOTP account: AWS MFA devices use 6-digit TOTP codes`);
+  if (a.type !== 'totp' || a.digits !== 6)
+    fail('invalid', `account ${a.id} is not a 6-digit TOTP account: AWS MFA devices use 6-digit TOTP codes`);
 }
 
 function safeParse(id: string, raw: unknown): AwsConfig | null {
@@ -189,13 +201,20 @@ function roleOf(config: AwsConfig, account: string, name: string | undefined): R
     const known = [...config.roles.keys()];
     // The name may come from a model: echoed only when it is a valid role name.
     const shown = ROLE_NAME.test(name) ? `'${name}'` : '(an invalid role name)';
-    fail('not_found', `account ${account} has no role ${shown}`, { hint: known.length ? `its roles: ${known.join(', ')}` : `add one with aws setup ${account} --role NAME=ARN` });
+    fail('not_found', `account ${account} has no role ${shown}`, {
+      hint: known.length ? `its roles: ${known.join(', ')}` : `add one with aws setup ${account} --role NAME=ARN`,
+    });
   }
   return r;
 }
 
 /** The request as the planner takes it (duration resolved against the role, the config and the cap). */
-function sessionRequest(account: Account, req: Omit<AwsRequest, 'delivery'>, cap: number | undefined, agent: string | null): { config: AwsConfig; sr: SessionRequest } {
+function sessionRequest(
+  account: Account,
+  req: Omit<AwsRequest, 'delivery'>,
+  cap: number | undefined,
+  agent: string | null,
+): { config: AwsConfig; sr: SessionRequest } {
   const config = parseAwsBlock(account.id, account.aws);
   const role = roleOf(config, account.id, req.role);
   const duration = resolveDuration(config, role, req.duration_seconds, cap);
@@ -203,7 +222,13 @@ function sessionRequest(account: Account, req: Omit<AwsRequest, 'delivery'>, cap
   return { config, sr: { config, role, duration, session_name: name, source_identity: name } };
 }
 
-function mintEnv(ctx: AppContext, account: Account, config: AwsConfig, deps: AwsDeps, signal: AbortSignal | undefined): MintEnv {
+function mintEnv(
+  ctx: AppContext,
+  account: Account,
+  config: AwsConfig,
+  deps: AwsDeps,
+  signal: AbortSignal | undefined,
+): MintEnv {
   const region = config.region ?? deps.env.region ?? 'us-east-1';
   return {
     clock: ctx.clock,
@@ -213,7 +238,10 @@ function mintEnv(ctx: AppContext, account: Account, config: AwsConfig, deps: Aws
     sts: deps.sts ?? loadSts,
     source: () => {
       if (deps.env.resolvingSource) {
-        fail('invalid', "a source profile's credential_process started totp-mcp again: the account's --source must not itself use totp-mcp");
+        fail(
+          'invalid',
+          "a source profile's credential_process started totp-mcp again: the account's --source must not itself use totp-mcp",
+        );
       }
       if (config.source.kind !== 'vault') markResolvingSource();
       return loadSource(config.source);
@@ -241,10 +269,18 @@ async function produce(
   const got = await obtainSession(mintEnv(ctx, account, config, deps, signal), sr);
   const s = got.session;
   if (s.expires - ctx.clock.now() <= MIN_REMAINING_MS) {
-    throw new TotpMcpError('internal', 'the session would expire within 5 minutes: not handed out', { hint: 'check the clock' });
+    throw new TotpMcpError('internal', 'the session would expire within 5 minutes: not handed out', {
+      hint: 'check the clock',
+    });
   }
   return {
-    minted: { session: s, account: account.id, role: sr.role?.name ?? null, region: config.region ?? deps.env.region ?? null, step: got.step },
+    minted: {
+      session: s,
+      account: account.id,
+      role: sr.role?.name ?? null,
+      region: config.region ?? deps.env.region ?? null,
+      step: got.step,
+    },
     audit: {
       role: sr.role?.name ?? null,
       duration: s.duration,
@@ -256,19 +292,41 @@ async function produce(
 }
 
 /** As an agent: policy-checked (role, duration cap, delivery) and audited before anything leaves. */
-export async function agentAwsSession(service: AgentService, rc: RequestContext, req: AwsRequest, deps: AwsDeps): Promise<MintedSession> {
+export async function agentAwsSession(
+  service: AgentService,
+  rc: RequestContext,
+  req: AwsRequest,
+  deps: AwsDeps,
+): Promise<MintedSession> {
   return service.gated(
     rc,
-    { action: 'aws_session', account: req.account, aws: { role: req.role, duration_seconds: req.duration_seconds, delivery: req.delivery } },
+    {
+      action: 'aws_session',
+      account: req.account,
+      aws: { role: req.role, duration_seconds: req.duration_seconds, delivery: req.delivery },
+    },
     async (account, decision) => {
-      const { minted, audit } = await produce(service.ctx, account, req, decision.aws?.max_duration_seconds, service.agent, deps, rc.signal);
+      const { minted, audit } = await produce(
+        service.ctx,
+        account,
+        req,
+        decision.aws?.max_duration_seconds,
+        service.agent,
+        deps,
+        rc.signal,
+      );
       return { value: minted, step: minted.step, aws: audit };
     },
   );
 }
 
 /** As the owner (`aws exec` without --agent): not policy-checked, audited with agent null. */
-export async function ownerAwsSession(ctx: AppContext, req: AwsRequest, deps: AwsDeps, signal?: AbortSignal): Promise<MintedSession> {
+export async function ownerAwsSession(
+  ctx: AppContext,
+  req: AwsRequest,
+  deps: AwsDeps,
+  signal?: AbortSignal,
+): Promise<MintedSession> {
   checkId(req.account);
   const payload = await (await ctx.vault()).read();
   const account = findAccount(payload.accounts, req.account);
@@ -276,23 +334,44 @@ export async function ownerAwsSession(ctx: AppContext, req: AwsRequest, deps: Aw
   try {
     out = await produce(ctx, account, req, undefined, null, deps, signal);
   } catch (e) {
-    await recordOwner(ctx, payload, { action: 'aws_session', account: account.id, decision: 'error', reason: `error_${e instanceof TotpMcpError ? e.code : 'internal'}` });
+    await recordOwner(ctx, payload, {
+      action: 'aws_session',
+      account: account.id,
+      decision: 'error',
+      reason: `error_${e instanceof TotpMcpError ? e.code : 'internal'}`,
+    });
     throw e;
   }
-  await recordOwner(ctx, payload, { action: 'aws_session', account: account.id, decision: 'allow', reason: 'owner', step: out.minted.step, aws: out.audit });
+  await recordOwner(ctx, payload, {
+    action: 'aws_session',
+    account: account.id,
+    decision: 'allow',
+    reason: 'owner',
+    step: out.minted.step,
+    aws: out.audit,
+  });
   return out.minted;
 }
 
 /** `--explain`: the plan for a request now, and why (reads the cache; calls nothing). */
-export async function explainAwsSession(ctx: AppContext, req: Omit<AwsRequest, 'delivery'>, agent: string | null, env: AwsEnv): Promise<string> {
+export async function explainAwsSession(
+  ctx: AppContext,
+  req: Omit<AwsRequest, 'delivery'>,
+  agent: string | null,
+  env: AwsEnv,
+): Promise<string> {
   checkId(req.account);
   const account = findAccount((await (await ctx.vault()).read()).accounts, req.account);
   const { config, sr } = sessionRequest(account, req, undefined, agent);
   const doc = await sessionCache(ctx, config).read();
   const plan = planSession(sr, doc, ctx.clock.now());
   const region = config.region ?? env.region ?? 'us-east-1';
-  const where = env.stsEndpoint ? `endpoint ${env.stsEndpoint} (AWS_ENDPOINT_URL_STS)` : `regional endpoint sts.${region}.amazonaws.com`;
-  const roleNote = sr.role ? `role session name and SourceIdentity: ${sr.session_name}${sr.role.source_identity ? '' : ' (SourceIdentity off for this role)'}\n` : '';
+  const where = env.stsEndpoint
+    ? `endpoint ${env.stsEndpoint} (AWS_ENDPOINT_URL_STS)`
+    : `regional endpoint sts.${region}.amazonaws.com`;
+  const roleNote = sr.role
+    ? `role session name and SourceIdentity: ${sr.session_name}${sr.role.source_identity ? '' : ' (SourceIdentity off for this role)'}\n`
+    : '';
   return `${formatPlan(sr, plan, account.id)}STS: ${where}, signing region ${region}\n${roleNote}policy: the agent's rule may cap the duration further (totp-mcp policy explain --action aws_session)\n`;
 }
 
@@ -328,14 +407,37 @@ export type GetAwsSessionResult =
  *   the result names the profile and holds no secret.
  * - `inline`: the keys, as Redacted values (reveal them into the tool result only).
  */
-export async function getAwsSession(service: AgentService, rc: RequestContext, req: GetAwsSessionRequest, env: AwsEnv, deps: Omit<AwsDeps, 'env'> = {}): Promise<GetAwsSessionResult> {
+export async function getAwsSession(
+  service: AgentService,
+  rc: RequestContext,
+  req: GetAwsSessionRequest,
+  env: AwsEnv,
+  deps: Omit<AwsDeps, 'env'> = {},
+): Promise<GetAwsSessionResult> {
   const asked: string = req.delivery ?? 'profile'; // checked again: the tool's input comes from a model
   if (asked !== 'profile' && asked !== 'inline') fail('usage', 'delivery is profile or inline');
   const delivery = asked;
-  const m = await agentAwsSession(service, rc, { account: req.account, role: req.role, duration_seconds: req.duration_seconds, delivery }, { ...deps, env });
-  const info: SessionInfo = { arn: m.session.arn, account_id: m.session.account_id, expiration: new Date(m.session.expires).toISOString(), region: m.region, role: m.role };
+  const m = await agentAwsSession(
+    service,
+    rc,
+    { account: req.account, role: req.role, duration_seconds: req.duration_seconds, delivery },
+    { ...deps, env },
+  );
+  const info: SessionInfo = {
+    arn: m.session.arn,
+    account_id: m.session.account_id,
+    expiration: new Date(m.session.expires).toISOString(),
+    region: m.region,
+    role: m.role,
+  };
   if (delivery === 'inline') {
-    return { ...info, delivery, access_key_id: m.session.access_key_id, secret_access_key: m.session.secret_access_key, session_token: m.session.session_token };
+    return {
+      ...info,
+      delivery,
+      access_key_id: m.session.access_key_id,
+      secret_access_key: m.session.secret_access_key,
+      session_token: m.session.session_token,
+    };
   }
   const profile = profileNameFor(m.account, m.role);
   await writeProfile(env.sharedCredentialsFile, profile, m.session);

@@ -38,7 +38,8 @@ export async function issueCode(ctx: AppContext, id: string, atMs?: number): Pro
   const vault = await ctx.vault();
   const payload = await vault.read();
   const account = findAccount(payload.accounts, id);
-  if (account.type === 'hotp' && atMs !== undefined) fail('usage', 'an HOTP code depends on its counter, not on a time: drop --at');
+  if (account.type === 'hotp' && atMs !== undefined)
+    fail('usage', 'an HOTP code depends on its counter, not on a time: drop --at');
   if (account.type === 'hotp') {
     // A rolled-back vault holds an old counter: the code it gives was handed out already.
     const { judgeTrail, rollbackMessage, ROLLBACK_HINT } = await import('./trail.js');

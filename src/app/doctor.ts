@@ -25,16 +25,29 @@ export async function doctor(ctx: AppContext): Promise<Check[]> {
   };
   const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
   const nodeOk = major > MIN_NODE[0] || (major === MIN_NODE[0] && minor >= MIN_NODE[1]);
-  add('versions', nodeOk ? 'ok' : 'fail', `totp-mcp ${VERSION}, node ${process.versions.node}${nodeOk ? '' : ` (needs ≥ ${MIN_NODE.join('.')})`}, payload v${PAYLOAD_VERSION}`);
+  add(
+    'versions',
+    nodeOk ? 'ok' : 'fail',
+    `totp-mcp ${VERSION}, node ${process.versions.node}${nodeOk ? '' : ` (needs ≥ ${MIN_NODE.join('.')})`}, payload v${PAYLOAD_VERSION}`,
+  );
 
   // A home restored from a recipient backup has no identity of its own: --identity is its key.
   const r = await inspectHome(ctx.paths, { identityFile: ctx.unlock.identityFile });
-  add('home', r.problems.length === 0 ? 'ok' : 'fail', r.problems.length === 0 ? `${ctx.paths.home} (0700)` : r.problems.join('; '));
+  add(
+    'home',
+    r.problems.length === 0 ? 'ok' : 'fail',
+    r.problems.length === 0 ? `${ctx.paths.home} (0700)` : r.problems.join('; '),
+  );
   if (!r.home.exists || !r.vault.exists) return checks;
 
   const identity = ctx.unlock.identityFile
     ? `--identity ${ctx.unlock.identityFile}`
-    : { identity: 'identity.txt', 'passphrase-identity': 'identity.age (passphrase-protected)', passphrase: 'none: passphrase-only vault', none: 'none found' }[r.identityKind];
+    : {
+        identity: 'identity.txt',
+        'passphrase-identity': 'identity.age (passphrase-protected)',
+        passphrase: 'none: passphrase-only vault',
+        none: 'none found',
+      }[r.identityKind];
   add('identity', r.identityKind === 'none' && !ctx.unlock.identityFile ? 'fail' : 'ok', identity);
 
   let payload: Payload | undefined;
@@ -60,12 +73,17 @@ export async function doctor(ctx: AppContext): Promise<Check[]> {
     const v = await verifyAudit(ctx.paths.state, auditKey(payload), { anchor: payload.anchors[homeId] });
     const b = v.firstBad;
     const t = judgeReport(v, payload, homeId);
-    add('audit', v.ok && t.broken === null ? 'ok' : 'fail', !v.ok
-      ? `the chain breaks at ${b ? `${b.file} line ${b.line}: ${b.problem}` : 'a line'} (totp-mcp audit verify)`
-      : t.broken !== null
-        ? `${brokenMessage(t.broken)} (${BROKEN_HINT})`
-        : `${v.events} event(s), chain intact`);
-    if (t.rollback !== null) add('rollback', 'fail', `${rollbackMessage(t.rollback)}: agent requests are refused (${ROLLBACK_HINT})`);
+    add(
+      'audit',
+      v.ok && t.broken === null ? 'ok' : 'fail',
+      !v.ok
+        ? `the chain breaks at ${b ? `${b.file} line ${b.line}: ${b.problem}` : 'a line'} (totp-mcp audit verify)`
+        : t.broken !== null
+          ? `${brokenMessage(t.broken)} (${BROKEN_HINT})`
+          : `${v.events} event(s), chain intact`,
+    );
+    if (t.rollback !== null)
+      add('rollback', 'fail', `${rollbackMessage(t.rollback)}: agent requests are refused (${ROLLBACK_HINT})`);
   }
 
   if (r.recipientsCount !== null) {
@@ -73,20 +91,35 @@ export async function doctor(ctx: AppContext): Promise<Check[]> {
     const why = [
       r.badRecipientLines.length ? `bad line(s) ${r.badRecipientLines.join(', ')}` : '',
       r.recipientsMixPostQuantum ? 'mixes post-quantum and classic recipients' : '',
-    ].filter(Boolean).join('; ');
+    ]
+      .filter(Boolean)
+      .join('; ');
     add('recipients', bad ? 'fail' : 'ok', bad ? why : `${r.recipientsCount} recipient(s)`);
   }
   if (r.lockHolder) {
-    add('lock', r.lockHolder.alive === false ? 'warn' : 'ok', r.lockHolder.alive === false
-      ? `vault.lock is left by a dead process (pid ${r.lockHolder.pid}); the next write removes it`
-      : `held by pid ${r.lockHolder.pid} on ${r.lockHolder.host}`);
+    add(
+      'lock',
+      r.lockHolder.alive === false ? 'warn' : 'ok',
+      r.lockHolder.alive === false
+        ? `vault.lock is left by a dead process (pid ${r.lockHolder.pid}); the next write removes it`
+        : `held by pid ${r.lockHolder.pid} on ${r.lockHolder.host}`,
+    );
   }
-  if (r.leftoverTmp.length) add('leftovers', 'warn', `${r.leftoverTmp.length} temporary file(s) from an interrupted write; the next write removes them`);
+  if (r.leftoverTmp.length)
+    add(
+      'leftovers',
+      'warn',
+      `${r.leftoverTmp.length} temporary file(s) from an interrupted write; the next write removes them`,
+    );
   add('backups', 'ok', `${r.backupCount} previous version(s) in backups/`);
 
   const age = spawnSync('age', ['--version'], { encoding: 'utf8', timeout: 5000 });
-  add('age CLI', age.status === 0 ? 'ok' : 'warn', age.status === 0
-    ? `age ${age.stdout.trim()} found: recovery with 'age -d' works`
-    : "the reference 'age' CLI is not installed: install it to keep a recovery path that does not need totp-mcp");
+  add(
+    'age CLI',
+    age.status === 0 ? 'ok' : 'warn',
+    age.status === 0
+      ? `age ${age.stdout.trim()} found: recovery with 'age -d' works`
+      : "the reference 'age' CLI is not installed: install it to keep a recovery path that does not need totp-mcp",
+  );
   return checks;
 }

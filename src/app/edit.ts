@@ -32,14 +32,20 @@ const FIELDS = ['issuer', 'label', 'algorithm', 'digits', 'period', 'counter'] a
 function checkApplicable(a: Account, c: EditChanges): void {
   if (a.type === 'steam') {
     const given = (['algorithm', 'digits', 'period', 'counter'] as const).filter((k) => c[k] !== undefined);
-    if (given.length > 0) fail('usage', `a Steam account's algorithm, digits and period are fixed: drop --${given.join(', --')}`);
+    if (given.length > 0)
+      fail('usage', `a Steam account's algorithm, digits and period are fixed: drop --${given.join(', --')}`);
   }
   if (a.type === 'hotp' && c.period !== undefined) fail('usage', 'an HOTP account has no period: drop --period');
   if (a.type !== 'hotp' && c.counter !== undefined) fail('usage', 'only an HOTP account has a counter: drop --counter');
 }
 
 /** The account after the changes (validated as `add` validates), and what changed. Pure. */
-function planEdit(a: Account, id: string, c: EditChanges, force: boolean): Omit<EditResult, 'account'> & { next: Account } {
+function planEdit(
+  a: Account,
+  id: string,
+  c: EditChanges,
+  force: boolean,
+): Omit<EditResult, 'account'> & { next: Account } {
   checkApplicable(a, c);
   const d = makeDraft({
     secret: a.secret,
@@ -51,14 +57,27 @@ function planEdit(a: Account, id: string, c: EditChanges, force: boolean): Omit<
     issuer: c.issuer ?? a.issuer,
     label: c.label ?? a.label,
   });
-  if (a.aws && d.digits !== 6) fail('invalid', `account ${id} has an AWS block: AWS MFA devices use 6-digit codes`, { hint: 'keep --digits 6' });
+  if (a.aws && d.digits !== 6)
+    fail('invalid', `account ${id} has an AWS block: AWS MFA devices use 6-digit codes`, { hint: 'keep --digits 6' });
   const counterBack = a.type === 'hotp' && d.counter < a.counter;
   if (counterBack && !force) {
-    fail('conflict', `moving the HOTP counter of ${id} back (from ${a.counter} to ${d.counter}) makes codes already used valid again`, {
-      hint: 'add --force if the server really expects the lower counter',
-    });
+    fail(
+      'conflict',
+      `moving the HOTP counter of ${id} back (from ${a.counter} to ${d.counter}) makes codes already used valid again`,
+      {
+        hint: 'add --force if the server really expects the lower counter',
+      },
+    );
   }
-  const next: Account = { ...a, issuer: d.issuer, label: d.label, algorithm: d.algorithm, digits: d.digits, period: d.period, counter: d.counter };
+  const next: Account = {
+    ...a,
+    issuer: d.issuer,
+    label: d.label,
+    algorithm: d.algorithm,
+    digits: d.digits,
+    period: d.period,
+    counter: d.counter,
+  };
   const changed: EditResult['changed'] = [];
   for (const k of FIELDS) {
     if (a[k] !== next[k]) changed.push({ field: k, from: a[k], to: next[k] });
@@ -70,9 +89,15 @@ function planEdit(a: Account, id: string, c: EditChanges, force: boolean): Omit<
  * One vault write (none when nothing changes: a write would also push out an older backup). An
  * HOTP counter moved backwards is refused unless `force`.
  */
-export async function editAccount(ctx: AppContext, id: string, c: EditChanges, o: { force?: boolean } = {}): Promise<EditResult> {
+export async function editAccount(
+  ctx: AppContext,
+  id: string,
+  c: EditChanges,
+  o: { force?: boolean } = {},
+): Promise<EditResult> {
   checkId(id);
-  if (FIELDS.every((k) => c[k] === undefined)) fail('usage', 'nothing to change: give --issuer, --label, --digits, --period, --algorithm or --counter');
+  if (FIELDS.every((k) => c[k] === undefined))
+    fail('usage', 'nothing to change: give --issuer, --label, --digits, --period, --algorithm or --counter');
   const vault = await ctx.vault();
   const force = o.force === true;
   const current = findAccount((await vault.read()).accounts, id);
@@ -89,7 +114,13 @@ export async function editAccount(ctx: AppContext, id: string, c: EditChanges, o
   });
   // Codes already used become valid again: the owner's trail says so (the id and both counters, numbers only).
   if (result.counterBack) {
-    await recordOwner(ctx, written, { action: 'account_counter_back', account: id, decision: 'allow', reason: `from:${from}`, step: to });
+    await recordOwner(ctx, written, {
+      action: 'account_counter_back',
+      account: id,
+      decision: 'allow',
+      reason: `from:${from}`,
+      step: to,
+    });
   }
   return result;
 }

@@ -17,7 +17,10 @@ export interface ExplainQuery {
 
 const isAction = (a: string): a is Action => (ACTIONS as readonly string[]).includes(a);
 
-export async function explainRequest(ctx: AppContext, q: ExplainQuery): Promise<{ explanation: Explanation; text: string; pinned: boolean }> {
+export async function explainRequest(
+  ctx: AppContext,
+  q: ExplainQuery,
+): Promise<{ explanation: Explanation; text: string; pinned: boolean }> {
   if (!isAction(q.action)) fail('usage', `--action must be one of ${ACTIONS.join(', ')}`);
   checkId(q.account);
   const { policy, pinned } = await checkPolicy(ctx);
@@ -28,9 +31,16 @@ export async function explainRequest(ctx: AppContext, q: ExplainQuery): Promise<
   await log.close();
   const explanation = explain(
     policy,
-    { agent: q.agent, action: q.action, account: { id: q.account, tags: account?.tags ?? [] }, ...(q.aws && { aws: q.aws }) },
+    {
+      agent: q.agent,
+      action: q.action,
+      account: { id: q.account, tags: account?.tags ?? [] },
+      ...(q.aws && { aws: q.aws }),
+    },
     { now: q.at, usage },
   );
-  const note = account ? '' : `note: there is no account '${q.account}' in the vault; explained as an account without tags\n`;
+  const note = account
+    ? ''
+    : `note: there is no account '${q.account}' in the vault; explained as an account without tags\n`;
   return { explanation, text: note + explanation.text, pinned };
 }

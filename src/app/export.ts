@@ -31,14 +31,22 @@ export async function exportCount(ctx: AppContext, ids: readonly string[]): Prom
 }
 
 /** One account's otpauth:// URI as a QR code for the terminal. */
-export async function exportQr(ctx: AppContext, id: string, style: QrStyle): Promise<{ id: string; qr: Redacted; steam: boolean }> {
+export async function exportQr(
+  ctx: AppContext,
+  id: string,
+  style: QrStyle,
+): Promise<{ id: string; qr: Redacted; steam: boolean }> {
   const [a] = await chosen(ctx, [id]);
   if (!a) return fail('not_found', `no account '${id}'`);
   return { id: a.id, qr: await renderQr(formatOtpUri(a), style), steam: a.type === 'steam' };
 }
 
 /** One account's otpauth:// URI as a QR image (PNG bytes or SVG text), for a file. */
-export async function exportQrImage(ctx: AppContext, id: string, format: 'png' | 'svg'): Promise<{ id: string; image: Redacted<string | Uint8Array>; steam: boolean }> {
+export async function exportQrImage(
+  ctx: AppContext,
+  id: string,
+  format: 'png' | 'svg',
+): Promise<{ id: string; image: Redacted<string | Uint8Array>; steam: boolean }> {
   const [a] = await chosen(ctx, [id]);
   if (!a) return fail('not_found', `no account '${id}'`);
   return { id: a.id, image: await renderQrImage(formatOtpUri(a), format), steam: a.type === 'steam' };
@@ -70,7 +78,11 @@ export async function exportGoogle(
 }
 
 /** An Aegis export's text: plain, or encrypted with the password (scrypt + AES-256-GCM, as Aegis). */
-export async function exportAegis(ctx: AppContext, ids: readonly string[], password: Redacted | null): Promise<{ text: Redacted; count: number }> {
+export async function exportAegis(
+  ctx: AppContext,
+  ids: readonly string[],
+  password: Redacted | null,
+): Promise<{ text: Redacted; count: number }> {
   const accounts = await chosen(ctx, ids);
   return { text: await aegisExport(accounts, password), count: accounts.length };
 }
@@ -91,12 +103,19 @@ export async function exportBackup(ctx: AppContext, to: BackupTarget): Promise<{
  * fsynced temp file), so a crash leaves either no file or the whole file. With `overwrite`, the
  * temp file is renamed over the old one instead (a symlink there is replaced, not followed).
  */
-export async function writeExportFile(path: string, data: Redacted<string | Uint8Array>, o: { overwrite?: boolean } = {}): Promise<void> {
+export async function writeExportFile(
+  path: string,
+  data: Redacted<string | Uint8Array>,
+  o: { overwrite?: boolean } = {},
+): Promise<void> {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const ioFail = (e: unknown, what: string): never => {
     const code = (e as NodeJS.ErrnoException | undefined)?.code;
-    if (code === 'EEXIST') return fail('conflict', `${path} already exists: not overwritten`, { hint: 'choose another file name, or remove it first' });
+    if (code === 'EEXIST')
+      return fail('conflict', `${path} already exists: not overwritten`, {
+        hint: 'choose another file name, or remove it first',
+      });
     if (code === 'ENOENT') return fail('not_found', `no folder ${dir}`);
     if (code === 'EACCES' || code === 'EPERM') return fail('io', `cannot ${what} ${path}: permission denied`);
     return fail('io', `cannot ${what} ${path}`, { cause: e });

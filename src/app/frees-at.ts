@@ -9,7 +9,12 @@ import type { UsageCounter } from '../policy/types.js';
  * leave it one by one. Found by bisection over the counter (monotone in the window's start), so
  * no timestamp list is needed; null when the counter says the limit is not used up.
  */
-export function limitFreesAt(usage: UsageCounter, q: { rule: string; agent: string; account: string }, limit: { count: number; per_seconds: number }, nowMs: number): number | null {
+export function limitFreesAt(
+  usage: UsageCounter,
+  q: { rule: string; agent: string; account: string },
+  limit: { count: number; per_seconds: number },
+  nowMs: number,
+): number | null {
   const windowMs = limit.per_seconds * 1000;
   const usedIf = (shiftMs: number): number => usage(q.rule, q.agent, q.account, (windowMs - shiftMs) / 1000);
   if (usedIf(0) < limit.count) return null;

@@ -17,7 +17,11 @@ export async function listRecipients(ctx: AppContext): Promise<string[]> {
 }
 
 /** Adds and removes recipients in one re-encryption; returns the new list. */
-export async function changeRecipients(ctx: AppContext, add: readonly string[], remove: readonly string[]): Promise<string[]> {
+export async function changeRecipients(
+  ctx: AppContext,
+  add: readonly string[],
+  remove: readonly string[],
+): Promise<string[]> {
   const vault = await ctx.vault();
   const current = await vault.recipients();
   const drop = new Set(remove.map((r) => r.trim()));

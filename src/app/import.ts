@@ -97,7 +97,8 @@ function readError(e: unknown, path: string): never {
 async function readCapped(path: string, name: string): Promise<Buffer> {
   const st = await stat(path).catch((e: unknown) => readError(e, path));
   if (!st.isFile()) fail('usage', `${name} is not a regular file`);
-  if (st.size > MAX_INPUT_BYTES) fail('invalid', `${name} is larger than ${MAX_INPUT_BYTES / 1024 / 1024} MiB: not an export totp-mcp reads`);
+  if (st.size > MAX_INPUT_BYTES)
+    fail('invalid', `${name} is larger than ${MAX_INPUT_BYTES / 1024 / 1024} MiB: not an export totp-mcp reads`);
   return readFile(path).catch((e: unknown) => readError(e, path));
 }
 
@@ -106,7 +107,9 @@ export async function readSources(input: ImportInput, skipped: SkippedFile[] = [
   if (input.kind === 'text') return [{ name: input.name, bytes: Buffer.from(input.text, 'utf8') }];
   const st = await stat(input.path).catch((e: unknown) => readError(e, input.path));
   if (!st.isDirectory()) return [{ name: input.path, bytes: await readCapped(input.path, input.path) }];
-  const names = (await readdir(input.path).catch((e: unknown) => readError(e, input.path))).filter((n) => !n.startsWith('.')).sort();
+  const names = (await readdir(input.path).catch((e: unknown) => readError(e, input.path)))
+    .filter((n) => !n.startsWith('.'))
+    .sort();
   const sources: ImportSource[] = [];
   for (const n of names) {
     const p = join(input.path, n);
@@ -115,17 +118,22 @@ export async function readSources(input: ImportInput, skipped: SkippedFile[] = [
     if (s === null) skipped.push({ name: n, why: 'cannot be read' });
     else if (s.isDirectory()) skipped.push({ name: n, why: 'a folder (folders are not read recursively)' });
     else if (!s.isFile()) skipped.push({ name: n, why: 'not a regular file' });
-    else if (s.size > MAX_INPUT_BYTES) skipped.push({ name: n, why: `larger than ${MAX_INPUT_BYTES / 1024 / 1024} MiB` });
+    else if (s.size > MAX_INPUT_BYTES)
+      skipped.push({ name: n, why: `larger than ${MAX_INPUT_BYTES / 1024 / 1024} MiB` });
     if (!s?.isFile() || s.size > MAX_INPUT_BYTES) continue;
     const bytes = await readCapped(p, p);
     if (!isImage(bytes)) {
       skipped.push({ name: n, why: 'not a PNG or JPEG image' });
       continue;
     }
-    if (sources.length >= MAX_FOLDER_FILES) fail('invalid', `${input.path} holds more than ${MAX_FOLDER_FILES} images: import them in smaller folders`);
+    if (sources.length >= MAX_FOLDER_FILES)
+      fail('invalid', `${input.path} holds more than ${MAX_FOLDER_FILES} images: import them in smaller folders`);
     sources.push({ name: n, bytes });
   }
-  if (sources.length === 0) fail('invalid', `${input.path} is a folder without PNG or JPEG images`, { hint: 'give the export file itself, or a folder of QR screenshots' });
+  if (sources.length === 0)
+    fail('invalid', `${input.path} is a folder without PNG or JPEG images`, {
+      hint: 'give the export file itself, or a folder of QR screenshots',
+    });
   return sources;
 }
 
@@ -184,7 +192,11 @@ const nameKey = (d: { issuer: string; label: string }): string | null =>
  * invalid. A duplicate is the same secret, or the same issuer and label (case-insensitive), as an
  * account in the vault or an earlier entry of the same import. Pure: the same inputs, the same plan.
  */
-export function planImport(existing: readonly Account[], entries: readonly ImportEntry[], onConflict: ConflictMode): Planned[] {
+export function planImport(
+  existing: readonly Account[],
+  entries: readonly ImportEntry[],
+  onConflict: ConflictMode,
+): Planned[] {
   const taken = new Set(existing.map((a) => a.id));
   const bySecret = new Map<string, Target>();
   const byName = new Map<string, Target>();
@@ -205,7 +217,10 @@ export function planImport(existing: readonly Account[], entries: readonly Impor
     const base = { index: e.index, issuer: e.issuer, label: e.label, conflict: false };
     const d = e.draft;
     if (d === null) {
-      plan.push({ row: { ...base, action: 'invalid', id: null, type: null, note: e.problem ?? 'invalid entry' }, draft: null });
+      plan.push({
+        row: { ...base, action: 'invalid', id: null, type: null, note: e.problem ?? 'invalid entry' },
+        draft: null,
+      });
       continue;
     }
     const shownNames = { issuer: e.issuer, label: e.label, type: d.type };
@@ -218,7 +233,13 @@ export function planImport(existing: readonly Account[], entries: readonly Impor
     const add = (extra: string): Planned => {
       const id = uniqueId(baseId(d.issuer, d.label), taken);
       taken.add(id);
-      const row: ImportRow = { ...base, ...shownNames, action: 'add', id, note: [extra, note].filter(Boolean).join('; ') };
+      const row: ImportRow = {
+        ...base,
+        ...shownNames,
+        action: 'add',
+        id,
+        note: [extra, note].filter(Boolean).join('; '),
+      };
       register(d, { id, row });
       return { row, draft: d };
     };
@@ -229,7 +250,17 @@ export function planImport(existing: readonly Account[], entries: readonly Impor
     const of = hit.row ? `#${hit.row.index} of this import` : hit.id;
     switch (onConflict) {
       case 'skip':
-        plan.push({ row: { ...base, ...shownNames, action: 'skip', id: hit.id, conflict: true, note: [`duplicate of ${of} (${why})`, note].filter(Boolean).join('; ') }, draft: null });
+        plan.push({
+          row: {
+            ...base,
+            ...shownNames,
+            action: 'skip',
+            id: hit.id,
+            conflict: true,
+            note: [`duplicate of ${of} (${why})`, note].filter(Boolean).join('; '),
+          },
+          draft: null,
+        });
         break;
       case 'rename': {
         const p = add(`${why} as ${of}: added under a new id`);
@@ -252,7 +283,9 @@ export function planImport(existing: readonly Account[], entries: readonly Impor
           action,
           id: hit.id,
           conflict: true,
-          note: [earlier ? `replaces #${earlier.index} of this import (${why})` : `replaces ${hit.id} (${why})`, note].filter(Boolean).join('; '),
+          note: [earlier ? `replaces #${earlier.index} of this import (${why})` : `replaces ${hit.id} (${why})`, note]
+            .filter(Boolean)
+            .join('; '),
         };
         hit.row = row;
         register(d, hit);
@@ -265,7 +298,15 @@ export function planImport(existing: readonly Account[], entries: readonly Impor
 }
 
 function countsOf(rows: readonly ImportRow[]): ImportCounts {
-  const c: ImportCounts = { entries: rows.length, imported: 0, added: 0, replaced: 0, skipped: 0, invalid: 0, conflicts: 0 };
+  const c: ImportCounts = {
+    entries: rows.length,
+    imported: 0,
+    added: 0,
+    replaced: 0,
+    skipped: 0,
+    invalid: 0,
+    conflicts: 0,
+  };
   for (const r of rows) {
     if (r.action === 'add') c.added++;
     else if (r.action === 'replace') c.replaced++;
@@ -294,8 +335,15 @@ function apply(accounts: Account[], plan: readonly Planned[], tags: readonly str
       if (!a) fail('internal', 'an account to replace disappeared during the import');
       // An older export of the same HOTP seed must not move its counter back: the codes between
       // the two counters were handed out already and would be valid (and issued) again.
-      const keep = a.type === 'hotp' && draft.type === 'hotp' && a.counter > draft.counter && a.secret.reveal() === draft.secret.reveal();
-      if (keep) row.note = [`kept the HOTP counter at ${a.counter} (the file has ${draft.counter}: an older export)`, row.note].filter(Boolean).join('; ');
+      const keep =
+        a.type === 'hotp' &&
+        draft.type === 'hotp' &&
+        a.counter > draft.counter &&
+        a.secret.reveal() === draft.secret.reveal();
+      if (keep)
+        row.note = [`kept the HOTP counter at ${a.counter} (the file has ${draft.counter}: an older export)`, row.note]
+          .filter(Boolean)
+          .join('; ');
       Object.assign(a, {
         type: draft.type,
         secret: draft.secret,
@@ -349,5 +397,14 @@ export async function importAccounts(ctx: AppContext, input: ImportInput, o: Imp
     written = true;
   }
   const rows = plan.map((p) => p.row);
-  return { format: parsed.format, description: parsed.description, rows, notes: parsed.notes, counts: countsOf(rows), dryRun: o.dryRun, written, skippedFiles };
+  return {
+    format: parsed.format,
+    description: parsed.description,
+    rows,
+    notes: parsed.notes,
+    counts: countsOf(rows),
+    dryRun: o.dryRun,
+    written,
+    skippedFiles,
+  };
 }

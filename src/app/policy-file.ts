@@ -35,10 +35,22 @@ export class PolicyUnusable extends TotpMcpError {
 }
 
 const MESSAGES: Record<PolicyProblem, [string, string]> = {
-  missing: ['policy.yaml is missing: every agent request is denied', "create one with 'totp-mcp policy init', then 'totp-mcp policy apply'"],
-  not_pinned: ['policy.yaml has not been applied: every agent request is denied', "run 'totp-mcp policy apply' to validate and pin it"],
-  differs_from_pin: ['policy.yaml differs from the applied (pinned) policy: every agent request is denied', "review the change, then run 'totp-mcp policy apply'"],
-  unsafe_permissions: ['policy.yaml is writable by group or others, or is not a regular file: every agent request is denied', 'chmod 600 policy.yaml'],
+  missing: [
+    'policy.yaml is missing: every agent request is denied',
+    "create one with 'totp-mcp policy init', then 'totp-mcp policy apply'",
+  ],
+  not_pinned: [
+    'policy.yaml has not been applied: every agent request is denied',
+    "run 'totp-mcp policy apply' to validate and pin it",
+  ],
+  differs_from_pin: [
+    'policy.yaml differs from the applied (pinned) policy: every agent request is denied',
+    "review the change, then run 'totp-mcp policy apply'",
+  ],
+  unsafe_permissions: [
+    'policy.yaml is writable by group or others, or is not a regular file: every agent request is denied',
+    'chmod 600 policy.yaml',
+  ],
   invalid: ['policy.yaml does not validate: every agent request is denied', "run 'totp-mcp policy check'"],
 };
 
@@ -101,7 +113,8 @@ export async function initPolicy(ctx: AppContext): Promise<string> {
   try {
     fh = await open(ctx.paths.policy, 'wx', 0o600);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') fail('conflict', 'policy.yaml already exists', { hint: "edit it, then 'totp-mcp policy apply'" });
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST')
+      fail('conflict', 'policy.yaml already exists', { hint: "edit it, then 'totp-mcp policy apply'" });
     throw fsError('create', ctx.paths.policy, e);
   }
   try {
@@ -126,9 +139,14 @@ async function readPolicyText(ctx: AppContext): Promise<Buffer> {
 }
 
 /** `policy check`: validate and lint against the vault's accounts. Throws on an invalid file. */
-export async function checkPolicy(ctx: AppContext): Promise<{ policy: Policy; warnings: PolicyWarning[]; hash: string; pinned: boolean }> {
+export async function checkPolicy(
+  ctx: AppContext,
+): Promise<{ policy: Policy; warnings: PolicyWarning[]; hash: string; pinned: boolean }> {
   const text = await readPolicyText(ctx);
-  const [{ parsePolicy }, { lintPolicy }] = await Promise.all([import('../policy/parse.js'), import('../policy/lint.js')]);
+  const [{ parsePolicy }, { lintPolicy }] = await Promise.all([
+    import('../policy/parse.js'),
+    import('../policy/lint.js'),
+  ]);
   const policy = parsePolicy(text.toString('utf8'), 'policy.yaml');
   const payload = await (await ctx.vault()).read();
   const hash = policyHash(text);
@@ -139,9 +157,14 @@ export async function checkPolicy(ctx: AppContext): Promise<{ policy: Policy; wa
  * `policy apply`: validate, then pin the hash of exactly the bytes validated. The file is made
  * 0600 first: a file that others could write would be refused at every decision anyway.
  */
-export async function applyPolicy(ctx: AppContext): Promise<{ hash: string; previous: string | null; warnings: PolicyWarning[] }> {
+export async function applyPolicy(
+  ctx: AppContext,
+): Promise<{ hash: string; previous: string | null; warnings: PolicyWarning[] }> {
   const text = await readPolicyText(ctx);
-  const [{ parsePolicy }, { lintPolicy }] = await Promise.all([import('../policy/parse.js'), import('../policy/lint.js')]);
+  const [{ parsePolicy }, { lintPolicy }] = await Promise.all([
+    import('../policy/parse.js'),
+    import('../policy/lint.js'),
+  ]);
   const policy = parsePolicy(text.toString('utf8'), 'policy.yaml');
   const st = await lstat(ctx.paths.policy);
   if (!st.isFile()) throw unusable('unsafe_permissions');
@@ -157,7 +180,11 @@ export async function applyPolicy(ctx: AppContext): Promise<{ hash: string; prev
   const vault = await ctx.vault();
   const { previous, payload } = await vault.update((p) => {
     const prev = p.policy_pin?.sha256 ?? null;
-    p.policy_pin = { sha256: hash, applied_at: new Date(ctx.clock.now()).toISOString(), compiled: { ...toCompiledJson(policy) } };
+    p.policy_pin = {
+      sha256: hash,
+      applied_at: new Date(ctx.clock.now()).toISOString(),
+      compiled: { ...toCompiledJson(policy) },
+    };
     return { previous: prev, payload: p };
   });
   await recordOwner(ctx, payload, { action: 'policy_apply', decision: 'allow', reason: 'applied' });

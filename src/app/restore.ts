@@ -41,9 +41,21 @@ export async function listVaultBackups(ctx: AppContext): Promise<BackupList> {
   for (const b of await vault.backups()) {
     try {
       const q = await vault.openBackup(b.bytes);
-      backups.push({ file: b.name, generation: q.generation, written: q.updated_at, accounts: q.accounts.length, error: null });
+      backups.push({
+        file: b.name,
+        generation: q.generation,
+        written: q.updated_at,
+        accounts: q.accounts.length,
+        error: null,
+      });
     } catch (e) {
-      backups.push({ file: b.name, generation: null, written: null, accounts: null, error: e instanceof TotpMcpError ? e.message : 'unreadable' });
+      backups.push({
+        file: b.name,
+        generation: null,
+        written: null,
+        accounts: null,
+        error: e instanceof TotpMcpError ? e.message : 'unreadable',
+      });
     }
   }
   return { current: { generation: p.generation, written: p.updated_at, accounts: p.accounts.length }, backups };
@@ -67,11 +79,17 @@ export function pickBackup(list: BackupList, which: string): BackupEntry {
     if (byFile.error !== null) fail('invalid', `${byFile.file}: ${byFile.error}`);
     return byFile;
   }
-  if (!/^\d{1,15}$/.test(which)) fail('usage', 'name a backup by its generation (a number) or its file name, as `totp-mcp restore` lists them');
+  if (!/^\d{1,15}$/.test(which))
+    fail('usage', 'name a backup by its generation (a number) or its file name, as `totp-mcp restore` lists them');
   const gen = Number(which);
   const hits = list.backups.filter((b) => b.generation === gen);
-  if (hits.length === 0) fail('not_found', `no backup of generation ${gen} in backups/`, { hint: "'totp-mcp restore' lists them" });
-  if (hits.length > 1) fail('usage', `several backups hold generation ${gen}: name one by its file (${hits.map((h) => h.file).join(', ')})`);
+  if (hits.length === 0)
+    fail('not_found', `no backup of generation ${gen} in backups/`, { hint: "'totp-mcp restore' lists them" });
+  if (hits.length > 1)
+    fail(
+      'usage',
+      `several backups hold generation ${gen}: name one by its file (${hits.map((h) => h.file).join(', ')})`,
+    );
   return hits[0] as BackupEntry;
 }
 
@@ -79,12 +97,19 @@ export function pickBackup(list: BackupList, which: string): BackupEntry {
  * Why a restore of `older` over `current` is refused, thrown; the same checks before the owner is
  * asked (checkRestore) and under the vault's lock (restoreBackup).
  */
-async function refuseRestore(ctx: AppContext, homeId: string, current: Payload, older: Payload, accept: boolean): Promise<void> {
+async function refuseRestore(
+  ctx: AppContext,
+  homeId: string,
+  current: Payload,
+  older: Payload,
+  accept: boolean,
+): Promise<void> {
   // A broken trail cannot say how far back a restore goes, and an older vault's older anchor
   // could hide the break (a trail cut back to before the current vault's anchor): `audit reset` first.
   for (const p of [current, older]) {
     const v = await judgeTrail(ctx.paths.state, p, homeId);
-    if (v.broken !== null) throw new TotpMcpError('conflict', `${brokenMessage(v.broken)}: nothing was restored`, { hint: BROKEN_HINT });
+    if (v.broken !== null)
+      throw new TotpMcpError('conflict', `${brokenMessage(v.broken)}: nothing was restored`, { hint: BROKEN_HINT });
   }
   const v = await judgeTrail(ctx.paths.state, older, homeId);
   const seen = Math.max(current.generation, v.head?.gen ?? 0);
@@ -92,24 +117,40 @@ async function refuseRestore(ctx: AppContext, homeId: string, current: Payload, 
     throw new TotpMcpError(
       'conflict',
       `generation ${older.generation} is older than what the audit trail has seen (generation ${seen}): restoring it is a rollback, nothing was restored`,
-      { hint: 'add --accept-rollback to restore it and accept the rollback (recorded in the audit log; HOTP counters move past every counter already issued)' },
+      {
+        hint: 'add --accept-rollback to restore it and accept the rollback (recorded in the audit log; HOTP counters move past every counter already issued)',
+      },
     );
   }
 }
 
 /** The backup named, after the checks the restore itself makes (nothing is written): to refuse before asking. */
-export async function checkRestore(ctx: AppContext, which: string, o: { acceptRollback?: boolean } = {}): Promise<BackupEntry> {
+export async function checkRestore(
+  ctx: AppContext,
+  which: string,
+  o: { acceptRollback?: boolean } = {},
+): Promise<BackupEntry> {
   const vault = await ctx.vault();
   const entry = pickBackup(await listVaultBackups(ctx), which);
   const file = (await vault.backups()).find((b) => b.name === entry.file);
   if (file === undefined) fail('conflict', `${entry.file} went away meanwhile: nothing was changed`);
-  await refuseRestore(ctx, vault.homeId, await vault.read(), await vault.openBackup(file.bytes), o.acceptRollback === true);
+  await refuseRestore(
+    ctx,
+    vault.homeId,
+    await vault.read(),
+    await vault.openBackup(file.bytes),
+    o.acceptRollback === true,
+  );
   return entry;
 }
 
 const hotpKey = (a: Payload['accounts'][number]): string => `${a.id}\n${a.created_at}`;
 
-export async function restoreBackup(ctx: AppContext, which: string, o: { acceptRollback?: boolean } = {}): Promise<RestoreResult> {
+export async function restoreBackup(
+  ctx: AppContext,
+  which: string,
+  o: { acceptRollback?: boolean } = {},
+): Promise<RestoreResult> {
   const vault = await ctx.vault();
   const list = await listVaultBackups(ctx);
   const entry = pickBackup(list, which);
@@ -121,7 +162,12 @@ export async function restoreBackup(ctx: AppContext, which: string, o: { acceptR
     await refuseRestore(ctx, vault.homeId, current, older, o.acceptRollback === true);
     // Recorded before the file changes, with the generation it replaces: from then on the trail
     // has seen that generation, whatever the restored file says.
-    await recordOwner(ctx, current, { action: 'vault_restore', decision: 'allow', reason: `to:${older.generation}`, gen: Math.max(current.generation, vault.generationSeen) });
+    await recordOwner(ctx, current, {
+      action: 'vault_restore',
+      decision: 'allow',
+      reason: `to:${older.generation}`,
+      gen: Math.max(current.generation, vault.generationSeen),
+    });
     before = current;
   });
   const replaced = before as Payload | null;
@@ -134,7 +180,9 @@ export async function restoreBackup(ctx: AppContext, which: string, o: { acceptR
     accepted = await acceptRollback(ctx);
     // The owner's own HOTP codes are not in the trail: no counter goes below where the replaced vault had it.
     const reached = new Map(replaced.accounts.filter((a) => a.type === 'hotp').map((a) => [hotpKey(a), a.counter]));
-    const behind = (await vault.read()).accounts.some((a) => a.type === 'hotp' && (reached.get(hotpKey(a)) ?? 0) > a.counter);
+    const behind = (await vault.read()).accounts.some(
+      (a) => a.type === 'hotp' && (reached.get(hotpKey(a)) ?? 0) > a.counter,
+    );
     if (behind) {
       await vault.update((p) => {
         const now = new Date(ctx.clock.now()).toISOString();

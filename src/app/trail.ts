@@ -58,9 +58,13 @@ export function judgeHead(read: HeadRead, key: Redacted<Buffer>, payload: Payloa
     rollback: head !== null && head.gen > payload.generation ? { vault: payload.generation, trail: head.gen } : null,
   });
   if (read !== null && read !== 'invalid' && read.v === 2) {
-    if (!headVerifies(key, read)) return verdict(`${HEAD_FILE} does not verify (edited, forged, or written with another key)`, null);
+    if (!headVerifies(key, read))
+      return verdict(`${HEAD_FILE} does not verify (edited, forged, or written with another key)`, null);
     if (anchor !== undefined && read.seq < anchor.seq) {
-      return verdict(`the trail ends at event ${read.seq} but the vault saw event ${anchor.seq}: it was cut, deleted or replaced`, read);
+      return verdict(
+        `the trail ends at event ${read.seq} but the vault saw event ${anchor.seq}: it was cut, deleted or replaced`,
+        read,
+      );
     }
     if (anchor !== undefined && read.seq === anchor.seq && read.mac !== anchor.mac) {
       return verdict(`event ${read.seq} is not the one the vault saw: the trail was replaced`, read);
@@ -111,7 +115,8 @@ export class TrailGuard {
       this.#cached = undefined;
       read = null;
     } else {
-      if (this.#cached === undefined || !sameStamp(this.#cached.stamp, st)) this.#cached = { stamp: st, read: readHeadSafe(this.stateDir) };
+      if (this.#cached === undefined || !sameStamp(this.#cached.stamp, st))
+        this.#cached = { stamp: st, read: readHeadSafe(this.stateDir) };
       read = await this.#cached.read;
     }
     return judgeHead(read, auditKey(payload), payload, homeId);
@@ -123,7 +128,8 @@ export const rollbackMessage = (r: { vault: number; trail: number }): string =>
   'it was rolled back or restored from a backup';
 export const ROLLBACK_HINT = "if you restored it on purpose, run 'totp-mcp vault accept-rollback'";
 export const brokenMessage = (why: string): string => `the audit trail is broken: ${why}`;
-export const BROKEN_HINT = "run 'totp-mcp audit verify'; to start a new chain that records the break, 'totp-mcp audit reset --reason TEXT'";
+export const BROKEN_HINT =
+  "run 'totp-mcp audit verify'; to start a new chain that records the break, 'totp-mcp audit reset --reason TEXT'";
 
 /** Opens this home's writer, strict once the vault anchors the trail (`anchored` is asked per session). */
 export function openTrailLog(ctx: AppContext, key: Redacted<Buffer>, anchored: () => boolean): AuditLog {
@@ -145,7 +151,9 @@ export async function recordAnchor(stateDir: string, payload: Payload, homeId: s
   const read = await readHeadSafe(stateDir);
   const v = judgeHead(read, key, payload, homeId);
   if (v.rollback !== null && !mayStayBehind.has(payload)) {
-    throw new TotpMcpError('vault_locked', `${rollbackMessage(v.rollback)}: nothing is written to it`, { hint: ROLLBACK_HINT });
+    throw new TotpMcpError('vault_locked', `${rollbackMessage(v.rollback)}: nothing is written to it`, {
+      hint: ROLLBACK_HINT,
+    });
   }
   if (v.broken !== null) return;
   if (v.head !== null) {
@@ -158,7 +166,10 @@ export async function recordAnchor(stateDir: string, payload: Payload, homeId: s
   const { lock } = await acquireAuditLock(stateDir, 10_000);
   try {
     if ((await readHeadSafe(stateDir)) !== null) return; // a writer started the chain meanwhile: anchor it next time
-    await writeHead(stateDir, signHead(key, { seq: 0, mac: GENESIS_MAC, size: 0, file: 'audit.log', ino: '0', gen: 0 }));
+    await writeHead(
+      stateDir,
+      signHead(key, { seq: 0, mac: GENESIS_MAC, size: 0, file: 'audit.log', ino: '0', gen: 0 }),
+    );
   } finally {
     await lock.release();
   }
@@ -190,14 +201,22 @@ export function judgeReport(report: VerifyReport, payload: Payload, homeId: stri
     if (report.head === 'missing') broken = `${HEAD_FILE} is missing (the trail was cut or deleted)`;
     else if (report.head === 'invalid') broken = `${HEAD_FILE} is unreadable`;
     else if (report.head === 'unsigned') broken = `${HEAD_FILE} is not signed`;
-    else if (seq !== undefined && seq < anchor.seq) broken = `the trail ends at event ${seq} but the vault saw event ${anchor.seq}: it was cut, deleted or replaced`;
-    else if (report.ok && report.lastSeq < anchor.seq) broken = `the log ends at event ${report.lastSeq} but the vault saw event ${anchor.seq}`;
+    else if (seq !== undefined && seq < anchor.seq)
+      broken = `the trail ends at event ${seq} but the vault saw event ${anchor.seq}: it was cut, deleted or replaced`;
+    else if (report.ok && report.lastSeq < anchor.seq)
+      broken = `the log ends at event ${report.lastSeq} but the vault saw event ${anchor.seq}`;
     else if (report.anchor === 'mismatch' || (seq === anchor.seq && report.headRecord?.mac !== anchor.mac)) {
       broken = `event ${anchor.seq} is not the one the vault saw: the trail was replaced`;
     }
   }
   const seen = Math.max(report.maxGen, report.headRecord?.gen ?? 0);
-  return { home: homeId, anchor, generation: payload.generation, broken, rollback: seen > payload.generation ? { vault: payload.generation, trail: seen } : null };
+  return {
+    home: homeId,
+    anchor,
+    generation: payload.generation,
+    broken,
+    rollback: seen > payload.generation ? { vault: payload.generation, trail: seen } : null,
+  };
 }
 
 // ---- the owner's ways back ----
@@ -247,7 +266,9 @@ export async function resetTrail(ctx: AppContext, reason: string): Promise<Reset
   try {
     // The chain's files and what is derived from it (retention's record, usage summaries): a new
     // chain reuses the same names, and must not meet the old chain's summaries.
-    const names = (await readdir(state)).filter((n) => isLogFileName(n) || n === HEAD_FILE || n === PRUNED_FILE || /^audit\.\d{12}-\d{12}\.use$/.test(n));
+    const names = (await readdir(state)).filter(
+      (n) => isLogFileName(n) || n === HEAD_FILE || n === PRUNED_FILE || /^audit\.\d{12}-\d{12}\.use$/.test(n),
+    );
     if (names.length > 0) {
       movedTo = join(state, `broken-${new Date(ctx.clock.now()).toISOString().replace(/[:.]/g, '-')}`);
       await mkdir(movedTo, { mode: 0o700 });
@@ -313,9 +334,15 @@ export async function acceptRollback(ctx: AppContext): Promise<AcceptResult> {
   const payload = await vault.read();
   const v = await judgeTrail(ctx.paths.state, payload, vault.homeId);
   if (v.broken !== null) {
-    throw new TotpMcpError('conflict', `${brokenMessage(v.broken)}: the generation it has seen is not known`, { hint: BROKEN_HINT });
+    throw new TotpMcpError('conflict', `${brokenMessage(v.broken)}: the generation it has seen is not known`, {
+      hint: BROKEN_HINT,
+    });
   }
-  if (v.rollback === null) fail('conflict', `the vault (generation ${payload.generation}) is not older than its audit trail: nothing to accept`);
+  if (v.rollback === null)
+    fail(
+      'conflict',
+      `the vault (generation ${payload.generation}) is not older than its audit trail: nothing to accept`,
+    );
   const trail = v.rollback.trail;
   const moves = await hotpUsedPast(ctx, payload);
   const hotp: Record<string, number> = {};
@@ -334,7 +361,13 @@ export async function acceptRollback(ctx: AppContext): Promise<AcceptResult> {
   });
   const log = openTrailLog(ctx, auditKey(written), () => written.anchors[vault.homeId] !== undefined);
   try {
-    const event: AuditInput = { agent: null, action: 'vault_accept_rollback', decision: 'allow', reason: 'accepted', gen: written.generation };
+    const event: AuditInput = {
+      agent: null,
+      action: 'vault_accept_rollback',
+      decision: 'allow',
+      reason: 'accepted',
+      gen: written.generation,
+    };
     await log.append(event);
   } finally {
     await log.close();

@@ -1,7 +1,12 @@
 /** Where a passphrase comes from, in order: --passphrase-command, --passphrase-file, TOTP_MCP_PASSPHRASE, a prompt. */
 import { fail } from '../core/errors.js';
 import { Redacted } from '../core/redacted.js';
-import { DEFAULT_PASSPHRASE_TIMEOUT_MS, passphraseFromCommand, passphraseFromFile, type PassphraseSource } from '../vault/index.js';
+import {
+  DEFAULT_PASSPHRASE_TIMEOUT_MS,
+  passphraseFromCommand,
+  passphraseFromFile,
+  type PassphraseSource,
+} from '../vault/index.js';
 
 export interface PassphraseOptions {
   command?: string | undefined;
@@ -22,9 +27,13 @@ export function passphraseTimeoutMs(text: string | undefined): number {
   const t = text.trim();
   const seconds = /^[0-9]{1,4}(?:\.[0-9]{1,3})?$/.test(t) ? Number(t) : NaN;
   if (!(seconds > 0 && seconds <= MAX_TIMEOUT_SECONDS)) {
-    return fail('usage', `the passphrase timeout must be a number of seconds, more than 0 and at most ${MAX_TIMEOUT_SECONDS}`, {
-      hint: `--passphrase-timeout SECONDS or TOTP_MCP_PASSPHRASE_TIMEOUT (default ${DEFAULT_PASSPHRASE_TIMEOUT_MS / 1000})`,
-    });
+    return fail(
+      'usage',
+      `the passphrase timeout must be a number of seconds, more than 0 and at most ${MAX_TIMEOUT_SECONDS}`,
+      {
+        hint: `--passphrase-timeout SECONDS or TOTP_MCP_PASSPHRASE_TIMEOUT (default ${DEFAULT_PASSPHRASE_TIMEOUT_MS / 1000})`,
+      },
+    );
   }
   return Math.round(seconds * 1000);
 }

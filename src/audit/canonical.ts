@@ -55,7 +55,8 @@ export function canonicalJson(value: unknown): string {
 /** The `"key":value` members of a plain object's canonical form, in key order. */
 function canonicalPairs(value: object): string[] {
   const proto = Object.getPrototypeOf(value) as unknown;
-  if (proto !== Object.prototype && proto !== null) throw new TotpMcpError('internal', 'canonical JSON: not a plain object');
+  if (proto !== Object.prototype && proto !== null)
+    throw new TotpMcpError('internal', 'canonical JSON: not a plain object');
   const obj = value as Record<string, unknown>;
   const keys = Object.keys(obj);
   // Most objects here already have their keys in order ({name, version}): sort only when not.
@@ -113,7 +114,26 @@ function macOf(key: Redacted<Buffer>, unsigned: Record<string, unknown>, canonic
  * The members of an event the writer signs (an AuditEvent without `mac`), in canonical order, each
  * with its `"key":` prefix; and how many of them sort before `mac`.
  */
-const SIGNED = (['v', 'seq', 'ts', 'agent', 'client', 'action', 'account', 'decision', 'rule', 'reason', 'step', 'approval', 'aws', 'gen', 'pid', 'prev'] as const)
+const SIGNED = (
+  [
+    'v',
+    'seq',
+    'ts',
+    'agent',
+    'client',
+    'action',
+    'account',
+    'decision',
+    'rule',
+    'reason',
+    'step',
+    'approval',
+    'aws',
+    'gen',
+    'pid',
+    'prev',
+  ] as const
+)
   .slice()
   .sort()
   .map((k) => ({ key: k, prefix: `${JSON.stringify(k)}:` }));

@@ -45,7 +45,10 @@ const awsSchema = z.strictObject({
 const storedReset = z.strictObject({
   seq: nonNegInt,
   mac: z.string().regex(HEX64).nullable(),
-  reason: z.string().min(1).refine((s) => Array.from(s).length <= RESET_REASON_MAX && cleanResetReason(s) === s),
+  reason: z
+    .string()
+    .min(1)
+    .refine((s) => Array.from(s).length <= RESET_REASON_MAX && cleanResetReason(s) === s),
 });
 const inputReset = z.strictObject({
   seq: nonNegInt,
@@ -74,7 +77,9 @@ export const auditEventSchema = z.strictObject({
   seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
   ts: isoUtc,
   agent: id.nullable(),
-  client: z.strictObject({ name: z.string().max(CLIENT_FIELD_MAX * 2), version: z.string().max(CLIENT_FIELD_MAX * 2) }).nullable(),
+  client: z
+    .strictObject({ name: z.string().max(CLIENT_FIELD_MAX * 2), version: z.string().max(CLIENT_FIELD_MAX * 2) })
+    .nullable(),
   action: z.enum(AUDIT_ACTIONS),
   account: id.nullable(),
   decision: z.enum(AUDIT_DECISIONS),

@@ -47,7 +47,16 @@ export type AuditDecision = (typeof AUDIT_DECISIONS)[number];
  * something malformed; `timeout`: it did not answer in time. Both are refusals. The zod twin
  * (event-schema.ts) takes this same list.
  */
-export const AUDIT_APPROVALS = ['none', 'confirmed', 'remembered', 'declined', 'cancelled', 'unavailable', 'error', 'timeout'] as const;
+export const AUDIT_APPROVALS = [
+  'none',
+  'confirmed',
+  'remembered',
+  'declined',
+  'cancelled',
+  'unavailable',
+  'error',
+  'timeout',
+] as const;
 export type AuditApproval = (typeof AUDIT_APPROVALS)[number];
 
 export const AUDIT_DELIVERIES = ['credential_process', 'profile', 'exec', 'container', 'inline'] as const;
@@ -172,9 +181,25 @@ export function cleanClientText(text: string): string {
 }
 
 /** Normalized caller fields, ready to be stamped. */
-export type CheckedInput = Omit<AuditBody, 'v' | 'ts' | 'pid' | 'gen' | 'reset'> & { readonly gen: number | null; readonly reset: AuditReset | null };
+export type CheckedInput = Omit<AuditBody, 'v' | 'ts' | 'pid' | 'gen' | 'reset'> & {
+  readonly gen: number | null;
+  readonly reset: AuditReset | null;
+};
 
-const INPUT_KEYS: ReadonlySet<string> = new Set(['agent', 'client', 'action', 'account', 'decision', 'rule', 'reason', 'step', 'approval', 'aws', 'gen', 'reset']);
+const INPUT_KEYS: ReadonlySet<string> = new Set([
+  'agent',
+  'client',
+  'action',
+  'account',
+  'decision',
+  'rule',
+  'reason',
+  'step',
+  'approval',
+  'aws',
+  'gen',
+  'reset',
+]);
 /** A stored event's keys; `gen` and `reset` may be absent. */
 const EVENT_KEYS: ReadonlySet<string> = new Set([...INPUT_KEYS, 'v', 'seq', 'ts', 'pid', 'prev', 'mac']);
 const OPTIONAL_EVENT_KEYS = 2;
@@ -202,14 +227,20 @@ const matches = (x: unknown, re: RegExp): x is string => typeof x === 'string' &
 const nonNegInt = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
 const isoUtc = (x: unknown): x is string => matches(x, ISO_UTC_PATTERN) && !Number.isNaN(Date.parse(x));
 /** `undefined` means "absent" (the default, null), `false` means invalid. */
-const orNull = <T>(x: unknown, ok: (v: unknown) => v is T): T | null | false => (x === undefined || x === null ? null : ok(x) ? x : false);
+const orNull = <T>(x: unknown, ok: (v: unknown) => v is T): T | null | false =>
+  x === undefined || x === null ? null : ok(x) ? x : false;
 
 function checkAws(x: unknown): AuditAws | null | false {
   if (x === undefined || x === null) return null;
   if (!isObj(x) || !onlyKeys(x, AWS_KEYS, true)) return false;
   const { role, duration, expires, delivery, session_name } = x;
   if (!(role === null || matches(role, AUDIT_ROLE_PATTERN))) return false;
-  if (!(Number.isSafeInteger(duration) && (duration as number) >= 1 && (duration as number) <= MAX_AWS_DURATION_SECONDS)) return false;
+  if (!(
+    Number.isSafeInteger(duration) &&
+    (duration as number) >= 1 &&
+    (duration as number) <= MAX_AWS_DURATION_SECONDS
+  ))
+    return false;
   if (!(expires === null || isoUtc(expires)) || !DELIVERIES.has(delivery)) return false;
   if (!(session_name === null || matches(session_name, AUDIT_SESSION_NAME_PATTERN))) return false;
   return { role, duration: duration as number, expires, delivery: delivery as AuditDelivery, session_name };
@@ -226,7 +257,8 @@ function checkReset(x: unknown, clean: boolean): AuditReset | null | false {
   if (x === undefined || x === null) return null;
   if (!isObj(x) || !onlyKeys(x, RESET_KEYS, true)) return false;
   const { seq, mac, reason } = x;
-  if (!nonNegInt(seq) || !(mac === null || matches(mac, HEX64)) || typeof reason !== 'string' || reason.length > 4096) return false;
+  if (!nonNegInt(seq) || !(mac === null || matches(mac, HEX64)) || typeof reason !== 'string' || reason.length > 4096)
+    return false;
   const r = cleanResetReason(reason);
   if (r === '' || (!clean && r !== reason)) return false;
   return { seq, mac, reason: r };
@@ -241,7 +273,8 @@ export function fastCheckInput(input: unknown): CheckedInput | undefined {
   if (client !== undefined && client !== null) {
     if (!isObj(client) || !onlyKeys(client, CLIENT_KEYS, true)) return undefined;
     const { name, version } = client;
-    if (typeof name !== 'string' || typeof version !== 'string' || name.length > 4096 || version.length > 4096) return undefined;
+    if (typeof name !== 'string' || typeof version !== 'string' || name.length > 4096 || version.length > 4096)
+      return undefined;
     c = { name: cleanClientText(name), version: cleanClientText(version) };
   }
   if (!ACTIONS.has(action) || !DECISIONS.has(decision) || !matches(reason, AUDIT_REASON_PATTERN)) return undefined;
@@ -252,26 +285,79 @@ export function fastCheckInput(input: unknown): CheckedInput | undefined {
   const a = checkAws(aws);
   const g = orNull(gen, nonNegInt);
   const rs = checkReset(reset, true);
-  if (acct === false || r === false || st === false || ap === false || a === false || g === false || rs === false) return undefined;
-  return { agent, client: c, action: action as AuditAction, account: acct, decision: decision as AuditDecision, rule: r, reason, step: st, approval: ap, aws: a, gen: g, reset: rs };
+  if (acct === false || r === false || st === false || ap === false || a === false || g === false || rs === false)
+    return undefined;
+  return {
+    agent,
+    client: c,
+    action: action as AuditAction,
+    account: acct,
+    decision: decision as AuditDecision,
+    rule: r,
+    reason,
+    step: st,
+    approval: ap,
+    aws: a,
+    gen: g,
+    reset: rs,
+  };
 }
 const CLIENT_KEYS: ReadonlySet<string> = new Set(['name', 'version']);
 
 /** A stored event, checked without zod (the same rules as `auditEventSchema`); undefined when not well formed. */
 export function fastCheckEvent(x: unknown): AuditEvent | undefined {
   if (!isObj(x) || !onlyKeys(x, EVENT_KEYS, false)) return undefined;
-  const { v, seq, ts, agent, client, action, account, decision, rule, reason, step, approval, aws, pid, prev, mac, gen, reset } = x;
+  const {
+    v,
+    seq,
+    ts,
+    agent,
+    client,
+    action,
+    account,
+    decision,
+    rule,
+    reason,
+    step,
+    approval,
+    aws,
+    pid,
+    prev,
+    mac,
+    gen,
+    reset,
+  } = x;
   let n = 0;
   for (const k in x) if (Object.hasOwn(x, k)) n++;
-  if (n !== EVENT_KEYS.size - OPTIONAL_EVENT_KEYS + (gen === undefined ? 0 : 1) + (reset === undefined ? 0 : 1)) return undefined;
+  if (n !== EVENT_KEYS.size - OPTIONAL_EVENT_KEYS + (gen === undefined ? 0 : 1) + (reset === undefined ? 0 : 1))
+    return undefined;
   if (!(gen === undefined || gen === null || nonNegInt(gen))) return undefined;
   if (!(reset === undefined || checkReset(reset, false))) return undefined;
-  if (v !== 1 || !(Number.isSafeInteger(seq) && (seq as number) >= 1) || !isoUtc(ts) || !nonNegInt(pid)) return undefined;
+  if (v !== 1 || !(Number.isSafeInteger(seq) && (seq as number) >= 1) || !isoUtc(ts) || !nonNegInt(pid))
+    return undefined;
   if (!matches(prev, HEX64) || !matches(mac, HEX64)) return undefined;
-  if (!(agent === null || matches(agent, AUDIT_ID_PATTERN)) || !(account === null || matches(account, AUDIT_ID_PATTERN))) return undefined;
-  if (!(client === null || (isObj(client) && onlyKeys(client, CLIENT_KEYS, true) && typeof client['name'] === 'string' && typeof client['version'] === 'string' && client['name'].length <= CLIENT_FIELD_MAX * 2 && client['version'].length <= CLIENT_FIELD_MAX * 2))) return undefined;
+  if (
+    !(agent === null || matches(agent, AUDIT_ID_PATTERN)) ||
+    !(account === null || matches(account, AUDIT_ID_PATTERN))
+  )
+    return undefined;
+  if (!(
+    client === null ||
+    (isObj(client) &&
+      onlyKeys(client, CLIENT_KEYS, true) &&
+      typeof client['name'] === 'string' &&
+      typeof client['version'] === 'string' &&
+      client['name'].length <= CLIENT_FIELD_MAX * 2 &&
+      client['version'].length <= CLIENT_FIELD_MAX * 2)
+  ))
+    return undefined;
   if (!ACTIONS.has(action) || !DECISIONS.has(decision) || !matches(reason, AUDIT_REASON_PATTERN)) return undefined;
-  if (!(rule === null || matches(rule, AUDIT_RULE_PATTERN)) || !(step === null || nonNegInt(step)) || !(approval === null || APPROVALS.has(approval))) return undefined;
+  if (
+    !(rule === null || matches(rule, AUDIT_RULE_PATTERN)) ||
+    !(step === null || nonNegInt(step)) ||
+    !(approval === null || APPROVALS.has(approval))
+  )
+    return undefined;
   if (aws === undefined || checkAws(aws) === false) return undefined;
   return x as unknown as AuditEvent;
 }

@@ -113,7 +113,13 @@ export async function readHead(dir: string): Promise<Head | null | 'invalid'> {
       /^\d{1,24}$/.test(ino)
     ) {
       if (v === 1) return { v, seq, mac, size, file, ino, gen: 0, hmac: null };
-      if (typeof gen === 'number' && Number.isSafeInteger(gen) && gen >= 0 && typeof hmac === 'string' && HEX64.test(hmac)) {
+      if (
+        typeof gen === 'number' &&
+        Number.isSafeInteger(gen) &&
+        gen >= 0 &&
+        typeof hmac === 'string' &&
+        HEX64.test(hmac)
+      ) {
         return { v, seq, mac, size, file, ino, gen, hmac };
       }
     }
@@ -130,7 +136,9 @@ export async function writeHead(dir: string, head: Head): Promise<void> {
   const fh = await openNoFollow(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
   try {
     const { v, seq, mac, size, file, ino, gen, hmac } = head;
-    await fh.writeFile(JSON.stringify(v === 1 ? { v, seq, mac, size, file, ino } : { v, seq, mac, size, file, ino, gen, hmac }) + '\n');
+    await fh.writeFile(
+      JSON.stringify(v === 1 ? { v, seq, mac, size, file, ino } : { v, seq, mac, size, file, ino, gen, hmac }) + '\n',
+    );
   } finally {
     await fh.close();
   }
@@ -204,7 +212,9 @@ export async function* readLinesFrom(fh: FileHandle, start: number, end: number)
     const { bytesRead } = await fh.read(buf, 0, Math.min(CHUNK, end - pos), pos);
     if (bytesRead === 0) break;
     pos += bytesRead;
-    const data: Buffer = pending.length ? Buffer.concat([pending, buf.subarray(0, bytesRead)]) : Buffer.from(buf.subarray(0, bytesRead));
+    const data: Buffer = pending.length
+      ? Buffer.concat([pending, buf.subarray(0, bytesRead)])
+      : Buffer.from(buf.subarray(0, bytesRead));
     const dataAt = pendingAt;
     let from = 0;
     if (monster) {
@@ -231,7 +241,8 @@ export async function* readLinesFrom(fh: FileHandle, start: number, end: number)
     }
   }
   if (monster) yield { offset: monster.offset, text: monster.head, complete: false, next: pendingAt };
-  else if (pending.length) yield { offset: pendingAt, text: pending.toString('utf8'), complete: false, next: pendingAt + pending.length };
+  else if (pending.length)
+    yield { offset: pendingAt, text: pending.toString('utf8'), complete: false, next: pendingAt + pending.length };
 }
 
 export interface TailScan {
@@ -294,5 +305,6 @@ export async function scanTail(path: string): Promise<TailScan | null> {
  * writer checks once before it writes anything (the opens themselves never follow a link either).
  */
 export async function refuseLinkedMembers(dir: string): Promise<void> {
-  for (const name of [LIVE_FILE, HEAD_FILE, HEAD_TMP, LOCK_FILE, `${LOCK_FILE}.break`, WANT_FILE]) await lstatNoLink(join(dir, name));
+  for (const name of [LIVE_FILE, HEAD_FILE, HEAD_TMP, LOCK_FILE, `${LOCK_FILE}.break`, WANT_FILE])
+    await lstatNoLink(join(dir, name));
 }

@@ -27,6 +27,21 @@ export {
 export { GENESIS_MAC, canonicalJson, eventMac } from './canonical.js';
 export { HEAD_FILE, LIVE_FILE, LOCK_FILE } from './files.js';
 export { AuditLog, DEFAULT_ROTATE_BYTES, openAuditLog, type AuditLogOptions, type AuditWriterStats } from './log.js';
-export { verifyAudit, type VerifyFailure, type VerifyOptions, type VerifyProblem, type VerifyReport } from './verify.js';
-export { auditStats, followAudit, readAudit, NO_ACCOUNT_KEY, OWNER_KEY, type AuditStats, type FollowOptions, type ReadOptions } from './read.js';
+export {
+  verifyAudit,
+  type VerifyFailure,
+  type VerifyOptions,
+  type VerifyProblem,
+  type VerifyReport,
+} from './verify.js';
+export {
+  auditStats,
+  followAudit,
+  readAudit,
+  NO_ACCOUNT_KEY,
+  OWNER_KEY,
+  type AuditStats,
+  type FollowOptions,
+  type ReadOptions,
+} from './read.js';
 export { countAllowed, type UsageQuery } from './usage.js';

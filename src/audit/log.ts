@@ -37,8 +37,27 @@ import { TotpMcpError, fsError, isTotpMcpError, shortWriteError } from '../core/
 import type { Lock } from '../core/lock.js';
 import type { Redacted } from '../core/redacted.js';
 import { GENESIS_MAC, checkKey, eventMac, sameMac, signEvent } from './canonical.js';
-import { checkInput, fastCheckInput, parseEventLine, type AuditAction, type AuditEvent, type AuditInput, type CheckedInput } from './event.js';
-import { HEAD_FILE, LIVE_FILE, listLogFiles, readHead, refuseLinkedMembers, rotatedName, scanTail, sizeOf, writeHead, type Head } from './files.js';
+import {
+  checkInput,
+  fastCheckInput,
+  parseEventLine,
+  type AuditAction,
+  type AuditEvent,
+  type AuditInput,
+  type CheckedInput,
+} from './event.js';
+import {
+  HEAD_FILE,
+  LIVE_FILE,
+  listLogFiles,
+  readHead,
+  refuseLinkedMembers,
+  rotatedName,
+  scanTail,
+  sizeOf,
+  writeHead,
+  type Head,
+} from './files.js';
 import { headVerifies, signHead, type UnsignedHead } from './head.js';
 import { YIELD_MS, acquireAuditLock, othersWaiting, sleep, wantPath } from './lock.js';
 import { pruneRotated, type RetentionOptions } from './retention.js';
@@ -93,7 +112,9 @@ export interface AuditLogOptions {
 /** The error a broken trail gives: the caller fails closed; the owner's way back is `audit reset`. */
 export class TrailBroken extends TotpMcpError {
   constructor(readonly why: string) {
-    super('io', `the audit trail is broken: ${why}`, { hint: "run 'totp-mcp audit verify'; to start a new chain that records the break, 'totp-mcp audit reset --reason TEXT'" });
+    super('io', `the audit trail is broken: ${why}`, {
+      hint: "run 'totp-mcp audit verify'; to start a new chain that records the break, 'totp-mcp audit reset --reason TEXT'",
+    });
   }
 }
 
@@ -253,7 +274,9 @@ export class AuditLog {
    * requests in this process. (Across processes, two decisions made in the same instant can both
    * see the count from before the other: the overshoot is bounded by the number of processes.)
    */
-  async usage(sinceMs?: number): Promise<{ count(q: UsageQuery): number; calls(agent: string, sinceMs: number): number }> {
+  async usage(
+    sinceMs?: number,
+  ): Promise<{ count(q: UsageQuery): number; calls(agent: string, sinceMs: number): number }> {
     this.#tracking = true;
     const index = usageIndexFor(this.stateDir);
     index.useKey(this.#key);
@@ -288,9 +311,12 @@ export class AuditLog {
    * The shape `policy/` asks for (`UsageCounter`): uses of a rule by an agent on an account in
    * the `windowSeconds` up to `nowMs` (events at or after `nowMs - windowSeconds·1000`).
    */
-  async usageCounter(nowMs: number): Promise<(ruleId: string, agent: string, accountId: string, windowSeconds: number) => number> {
+  async usageCounter(
+    nowMs: number,
+  ): Promise<(ruleId: string, agent: string, accountId: string, windowSeconds: number) => number> {
     const usage = await this.usage(this.#horizon(nowMs));
-    return (ruleId, agent, accountId, windowSeconds) => usage.count({ rule: ruleId, agent, account: accountId, sinceMs: nowMs - windowSeconds * 1000 });
+    return (ruleId, agent, accountId, windowSeconds) =>
+      usage.count({ rule: ruleId, agent, account: accountId, sinceMs: nowMs - windowSeconds * 1000 });
   }
 
   /**
@@ -361,7 +387,8 @@ export class AuditLog {
           if (r.rotated) {
             await live.close().catch(() => undefined);
             live = null;
-            if (this.#retention) await pruneRotated(this.stateDir, this.#key, this.#retention, this.#clock.now()).catch(() => undefined);
+            if (this.#retention)
+              await pruneRotated(this.stateDir, this.#key, this.#retention, this.#clock.now()).catch(() => undefined);
           }
         } catch (e) {
           this.#fail(batch, e);
@@ -454,7 +481,12 @@ export class AuditLog {
   }
 
   /** Under the lock: chains the batch onto `tail`, writes it with one durable write(), rotates. */
-  async #writeBatch(fh: FileHandle, ino: string, tail: Tail, batch: readonly Pending[]): Promise<{ events: AuditEvent[]; tail: Tail; head: UnsignedHead; rotated: boolean }> {
+  async #writeBatch(
+    fh: FileHandle,
+    ino: string,
+    tail: Tail,
+    batch: readonly Pending[],
+  ): Promise<{ events: AuditEvent[]; tail: Tail; head: UnsignedHead; rotated: boolean }> {
     const dir = this.stateDir;
     let seq = tail.seq;
     let prev = tail.mac;
@@ -467,7 +499,24 @@ export class AuditLog {
       if (p.own) p.own.seq = seq; // before the write: the usage index may read the line at once
       const c = p.input;
       // Every field spelled out: one object shape for every event, and no copies of the input.
-      const unsigned = { v: 1 as const, seq, ts: p.ts, agent: c.agent, client: c.client, action: c.action, account: c.account, decision: c.decision, rule: c.rule, reason: c.reason, step: c.step, approval: c.approval, aws: c.aws, gen: c.gen, pid, prev };
+      const unsigned = {
+        v: 1 as const,
+        seq,
+        ts: p.ts,
+        agent: c.agent,
+        client: c.client,
+        action: c.action,
+        account: c.account,
+        decision: c.decision,
+        rule: c.rule,
+        reason: c.reason,
+        step: c.step,
+        approval: c.approval,
+        aws: c.aws,
+        gen: c.gen,
+        pid,
+        prev,
+      };
       // Only a reset event carries `reset` (it then takes signEvent's general path).
       const { mac, line } = signEvent(this.#key, c.reset === null ? unsigned : { ...unsigned, reset: c.reset });
       events.push(Object.assign(c.reset === null ? unsigned : { ...unsigned, reset: c.reset }, { mac }));
@@ -479,7 +528,8 @@ export class AuditLog {
 
     let written = false;
     try {
-      const bytesWritten = batch.length === 1 ? writeSync(fh.fd, buf, 0, buf.length) : (await fh.write(buf, 0, buf.length)).bytesWritten;
+      const bytesWritten =
+        batch.length === 1 ? writeSync(fh.fd, buf, 0, buf.length) : (await fh.write(buf, 0, buf.length)).bytesWritten;
       written = true;
       if (bytesWritten !== buf.length) throw shortWriteError(join(dir, LIVE_FILE));
       this.#stats.fsyncs++; // O_DSYNC: the write returned once the data was on disk
@@ -500,9 +550,19 @@ export class AuditLog {
       await rename(join(dir, LIVE_FILE), join(dir, name));
       await syncDir(dir);
       this.#stats.rotations++;
-      return { events, tail: { seq, mac: prev, gen, liveSize: 0, liveExists: false }, head: { seq, mac: prev, size, file: name, ino, gen }, rotated: true };
+      return {
+        events,
+        tail: { seq, mac: prev, gen, liveSize: 0, liveExists: false },
+        head: { seq, mac: prev, size, file: name, ino, gen },
+        rotated: true,
+      };
     }
-    return { events, tail: { seq, mac: prev, gen, liveSize: size, liveExists: true }, head: { seq, mac: prev, size, file: LIVE_FILE, ino, gen }, rotated: false };
+    return {
+      events,
+      tail: { seq, mac: prev, gen, liveSize: size, liveExists: true },
+      head: { seq, mac: prev, size, file: LIVE_FILE, ino, gen },
+      rotated: false,
+    };
   }
 
   /** The chain's last seq and mac, and the live file's size; repairs a torn last line. */
@@ -523,7 +583,8 @@ export class AuditLog {
         // Just after a rotation: the head's file must still be the newest rotated one.
         const newest = (await listLogFiles(dir)).filter((f) => f.last !== undefined).at(-1);
         const rotated = newest?.name === head.file ? await sizeOf(join(dir, head.file)) : null;
-        if (rotated?.ino === head.ino && rotated.size === head.size) return { seq: head.seq, mac: head.mac, gen: head.gen, liveSize, liveExists };
+        if (rotated?.ino === head.ino && rotated.size === head.size)
+          return { seq: head.seq, mac: head.mac, gen: head.gen, liveSize, liveExists };
       }
     }
     // Slow path: find the last complete event in the files themselves.
@@ -534,7 +595,11 @@ export class AuditLog {
       await truncate(livePath, scan.completeEnd).catch((e: unknown) => {
         throw new TotpMcpError('io', 'cannot repair the torn end of the audit log', { cause: e });
       });
-      scan = { size: scan.completeEnd, completeEnd: scan.completeEnd, ...(scan.lastLine === undefined ? {} : { lastLine: scan.lastLine }) };
+      scan = {
+        size: scan.completeEnd,
+        completeEnd: scan.completeEnd,
+        ...(scan.lastLine === undefined ? {} : { lastLine: scan.lastLine }),
+      };
     }
     let lastLine = scan?.lastLine;
     const size = scan?.size ?? 0;
@@ -544,10 +609,17 @@ export class AuditLog {
       if (rotated && lastLine === undefined) throw damaged(`the rotated audit file ${rotated.name} is empty`);
     }
     if (lastLine === undefined) {
-      if (known && known.seq > 0) throw damaged(`the audit log is empty but ${HEAD_FILE} records event ${known.seq}: it was truncated or removed`);
+      if (known && known.seq > 0)
+        throw damaged(
+          `the audit log is empty but ${HEAD_FILE} records event ${known.seq}: it was truncated or removed`,
+        );
       // A new chain: a signed head at seq 0 first, so that a writer killed before its first head
       // update does not leave a log without a head (which an anchored trail refuses).
-      if (!known) await writeHead(dir, signHead(this.#key, { seq: 0, mac: GENESIS_MAC, size: 0, file: LIVE_FILE, ino: '0', gen: 0 }));
+      if (!known)
+        await writeHead(
+          dir,
+          signHead(this.#key, { seq: 0, mac: GENESIS_MAC, size: 0, file: LIVE_FILE, ino: '0', gen: 0 }),
+        );
       return { seq: 0, mac: GENESIS_MAC, gen: known?.gen ?? 0, liveSize: size, liveExists };
     }
     const last = parseEventLine(lastLine);
@@ -555,7 +627,9 @@ export class AuditLog {
       throw damaged('the last line of the audit log is not a valid event (wrong key, or the log was edited)');
     }
     if (known && (last.seq < known.seq || (last.seq === known.seq && !sameMac(last.mac, known.mac)))) {
-      throw damaged(`the audit log ends at event ${last.seq} but ${HEAD_FILE} records event ${known.seq}: it was truncated or rolled back`);
+      throw damaged(
+        `the audit log ends at event ${last.seq} but ${HEAD_FILE} records event ${known.seq}: it was truncated or rolled back`,
+      );
     }
     const gen = Math.max(known?.gen ?? 0, last.gen ?? 0);
     return { seq: last.seq, mac: last.mac, gen, liveSize: size, liveExists };

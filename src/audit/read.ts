@@ -31,7 +31,8 @@ async function readFileEvents(path: string): Promise<AuditEvent[]> {
 /** Events in chain order, filtered. With `last` alone, only the newest files are read. */
 export async function readAudit(stateDir: string, opts: ReadOptions = {}): Promise<AuditEvent[]> {
   const { last, since, until } = opts;
-  if (last !== undefined && (!Number.isSafeInteger(last) || last < 0)) throw new TotpMcpError('usage', 'the number of events must be a whole number ≥ 0');
+  if (last !== undefined && (!Number.isSafeInteger(last) || last < 0))
+    throw new TotpMcpError('usage', 'the number of events must be a whole number ≥ 0');
   if (last === 0) return [];
   const files = await listLogFiles(stateDir);
   const keep = (e: AuditEvent): boolean => {

@@ -63,7 +63,14 @@ async function lastEventOf(path: string): Promise<LastEvent | undefined> {
   try {
     const o = JSON.parse(scan.lastLine) as Record<string, unknown>;
     const { seq, ts, mac } = o;
-    if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || typeof ts !== 'string' || typeof mac !== 'string' || !HEX64.test(mac)) return undefined;
+    if (
+      typeof seq !== 'number' ||
+      !Number.isSafeInteger(seq) ||
+      typeof ts !== 'string' ||
+      typeof mac !== 'string' ||
+      !HEX64.test(mac)
+    )
+      return undefined;
     const tsMs = Date.parse(ts);
     return Number.isNaN(tsMs) ? undefined : { seq, tsMs, mac };
   } catch {
@@ -94,7 +101,9 @@ export interface PrunedRecord {
 
 /** HMAC with the audit key; the prefix keeps it apart from any event's MAC (canonical JSON). */
 const tagOf = (key: Redacted<Buffer>, r: PrunedRecord): string =>
-  createHmac('sha256', key.reveal()).update(`totp-mcp audit.pruned v1\n${canonicalJson({ seq: r.seq, last_mac: r.last_mac })}`).digest('hex');
+  createHmac('sha256', key.reveal())
+    .update(`totp-mcp audit.pruned v1\n${canonicalJson({ seq: r.seq, last_mac: r.last_mac })}`)
+    .digest('hex');
 
 /** The pruning record: null when absent, 'invalid' when unreadable or its tag is wrong. */
 export async function readPruned(stateDir: string, key: Redacted<Buffer>): Promise<PrunedRecord | null | 'invalid'> {
@@ -113,7 +122,15 @@ export async function readPruned(stateDir: string, key: Redacted<Buffer>): Promi
   try {
     const o = JSON.parse(text) as Record<string, unknown>;
     const { seq, last_mac, tag } = o;
-    if (o['v'] !== 1 || typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1 || typeof last_mac !== 'string' || !HEX64.test(last_mac) || typeof tag !== 'string') {
+    if (
+      o['v'] !== 1 ||
+      typeof seq !== 'number' ||
+      !Number.isSafeInteger(seq) ||
+      seq < 1 ||
+      typeof last_mac !== 'string' ||
+      !HEX64.test(last_mac) ||
+      typeof tag !== 'string'
+    ) {
       return 'invalid';
     }
     const r = { seq, last_mac };
@@ -141,7 +158,12 @@ async function writePruned(stateDir: string, key: Redacted<Buffer>, r: PrunedRec
  * Under the audit lock: deletes the oldest rotated files beyond the retention, never one that may
  * hold an event within `protectMs` of `nowMs`. Returns the names deleted.
  */
-export async function pruneRotated(stateDir: string, key: Redacted<Buffer>, opts: RetentionOptions, nowMs: number): Promise<string[]> {
+export async function pruneRotated(
+  stateDir: string,
+  key: Redacted<Buffer>,
+  opts: RetentionOptions,
+  nowMs: number,
+): Promise<string[]> {
   const protectMs = opts.protectMs();
   if (protectMs === undefined || !Number.isFinite(protectMs)) return [];
   const keepFiles = Math.max(1, opts.keepFiles ?? DEFAULT_KEEP_FILES);
@@ -200,7 +222,11 @@ export interface ChainStart {
  * record names. A first file that starts later without a matching record: undefined (the verifier
  * reports the missing events).
  */
-export async function chainStart(stateDir: string, key: Redacted<Buffer>, files: readonly LogFile[]): Promise<ChainStart | undefined> {
+export async function chainStart(
+  stateDir: string,
+  key: Redacted<Buffer>,
+  files: readonly LogFile[],
+): Promise<ChainStart | undefined> {
   const first = files[0];
   const genesis: ChainStart = { seq: 1, prev: GENESIS_MAC, pruned: false };
   if (first === undefined) return genesis;

@@ -14,7 +14,8 @@ import { TotpMcpError, isTotpMcpError } from '../core/errors.js';
 import { openNoFollow } from '../core/safe-fs.js';
 import { LIVE_FILE, errno, listLogFiles, readLines, readLinesFrom, scanTail, type LogFile } from './files.js';
 
-export type TailStart = { readonly from: 'beginning' } | { readonly from: 'end' } | { readonly from: 'after'; readonly seq: number };
+export type TailStart =
+  { readonly from: 'beginning' } | { readonly from: 'end' } | { readonly from: 'after'; readonly seq: number };
 
 /** Reads a line into T, or undefined to skip it. T must carry the event's seq. */
 export type LineParser<T extends { readonly seq: number }> = (line: string) => T | undefined;
@@ -60,7 +61,8 @@ export class Tailer<T extends { readonly seq: number }> {
     try {
       fh = await openNoFollow(join(this.#dir, LIVE_FILE), constants.O_RDONLY);
     } catch (e) {
-      if (errno(e) !== 'ENOENT') throw isTotpMcpError(e) ? e : new TotpMcpError('io', 'cannot open the audit log', { cause: e });
+      if (errno(e) !== 'ENOENT')
+        throw isTotpMcpError(e) ? e : new TotpMcpError('io', 'cannot open the audit log', { cause: e });
     }
     try {
       const st = fh ? await fh.stat() : null;
@@ -137,7 +139,8 @@ export class Tailer<T extends { readonly seq: number }> {
     try {
       fh = await openNoFollow(join(this.#dir, LIVE_FILE), constants.O_RDONLY);
     } catch (e) {
-      if (errno(e) !== 'ENOENT') throw isTotpMcpError(e) ? e : new TotpMcpError('io', 'cannot open the audit log', { cause: e });
+      if (errno(e) !== 'ENOENT')
+        throw isTotpMcpError(e) ? e : new TotpMcpError('io', 'cannot open the audit log', { cause: e });
     }
     const rotated = (await listLogFiles(this.#dir)).filter((f) => f.last !== undefined).at(-1);
     this.lastSeq = rotated?.last ?? 0;

@@ -38,13 +38,19 @@ export interface Summary {
 export const summaryName = (rotated: string): string => rotated.replace(/\.log$/, '.use');
 
 const tagOf = (key: Redacted<Buffer>, body: unknown): string =>
-  createHmac('sha256', key.reveal()).update(`totp-mcp audit.use v1\n${canonicalJson(body)}`).digest('hex');
+  createHmac('sha256', key.reveal())
+    .update(`totp-mcp audit.use v1\n${canonicalJson(body)}`)
+    .digest('hex');
 
 /** The minute's last millisecond: counting a call there never loosens a window. */
 export const bucketEnd = (tsMs: number): number => Math.floor(tsMs / BUCKET_MS) * BUCKET_MS + BUCKET_MS - 1;
 
 /** The summary of `file`, when it is there, verifies and matches the file; else undefined. */
-export async function readSummary(dir: string, file: LogFile, key: Redacted<Buffer>): Promise<{ summary: Summary; bytes: number } | undefined> {
+export async function readSummary(
+  dir: string,
+  file: LogFile,
+  key: Redacted<Buffer>,
+): Promise<{ summary: Summary; bytes: number } | undefined> {
   try {
     const size = (await stat(join(dir, file.name))).size;
     const fh = await open(join(dir, summaryName(file.name)), constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -55,20 +61,45 @@ export async function readSummary(dir: string, file: LogFile, key: Redacted<Buff
     } finally {
       await fh.close();
     }
-    const o = JSON.parse(text) as { v?: unknown; file?: unknown; size?: unknown; last?: unknown; allows?: unknown; calls?: unknown; tag?: unknown };
-    if (o.v !== 1 || o.file !== file.name || o.size !== size || o.last !== file.last || typeof o.tag !== 'string') return undefined;
+    const o = JSON.parse(text) as {
+      v?: unknown;
+      file?: unknown;
+      size?: unknown;
+      last?: unknown;
+      allows?: unknown;
+      calls?: unknown;
+      tag?: unknown;
+    };
+    if (o.v !== 1 || o.file !== file.name || o.size !== size || o.last !== file.last || typeof o.tag !== 'string')
+      return undefined;
     if (!Array.isArray(o.allows) || !Array.isArray(o.calls)) return undefined;
-    const body = { v: 1, file: file.name, size, last: o.last, allows: o.allows as unknown[], calls: o.calls as unknown[] };
+    const body = {
+      v: 1,
+      file: file.name,
+      size,
+      last: o.last,
+      allows: o.allows as unknown[],
+      calls: o.calls as unknown[],
+    };
     if (!sameMac(tagOf(key, body), o.tag)) return undefined;
     // Tagged by us: the shapes are ours.
-    return { summary: { last: o.last as number, allows: o.allows as SummaryAllow[], calls: o.calls as SummaryCalls[] }, bytes: text.length };
+    return {
+      summary: { last: o.last as number, allows: o.allows as SummaryAllow[], calls: o.calls as SummaryCalls[] },
+      bytes: text.length,
+    };
   } catch {
     return undefined;
   }
 }
 
 /** Writes the summary of `file` (size: its complete lines' bytes). Best effort. */
-export async function writeSummary(dir: string, file: LogFile, key: Redacted<Buffer>, size: number, summary: Summary): Promise<void> {
+export async function writeSummary(
+  dir: string,
+  file: LogFile,
+  key: Redacted<Buffer>,
+  size: number,
+  summary: Summary,
+): Promise<void> {
   const body = { v: 1, file: file.name, size, last: summary.last, allows: summary.allows, calls: summary.calls };
   const name = summaryName(file.name);
   const tmp = join(dir, `${name}.${process.pid}.tmp`);

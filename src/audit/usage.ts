@@ -55,12 +55,15 @@ function parseAllowed(line: string): Allowed | undefined {
   if (typeof o !== 'object' || o === null) return undefined;
   const e = o as Record<string, unknown>;
   const { seq, ts, action, rule, agent, account, decision } = e;
-  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || typeof ts !== 'string' || typeof action !== 'string') return undefined;
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || typeof ts !== 'string' || typeof action !== 'string')
+    return undefined;
   const tsMs = Date.parse(ts);
   if (Number.isNaN(tsMs)) return undefined;
   const who = typeof agent === 'string' ? agent : null;
-  if (decision !== 'allow' || typeof rule !== 'string') return { seq, tsMs, action: '', rule: '', agent: who, account: null };
-  if (!(agent === null || typeof agent === 'string') || !(account === null || typeof account === 'string')) return undefined;
+  if (decision !== 'allow' || typeof rule !== 'string')
+    return { seq, tsMs, action: '', rule: '', agent: who, account: null };
+  if (!(agent === null || typeof agent === 'string') || !(account === null || typeof account === 'string'))
+    return undefined;
   return { seq, tsMs, action, rule, agent, account };
 }
 
@@ -120,8 +123,17 @@ export class UsageIndex {
       const got = key === undefined ? undefined : await readSummary(this.#dir, file, key);
       if (got === undefined) return undefined;
       const { summary, bytes } = got;
-      const entries: Allowed[] = summary.allows.map(([seq, tsMs, action, rule, agent, account]) => ({ seq, tsMs, action, rule, agent, account, calls: 0 }));
-      for (const [agent, tsMs, n] of summary.calls) entries.push({ seq: summary.last, tsMs, action: '', rule: '', agent, account: null, calls: n });
+      const entries: Allowed[] = summary.allows.map(([seq, tsMs, action, rule, agent, account]) => ({
+        seq,
+        tsMs,
+        action,
+        rule,
+        agent,
+        account,
+        calls: 0,
+      }));
+      for (const [agent, tsMs, n] of summary.calls)
+        entries.push({ seq: summary.last, tsMs, action: '', rule: '', agent, account: null, calls: n });
       return { entries, lastSeq: summary.last, bytes };
     },
     wasRead: (file, entries, size) => {
@@ -203,7 +215,12 @@ export class UsageIndex {
       this.#anyAccount.clear();
       this.#calls.clear();
     }
-    this.#tailer = new Tailer(this.#dir, parseAllowed, after === 0 ? { from: 'beginning' } : { from: 'after', seq: after }, this.#summaries);
+    this.#tailer = new Tailer(
+      this.#dir,
+      parseAllowed,
+      after === 0 ? { from: 'beginning' } : { from: 'after', seq: after },
+      this.#summaries,
+    );
     // startAfter keeps whole files with this margin to spare: concurrent calls whose clocks read
     // a few ms apart do not start the index again.
     this.#from = from - CLOCK_MARGIN_MS;
@@ -221,7 +238,8 @@ export class UsageIndex {
     let n = 0;
     for (const action of q.actions ?? this.countedActions) {
       const base = [action, q.rule, q.agent ?? ''].join(SEP);
-      const arr = q.account === undefined ? this.#anyAccount.get(base) : this.#exact.get(base + SEP + (q.account ?? ''));
+      const arr =
+        q.account === undefined ? this.#anyAccount.get(base) : this.#exact.get(base + SEP + (q.account ?? ''));
       if (arr) n += arr.length - lowerBound(arr, q.sinceMs);
     }
     return n;
@@ -229,7 +247,10 @@ export class UsageIndex {
 }
 
 /** What a rotated file's summary holds (usage-summary.ts). */
-function summarize(last: number, entries: readonly Allowed[]): { last: number; allows: SummaryAllow[]; calls: SummaryCalls[] } {
+function summarize(
+  last: number,
+  entries: readonly Allowed[],
+): { last: number; allows: SummaryAllow[]; calls: SummaryCalls[] } {
   const allows: SummaryAllow[] = [];
   const perAgent = new Map<string | null, Map<number, number>>();
   for (const e of entries) {

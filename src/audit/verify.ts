@@ -24,7 +24,16 @@ import { headVerifies } from './head.js';
 import { auditEventSchema } from './event-schema.js';
 import { acquireAuditLock } from './lock.js';
 import { chainStart } from './retention.js';
-import { LIVE_FILE, errno, listLogFiles, readHead, readLines, readLinesFrom, type Head, type LogFile } from './files.js';
+import {
+  LIVE_FILE,
+  errno,
+  listLogFiles,
+  readHead,
+  readLines,
+  readLinesFrom,
+  type Head,
+  type LogFile,
+} from './files.js';
 
 export type VerifyProblem = 'mac' | 'sequence' | 'parse' | 'truncated' | 'prev';
 
@@ -83,7 +92,14 @@ function shape(text: string): { obj: Record<string, unknown>; s: Shape } | { seq
   const obj = raw as Record<string, unknown>;
   const { seq, prev, mac } = obj;
   const okSeq = typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 1;
-  if (!okSeq || typeof prev !== 'string' || !HEX64.test(prev) || typeof mac !== 'string' || !HEX64.test(mac) || obj['v'] !== 1) {
+  if (
+    !okSeq ||
+    typeof prev !== 'string' ||
+    !HEX64.test(prev) ||
+    typeof mac !== 'string' ||
+    !HEX64.test(mac) ||
+    obj['v'] !== 1
+  ) {
     return okSeq ? { seq } : {};
   }
   return { obj, s: { seq, prev, mac } };
@@ -132,7 +148,8 @@ async function snapshot(stateDir: string, lockTimeoutMs: number): Promise<Snapsh
       const size = (await fh.stat()).size;
       // Unlocked, a rotation may have slipped in between: then the list is stale; list again.
       const again = lock ? files : await listLogFiles(stateDir);
-      if (again.length === files.length && again.every((f, i) => f.name === files[i]?.name)) return { files, head, live: { fh, size } };
+      if (again.length === files.length && again.every((f, i) => f.name === files[i]?.name))
+        return { files, head, live: { fh, size } };
       await fh.close();
       if (attempt >= 5) throw new TotpMcpError('io', 'the audit log keeps rotating while it is read; try again');
     }
@@ -141,7 +158,11 @@ async function snapshot(stateDir: string, lockTimeoutMs: number): Promise<Snapsh
   }
 }
 
-export async function verifyAudit(stateDir: string, key: Redacted<Buffer>, opts: VerifyOptions = {}): Promise<VerifyReport> {
+export async function verifyAudit(
+  stateDir: string,
+  key: Redacted<Buffer>,
+  opts: VerifyOptions = {},
+): Promise<VerifyReport> {
   checkKey(key);
   const snap = await snapshot(stateDir, opts.lockTimeoutMs ?? 10_000);
   try {
@@ -151,7 +172,12 @@ export async function verifyAudit(stateDir: string, key: Redacted<Buffer>, opts:
   }
 }
 
-async function verifySnapshot(stateDir: string, key: Redacted<Buffer>, snap: Snapshot, anchor: VerifyOptions['anchor']): Promise<VerifyReport> {
+async function verifySnapshot(
+  stateDir: string,
+  key: Redacted<Buffer>,
+  snap: Snapshot,
+  anchor: VerifyOptions['anchor'],
+): Promise<VerifyReport> {
   const { files, head: headRead, live } = snap;
   const forged = headRead !== null && headRead !== 'invalid' && headRead.v === 2 && !headVerifies(key, headRead);
   const head = headRead === null || headRead === 'invalid' || forged ? undefined : headRead;
@@ -173,7 +199,11 @@ async function verifySnapshot(stateDir: string, key: Redacted<Buffer>, snap: Sna
     files: names,
     lastSeq: expected - 1,
     ...(prev === undefined ? {} : { lastMac: prev }),
-    head: forged ? 'forged' : head?.v === 1 ? 'unsigned' : (headState ?? (headRead === null ? 'missing' : headRead === 'invalid' ? 'invalid' : 'ok')),
+    head: forged
+      ? 'forged'
+      : head?.v === 1
+        ? 'unsigned'
+        : (headState ?? (headRead === null ? 'missing' : headRead === 'invalid' ? 'invalid' : 'ok')),
     ...(head ? { headRecord: { seq: head.seq, mac: head.mac, gen: head.gen } } : {}),
     maxGen,
     ...(anchor ? { anchor: anchorSeen } : {}),
@@ -184,7 +214,8 @@ async function verifySnapshot(stateDir: string, key: Redacted<Buffer>, snap: Sna
   for (const f of files) {
     let lineNo = 0;
     lastFile = f.name;
-    const lines = f.name === LIVE_FILE && live ? readLinesFrom(live.fh, 0, live.size) : readLines(join(stateDir, f.name));
+    const lines =
+      f.name === LIVE_FILE && live ? readLinesFrom(live.fh, 0, live.size) : readLines(join(stateDir, f.name));
     for await (const line of lines) {
       lineNo++;
       const bad = (problem: VerifyProblem, seq?: number): VerifyReport =>
@@ -212,8 +243,10 @@ async function verifySnapshot(stateDir: string, key: Redacted<Buffer>, snap: Sna
   }
 
   if (head) {
-    if (expected - 1 < head.seq) return report({ seq: expected, line: lastLineNo + 1, file: lastFile, problem: 'truncated' });
-    if (headSeen && !headSeen.same) return report({ seq: head.seq, line: headSeen.line, file: headSeen.file, problem: 'truncated' });
+    if (expected - 1 < head.seq)
+      return report({ seq: expected, line: lastLineNo + 1, file: lastFile, problem: 'truncated' });
+    if (headSeen && !headSeen.same)
+      return report({ seq: head.seq, line: headSeen.line, file: headSeen.file, problem: 'truncated' });
     return report(undefined, expected - 1 > head.seq ? 'behind' : 'ok');
   }
   return report();

@@ -17,7 +17,10 @@ export const CHAINED_MAX = 3_600; // any AssumeRole signed with session credenti
 export const ROLE_DEFAULT = 3_600;
 export const ROLE_MAX_CEILING = 43_200; // MaxSessionDuration: 1–12 h
 
-export type SourceSpec = { kind: 'vault'; access_key_id: string; secret_access_key: Redacted } | { kind: 'profile'; profile: string } | { kind: 'default' };
+export type SourceSpec =
+  | { kind: 'vault'; access_key_id: string; secret_access_key: Redacted }
+  | { kind: 'profile'; profile: string }
+  | { kind: 'default' };
 
 export interface RoleConfig {
   /** The name used in policy (`aws.roles`), in requests and in profile names. */
@@ -69,7 +72,8 @@ const SECRET_KEY = /^[A-Za-z0-9/+=]{30,128}$/;
 const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
 const SESSION_NAME_CHARS = /[^\w+=,.@-]/g;
 
-const usage = (message: string, hint?: string): never => fail('usage', message, hint === undefined ? undefined : { hint });
+const usage = (message: string, hint?: string): never =>
+  fail('usage', message, hint === undefined ? undefined : { hint });
 
 /** Validates an MFA serial: a virtual device ARN or a hardware serial. Refuses security keys. */
 export function checkMfaSerial(serial: string): { serial: string; account_id: string | null; root: boolean } {
@@ -81,7 +85,8 @@ export function checkMfaSerial(serial: string): { serial: string; account_id: st
     );
   }
   const m = MFA_ARN.exec(s);
-  if (m) return { serial: s, account_id: m[1] as string, root: /(?:^|\/)root-account-mfa-device$/.test(m[2] as string) };
+  if (m)
+    return { serial: s, account_id: m[1] as string, root: /(?:^|\/)root-account-mfa-device$/.test(m[2] as string) };
   if (HARDWARE_SERIAL.test(s)) return { serial: s, account_id: null, root: false };
   if (/^arn:[\w-]*:iam::\d{12}:user\//.test(s)) {
     usage(
@@ -89,12 +94,15 @@ export function checkMfaSerial(serial: string): { serial: string; account_id: st
       'the device ARN looks like arn:aws:iam::ACCOUNT:mfa/DEVICE-NAME (the device name is chosen at registration and may differ from the user name)',
     );
   }
-  return usage('invalid MFA serial: expected arn:aws:iam::123456789012:mfa/DEVICE-NAME, or a hardware token serial such as GAHT12345678');
+  return usage(
+    'invalid MFA serial: expected arn:aws:iam::123456789012:mfa/DEVICE-NAME, or a hardware token serial such as GAHT12345678',
+  );
 }
 
 export function checkRoleArn(arn: string): { arn: string; account_id: string; name: string } {
   const m = ROLE_ARN.exec(arn.trim());
-  if (!m || arn.length > 2048) return usage('invalid role ARN: expected arn:aws:iam::123456789012:role/NAME (optionally with a path)');
+  if (!m || arn.length > 2048)
+    return usage('invalid role ARN: expected arn:aws:iam::123456789012:role/NAME (optionally with a path)');
   return { arn: arn.trim(), account_id: m[1] as string, name: m[3] as string };
 }
 
@@ -104,7 +112,8 @@ export function checkRegion(region: string): string {
 }
 
 export function checkProfileName(name: string): string {
-  if (!PROFILE_NAME.test(name)) usage('invalid profile name: use letters, digits and _ . + @ : / - (at most 128, no spaces or brackets)');
+  if (!PROFILE_NAME.test(name))
+    usage('invalid profile name: use letters, digits and _ . + @ : / - (at most 128, no spaces or brackets)');
   return name;
 }
 
@@ -116,9 +125,12 @@ export function checkRoleName(name: string): string {
 export function checkAccessKeyId(id: string): string {
   const v = id.trim();
   if (TEMP_KEY_ID.test(v)) {
-    usage('that access key id (ASIA…) belongs to temporary credentials: GetSessionToken needs an IAM user’s long-term key (AKIA…)');
+    usage(
+      'that access key id (ASIA…) belongs to temporary credentials: GetSessionToken needs an IAM user’s long-term key (AKIA…)',
+    );
   }
-  if (!ACCESS_KEY_ID.test(v)) usage('invalid access key id: expected an IAM user’s long-term key id, AKIA followed by 16 letters and digits');
+  if (!ACCESS_KEY_ID.test(v))
+    usage('invalid access key id: expected an IAM user’s long-term key id, AKIA followed by 16 letters and digits');
   return v;
 }
 
@@ -183,26 +195,53 @@ export function parseRoleSpec(spec: string): RoleConfig {
     const i = o.indexOf('=');
     const k = i < 0 ? o : o.slice(0, i);
     const v = i < 0 ? '' : o.slice(i + 1);
-    if (k === 'duration') duration = checkDuration(v, `duration of role ${name}`, MIN_DURATION, ROLE_MAX_CEILING, 'AssumeRole lasts 15 minutes to 12 hours');
-    else if (k === 'max_duration') max = checkDuration(v, `max_duration of role ${name}`, 3600, ROLE_MAX_CEILING, "a role's MaxSessionDuration is 1 to 12 hours");
+    if (k === 'duration')
+      duration = checkDuration(
+        v,
+        `duration of role ${name}`,
+        MIN_DURATION,
+        ROLE_MAX_CEILING,
+        'AssumeRole lasts 15 minutes to 12 hours',
+      );
+    else if (k === 'max_duration')
+      max = checkDuration(
+        v,
+        `max_duration of role ${name}`,
+        3600,
+        ROLE_MAX_CEILING,
+        "a role's MaxSessionDuration is 1 to 12 hours",
+      );
     else if (k === 'external_id') {
-      if (!EXTERNAL_ID.test(v)) usage(`invalid external_id for role ${name}: 2–1224 characters of letters, digits and + = , . @ : / -`);
+      if (!EXTERNAL_ID.test(v))
+        usage(`invalid external_id for role ${name}: 2–1224 characters of letters, digits and + = , . @ : / -`);
       externalId = v;
     } else if (k === 'source_identity') {
       if (v !== 'on' && v !== 'off') usage(`source_identity for role ${name} is on or off`);
       sourceIdentity = v === 'on';
-    } else usage(`unknown --role option '${k.slice(0, 32)}': use duration, max_duration, external_id or source_identity`);
+    } else
+      usage(`unknown --role option '${k.slice(0, 32)}': use duration, max_duration, external_id or source_identity`);
   }
   const maxDuration = max ?? Math.max(ROLE_DEFAULT, duration ?? ROLE_DEFAULT);
   const d = duration ?? Math.min(ROLE_DEFAULT, maxDuration);
   if (d > maxDuration) {
-    usage(`the duration of role ${name} (${formatSeconds(d)}) is over its max_duration (${formatSeconds(maxDuration)}): AWS refuses more than the role's MaxSessionDuration`);
+    usage(
+      `the duration of role ${name} (${formatSeconds(d)}) is over its max_duration (${formatSeconds(maxDuration)}): AWS refuses more than the role's MaxSessionDuration`,
+    );
   }
-  return { name, arn, duration: d, max_duration: maxDuration, external_id: externalId, source_identity: sourceIdentity };
+  return {
+    name,
+    arn,
+    duration: d,
+    max_duration: maxDuration,
+    external_id: externalId,
+    source_identity: sourceIdentity,
+  };
 }
 
 /** `vault`, `profile:NAME` or `default` (without the keys, which `aws setup` reads apart). */
-export function parseSourceSpec(text: string): { kind: 'vault' } | { kind: 'profile'; profile: string } | { kind: 'default' } {
+export function parseSourceSpec(
+  text: string,
+): { kind: 'vault' } | { kind: 'profile'; profile: string } | { kind: 'default' } {
   if (text === 'vault' || text === 'default') return { kind: text };
   if (text.startsWith('profile:')) return { kind: 'profile', profile: checkProfileName(text.slice('profile:'.length)) };
   return usage('invalid --source: expected vault, profile:NAME or default');
@@ -225,7 +264,9 @@ export function sessionNameFor(agent: string | null): string {
 // ---- the stored block ----
 
 const corrupt = (account: string, what: string): TotpMcpError =>
-  new TotpMcpError('invalid', `the aws block of account '${account}' is invalid (${what})`, { hint: `run 'totp-mcp aws setup ${account} …' again` });
+  new TotpMcpError('invalid', `the aws block of account '${account}' is invalid (${what})`, {
+    hint: `run 'totp-mcp aws setup ${account} …' again`,
+  });
 
 const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 const str = (x: unknown): string | undefined => (typeof x === 'string' ? x : undefined);
@@ -234,7 +275,10 @@ const reveal = (x: unknown): string | undefined => (x instanceof Redacted ? str(
 
 /** Reads an account's stored aws block; throws `invalid` naming the field, never a value. */
 export function parseAwsBlock(account: string, raw: unknown): AwsConfig {
-  if (!isObj(raw)) throw new TotpMcpError('invalid', `account '${account}' has no AWS setup`, { hint: `run 'totp-mcp aws setup ${account} --mfa-serial ARN …'` });
+  if (!isObj(raw))
+    throw new TotpMcpError('invalid', `account '${account}' has no AWS setup`, {
+      hint: `run 'totp-mcp aws setup ${account} --mfa-serial ARN …'`,
+    });
   if (raw['v'] !== 1) throw corrupt(account, 'version');
   const serial = str(raw['mfa_serial']);
   let mfa: ReturnType<typeof checkMfaSerial>;
@@ -274,12 +318,22 @@ export function parseAwsBlock(account: string, raw: unknown): AwsConfig {
     const ext = r['external_id'] === undefined || r['external_id'] === null ? undefined : str(r['external_id']);
     if (arn === undefined || !ROLE_ARN.test(arn)) throw corrupt(account, `roles.${name}.arn`);
     if (max === undefined || max < 3600 || max > ROLE_MAX_CEILING) throw corrupt(account, `roles.${name}.max_duration`);
-    if (duration === undefined || duration < MIN_DURATION || duration > max) throw corrupt(account, `roles.${name}.duration`);
+    if (duration === undefined || duration < MIN_DURATION || duration > max)
+      throw corrupt(account, `roles.${name}.duration`);
     if (ext !== undefined && !EXTERNAL_ID.test(ext)) throw corrupt(account, `roles.${name}.external_id`);
-    roles.set(name, { name, arn, duration, max_duration: max, external_id: ext, source_identity: r['source_identity'] !== false });
+    roles.set(name, {
+      name,
+      arn,
+      duration,
+      max_duration: max,
+      external_id: ext,
+      source_identity: r['source_identity'] !== false,
+    });
   }
-  const ci = raw['cache_identity'] === undefined || raw['cache_identity'] === null ? null : reveal(raw['cache_identity']);
-  if (ci === undefined || (ci !== null && !/^AGE-SECRET-KEY-1[0-9A-Z]{58}$/.test(ci))) throw corrupt(account, 'cache_identity');
+  const ci =
+    raw['cache_identity'] === undefined || raw['cache_identity'] === null ? null : reveal(raw['cache_identity']);
+  if (ci === undefined || (ci !== null && !/^AGE-SECRET-KEY-1[0-9A-Z]{58}$/.test(ci)))
+    throw corrupt(account, 'cache_identity');
   return {
     mfa_serial: mfa.serial,
     account_id: mfa.account_id,

@@ -78,7 +78,11 @@ export async function startContainerServer(opts: ContainerOptions): Promise<Cont
   const reply = (res: ServerResponse, status: number, body: string, why?: string): void => {
     stats.set(status, (stats.get(status) ?? 0) + 1);
     if (status !== 200) opts.onError?.(status, why ?? body);
-    res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      'cache-control': 'no-store',
+      'content-length': Buffer.byteLength(body),
+    });
     res.end(body);
   };
   const error = (res: ServerResponse, status: number, code: string, message: string): void => {
@@ -95,12 +99,20 @@ export async function startContainerServer(opts: ContainerOptions): Promise<Cont
     const now = Date.now();
     if (now >= logAfter) {
       const more = quiet > 0 ? ` (and ${quiet} more refused without the token since the last report)` : '';
-      opts.onError?.(status, `${status === 403 ? 'forbidden: unexpected Host header' : 'unauthorized: missing or wrong authorization token'}${more}`);
+      opts.onError?.(
+        status,
+        `${status === 403 ? 'forbidden: unexpected Host header' : 'unauthorized: missing or wrong authorization token'}${more}`,
+      );
       quiet = 0;
       logAfter = now + LOG_EVERY_MS;
     } else quiet++;
     res.shouldKeepAlive = false;
-    res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': status === 403 ? BODY_403.length : BODY_401.length, connection: 'close' });
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      'cache-control': 'no-store',
+      'content-length': status === 403 ? BODY_403.length : BODY_401.length,
+      connection: 'close',
+    });
     res.end(status === 403 ? BODY_403 : BODY_401);
   };
 

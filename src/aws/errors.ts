@@ -71,7 +71,18 @@ export interface MapContext {
   now?: number | undefined;
 }
 
-const NETWORK = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'TimeoutError', 'RequestTimeout']);
+const NETWORK = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'TimeoutError',
+  'RequestTimeout',
+]);
 
 /** Classifies an STS failure; `mfa_code_rejected` is retried once by the caller. */
 export function classify(e: StsCallError): AwsErrorKind {
@@ -96,7 +107,8 @@ export function classify(e: StsCallError): AwsErrorKind {
   if (code === 'SignatureDoesNotMatch') return /Signature expired/i.test(m) ? 'clock' : 'bad_secret';
   if (code === 'RequestExpired') return 'clock';
   if (code === 'ExpiredToken') return 'expired';
-  if (code === 'Throttling' || code === 'ThrottlingException' || code === 'TooManyRequests' || e.status === 429) return 'throttled';
+  if (code === 'Throttling' || code === 'ThrottlingException' || code === 'TooManyRequests' || e.status === 429)
+    return 'throttled';
   if (code === 'RegionDisabled') return 'region_disabled';
   if (e.status !== null && e.status >= 500) return 'throttled'; // transient: same back-off
   return 'sts_error';
@@ -105,7 +117,9 @@ export function classify(e: StsCallError): AwsErrorKind {
 const skewNote = (e: StsCallError, now: number | undefined): string => {
   if (e.serverDate === null || now === undefined) return '';
   const skew = Math.round((now - e.serverDate) / 1000);
-  return Math.abs(skew) >= 10 ? ` This computer's clock is ${Math.abs(skew)} s ${skew > 0 ? 'ahead of' : 'behind'} AWS's.` : '';
+  return Math.abs(skew) >= 10
+    ? ` This computer's clock is ${Math.abs(skew)} s ${skew > 0 ? 'ahead of' : 'behind'} AWS's.`
+    : '';
 };
 
 /** The message a person (or an agent) sees for an STS failure. */
@@ -115,41 +129,75 @@ export function mapStsError(e: StsCallError, ctx: MapContext): AwsError {
   const serial = ctx.serial ?? 'the MFA device';
   switch (kind) {
     case 'mfa_code_rejected':
-      return new AwsError(kind, `AWS rejected the MFA code (${ctx.call}): it was wrong, or already used by another tool in this 30-second step`, cause);
+      return new AwsError(
+        kind,
+        `AWS rejected the MFA code (${ctx.call}): it was wrong, or already used by another tool in this 30-second step`,
+        cause,
+      );
     case 'mfa_serial_invalid':
       return new AwsError(
         kind,
         `AWS cannot validate MFA codes for ${serial}: the serial is not an MFA device of the IAM user whose keys signed the request`,
-        { ...cause, hint: 'check the device ARN in IAM → Users → Security credentials (it names the device, which may differ from the user), and that --source gives that user’s keys' },
+        {
+          ...cause,
+          hint: 'check the device ARN in IAM → Users → Security credentials (it names the device, which may differ from the user), and that --source gives that user’s keys',
+        },
       );
     case 'mfa_incomplete':
       return new AwsError(kind, 'AWS needs both the MFA serial and a code in the same request', cause);
     case 'mfa_code_format':
-      return new AwsError(kind, 'AWS refused the MFA code’s format: it takes six digits', { ...cause, hint: 'AWS virtual MFA devices are 6-digit SHA1 TOTP; check the account’s digits and algorithm' });
+      return new AwsError(kind, 'AWS refused the MFA code’s format: it takes six digits', {
+        ...cause,
+        hint: 'AWS virtual MFA devices are 6-digit SHA1 TOTP; check the account’s digits and algorithm',
+      });
     case 'source_is_session':
-      return new AwsError(kind, 'the source credentials are temporary (session) credentials: GetSessionToken needs an IAM user’s long-term access key', {
-        ...cause,
-        hint: 'point --source at long-term keys (AKIA…): --source vault, or a profile holding the user’s own keys',
-      });
+      return new AwsError(
+        kind,
+        'the source credentials are temporary (session) credentials: GetSessionToken needs an IAM user’s long-term access key',
+        {
+          ...cause,
+          hint: 'point --source at long-term keys (AKIA…): --source vault, or a profile holding the user’s own keys',
+        },
+      );
     case 'invalid_key':
-      return new AwsError(kind, 'AWS does not recognise the access key id (deleted, deactivated, from another partition, or mistyped)', { ...cause, hint: 'check the key in IAM and run aws setup again' });
+      return new AwsError(
+        kind,
+        'AWS does not recognise the access key id (deleted, deactivated, from another partition, or mistyped)',
+        { ...cause, hint: 'check the key in IAM and run aws setup again' },
+      );
     case 'bad_secret':
-      return new AwsError(kind, 'AWS says the request signature does not match: the secret access key is wrong for this access key id', cause);
+      return new AwsError(
+        kind,
+        'AWS says the request signature does not match: the secret access key is wrong for this access key id',
+        cause,
+      );
     case 'clock':
-      return new AwsError(kind, `AWS refused the request's timestamp: this computer's clock is off by more than 15 minutes.${skewNote(e, ctx.now)}`, {
-        ...cause,
-        hint: 'synchronise the clock (NTP); TOTP codes also need it right to within a few seconds',
-      });
+      return new AwsError(
+        kind,
+        `AWS refused the request's timestamp: this computer's clock is off by more than 15 minutes.${skewNote(e, ctx.now)}`,
+        {
+          ...cause,
+          hint: 'synchronise the clock (NTP); TOTP codes also need it right to within a few seconds',
+        },
+      );
     case 'chaining_limit':
-      return new AwsError(kind, 'AWS caps roles assumed from a session (role chaining, including from GetSessionToken) at 1 hour', {
-        ...cause,
-        hint: 'ask for at most 1h, or for more than 1h so that totp-mcp assumes the role directly with MFA',
-      });
+      return new AwsError(
+        kind,
+        'AWS caps roles assumed from a session (role chaining, including from GetSessionToken) at 1 hour',
+        {
+          ...cause,
+          hint: 'ask for at most 1h, or for more than 1h so that totp-mcp assumes the role directly with MFA',
+        },
+      );
     case 'over_role_max':
-      return new AwsError(kind, `the requested duration is over the MaxSessionDuration of ${ctx.roleArn ?? 'the role'}`, {
-        ...cause,
-        hint: 'ask for less, or raise the role’s maximum session duration in IAM and record it with aws setup --role NAME=ARN,max_duration=…',
-      });
+      return new AwsError(
+        kind,
+        `the requested duration is over the MaxSessionDuration of ${ctx.roleArn ?? 'the role'}`,
+        {
+          ...cause,
+          hint: 'ask for less, or raise the role’s maximum session duration in IAM and record it with aws setup --role NAME=ARN,max_duration=…',
+        },
+      );
     case 'assume_denied':
       return new AwsError(kind, `this user may not assume ${ctx.roleArn ?? 'the role'}`, {
         ...cause,
@@ -160,21 +208,42 @@ export function mapStsError(e: StsCallError, ctx: MapContext): AwsError {
     case 'expired':
       return new AwsError(kind, 'the session used to sign the request has expired', cause);
     case 'throttled':
-      return new AwsError(kind, `STS kept refusing ${ctx.call} with ${e.status === null || e.status < 500 ? 'Throttling (Rate exceeded)' : `HTTP ${e.status}`} after retries with back-off`, {
-        ...cause,
-        hint: 'wait and run again; set a region on the account (aws setup --region) to use a regional STS endpoint, which has its own limit',
-      });
+      return new AwsError(
+        kind,
+        `STS kept refusing ${ctx.call} with ${e.status === null || e.status < 500 ? 'Throttling (Rate exceeded)' : `HTTP ${e.status}`} after retries with back-off`,
+        {
+          ...cause,
+          hint: 'wait and run again; set a region on the account (aws setup --region) to use a regional STS endpoint, which has its own limit',
+        },
+      );
     case 'region_disabled':
-      return new AwsError(kind, 'STS is not activated in this region for the account', { ...cause, hint: 'activate it in IAM → Account settings, or set another region' });
+      return new AwsError(kind, 'STS is not activated in this region for the account', {
+        ...cause,
+        hint: 'activate it in IAM → Account settings, or set another region',
+      });
     case 'unreachable':
-      return new AwsError(kind, `cannot reach STS${ctx.endpoint ? ` at ${ctx.endpoint}` : ''} (${e.stsCode})`, { ...cause, hint: 'check the network, the region, and AWS_ENDPOINT_URL_STS if set' });
+      return new AwsError(kind, `cannot reach STS${ctx.endpoint ? ` at ${ctx.endpoint}` : ''} (${e.stsCode})`, {
+        ...cause,
+        hint: 'check the network, the region, and AWS_ENDPOINT_URL_STS if set',
+      });
     default:
-      return new AwsError('sts_error', `STS refused ${ctx.call}: ${bare(e.stsCode).replace(/[^\w.-]/g, '').slice(0, 64)}${e.status === null ? '' : ` (HTTP ${e.status})`}`, cause);
+      return new AwsError(
+        'sts_error',
+        `STS refused ${ctx.call}: ${bare(e.stsCode)
+          .replace(/[^\w.-]/g, '')
+          .slice(0, 64)}${e.status === null ? '' : ` (HTTP ${e.status})`}`,
+        cause,
+      );
   }
 }
 
 /** After two fresh codes in a row were rejected: tell a seed/clock problem from a consumed code. */
-export function twiceRejected(serial: string, steps: readonly number[], lastError: StsCallError, now: number): AwsError {
+export function twiceRejected(
+  serial: string,
+  steps: readonly number[],
+  lastError: StsCallError,
+  now: number,
+): AwsError {
   return new AwsError(
     'mfa_codes_rejected_twice',
     `AWS rejected the MFA codes of two consecutive steps (${steps.join(', ')}) for ${serial}, both unused by totp-mcp before: the seed in the vault does not belong to this MFA device, or this computer's clock is off by 30 s or more.${skewNote(lastError, now)} (A wrong serial gets a different answer from AWS.)`,

@@ -59,9 +59,13 @@ export async function waitForFreshStep(
     const { step, waitMs } = freshStep(lastSpent, clock.now(), periodMs);
     if (waitMs === 0) return step;
     if (waitMs > opts.maxWaitMs) {
-      throw new AwsError('step_wait', `the MFA step ledger is ${Math.ceil(waitMs / 1000)} s ahead of this computer's clock: was the clock set back?`, {
-        hint: 'fix the clock (NTP); the ledger in <home>/state/aws can be deleted once the clock is right',
-      });
+      throw new AwsError(
+        'step_wait',
+        `the MFA step ledger is ${Math.ceil(waitMs / 1000)} s ahead of this computer's clock: was the clock set back?`,
+        {
+          hint: 'fix the clock (NTP); the ledger in <home>/state/aws can be deleted once the clock is right',
+        },
+      );
     }
     opts.onWait?.(waitMs);
     if (opts.signal?.aborted) throw new TotpMcpError('io', 'cancelled while waiting for the next MFA step');

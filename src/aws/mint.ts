@@ -96,7 +96,9 @@ export async function obtainSession(env: MintEnv, req: SessionRequest): Promise<
         return await mint(env, req, doc, plan);
       } catch (e) {
         if (fallback && isTotpMcpErrorLike(e) && !env.signal?.aborted) {
-          env.progress?.(`refresh failed (${e.message}); serving the cached session, valid until ${new Date(fallback.expires).toISOString()}`);
+          env.progress?.(
+            `refresh failed (${e.message}); serving the cached session, valid until ${new Date(fallback.expires).toISOString()}`,
+          );
           return { session: fallback, minted: false, step: null, plan, refresh_failed: e };
         }
         throw e;
@@ -138,8 +140,12 @@ async function mint(env: MintEnv, req: SessionRequest, doc: CacheDoc | null, pla
   for (const step of plan.steps) {
     if (step.call === 'GetSessionToken') {
       const keys = await env.source();
-      const got = await mfaCall(c, 'GetSessionToken', (mfa) => sts.getSessionToken(c.target, keys, { duration: step.duration, mfa }));
-      const who = await retrying(c, 'GetCallerIdentity', () => sts.getCallerIdentity(c.target, sessionKeys(got))).catch(() => null);
+      const got = await mfaCall(c, 'GetSessionToken', (mfa) =>
+        sts.getSessionToken(c.target, keys, { duration: step.duration, mfa }),
+      );
+      const who = await retrying(c, 'GetCallerIdentity', () => sts.getCallerIdentity(c.target, sessionKeys(got))).catch(
+        () => null,
+      );
       const s = sessionOf(got, {
         kind: 'mfa-session',
         role_arn: null,
@@ -172,10 +178,17 @@ async function mint(env: MintEnv, req: SessionRequest, doc: CacheDoc | null, pla
         const from = chainFrom;
         if (!from) throw new TotpMcpError('internal', 'no MFA session to chain from');
         try {
-          got = await retrying(c, 'AssumeRole', () => sts.assumeRole(c.target, sessionKeys(from), { ...params, mfa: null }));
+          got = await retrying(c, 'AssumeRole', () =>
+            sts.assumeRole(c.target, sessionKeys(from), { ...params, mfa: null }),
+          );
         } catch (e) {
           // A cached MFA session that AWS no longer accepts (expired early, revoked): drop it and plan again, once.
-          if (from === plan.chain_from && cache && e instanceof AwsError && (e.kind === 'expired' || e.kind === 'invalid_key')) {
+          if (
+            from === plan.chain_from &&
+            cache &&
+            e instanceof AwsError &&
+            (e.kind === 'expired' || e.kind === 'invalid_key')
+          ) {
             cache = withoutSession(cache, from);
             await env.cache.write(cache);
             const again = planSession(req, cache, env.clock.now());
@@ -203,18 +216,37 @@ async function mint(env: MintEnv, req: SessionRequest, doc: CacheDoc | null, pla
   throw new TotpMcpError('internal', 'empty plan');
 }
 
-const sessionKeys = (s: { access_key_id: string; secret_access_key: Redacted; session_token: Redacted }): SigningKeys => ({
+const sessionKeys = (s: {
+  access_key_id: string;
+  secret_access_key: Redacted;
+  session_token: Redacted;
+}): SigningKeys => ({
   access_key_id: s.access_key_id,
   secret_access_key: s.secret_access_key,
   session_token: s.session_token,
 });
 
-function sessionOf(got: IssuedCredentials, meta: Omit<Session, 'access_key_id' | 'secret_access_key' | 'session_token' | 'expires'>): Session {
-  return { ...meta, access_key_id: got.access_key_id, secret_access_key: got.secret_access_key, session_token: got.session_token, expires: got.expires };
+function sessionOf(
+  got: IssuedCredentials,
+  meta: Omit<Session, 'access_key_id' | 'secret_access_key' | 'session_token' | 'expires'>,
+): Session {
+  return {
+    ...meta,
+    access_key_id: got.access_key_id,
+    secret_access_key: got.secret_access_key,
+    session_token: got.session_token,
+    expires: got.expires,
+  };
 }
 
 function mapCtx(c: Ctx, call: MapContext['call']): MapContext {
-  return { call, serial: c.req.config.mfa_serial, roleArn: c.req.role?.arn, endpoint: c.env.endpoint, now: c.env.clock.now() };
+  return {
+    call,
+    serial: c.req.config.mfa_serial,
+    roleArn: c.req.role?.arn,
+    endpoint: c.env.endpoint,
+    now: c.env.clock.now(),
+  };
 }
 
 /** A call without an MFA code: retried on throttling, 5xx and network failures, with jittered back-off. */
@@ -227,7 +259,9 @@ async function retrying<T>(c: Ctx, call: MapContext['call'], fn: () => Promise<T
       const kind = classify(e);
       if ((kind === 'throttled' || kind === 'unreachable') && attempt < MAX_THROTTLE_RETRIES) {
         const ms = backoffMs(attempt, c.random);
-        c.env.progress?.(`STS ${kind === 'throttled' ? 'throttled' : 'unreachable'}: retrying ${call} in ${(ms / 1000).toFixed(1)} s`);
+        c.env.progress?.(
+          `STS ${kind === 'throttled' ? 'throttled' : 'unreachable'}: retrying ${call} in ${(ms / 1000).toFixed(1)} s`,
+        );
         await c.env.sleep(ms, c.env.signal);
         continue;
       }
@@ -241,18 +275,30 @@ async function retrying<T>(c: Ctx, call: MapContext['call'], fn: () => Promise<T
  * a rejected code (next step), and on throttling / network failures with back-off (a new step
  * when the old one reached STS).
  */
-async function mfaCall<T>(c: Ctx, call: 'GetSessionToken' | 'AssumeRole', fn: (mfa: MfaInput) => Promise<T>): Promise<T> {
+async function mfaCall<T>(
+  c: Ctx,
+  call: 'GetSessionToken' | 'AssumeRole',
+  fn: (mfa: MfaInput) => Promise<T>,
+): Promise<T> {
   const { env } = c;
   const serial = c.req.config.mfa_serial;
   const rejected: number[] = [];
   let transient = 0;
   for (;;) {
     const last = await readLedger(c.ledgerPath, serial);
-    const step = await waitForFreshStep(last, env.periodMs, { now: () => env.clock.now(), sleep: (ms, signal) => env.sleep(ms, signal) }, {
-      maxWaitMs: 2 * env.periodMs + 2_000,
-      signal: env.signal,
-      onWait: (ms) => env.progress?.(`waiting ${Math.ceil(ms / 1000)} s for the next MFA code (this step's code was already sent to AWS)`),
-    });
+    const step = await waitForFreshStep(
+      last,
+      env.periodMs,
+      { now: () => env.clock.now(), sleep: (ms, signal) => env.sleep(ms, signal) },
+      {
+        maxWaitMs: 2 * env.periodMs + 2_000,
+        signal: env.signal,
+        onWait: (ms) =>
+          env.progress?.(
+            `waiting ${Math.ceil(ms / 1000)} s for the next MFA code (this step's code was already sent to AWS)`,
+          ),
+      },
+    );
     try {
       const r = await fn({ serial, code: env.code(step) });
       await recordStep(c.ledgerPath, serial, step, env.clock.now());
@@ -265,14 +311,18 @@ async function mfaCall<T>(c: Ctx, call: 'GetSessionToken' | 'AssumeRole', fn: (m
       if (kind === 'mfa_code_rejected') {
         rejected.push(step);
         if (rejected.length === 1) {
-          env.progress?.(`AWS rejected the code of step ${step} (another tool may have used it): retrying once with the next step`);
+          env.progress?.(
+            `AWS rejected the code of step ${step} (another tool may have used it): retrying once with the next step`,
+          );
           continue;
         }
         throw twiceRejected(serial, rejected, e, env.clock.now());
       }
       if ((kind === 'throttled' || kind === 'unreachable') && transient < MAX_THROTTLE_RETRIES) {
         const ms = backoffMs(transient++, c.random);
-        env.progress?.(`STS ${kind === 'throttled' ? 'throttled' : 'unreachable'}: retrying ${call} in ${(ms / 1000).toFixed(1)} s`);
+        env.progress?.(
+          `STS ${kind === 'throttled' ? 'throttled' : 'unreachable'}: retrying ${call} in ${(ms / 1000).toFixed(1)} s`,
+        );
         await env.sleep(ms, env.signal);
         continue;
       }

@@ -93,7 +93,13 @@ export function execEnv(parent: Env, s: Session, region: string | null, marker: 
 }
 
 /** `serve-credentials -- CMD`: the child finds the endpoint, not keys. */
-export function containerEnv(parent: Env, url: string, token: string, region: string | null, marker: string): Record<string, string> {
+export function containerEnv(
+  parent: Env,
+  url: string,
+  token: string,
+  region: string | null,
+  marker: string,
+): Record<string, string> {
   const env = baseEnv(parent, region);
   env['AWS_CONTAINER_CREDENTIALS_FULL_URI'] = url;
   env['AWS_CONTAINER_AUTHORIZATION_TOKEN'] = token;
@@ -104,7 +110,8 @@ export function containerEnv(parent: Env, url: string, token: string, region: st
 // ---- the shared credentials file ----
 
 /** `totp-mcp-<account>[-<role>]`. Account ids and role names hold no space, bracket or `=`. */
-export const profileNameFor = (account: string, role: string | null): string => `totp-mcp-${account}${role === null ? '' : `-${role}`}`;
+export const profileNameFor = (account: string, role: string | null): string =>
+  `totp-mcp-${account}${role === null ? '' : `-${role}`}`;
 
 const HEADER = /^\s*\[\s*([^\]]*?)\s*\]\s*(?:[#;].*)?$/;
 
@@ -150,16 +157,20 @@ export async function writeProfile(file: string, name: string, s: Session): Prom
     if (errno(e) !== 'ENOENT') throw new TotpMcpError('io', `cannot resolve ${file}`, { cause: e });
   }
   await ensureDir(dirname(target), 0o700);
-  await withLock(`${target}.totp-mcp.lock`, async () => {
-    const before = await readOrNull(target);
-    let mode = 0o600;
-    if (before !== null) mode = (await stat(target)).mode & 0o777 & ~0o077;
-    const body = [
-      `# written by totp-mcp: expires ${isoSeconds(s.expires)}; replaced on the next request`,
-      `aws_access_key_id = ${s.access_key_id}`,
-      `aws_secret_access_key = ${s.secret_access_key.reveal()}`,
-      `aws_session_token = ${s.session_token.reveal()}`,
-    ];
-    await writeAtomic(target, replaceSection(before?.toString('utf8') ?? '', name, body), mode || 0o600);
-  }, { timeoutMs: 15_000 });
+  await withLock(
+    `${target}.totp-mcp.lock`,
+    async () => {
+      const before = await readOrNull(target);
+      let mode = 0o600;
+      if (before !== null) mode = (await stat(target)).mode & 0o777 & ~0o077;
+      const body = [
+        `# written by totp-mcp: expires ${isoSeconds(s.expires)}; replaced on the next request`,
+        `aws_access_key_id = ${s.access_key_id}`,
+        `aws_secret_access_key = ${s.secret_access_key.reveal()}`,
+        `aws_session_token = ${s.session_token.reveal()}`,
+      ];
+      await writeAtomic(target, replaceSection(before?.toString('utf8') ?? '', name, body), mode || 0o600);
+    },
+    { timeoutMs: 15_000 },
+  );
 }

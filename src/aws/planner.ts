@@ -53,18 +53,27 @@ export interface Plan {
 }
 
 /** The session length to ask for: the request's, else the configured default; never over the policy cap. */
-export function resolveDuration(config: AwsConfig, role: RoleConfig | null, requested: number | undefined, cap: number | undefined): number {
+export function resolveDuration(
+  config: AwsConfig,
+  role: RoleConfig | null,
+  requested: number | undefined,
+  cap: number | undefined,
+): number {
   if (role) {
     const why = `AWS refuses more than the MaxSessionDuration of role ${role.name} (${formatSeconds(role.max_duration)}; set with --role ${role.name}=ARN,max_duration=…)`;
-    if (requested !== undefined) return checkDurationRange(requested, 'the duration', MIN_DURATION, role.max_duration, why);
+    if (requested !== undefined)
+      return checkDurationRange(requested, 'the duration', MIN_DURATION, role.max_duration, why);
     const d = Math.min(role.duration, cap ?? Number.POSITIVE_INFINITY);
-    if (d < MIN_DURATION) fail('denied', `the policy caps this session at ${formatSeconds(d)}, under AWS's 15-minute minimum`);
+    if (d < MIN_DURATION)
+      fail('denied', `the policy caps this session at ${formatSeconds(d)}, under AWS's 15-minute minimum`);
     return d;
   }
   const max = sessionTokenMax(config.root);
-  if (requested !== undefined) return checkDurationRange(requested, 'the duration', MIN_DURATION, max, sessionTokenWhy(config.root));
+  if (requested !== undefined)
+    return checkDurationRange(requested, 'the duration', MIN_DURATION, max, sessionTokenWhy(config.root));
   const d = Math.min(config.session_duration, max, cap ?? Number.POSITIVE_INFINITY);
-  if (d < MIN_DURATION) fail('denied', `the policy caps this session at ${formatSeconds(d)}, under AWS's 15-minute minimum`);
+  if (d < MIN_DURATION)
+    fail('denied', `the policy caps this session at ${formatSeconds(d)}, under AWS's 15-minute minimum`);
   return d;
 }
 
@@ -81,7 +90,15 @@ export function planSession(req: SessionRequest, doc: CacheDoc | null, now: numb
   const { config, role, duration } = req;
   const base = Math.min(config.session_duration, sessionTokenMax(config.root));
   if (reuse) {
-    return { want, reuse, chain_from: null, steps: [], why: [`a cached session serves this request until ${new Date(reuse.expires).toISOString()}: no STS call, no MFA code`] };
+    return {
+      want,
+      reuse,
+      chain_from: null,
+      steps: [],
+      why: [
+        `a cached session serves this request until ${new Date(reuse.expires).toISOString()}: no STS call, no MFA code`,
+      ],
+    };
   }
   if (!role) {
     return {
@@ -97,7 +114,13 @@ export function planSession(req: SessionRequest, doc: CacheDoc | null, now: numb
   }
   if (duration <= CHAINED_MAX) {
     const from = chainSource(doc, now);
-    const assume: PlanStep = { call: 'AssumeRole', mfa: false, duration, role_arn: role.arn, signed_by: from ? 'the cached MFA session' : 'the new MFA session' };
+    const assume: PlanStep = {
+      call: 'AssumeRole',
+      mfa: false,
+      duration,
+      role_arn: role.arn,
+      signed_by: from ? 'the cached MFA session' : 'the new MFA session',
+    };
     const chainWhy = `AssumeRole ${role.arn} for ${formatSeconds(duration)}, signed by the MFA session: AWS caps roles assumed from a session (role chaining) at 1 hour, whatever the role's MaxSessionDuration`;
     if (from) {
       return {
@@ -105,14 +128,20 @@ export function planSession(req: SessionRequest, doc: CacheDoc | null, now: numb
         reuse: null,
         chain_from: from,
         steps: [assume],
-        why: [`a cached MFA session (until ${new Date(from.expires).toISOString()}) signs the call: no MFA code needed`, chainWhy],
+        why: [
+          `a cached MFA session (until ${new Date(from.expires).toISOString()}) signs the call: no MFA code needed`,
+          chainWhy,
+        ],
       };
     }
     return {
       want,
       reuse: null,
       chain_from: null,
-      steps: [{ call: 'GetSessionToken', mfa: true, duration: base, role_arn: null, signed_by: 'long-term keys' }, assume],
+      steps: [
+        { call: 'GetSessionToken', mfa: true, duration: base, role_arn: null, signed_by: 'long-term keys' },
+        assume,
+      ],
       why: [
         `GetSessionToken with an MFA code for ${formatSeconds(base)}: cached per MFA device, so later runs and other roles reuse it without a new code`,
         chainWhy,
@@ -134,9 +163,13 @@ export function planSession(req: SessionRequest, doc: CacheDoc | null, now: numb
 
 /** The plan as text for `--explain`. */
 export function formatPlan(req: SessionRequest, plan: Plan, account: string): string {
-  const lines = [`plan for ${account}${req.role ? ` role ${req.role.name}` : ''}, ${formatSeconds(req.duration)} (MFA device ${req.config.mfa_serial}${req.config.region ? `, region ${req.config.region}` : ''}):`];
+  const lines = [
+    `plan for ${account}${req.role ? ` role ${req.role.name}` : ''}, ${formatSeconds(req.duration)} (MFA device ${req.config.mfa_serial}${req.config.region ? `, region ${req.config.region}` : ''}):`,
+  ];
   plan.steps.forEach((s, i) => {
-    lines.push(`  ${i + 1}. ${s.call}${s.role_arn ? ` ${s.role_arn}` : ''} for ${formatSeconds(s.duration)}, ${s.mfa ? 'with an MFA code, ' : ''}signed by ${s.signed_by}`);
+    lines.push(
+      `  ${i + 1}. ${s.call}${s.role_arn ? ` ${s.role_arn}` : ''} for ${formatSeconds(s.duration)}, ${s.mfa ? 'with an MFA code, ' : ''}signed by ${s.signed_by}`,
+    );
   });
   if (plan.steps.length === 0) lines.push('  (no call)');
   lines.push('why:');

@@ -50,7 +50,8 @@ export interface CacheDoc {
   sessions: Session[];
 }
 
-export const refreshMargin = (s: Pick<Session, 'duration'>): number => Math.max(MIN_REMAINING_MS, Math.min(REFRESH_MARGIN_MS, (s.duration * 1000) / 2));
+export const refreshMargin = (s: Pick<Session, 'duration'>): number =>
+  Math.max(MIN_REMAINING_MS, Math.min(REFRESH_MARGIN_MS, (s.duration * 1000) / 2));
 
 /** What a request needs from the cache. */
 export interface SessionWant {
@@ -63,16 +64,23 @@ export interface SessionWant {
 
 /** Same kind, role, agent (role sessions carry the agent's name) and asked duration. */
 const matches = (s: Session, w: SessionWant): boolean =>
-  s.kind === w.kind && s.role_arn === w.role_arn && s.duration === w.duration && (w.kind === 'mfa-session' || s.session_name === w.session_name);
+  s.kind === w.kind &&
+  s.role_arn === w.role_arn &&
+  s.duration === w.duration &&
+  (w.kind === 'mfa-session' || s.session_name === w.session_name);
 
 /** Serveable for `w` now: fresh (over the refresh margin) and no longer-lived than allowed. */
 export function freshFor(s: Session, w: SessionWant, now: number): boolean {
-  return matches(s, w) && s.expires - now > refreshMargin(s) && s.expires <= now + w.duration * 1000 + DURATION_TOLERANCE_MS;
+  return (
+    matches(s, w) && s.expires - now > refreshMargin(s) && s.expires <= now + w.duration * 1000 + DURATION_TOLERANCE_MS
+  );
 }
 
 /** Still serveable if a refresh fails: over 5 minutes left, and no longer-lived than allowed. */
 export function usableFor(s: Session, w: SessionWant, now: number): boolean {
-  return matches(s, w) && s.expires - now > MIN_REMAINING_MS && s.expires <= now + w.duration * 1000 + DURATION_TOLERANCE_MS;
+  return (
+    matches(s, w) && s.expires - now > MIN_REMAINING_MS && s.expires <= now + w.duration * 1000 + DURATION_TOLERANCE_MS
+  );
 }
 
 /** The longest-lived session in `doc` that `pred` accepts. */
@@ -92,14 +100,24 @@ export const chainSource = (doc: CacheDoc | null, now: number): Session | null =
 /** `doc` with `add` stored, replacing sessions it supersedes, and expired ones dropped. */
 export function withSession(doc: CacheDoc | null, serial: string, add: Session, now: number): CacheDoc {
   const keep = (doc?.sessions ?? []).filter(
-    (s) => s.expires > now && !(s.kind === add.kind && s.role_arn === add.role_arn && s.session_name === add.session_name && s.duration === add.duration),
+    (s) =>
+      s.expires > now &&
+      !(
+        s.kind === add.kind &&
+        s.role_arn === add.role_arn &&
+        s.session_name === add.session_name &&
+        s.duration === add.duration
+      ),
   );
   // Bound the file: at most 64 sessions, the longest-lived kept.
   const sessions = [...keep, add].sort((a, b) => b.expires - a.expires).slice(0, 64);
   return { v: 1, serial, sessions };
 }
 
-export const withoutSession = (doc: CacheDoc, drop: Session): CacheDoc => ({ ...doc, sessions: doc.sessions.filter((s) => s !== drop) });
+export const withoutSession = (doc: CacheDoc, drop: Session): CacheDoc => ({
+  ...doc,
+  sessions: doc.sessions.filter((s) => s !== drop),
+});
 
 // ---- (de)serialisation: the plaintext inside the encrypted cache file ----
 
@@ -107,7 +125,11 @@ export function serializeCache(doc: CacheDoc): string {
   return JSON.stringify({
     v: 1,
     serial: doc.serial,
-    sessions: doc.sessions.map((s) => ({ ...s, secret_access_key: s.secret_access_key.reveal(), session_token: s.session_token.reveal() })),
+    sessions: doc.sessions.map((s) => ({
+      ...s,
+      secret_access_key: s.secret_access_key.reveal(),
+      session_token: s.session_token.reveal(),
+    })),
   });
 }
 
@@ -118,11 +140,41 @@ const strOrNull = (x: unknown): x is string | null => x === null || isStr(x);
 function parseSession(x: unknown): Session | null {
   if (typeof x !== 'object' || x === null) return null;
   const s = x as Record<string, unknown>;
-  const { kind, role_arn, session_name, source_identity, duration, issued, expires, arn, account_id, with_mfa, access_key_id, secret_access_key, session_token } = s;
+  const {
+    kind,
+    role_arn,
+    session_name,
+    source_identity,
+    duration,
+    issued,
+    expires,
+    arn,
+    account_id,
+    with_mfa,
+    access_key_id,
+    secret_access_key,
+    session_token,
+  } = s;
   if (kind !== 'mfa-session' && kind !== 'role') return null;
   if (!strOrNull(role_arn) || !strOrNull(session_name) || !strOrNull(source_identity)) return null;
-  if (!isNum(duration) || !isNum(issued) || !isNum(expires) || !isStr(arn) || !isStr(account_id) || typeof with_mfa !== 'boolean') return null;
-  if (!isStr(access_key_id) || !isStr(secret_access_key) || !isStr(session_token) || access_key_id === '' || secret_access_key === '' || session_token === '') return null;
+  if (
+    !isNum(duration) ||
+    !isNum(issued) ||
+    !isNum(expires) ||
+    !isStr(arn) ||
+    !isStr(account_id) ||
+    typeof with_mfa !== 'boolean'
+  )
+    return null;
+  if (
+    !isStr(access_key_id) ||
+    !isStr(secret_access_key) ||
+    !isStr(session_token) ||
+    access_key_id === '' ||
+    secret_access_key === '' ||
+    session_token === ''
+  )
+    return null;
   return {
     kind,
     role_arn,

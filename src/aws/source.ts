@@ -18,17 +18,27 @@ export async function resolveSource(spec: SourceSpec): Promise<SigningKeys> {
   const what = spec.kind === 'profile' ? `the profile '${spec.profile}'` : 'the default credential chain';
   let c: { accessKeyId: string; secretAccessKey: string; sessionToken?: string | undefined };
   try {
-    c = spec.kind === 'profile' ? await fromIni({ profile: spec.profile, ignoreCache: true })() : await defaultProvider()();
+    c =
+      spec.kind === 'profile'
+        ? await fromIni({ profile: spec.profile, ignoreCache: true })()
+        : await defaultProvider()();
   } catch (e) {
     throw new AwsError('source_unavailable', `no AWS keys from ${what}`, {
       cause: e,
-      hint: spec.kind === 'profile' ? `check [${spec.profile}] in the shared credentials/config files` : 'set up a default profile, or use --source vault or profile:NAME',
+      hint:
+        spec.kind === 'profile'
+          ? `check [${spec.profile}] in the shared credentials/config files`
+          : 'set up a default profile, or use --source vault or profile:NAME',
     });
   }
   if (c.sessionToken) {
-    throw new AwsError('source_is_session', `${what} gives temporary (session) credentials: MFA sessions need an IAM user's long-term access key`, {
-      hint: 'use a profile that holds the user’s own keys (aws_access_key_id / aws_secret_access_key), or --source vault',
-    });
+    throw new AwsError(
+      'source_is_session',
+      `${what} gives temporary (session) credentials: MFA sessions need an IAM user's long-term access key`,
+      {
+        hint: 'use a profile that holds the user’s own keys (aws_access_key_id / aws_secret_access_key), or --source vault',
+      },
+    );
   }
   return { access_key_id: c.accessKeyId, secret_access_key: new Redacted(c.secretAccessKey) };
 }

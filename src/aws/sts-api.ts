@@ -31,7 +31,14 @@ export interface StsApi {
   assumeRole(
     t: StsTarget,
     keys: SigningKeys,
-    p: { roleArn: string; sessionName: string; sourceIdentity: string | null; externalId: string | undefined; duration: number; mfa: MfaInput | null },
+    p: {
+      roleArn: string;
+      sessionName: string;
+      sourceIdentity: string | null;
+      externalId: string | undefined;
+      duration: number;
+      mfa: MfaInput | null;
+    },
   ): Promise<IssuedCredentials & { arn: string; account_id: string }>;
   getCallerIdentity(t: StsTarget, keys: SigningKeys): Promise<{ arn: string; account_id: string }>;
 }

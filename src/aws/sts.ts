@@ -31,7 +31,11 @@ class WatchingHandler extends NodeHttpHandler {
 }
 
 function client(t: StsTarget, keys: SigningKeys): { sts: STSClient; handler: WatchingHandler } {
-  const handler = new WatchingHandler({ connectionTimeout: 5_000, requestTimeout: 15_000, throwOnRequestTimeout: true });
+  const handler = new WatchingHandler({
+    connectionTimeout: 5_000,
+    requestTimeout: 15_000,
+    throwOnRequestTimeout: true,
+  });
   const sts = new STSClient({
     region: t.region,
     maxAttempts: 1,
@@ -60,7 +64,9 @@ function toCallError(e: unknown, handler: WatchingHandler): StsCallError {
   const netCode = typeof x.code === 'string' ? x.code : undefined;
   const name = typeof x.Code === 'string' ? x.Code : typeof x.name === 'string' ? x.name : 'Error';
   const code = !answered && netCode !== undefined ? netCode : name;
-  return new StsCallError(code, typeof x.message === 'string' ? x.message : '', status, answered, handler.serverDate, { cause: e });
+  return new StsCallError(code, typeof x.message === 'string' ? x.message : '', status, answered, handler.serverDate, {
+    cause: e,
+  });
 }
 
 async function run<T>(t: StsTarget, keys: SigningKeys, call: (sts: STSClient) => Promise<T>): Promise<T> {
@@ -74,7 +80,16 @@ async function run<T>(t: StsTarget, keys: SigningKeys, call: (sts: STSClient) =>
   }
 }
 
-function issued(c: { AccessKeyId?: string | undefined; SecretAccessKey?: string | undefined; SessionToken?: string | undefined; Expiration?: Date | undefined } | undefined): IssuedCredentials {
+function issued(
+  c:
+    | {
+        AccessKeyId?: string | undefined;
+        SecretAccessKey?: string | undefined;
+        SessionToken?: string | undefined;
+        Expiration?: Date | undefined;
+      }
+    | undefined,
+): IssuedCredentials {
   if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
     throw new StsCallError('IncompleteResponse', 'STS returned no credentials', 200, true, null);
   }
@@ -91,7 +106,13 @@ const accountOf = (arn: string): string => /^arn:[\w-]+:(?:sts|iam)::(\d{12}):/.
 export const sdkSts: StsApi = {
   getSessionToken: (t, keys, p) =>
     run(t, keys, async (sts) => {
-      const r = await sts.send(new GetSessionTokenCommand({ DurationSeconds: p.duration, SerialNumber: p.mfa.serial, TokenCode: p.mfa.code.reveal() }));
+      const r = await sts.send(
+        new GetSessionTokenCommand({
+          DurationSeconds: p.duration,
+          SerialNumber: p.mfa.serial,
+          TokenCode: p.mfa.code.reveal(),
+        }),
+      );
       return issued(r.Credentials);
     }),
   assumeRole: (t, keys, p) =>

@@ -1,6 +1,12 @@
 /** Reading the command out of argv without the parser, for src/index.ts to pick an entry. */
 /** Global options that take a value (program.ts defines them; kept here so the entry loads no parser). */
-export const GLOBAL_VALUE_OPTIONS = ['--home', '--identity', '--passphrase-file', '--passphrase-command', '--passphrase-timeout'] as const;
+export const GLOBAL_VALUE_OPTIONS = [
+  '--home',
+  '--identity',
+  '--passphrase-file',
+  '--passphrase-command',
+  '--passphrase-timeout',
+] as const;
 
 const TAKES_VALUE: ReadonlySet<string> = new Set(GLOBAL_VALUE_OPTIONS);
 

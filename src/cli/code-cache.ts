@@ -35,10 +35,18 @@ function readCache(cacheFile: string, stamp: Buffer): Buffer | undefined {
   } catch {
     return undefined;
   }
-  return raw.length > stamp.length && raw.subarray(0, stamp.length).equals(stamp) ? raw.subarray(stamp.length) : undefined;
+  return raw.length > stamp.length && raw.subarray(0, stamp.length).equals(stamp)
+    ? raw.subarray(stamp.length)
+    : undefined;
 }
 
-type Wrapper = (exports: unknown, require: NodeJS.Require, module: { exports: unknown }, filename: string, dirname: string) => void;
+type Wrapper = (
+  exports: unknown,
+  require: NodeJS.Require,
+  module: { exports: unknown },
+  filename: string,
+  dirname: string,
+) => void;
 
 export function loadBundle<T>(file: string, cacheFile: string): CachedBundle<T> {
   const stamp = stampOf(file);

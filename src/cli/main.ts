@@ -27,10 +27,17 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
   program
     .command('init')
     .description('create the home folder, an identity (0600) and an empty vault')
-    .addOption(new Option('--passphrase', 'protect the new identity with a passphrase (identity.age)').conflicts('passphraseOnly'))
+    .addOption(
+      new Option('--passphrase', 'protect the new identity with a passphrase (identity.age)').conflicts(
+        'passphraseOnly',
+      ),
+    )
     .option('--passphrase-only', 'no identity: encrypt the vault itself with a passphrase')
     .option('--work-factor <logN>', 'scrypt work factor for passphrases (10-20; default 18)')
-    .addHelpText('after', '\nWith the global --identity FILE, that existing age identity is copied into the home instead of a new one.')
+    .addHelpText(
+      'after',
+      '\nWith the global --identity FILE, that existing age identity is copied into the home instead of a new one.',
+    )
     .action(async (o: { passphrase?: boolean; passphraseOnly?: boolean; workFactor?: string }) => {
       const { runInit } = await import('./commands/init.js');
       await runInit(await rt(), o);
@@ -58,7 +65,10 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
     .command('list')
     .description('list accounts (never shows a secret)')
     .option('--tag <tag>', 'only accounts with this tag')
-    .option('--json', 'JSON: [{id, issuer, label, type, algorithm, digits, period (TOTP, Steam) or counter (HOTP), tags, aws}]')
+    .option(
+      '--json',
+      'JSON: [{id, issuer, label, type, algorithm, digits, period (TOTP, Steam) or counter (HOTP), tags, aws}]',
+    )
     .action(async (o: { tag?: string; json?: boolean }) => {
       const { runList } = await import('./commands/accounts.js');
       await runList(await rt(), o);
@@ -69,8 +79,14 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
     .description('print the current code (on a terminal, live until Ctrl-C); several ids or --all: a table')
     .option('--json', 'JSON: {account, code, step, expires_at, remaining_seconds}')
     .option('--at <time>', 'the code at TIME: ISO 8601 or Unix seconds (TOTP and Steam only)')
-    .option('--agent <name>', 'act as this agent: policy-checked and audited, exit 3 when denied (default: $TOTP_MCP_AGENT)')
-    .option('--watch', 'show each new code as it comes, until Ctrl-C (the default on a terminal; one line per code off one)')
+    .option(
+      '--agent <name>',
+      'act as this agent: policy-checked and audited, exit 3 when denied (default: $TOTP_MCP_AGENT)',
+    )
+    .option(
+      '--watch',
+      'show each new code as it comes, until Ctrl-C (the default on a terminal; one line per code off one)',
+    )
     .option('--min-remaining <s>', 'wait (at most one step) for a code with at least this many seconds left')
     .option('--fresh', 'the same as --min-remaining 5')
     .option('--all', 'a table of every account (HOTP counters are not advanced unless named)')
@@ -125,11 +141,19 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
   program
     .command('import <source>')
     .description("import accounts from an authenticator app's export, a QR image, or otpauth:// URIs ('-' reads stdin)")
-    .addOption(new Option('--format <format>', 'the format (default: detected from the content)').choices(['auto', 'uri-list', 'google', 'aegis', '2fas', 'andotp', 'bitwarden', 'raivo', 'qr']).default('auto'))
+    .addOption(
+      new Option('--format <format>', 'the format (default: detected from the content)')
+        .choices(['auto', 'uri-list', 'google', 'aegis', '2fas', 'andotp', 'bitwarden', 'raivo', 'qr'])
+        .default('auto'),
+    )
     .option('--password-stdin', 'read the export password from stdin (else a hidden prompt)')
     .option('--tag <tag>', 'tag every imported account (repeatable)', collect)
     .option('--dry-run', 'show what would happen; write nothing')
-    .addOption(new Option('--on-conflict <what>', 'same secret, or same issuer and label, as an existing account').choices(['skip', 'rename', 'replace']).default('skip'))
+    .addOption(
+      new Option('--on-conflict <what>', 'same secret, or same issuer and label, as an existing account')
+        .choices(['skip', 'rename', 'replace'])
+        .default('skip'),
+    )
     .action(async (source: string, o: import('./commands/import.js').ImportOptions) => {
       const { runImport } = await import('./commands/import.js');
       await runImport(await rt(), source, o);
@@ -137,18 +161,27 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
 
   program
     .command('export')
-    .description('export secrets: otpauth:// URIs, QR codes for a phone, Google Authenticator migration QR codes, an Aegis file, or an age backup (warns, and asks on a terminal)')
+    .description(
+      'export secrets: otpauth:// URIs, QR codes for a phone, Google Authenticator migration QR codes, an Aegis file, or an age backup (warns, and asks on a terminal)',
+    )
     .option('--uri', 'one otpauth:// URI per line')
     .option('--qr <id>', 'a QR code in the terminal for a phone to scan')
     .option('--png <file>', 'with --qr: write the QR code to a PNG file (0600) instead')
     .option('--svg <file>', 'with --qr: write the QR code to an SVG file (0600) instead')
     .option('--force', 'overwrite an existing output file')
     .option('--google', 'Google Authenticator migration QR codes (batched as the app does)')
-    .option('--aegis <file>', 'an Aegis-compatible JSON export (plain, or encrypted with --password-stdin / a prompt when --encrypt)')
+    .option(
+      '--aegis <file>',
+      'an Aegis-compatible JSON export (plain, or encrypted with --password-stdin / a prompt when --encrypt)',
+    )
     .option('--encrypt', 'with --aegis: encrypt the export with a password')
     .option('--password-stdin', 'read the export password from stdin')
     .option('--backup <file>', 'an age-encrypted backup of the whole vault')
-    .option('--recipient <age1…>', 'with --backup: encrypt to this recipient (repeatable; default: a passphrase)', collect)
+    .option(
+      '--recipient <age1…>',
+      'with --backup: encrypt to this recipient (repeatable; default: a passphrase)',
+      collect,
+    )
     .option('-y, --yes', 'do not ask')
     .argument('[ids...]', 'accounts to export (default: all)')
     .action(async (ids: string[], o: import('./commands/export.js').ExportOptions) => {
@@ -157,15 +190,30 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
     });
 
   // --- aws: owned by the AWS work (src/cli/commands/aws.ts) ---
-  const aws = program.command('aws').description('AWS MFA sessions: the MFA code is computed from the vault, never typed');
+  const aws = program
+    .command('aws')
+    .description('AWS MFA sessions: the MFA code is computed from the vault, never typed');
   aws
     .command('setup <id>')
     .description('attach an AWS block to a 6-digit TOTP account: MFA device, where the long-term keys come from, roles')
-    .requiredOption('--mfa-serial <arn>', 'the MFA device ARN (arn:aws:iam::123456789012:mfa/name) or a hardware token serial')
+    .requiredOption(
+      '--mfa-serial <arn>',
+      'the MFA device ARN (arn:aws:iam::123456789012:mfa/name) or a hardware token serial',
+    )
     .option('--region <region>', 'region: STS calls go to its regional endpoint')
-    .option('--source <source>', 'long-term keys: vault, profile:NAME or default (default chain; kept when omitted on an update)')
-    .option('--access-key-id <id>', 'with --source vault: the access key id (the secret is then read hidden, or from stdin; never from an argument)')
-    .option('--role <spec>', 'NAME=ARN[,duration=1h][,max_duration=12h][,external_id=X][,source_identity=off] (repeatable; added to the existing roles)', collect)
+    .option(
+      '--source <source>',
+      'long-term keys: vault, profile:NAME or default (default chain; kept when omitted on an update)',
+    )
+    .option(
+      '--access-key-id <id>',
+      'with --source vault: the access key id (the secret is then read hidden, or from stdin; never from an argument)',
+    )
+    .option(
+      '--role <spec>',
+      'NAME=ARN[,duration=1h][,max_duration=12h][,external_id=X][,source_identity=off] (repeatable; added to the existing roles)',
+      collect,
+    )
     .option('--session-duration <d>', 'GetSessionToken duration: 15m to 36h (root: 1h) (default 12h)')
     .option('--root', 'the MFA device is the root user’s (GetSessionToken lasts at most 1h)')
     .option('--json', 'print the stored block (secrets as [redacted]) as JSON')
@@ -175,11 +223,16 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
     });
   aws
     .command('credential-process')
-    .description('print credentials as credential_process JSON (Version 1) for ~/.aws/config; one line on stderr on failure')
+    .description(
+      'print credentials as credential_process JSON (Version 1) for ~/.aws/config; one line on stderr on failure',
+    )
     .requiredOption('--account <id>', 'the account')
     .option('--role <name>', 'a named role of the account')
     .option('--agent <name>', 'policy-check and audit as this agent (default: $TOTP_MCP_AGENT)')
-    .option('--duration <d>', 'session duration, e.g. 1h (default: the role’s, else the MFA session’s; never over the policy cap)')
+    .option(
+      '--duration <d>',
+      'session duration, e.g. 1h (default: the role’s, else the MFA session’s; never over the policy cap)',
+    )
     .option('--explain', 'print the plan (which STS calls, and why) instead of credentials')
     .action(async (o: Record<string, unknown>) => {
       const { runCredentialProcess } = await import('./commands/aws.js');
@@ -187,9 +240,14 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
     });
   aws
     .command('exec <id> [command...]')
-    .description('run a command with AWS credentials in its environment (aws-vault style): totp-mcp aws exec ID -- CMD ARGS…')
+    .description(
+      'run a command with AWS credentials in its environment (aws-vault style): totp-mcp aws exec ID -- CMD ARGS…',
+    )
     .option('--role <name>', 'a named role of the account')
-    .option('--agent <name>', 'policy-check and audit as this agent (default: $TOTP_MCP_AGENT; without one, as the owner)')
+    .option(
+      '--agent <name>',
+      'policy-check and audit as this agent (default: $TOTP_MCP_AGENT; without one, as the owner)',
+    )
     .option('--duration <d>', 'session duration, e.g. 1h')
     .option('--explain', 'print the plan instead of running')
     .action(async (id: string, command: string[], o: Record<string, unknown>) => {
@@ -198,20 +256,27 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
     });
   aws
     .command('serve-credentials <id> [command...]')
-    .description('a loopback container-credentials endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI) for runs longer than one session; with -- CMD, runs it against the endpoint')
+    .description(
+      'a loopback container-credentials endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI) for runs longer than one session; with -- CMD, runs it against the endpoint',
+    )
     .option('--role <name>', 'a named role of the account')
     .option('--agent <name>', 'policy-check and audit as this agent (default: $TOTP_MCP_AGENT)')
     .option('--duration <d>', 'session duration, e.g. 1h')
     .option('--port <port>', 'port on 127.0.0.1 (default: any free port)')
     .option('--lifetime <d>', 'stop after this long (default 12h, at most 168h)')
-    .option('--format <f>', 'without a command, how the endpoint variables are printed: export (default: eval "$(…)"), env (KEY=VALUE lines) or json')
+    .option(
+      '--format <f>',
+      'without a command, how the endpoint variables are printed: export (default: eval "$(…)"), env (KEY=VALUE lines) or json',
+    )
     .action(async (id: string, command: string[], o: Record<string, unknown>) => {
       const { runServeCredentials } = await import('./commands/aws.js');
       await runServeCredentials(await rt(), id, o, command);
     });
   // --- end aws ---
 
-  const recipients = program.command('recipients').description("manage who the vault is encrypted to (age1… public keys); every change re-encrypts");
+  const recipients = program
+    .command('recipients')
+    .description('manage who the vault is encrypted to (age1… public keys); every change re-encrypts');
   recipients
     .command('list')
     .description('list the recipients')
@@ -239,7 +304,11 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
   program
     .command('mcp-config')
     .description('print the config snippet that adds this server to an MCP client')
-    .addOption(new Option('--client <client>', 'the MCP client').choices(['claude-desktop', 'claude-code', 'cursor', 'vscode', 'codex']).makeOptionMandatory())
+    .addOption(
+      new Option('--client <client>', 'the MCP client')
+        .choices(['claude-desktop', 'claude-code', 'cursor', 'vscode', 'codex'])
+        .makeOptionMandatory(),
+    )
     .requiredOption('--agent <name>', 'the agent name the client will be served as')
     .option('--format <format>', 'claude-code: command (default) or json (for .mcp.json)')
     .action(async (o: { client: string; agent: string; format?: string }) => {
@@ -247,7 +316,9 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
       await runMcpConfig(await rt(), o);
     });
 
-  const policy = program.command('policy').description('per-agent policy: policy.yaml in the home, pinned into the vault by apply');
+  const policy = program
+    .command('policy')
+    .description('per-agent policy: policy.yaml in the home, pinned into the vault by apply');
   policy
     .command('init')
     .description('write a commented starter policy.yaml (denies everything until you allow it)')
@@ -257,14 +328,18 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
     });
   policy
     .command('check')
-    .description('validate policy.yaml and lint it: shadowed or unreachable rules, unused agents, selectors matching no account')
+    .description(
+      'validate policy.yaml and lint it: shadowed or unreachable rules, unused agents, selectors matching no account',
+    )
     .action(async () => {
       const { runPolicyCheck } = await import('./commands/policy.js');
       await runPolicyCheck(await rt());
     });
   policy
     .command('apply')
-    .description('validate policy.yaml and pin its SHA-256 in the vault; until then, and after any unapplied edit, agents are denied')
+    .description(
+      'validate policy.yaml and pin its SHA-256 in the vault; until then, and after any unapplied edit, agents are denied',
+    )
     .action(async () => {
       const { runPolicyApply } = await import('./commands/policy.js');
       await runPolicyApply(await rt());
@@ -274,7 +349,9 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
     .description('the decision an agent would get, the deciding rule and its conditions (exit 3 on deny)')
     .requiredOption('--agent <name>', 'the agent')
     .requiredOption('--account <id>', 'the account')
-    .addOption(new Option('--action <action>', 'what it asks for').choices(['list', 'code', 'aws_session']).default('code'))
+    .addOption(
+      new Option('--action <action>', 'what it asks for').choices(['list', 'code', 'aws_session']).default('code'),
+    )
     .option('--at <time>', 'at TIME: ISO 8601 or Unix seconds (default: now)')
     .option('--role <name>', 'aws_session: the role')
     .option('--duration <seconds>', 'aws_session: the duration')
@@ -316,7 +393,9 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
 
   audit
     .command('reset')
-    .description('after a broken trail (cut, wiped or forged): start a new chain whose first event records the break and your reason')
+    .description(
+      'after a broken trail (cut, wiped or forged): start a new chain whose first event records the break and your reason',
+    )
     .requiredOption('--reason <text>', 'why (recorded in the new chain’s first event)')
     .option('--json', 'the result as JSON')
     .action(async (o: { reason: string; json?: boolean }) => {
@@ -327,7 +406,9 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
   const vault = program.command('vault').description('the vault file itself');
   vault
     .command('accept-rollback')
-    .description('keep a vault older than its audit trail has seen (restored from a backup on purpose); recorded in the audit log')
+    .description(
+      'keep a vault older than its audit trail has seen (restored from a backup on purpose); recorded in the audit log',
+    )
     .option('--json', 'the result as JSON')
     .action(async (o: { json?: boolean }) => {
       const { runAcceptRollback } = await import('./commands/trail.js');
@@ -336,9 +417,14 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
 
   program
     .command('restore [generation]')
-    .description('list the vault generations kept in backups/ (generation, time, number of accounts), or put one back (the current vault is kept as a backup first; audited)')
+    .description(
+      'list the vault generations kept in backups/ (generation, time, number of accounts), or put one back (the current vault is kept as a backup first; audited)',
+    )
     .option('-y, --yes', 'do not ask (required off a terminal)')
-    .option('--accept-rollback', 'restore a generation older than the audit trail has seen, and accept it as `vault accept-rollback` does')
+    .option(
+      '--accept-rollback',
+      'restore a generation older than the audit trail has seen, and accept it as `vault accept-rollback` does',
+    )
     .option('--json', 'the list or the result as JSON')
     .action(async (generation: string | undefined, o: import('./commands/restore.js').RestoreOptions) => {
       const { runRestore } = await import('./commands/restore.js');

@@ -38,14 +38,30 @@ export function createCli(env: EnvConfig, io: Io): Cli {
     .description('TOTP codes and AWS MFA sessions for AI agents, from an age-encrypted vault')
     .version(VERSION, '-V, --version')
     .option('--home <dir>', `home folder (default: $TOTP_MCP_HOME, else ~/.config/totp-mcp; now ${env.defaultHome})`)
-    .option('--identity <file>', 'age identity file (default: $TOTP_MCP_IDENTITY, else <home>/identity.txt or identity.age)')
+    .option(
+      '--identity <file>',
+      'age identity file (default: $TOTP_MCP_IDENTITY, else <home>/identity.txt or identity.age)',
+    )
     .option('--passphrase-file <file>', 'read the passphrase from the first line of this file')
-    .option('--passphrase-command <cmd>', 'run this command and read the passphrase from its output (e.g. an OS keychain)')
-    .option('--passphrase-timeout <seconds>', 'how long --passphrase-command may run (default: $TOTP_MCP_PASSPHRASE_TIMEOUT, else 60)')
+    .option(
+      '--passphrase-command <cmd>',
+      'run this command and read the passphrase from its output (e.g. an OS keychain)',
+    )
+    .option(
+      '--passphrase-timeout <seconds>',
+      'how long --passphrase-command may run (default: $TOTP_MCP_PASSPHRASE_TIMEOUT, else 60)',
+    )
     .option('--debug', 'print internal error details on stderr')
     .showSuggestionAfterError()
     .exitOverride()
-    .configureOutput({ writeOut: (s) => { io.out(s); }, writeErr: (s) => { io.err(s); } })
+    .configureOutput({
+      writeOut: (s) => {
+        io.out(s);
+      },
+      writeErr: (s) => {
+        io.err(s);
+      },
+    })
     .addHelpText(
       'after',
       '\nExit codes: 0 ok, 1 error, 2 usage, 3 denied by policy, 4 vault locked or identity wrong.\nEnvironment: TOTP_MCP_HOME, TOTP_MCP_IDENTITY, TOTP_MCP_PASSPHRASE, TOTP_MCP_PASSPHRASE_TIMEOUT, NO_COLOR.',
@@ -71,7 +87,10 @@ export function addServeCommand(cli: Cli): void {
     .description('run the MCP server on stdio for one agent (stdout carries JSON-RPC only)')
     .option('--agent <name>', 'the agent this server serves (default: $TOTP_MCP_AGENT); never taken from a request')
     .option('--debug', 'diagnostics on stderr')
-    .option('--approval-timeout <duration>', 'how long to wait for the answer to an approval question, e.g. 55s (default), 2m; at most 10m')
+    .option(
+      '--approval-timeout <duration>',
+      'how long to wait for the answer to an approval question, e.g. 55s (default), 2m; at most 10m',
+    )
     .action(async (o: { agent?: string; debug?: boolean; approvalTimeout?: string }) => {
       const { runServe } = await import('./commands/serve.js');
       await runServe(await cli.rt(), o);

@@ -48,7 +48,10 @@ export class Runtime {
   }
 
   get ctx(): AppContext {
-    this.#ctx ??= new AppContext(this.home, this.clock, { identityFile: this.identityFile, passphrase: this.passphrase() });
+    this.#ctx ??= new AppContext(this.home, this.clock, {
+      identityFile: this.identityFile,
+      passphrase: this.passphrase(),
+    });
     return this.#ctx;
   }
 }

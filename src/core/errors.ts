@@ -58,20 +58,33 @@ export const exitCodeOf = (e: unknown): number => (isTotpMcpError(e) ? e.exitCod
  * Failures of the disk rather than of totp-mcp (full, over quota, read-only): what happened, and
  * what the person can do about it. Nothing else changes: the write that failed was not made.
  */
-const FULL_HINT = 'free some space on that disk (or use a home folder on another disk: --home, TOTP_MCP_HOME), then try again';
+const FULL_HINT =
+  'free some space on that disk (or use a home folder on another disk: --home, TOTP_MCP_HOME), then try again';
 const DISK: Record<string, readonly [text: string, hint: string]> = {
   ENOSPC: ['no space is left on the disk', FULL_HINT],
-  EDQUOT: ['the disk quota is used up', 'free some space within your quota (or use a home folder on another disk: --home, TOTP_MCP_HOME), then try again'],
-  EROFS: ['the file system is read-only', 'use a home folder on a writable disk (--home, TOTP_MCP_HOME), or make that one writable again'],
+  EDQUOT: [
+    'the disk quota is used up',
+    'free some space within your quota (or use a home folder on another disk: --home, TOTP_MCP_HOME), then try again',
+  ],
+  EROFS: [
+    'the file system is read-only',
+    'use a home folder on a writable disk (--home, TOTP_MCP_HOME), or make that one writable again',
+  ],
 };
 
 /** A write the disk took only part of: on a regular file, a full disk (or quota). */
 export const shortWriteError = (path: string): TotpMcpError =>
-  new TotpMcpError('io', `cannot write ${path}: the disk took only part of the write (is it full?)`, { hint: FULL_HINT });
+  new TotpMcpError('io', `cannot write ${path}: the disk took only part of the write (is it full?)`, {
+    hint: FULL_HINT,
+  });
 
 /** The errno (ENOSPC, EDQUOT, EROFS) of `e` or of one of its causes, when it is a disk problem. */
 export function diskErrno(e: unknown): string | undefined {
-  for (let x = e, depth = 0; x !== null && typeof x === 'object' && depth < 8; x = (x as { cause?: unknown }).cause, depth++) {
+  for (
+    let x = e, depth = 0;
+    x !== null && typeof x === 'object' && depth < 8;
+    x = (x as { cause?: unknown }).cause, depth++
+  ) {
     const code = (x as { code?: unknown }).code;
     if (typeof code === 'string' && Object.hasOwn(DISK, code)) return code;
   }
@@ -79,7 +92,11 @@ export function diskErrno(e: unknown): string | undefined {
 }
 
 const pathIn = (e: unknown): string | undefined => {
-  for (let x = e, depth = 0; x !== null && typeof x === 'object' && depth < 8; x = (x as { cause?: unknown }).cause, depth++) {
+  for (
+    let x = e, depth = 0;
+    x !== null && typeof x === 'object' && depth < 8;
+    x = (x as { cause?: unknown }).cause, depth++
+  ) {
     const path = (x as { path?: unknown }).path;
     if (typeof path === 'string') return path;
   }
@@ -91,7 +108,10 @@ export function fsError(what: string, path: string, e: unknown): TotpMcpError {
   if (e instanceof TotpMcpError) return e;
   const d = diskErrno(e);
   const [text, hint] = d === undefined ? [] : (DISK[d] ?? []);
-  return new TotpMcpError('io', text === undefined ? `cannot ${what} ${path}` : `cannot ${what} ${path}: ${text}`, { cause: e, ...(hint !== undefined && { hint }) });
+  return new TotpMcpError('io', text === undefined ? `cannot ${what} ${path}` : `cannot ${what} ${path}: ${text}`, {
+    cause: e,
+    ...(hint !== undefined && { hint }),
+  });
 }
 
 /**
@@ -103,7 +123,8 @@ export function explainDiskError(e: unknown): TotpMcpError | undefined {
   const entry = d === undefined ? undefined : DISK[d];
   if (entry === undefined) return undefined;
   const [text, hint] = entry;
-  if (e instanceof TotpMcpError && e.message.endsWith(text)) return e.hint === undefined ? new TotpMcpError(e.code, e.message, { hint, cause: e }) : e;
+  if (e instanceof TotpMcpError && e.message.endsWith(text))
+    return e.hint === undefined ? new TotpMcpError(e.code, e.message, { hint, cause: e }) : e;
   const path = pathIn(e);
   const what =
     e instanceof TotpMcpError

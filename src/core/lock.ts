@@ -84,7 +84,12 @@ async function readHolder(path: string): Promise<{ holder: Holder | null; mtimeM
     let holder: Holder | null = null;
     try {
       const h = JSON.parse(text) as Partial<Holder>;
-      if (typeof h.pid === 'number' && typeof h.host === 'string' && typeof h.nonce === 'string' && typeof h.ts === 'number') {
+      if (
+        typeof h.pid === 'number' &&
+        typeof h.host === 'string' &&
+        typeof h.nonce === 'string' &&
+        typeof h.ts === 'number'
+      ) {
         holder = h as Holder;
       }
     } catch {
@@ -109,7 +114,11 @@ function isStale(info: { holder: Holder | null; mtimeMs: number }, now: number, 
 }
 
 /** Removes `path` if it is still the same stale lock, under the break lock. */
-async function breakStale(path: string, seen: { holder: Holder | null; mtimeMs: number }, foreignStaleMs: number): Promise<void> {
+async function breakStale(
+  path: string,
+  seen: { holder: Holder | null; mtimeMs: number },
+  foreignStaleMs: number,
+): Promise<void> {
   const breakPath = `${path}.break`;
   const me: Holder = { pid: process.pid, host: HOST, nonce: randomBytes(8).toString('hex'), ts: Date.now() };
   if (!(await tryCreate(breakPath, me))) {

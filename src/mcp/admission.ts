@@ -163,7 +163,9 @@ export class Admission {
     if (h) h.n++;
     else this.#held.set(key, { id, n: 1 });
     this.#heldCount++;
-    this.#sweeper ??= setInterval(() => { this.#sweep(); }, SWEEP_MS).unref();
+    this.#sweeper ??= setInterval(() => {
+      this.#sweep();
+    }, SWEEP_MS).unref();
     this.#hooks.dispatch(message, extra);
   }
 

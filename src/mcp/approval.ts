@@ -74,7 +74,9 @@ export function argsDigest(args: Readonly<Record<string, unknown>>): string {
             .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
         )
       : v;
-  return createHash('sha256').update(JSON.stringify(canonical(args))).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(args)))
+    .digest('hex');
 }
 
 /** The elicitation/create parameters of a question (the same form in both eras). */
@@ -108,7 +110,12 @@ export class ApprovalFlow {
    * context it is given and lets `ApprovalRequired` through (every other failure it turns into
    * its own result).
    */
-  async run(server: McpServer, ctx: ServerContext, call: ToolCall, fn: (rc: RequestContext) => Promise<CallToolResult>): Promise<CallToolResult | InputRequiredResult> {
+  async run(
+    server: McpServer,
+    ctx: ServerContext,
+    call: ToolCall,
+    fn: (rc: RequestContext) => Promise<CallToolResult>,
+  ): Promise<CallToolResult | InputRequiredResult> {
     if (!clientView(server, ctx).canElicit) return fn(requestContext(server, ctx, () => 'unavailable'));
     if (ctx.mcpReq.envelope !== undefined) {
       try {
@@ -120,7 +127,12 @@ export class ApprovalFlow {
     }
     let asked: { key: string; answer: ApprovalAnswer } | undefined;
     for (let round = 1; ; round++) {
-      const approve: ApprovalAsker = (s) => (asked !== undefined && approvalKey(s) === asked.key ? asked.answer : round > MAX_LEGACY_ROUNDS ? 'error' : 'ask');
+      const approve: ApprovalAsker = (s) =>
+        asked !== undefined && approvalKey(s) === asked.key
+          ? asked.answer
+          : round > MAX_LEGACY_ROUNDS
+            ? 'error'
+            : 'ask';
       try {
         return await fn(requestContext(server, ctx, approve));
       } catch (e) {
@@ -135,7 +147,11 @@ export class ApprovalFlow {
     try {
       // The 2025 era's push request (deprecated for 2026-07-28 requests, which never come here).
       // eslint-disable-next-line @typescript-eslint/no-deprecated
-      const r = await ctx.mcpReq.elicitInput(formParams(message), { timeout: this.timeoutMs, signal: ctx.mcpReq.signal, relatedRequestId: ctx.mcpReq.id });
+      const r = await ctx.mcpReq.elicitInput(formParams(message), {
+        timeout: this.timeoutMs,
+        signal: ctx.mcpReq.signal,
+        relatedRequestId: ctx.mcpReq.id,
+      });
       if (r.action === 'cancel') return 'cancelled';
       if (r.action === 'decline') return 'declined';
       return r.content?.['confirm'] === true ? 'confirmed' : 'declined';
@@ -147,7 +163,8 @@ export class ApprovalFlow {
   /** 2026-07-28: the question, as the tool's result, bound to the subject and the call. */
   async ask(message: string, subject: ApprovalSubject, call: ToolCall): Promise<InputRequiredResult> {
     const now = Date.now();
-    for (const [n, until] of this.#open) if (until <= now || this.#open.size >= MAX_OPEN_QUESTIONS) this.#open.delete(n);
+    for (const [n, until] of this.#open)
+      if (until <= now || this.#open.size >= MAX_OPEN_QUESTIONS) this.#open.delete(n);
     const n = randomUUID();
     this.#open.set(n, now + TTL_SECONDS * 1000);
     return inputRequired({
@@ -164,7 +181,13 @@ export class ApprovalFlow {
     const view = inputResponse(ctx.mcpReq.inputResponses, KEY);
     if (view.kind !== 'elicit') return 'ask';
     const state = ctx.mcpReq.requestState<Question | string>();
-    if (typeof state !== 'object' || state.k !== approvalKey(subject) || state.t !== call.tool || state.a !== argsDigest(call.args)) return 'ask';
+    if (
+      typeof state !== 'object' ||
+      state.k !== approvalKey(subject) ||
+      state.t !== call.tool ||
+      state.a !== argsDigest(call.args)
+    )
+      return 'ask';
     if (!this.#open.delete(state.n)) return 'ask';
     if (view.action === 'cancel') return 'cancelled';
     if (view.action === 'decline') return 'declined';

@@ -27,8 +27,11 @@ export interface ClientView {
 export function clientView(server: McpServer, ctx: ServerContext): ClientView {
   const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
   /* eslint-disable @typescript-eslint/no-deprecated -- the 2025 era's only source of client identity */
-  const caps = (envelope?.[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined) ?? server.server.getClientCapabilities();
-  const info = (envelope?.[CLIENT_INFO_META_KEY] as Partial<Implementation> | undefined) ?? server.server.getClientVersion();
+  const caps =
+    (envelope?.[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined) ??
+    server.server.getClientCapabilities();
+  const info =
+    (envelope?.[CLIENT_INFO_META_KEY] as Partial<Implementation> | undefined) ?? server.server.getClientVersion();
   /* eslint-enable @typescript-eslint/no-deprecated */
   const el: unknown = caps?.elicitation;
   const canElicit = typeof el === 'object' && el !== null && ('form' in el || Object.keys(el).length === 0);

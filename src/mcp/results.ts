@@ -54,7 +54,8 @@ export function errorResult(e: unknown): CallToolResult {
   if (e instanceof AgentError) return toolError(e.agentCode, e.message);
   if (e instanceof NotConfigured) return toolError('not_configured', e.message);
   // Said as such (never a path): the person can free space; retrying will not help until then.
-  if (diskErrno(e) !== undefined) return toolError('internal', `${INTERNAL_MESSAGE}: the disk of the totp-mcp home is full or read-only`);
+  if (diskErrno(e) !== undefined)
+    return toolError('internal', `${INTERNAL_MESSAGE}: the disk of the totp-mcp home is full or read-only`);
   if (isTotpMcpError(e)) {
     switch (e.code) {
       case 'denied':

@@ -34,12 +34,27 @@ export interface ServerDeps {
 
 export function createServer(deps: ServerDeps): McpServer {
   const server = new McpServer(
-    { name: 'totp-mcp', title: 'totp-mcp', version: deps.version, description: 'One-time codes and AWS MFA sessions for agents, under policy' },
+    {
+      name: 'totp-mcp',
+      title: 'totp-mcp',
+      version: deps.version,
+      description: 'One-time codes and AWS MFA sessions for agents, under policy',
+    },
     // The SDK's legacy shim is not used for approvals (approval.ts asks 2025 clients itself); its
     // round timeout is bounded the same all the same.
-    { instructions: INSTRUCTIONS, requestState: { verify: deps.approvals.verify }, inputRequired: { roundTimeoutMs: deps.approvals.timeoutMs } },
+    {
+      instructions: INSTRUCTIONS,
+      requestState: { verify: deps.approvals.verify },
+      inputRequired: { roundTimeoutMs: deps.approvals.timeoutMs },
+    },
   );
-  const tools: ToolDeps = { service: deps.service, approvals: deps.approvals, inflight: deps.inflight ?? new InFlight(), log: deps.log ?? (() => undefined), awsSession: deps.awsSession };
+  const tools: ToolDeps = {
+    service: deps.service,
+    approvals: deps.approvals,
+    inflight: deps.inflight ?? new InFlight(),
+    log: deps.log ?? (() => undefined),
+    awsSession: deps.awsSession,
+  };
   registerListAccounts(server, tools);
   registerGetTotpCode(server, tools);
   registerGetAwsSession(server, tools);

@@ -95,8 +95,13 @@ export class ReplyWriter extends Writable {
     else this.out.write(chunk, this.#track(callback));
   }
 
-  override _writev(chunks: { chunk: string | Buffer; encoding: BufferEncoding }[], callback: (error?: Error | null) => void): void {
-    const bufs = chunks.map(({ chunk, encoding }) => (typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk));
+  override _writev(
+    chunks: { chunk: string | Buffer; encoding: BufferEncoding }[],
+    callback: (error?: Error | null) => void,
+  ): void {
+    const bufs = chunks.map(({ chunk, encoding }) =>
+      typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk,
+    );
     this.out.write(Buffer.concat(bufs), this.#track(callback));
   }
 }
@@ -167,7 +172,11 @@ class WatchedTransport implements Transport {
   send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     const sent = this.#send(message, options);
     const m = message as { id?: unknown; method?: unknown };
-    if (m.method === undefined && (typeof m.id === 'number' || typeof m.id === 'string') && ('result' in message || 'error' in message)) {
+    if (
+      m.method === undefined &&
+      (typeof m.id === 'number' || typeof m.id === 'string') &&
+      ('result' in message || 'error' in message)
+    ) {
       this.#admission.answered(m.id);
     }
     return sent;
@@ -207,7 +216,14 @@ export async function serveAgent(opts: ServeOptions): Promise<void> {
   const handle = serveStdio(
     ({ era }) => {
       log?.(`connection: ${era} era`);
-      return createServer({ service: opts.service, version: opts.version, approvals, inflight, log, awsSession: opts.awsSession });
+      return createServer({
+        service: opts.service,
+        version: opts.version,
+        approvals,
+        inflight,
+        log,
+        awsSession: opts.awsSession,
+      });
     },
     { transport: wire, onerror: (e) => log?.(`protocol: ${diagnostic(e)}`) },
   );

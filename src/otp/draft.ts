@@ -1,12 +1,5 @@
 import { fail } from '../core/errors.js';
-import {
-  MAX_DIGITS,
-  MAX_PERIOD,
-  MIN_DIGITS,
-  type AccountDraft,
-  type Algorithm,
-  type OtpType,
-} from '../core/model.js';
+import { MAX_DIGITS, MAX_PERIOD, MIN_DIGITS, type AccountDraft, type Algorithm, type OtpType } from '../core/model.js';
 import { Redacted } from '../core/redacted.js';
 import { canonicalBase32 } from './base32.js';
 import { STEAM_DIGITS, STEAM_PERIOD } from './generate.js';
@@ -108,6 +101,7 @@ function parseName(value: string | undefined, what: 'issuer' | 'label'): string 
   if (BAD_NAME_CHAR.test(t)) return fail('invalid', `${what} contains control characters`);
   // Count code points, not UTF-16 units, so an emoji is one character as a person sees it.
   let chars = 0;
-  for (const _ of t) if (++chars > MAX_NAME_CHARS) return fail('invalid', `${what} is longer than ${MAX_NAME_CHARS} characters`);
+  for (const _ of t)
+    if (++chars > MAX_NAME_CHARS) return fail('invalid', `${what} is longer than ${MAX_NAME_CHARS} characters`);
   return t;
 }

@@ -87,7 +87,8 @@ function hotp(secret: Secret, algorithm: string, digits: number, counter: number
 }
 
 function checkAlgorithm(algorithm: string): string {
-  if (!(ALGORITHMS as readonly string[]).includes(algorithm)) fail('invalid', 'algorithm must be SHA1, SHA256 or SHA512');
+  if (!(ALGORITHMS as readonly string[]).includes(algorithm))
+    fail('invalid', 'algorithm must be SHA1, SHA256 or SHA512');
   return algorithm;
 }
 

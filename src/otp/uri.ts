@@ -60,7 +60,8 @@ export function parseOtpUri(uri: string): AccountDraft {
 
   const encoder = params.get('encoder');
   if (encoder !== undefined) {
-    if (encoder.trim().toLowerCase() !== 'steam') fail('invalid', 'unsupported "encoder" parameter (only steam is known)');
+    if (encoder.trim().toLowerCase() !== 'steam')
+      fail('invalid', 'unsupported "encoder" parameter (only steam is known)');
     if (type === 'hotp') fail('invalid', '"encoder=steam" needs a totp URI, not hotp');
     type = 'steam';
   }

@@ -51,7 +51,8 @@ export function syntheticPolicy(opts: BenchOptions = {}): { policy: Policy; acco
     let selectors: string[];
     if (kind < 0.6) selectors = Array.from({ length: 5 }, () => pick(accounts).id);
     else if (kind < 0.8) selectors = [`tag:team-${Math.floor(rand() * 40)}`];
-    else if (kind < 0.97) selectors = [`${pick(PREFIXES)}-${Math.floor(rand() * 100)}*`, `*-${Math.floor(rand() * 10)}?`];
+    else if (kind < 0.97)
+      selectors = [`${pick(PREFIXES)}-${Math.floor(rand() * 100)}*`, `*-${Math.floor(rand() * 10)}?`];
     else selectors = ['*'];
     if (rand() < 0.05) {
       rules.push({ id: `r${i}`, effect: 'deny', agents: ruleAgents, accounts: selectors, actions });
@@ -59,7 +60,8 @@ export function syntheticPolicy(opts: BenchOptions = {}): { policy: Policy; acco
     }
     const rule: Record<string, unknown> = { id: `r${i}`, agents: ruleAgents, accounts: selectors, actions };
     if (rand() < 0.3) rule['limit'] = { count: 10, per: '1h' };
-    if (rand() < 0.3) rule['hours'] = { days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '08:00', to: '20:00', tz: 'Europe/Berlin' };
+    if (rand() < 0.3)
+      rule['hours'] = { days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '08:00', to: '20:00', tz: 'Europe/Berlin' };
     if (rand() < 0.2) {
       rule['approval'] = 'confirm';
       rule['approval_ttl'] = '15m';
@@ -86,7 +88,8 @@ export function benchmarkEvaluate(opts: BenchOptions = {}): BenchResult {
   });
   const ctx = { now: Date.UTC(2025, 5, 4, 10, 0), usage: () => 3 };
   // Warm up: compile the policy and let the JIT settle.
-  for (let i = 0; i < Math.min(samples, 20_000); i++) evaluate(policy, requests[i % requests.length] as PolicyRequest, ctx);
+  for (let i = 0; i < Math.min(samples, 20_000); i++)
+    evaluate(policy, requests[i % requests.length] as PolicyRequest, ctx);
   const times = new Float64Array(samples);
   let allowed = 0;
   for (let i = 0; i < samples; i++) {
@@ -99,5 +102,14 @@ export function benchmarkEvaluate(opts: BenchOptions = {}): BenchResult {
   times.sort();
   const at = (q: number): number => (times[Math.min(samples - 1, Math.floor(q * samples))] ?? 0) * 1000;
   const mean = (times.reduce((s, t) => s + t, 0) / samples) * 1000;
-  return { rules: policy.rules.length, accounts: accounts.length, samples, allowed, p50_us: at(0.5), p99_us: at(0.99), max_us: at(1), mean_us: mean };
+  return {
+    rules: policy.rules.length,
+    accounts: accounts.length,
+    samples,
+    allowed,
+    p50_us: at(0.5),
+    p99_us: at(0.99),
+    max_us: at(1),
+    mean_us: mean,
+  };
 }

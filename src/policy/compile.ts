@@ -58,7 +58,9 @@ export function compiled(policy: Policy): CompiledPolicy {
 }
 
 export function compileRule(rule: PolicyRule): CompiledRule {
-  const selectors = rule.accounts.map((s) => parseAccountSelector(s)).filter((s): s is AccountSelector => s !== undefined);
+  const selectors = rule.accounts
+    .map((s) => parseAccountSelector(s))
+    .filter((s): s is AccountSelector => s !== undefined);
   const exact = new Set<string>();
   const tags = new Set<string>();
   const globs: Extract<AccountSelector, { kind: 'glob' }>[] = [];

@@ -22,6 +22,7 @@ export function toCompiledJson(p: Policy): CompiledPolicyJson {
 export function fromCompiledJson(x: unknown): Policy | undefined {
   if (typeof x !== 'object' || x === null) return undefined;
   const j = x as Partial<CompiledPolicyJson>;
-  if (j.version !== 1 || typeof j.fileName !== 'string' || !Array.isArray(j.agents) || !Array.isArray(j.rules)) return undefined;
+  if (j.version !== 1 || typeof j.fileName !== 'string' || !Array.isArray(j.agents) || !Array.isArray(j.rules))
+    return undefined;
   return { version: 1, fileName: j.fileName, agents: new Map(j.agents), rules: j.rules };
 }

@@ -43,7 +43,12 @@ import {
  *  an allow carries `approval: confirm` for the caller to obtain.
  */
 
-const deny = (rule: string | null, reason: ReasonCode): Decision => ({ decision: 'deny', rule, reason, approval: 'none' });
+const deny = (rule: string | null, reason: ReasonCode): Decision => ({
+  decision: 'deny',
+  rule,
+  reason,
+  approval: 'none',
+});
 
 export type Match =
   | { readonly kind: 'unknown_agent' }
@@ -111,7 +116,9 @@ function applyConditions(r: CompiledRule, request: PolicyRequest, ctx: EvalConte
     rule: rule.id,
     reason: 'allowed',
     approval: rule.approval,
-    ...(rule.approval === 'confirm' && rule.approval_ttl_seconds !== undefined ? { approval_ttl_seconds: rule.approval_ttl_seconds } : {}),
+    ...(rule.approval === 'confirm' && rule.approval_ttl_seconds !== undefined
+      ? { approval_ttl_seconds: rule.approval_ttl_seconds }
+      : {}),
     ...(limit === undefined ? {} : { limit }),
     ...(maxDuration === undefined ? {} : { aws: { max_duration_seconds: maxDuration } }),
   };
@@ -214,18 +221,16 @@ export function describeAgent(policy: Policy, agent: string): AgentDescription {
   if (info === undefined) return { agent, known: false, rules: [] };
   const rules = policy.rules
     .filter((r) => r.agents.includes('*') || r.agents.includes(agent))
-    .map(
-      (r): DescribedRule => ({
-        id: r.id,
-        effect: r.effect,
-        actions: r.actions,
-        accounts: r.accounts,
-        approval: r.approval,
-        ...(r.approval_ttl_seconds === undefined ? {} : { approval_ttl_seconds: r.approval_ttl_seconds }),
-        ...(r.limit === undefined ? {} : { limit: r.limit }),
-        ...(r.hours === undefined ? {} : { hours: r.hours }),
-        ...(r.aws === undefined ? {} : { aws: r.aws }),
-      }),
-    );
+    .map((r): DescribedRule => ({
+      id: r.id,
+      effect: r.effect,
+      actions: r.actions,
+      accounts: r.accounts,
+      approval: r.approval,
+      ...(r.approval_ttl_seconds === undefined ? {} : { approval_ttl_seconds: r.approval_ttl_seconds }),
+      ...(r.limit === undefined ? {} : { limit: r.limit }),
+      ...(r.hours === undefined ? {} : { hours: r.hours }),
+      ...(r.aws === undefined ? {} : { aws: r.aws }),
+    }));
   return { agent, known: true, ...(info.description === undefined ? {} : { description: info.description }), rules };
 }

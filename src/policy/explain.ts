@@ -82,7 +82,10 @@ export function explain(policy: Policy, request: PolicyRequest, ctx: EvalContext
       const by = matchedBy(r, request);
       if (r === deciding) {
         outcome = 'decides';
-        note = rule.effect === 'deny' ? `matches (${by}): a deny rule wins` : `matches (${by}): the first matching allow rule decides`;
+        note =
+          rule.effect === 'deny'
+            ? `matches (${by}): a deny rule wins`
+            : `matches (${by}): the first matching allow rule decides`;
       } else {
         outcome = 'matched';
         note =
@@ -133,7 +136,10 @@ function conditionTraces(r: CompiledRule, request: PolicyRequest, ctx: EvalConte
   if (request.action === 'aws_session') {
     const aws = request.aws;
     const role = aws?.role;
-    const roleOk = r.roles === undefined ? role === undefined || typeof role === 'string' : typeof role === 'string' && r.roles.has(role);
+    const roleOk =
+      r.roles === undefined
+        ? role === undefined || typeof role === 'string'
+        : typeof role === 'string' && r.roles.has(role);
     out.push({
       condition: 'aws_role',
       ok: roleOk,
@@ -141,7 +147,9 @@ function conditionTraces(r: CompiledRule, request: PolicyRequest, ctx: EvalConte
     });
     const max = rule.aws?.max_duration_seconds;
     const duration = aws?.duration_seconds;
-    const durationOk = duration === undefined || (typeof duration === 'number' && duration > 0 && duration <= (max ?? Number.POSITIVE_INFINITY));
+    const durationOk =
+      duration === undefined ||
+      (typeof duration === 'number' && duration > 0 && duration <= (max ?? Number.POSITIVE_INFINITY));
     out.push({
       condition: 'aws_duration',
       ok: durationOk,
@@ -157,12 +165,18 @@ function conditionTraces(r: CompiledRule, request: PolicyRequest, ctx: EvalConte
   if (rule.limit !== undefined) {
     const { count, per_seconds } = rule.limit;
     const used = ctx.usage(rule.id, request.agent, request.account.id, per_seconds);
-    out.push({ condition: 'limit', ok: used < count, note: `${String(used)} of ${count} uses in the last ${formatDuration(per_seconds)}` });
+    out.push({
+      condition: 'limit',
+      ok: used < count,
+      note: `${String(used)} of ${count} uses in the last ${formatDuration(per_seconds)}`,
+    });
   }
   if (rule.approval === 'confirm') {
-    const ttl = rule.approval_ttl_seconds === undefined ? 'asked every time' : `a confirmation is reused for ${formatDuration(rule.approval_ttl_seconds)}`;
+    const ttl =
+      rule.approval_ttl_seconds === undefined
+        ? 'asked every time'
+        : `a confirmation is reused for ${formatDuration(rule.approval_ttl_seconds)}`;
     out.push({ condition: 'approval', ok: true, note: `the person must confirm (${ttl})` });
   }
   return out;
 }
-

@@ -8,7 +8,14 @@ export {
   type AgentDescription,
   type DescribedRule,
 } from './evaluate.js';
-export { explain, type Explanation, type RuleTrace, type ConditionTrace, type TraceOutcome, type ConditionName } from './explain.js';
+export {
+  explain,
+  type Explanation,
+  type RuleTrace,
+  type ConditionTrace,
+  type TraceOutcome,
+  type ConditionName,
+} from './explain.js';
 export { lintPolicy, type PolicyWarning, type LintCode } from './lint.js';
 export { STARTER_POLICY } from './starter.js';
 export { policyHash } from './hash.js';

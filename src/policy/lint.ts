@@ -47,7 +47,10 @@ export function lintPolicy(policy: Policy, accounts: readonly AccountRef[]): Pol
   const warnings: PolicyWarning[] = [];
   const rules = compiled(policy).rules;
   const declared = [...policy.agents.keys()];
-  const at = (r: PolicyRule): { rule: string; line?: number } => ({ rule: r.id, ...(r.line === undefined ? {} : { line: r.line }) });
+  const at = (r: PolicyRule): { rule: string; line?: number } => ({
+    rule: r.id,
+    ...(r.line === undefined ? {} : { line: r.line }),
+  });
 
   // Static shadowing.
   const shadowed = new Set<string>();
@@ -66,7 +69,8 @@ export function lintPolicy(policy: Policy, accounts: readonly AccountRef[]): Pol
       }
     } else {
       const earlier = rules.find((d) => d.index < r.index && d.rule.effect === 'deny' && covers(d, r, declared));
-      if (earlier !== undefined) message = `deny rule ${rule.id} adds nothing: earlier deny rule ${earlier.rule.id} already covers it`;
+      if (earlier !== undefined)
+        message = `deny rule ${rule.id} adds nothing: earlier deny rule ${earlier.rule.id} already covers it`;
     }
     if (message !== undefined) {
       shadowed.add(rule.id);
@@ -80,7 +84,11 @@ export function lintPolicy(policy: Policy, accounts: readonly AccountRef[]): Pol
   for (const r of rules) {
     const dead = r.selectors.filter((s) => !valid.some((a) => selectorMatches(s, a)));
     if (dead.length === r.selectors.length) {
-      warnings.push({ code: 'no_matching_account', ...at(r.rule), message: `rule ${r.rule.id} matches no account in the vault` });
+      warnings.push({
+        code: 'no_matching_account',
+        ...at(r.rule),
+        message: `rule ${r.rule.id} matches no account in the vault`,
+      });
     } else {
       matchesSome.add(r.rule.id);
       for (const s of dead) {

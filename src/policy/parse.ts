@@ -68,7 +68,8 @@ const YAML_MESSAGES: Readonly<Record<string, string>> = {
 };
 
 const FIELD_HINT = 'fix the named line and field; unknown fields are errors on purpose';
-const YAML_HINT = 'fix the YAML on the named line: indent with spaces, quote text that holds ": " or starts with a special character';
+const YAML_HINT =
+  'fix the YAML on the named line: indent with spaces, quote text that holds ": " or starts with a special character';
 
 function throwProblems(fileName: string, problems: readonly Problem[], locate?: Locator, hint = FIELD_HINT): never {
   const located = problems.map((p) => ({ ...p, line: p.line ?? locate?.(p.path, p.atKey === true) }));
@@ -116,9 +117,11 @@ export function parsePolicy(text: string, fileName: string): Policy {
   const lineAt = (offset: number | undefined): number | undefined =>
     offset === undefined ? undefined : lineCounter.linePos(offset).line;
 
-  const yamlProblems = [...doc.errors, ...doc.warnings].map(
-    (e): Problem => ({ path: [], message: YAML_MESSAGES[e.code] ?? `YAML syntax error (${e.code})`, line: lineAt(e.pos[0]) ?? 1 }),
-  );
+  const yamlProblems = [...doc.errors, ...doc.warnings].map((e): Problem => ({
+    path: [],
+    message: YAML_MESSAGES[e.code] ?? `YAML syntax error (${e.code})`,
+    line: lineAt(e.pos[0]) ?? 1,
+  }));
   if (yamlProblems.length > 0) throwProblems(fileName, yamlProblems, undefined, YAML_HINT);
 
   let aliases = 0;
@@ -134,7 +137,9 @@ export function parsePolicy(text: string, fileName: string): Policy {
     raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch {
     // The library's message may quote the document; ours is fixed.
-    throwProblems(fileName, [{ path: [], message: 'too many YAML alias expansions, or an alias to an unknown anchor' }]);
+    throwProblems(fileName, [
+      { path: [], message: 'too many YAML alias expansions, or an alias to an unknown anchor' },
+    ]);
   }
   const locate: Locator = (path, atKey) => locateNode(doc, path, atKey, lineAt);
   return validate(raw, fileName, locate);
@@ -151,13 +156,18 @@ export function buildPolicy(raw: unknown, fileName = 'policy'): Policy {
 function validate(raw: unknown, fileName: string, locate?: Locator): Policy {
   if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
     const version = (raw as Record<string, unknown>)['version'];
-    if (version === undefined) throwProblems(fileName, [{ path: ['version'], message: 'required: version: 1' }], locate);
+    if (version === undefined)
+      throwProblems(fileName, [{ path: ['version'], message: 'required: version: 1' }], locate);
     if (version !== POLICY_VERSION) {
       const line = locate?.(['version'], false);
       const where = line === undefined ? fileName : `${fileName}:${line}`;
-      throw new TotpMcpError('unsupported_version', `${where}: version: unsupported policy version (this totp-mcp reads version 1)`, {
-        hint: 'upgrade totp-mcp, or write the policy for version 1',
-      });
+      throw new TotpMcpError(
+        'unsupported_version',
+        `${where}: version: unsupported policy version (this totp-mcp reads version 1)`,
+        {
+          hint: 'upgrade totp-mcp, or write the policy for version 1',
+        },
+      );
     }
   }
   const reserved = reservedKeys(raw, []);
@@ -202,7 +212,8 @@ function issueProblems(issue: z.core.$ZodIssue): Problem[] {
  */
 const NAMEABLE_KEY = /^[\x20-\x7e]{1,40}$/;
 const SECRET_LIKE = /[A-Za-z0-9+/=_-]{16,}/;
-const unknownField = (key: string): string => (NAMEABLE_KEY.test(key) && !SECRET_LIKE.test(key) ? `unknown field ${JSON.stringify(key)}` : 'unknown field');
+const unknownField = (key: string): string =>
+  NAMEABLE_KEY.test(key) && !SECRET_LIKE.test(key) ? `unknown field ${JSON.stringify(key)}` : 'unknown field';
 
 const CONDITIONS = ['approval_ttl', 'limit', 'hours', 'aws'] as const;
 
@@ -216,14 +227,16 @@ function semanticProblems(data: RawPolicy): Problem[] {
     if (first === undefined) firstIndex.set(r.id, i);
     else problems.push({ path: at('id'), message: `duplicate rule id (rules[${first}] has the same id)` });
     r.agents.forEach((a, k) => {
-      if (a !== '*' && !declared.has(a)) problems.push({ path: at('agents', k), message: 'agent is not declared under agents:' });
+      if (a !== '*' && !declared.has(a))
+        problems.push({ path: at('agents', k), message: 'agent is not declared under agents:' });
     });
     if ((r.effect ?? 'allow') === 'deny') {
       if (r.approval !== undefined && r.approval !== 'none') {
         problems.push({ path: at('approval'), message: 'a deny rule takes no conditions', atKey: true });
       }
       for (const key of CONDITIONS) {
-        if (r[key] !== undefined) problems.push({ path: at(key), message: 'a deny rule takes no conditions', atKey: true });
+        if (r[key] !== undefined)
+          problems.push({ path: at(key), message: 'a deny rule takes no conditions', atKey: true });
       }
       return;
     }
@@ -232,7 +245,11 @@ function semanticProblems(data: RawPolicy): Problem[] {
       problems.push({ path: at('approval_ttl'), message: 'approval_ttl needs approval: confirm', atKey: true });
     }
     if (r.aws !== undefined && !(r.actions ?? []).includes('aws_session')) {
-      problems.push({ path: at('aws'), message: 'aws applies only to a rule whose actions include aws_session', atKey: true });
+      problems.push({
+        path: at('aws'),
+        message: 'aws applies only to a rule whose actions include aws_session',
+        atKey: true,
+      });
     }
     if (r.hours !== undefined) problems.push(...hoursProblems(r, at));
   });
@@ -263,7 +280,14 @@ function build(data: RawPolicy, fileName: string, locate?: Locator): Policy {
       name,
       Object.freeze({
         ...(info?.description === undefined ? {} : { description: info.description }),
-        ...(info?.max_calls === undefined ? {} : { max_calls: Object.freeze({ count: info.max_calls.count, per_seconds: parseDuration(info.max_calls.per) ?? 0 }) }),
+        ...(info?.max_calls === undefined
+          ? {}
+          : {
+              max_calls: Object.freeze({
+                count: info.max_calls.count,
+                per_seconds: parseDuration(info.max_calls.per) ?? 0,
+              }),
+            }),
       }),
     );
   }
@@ -271,7 +295,10 @@ function build(data: RawPolicy, fileName: string, locate?: Locator): Policy {
     const effect = r.effect ?? 'allow';
     const actions: Action[] = uniq(r.actions ?? (effect === 'deny' ? ACTIONS : []));
     const line = locate?.(['rules', index], false);
-    const ttl = r.approval_ttl === undefined || isZeroDuration(r.approval_ttl) ? undefined : parseDuration(String(r.approval_ttl));
+    const ttl =
+      r.approval_ttl === undefined || isZeroDuration(r.approval_ttl)
+        ? undefined
+        : parseDuration(String(r.approval_ttl));
     const rule: PolicyRule = {
       id: r.id,
       index,
@@ -283,7 +310,9 @@ function build(data: RawPolicy, fileName: string, locate?: Locator): Policy {
       actions: Object.freeze(actions),
       approval: r.approval ?? 'none',
       ...(ttl === undefined ? {} : { approval_ttl_seconds: ttl }),
-      ...(r.limit === undefined ? {} : { limit: Object.freeze({ count: r.limit.count, per_seconds: parseDuration(r.limit.per) ?? 0 }) }),
+      ...(r.limit === undefined
+        ? {}
+        : { limit: Object.freeze({ count: r.limit.count, per_seconds: parseDuration(r.limit.per) ?? 0 }) }),
       ...(r.hours === undefined ? {} : { hours: buildHours(r.hours) }),
       ...(effect === 'allow' && actions.includes('aws_session') ? { aws: buildAws(r.aws) } : {}),
     };

@@ -23,7 +23,9 @@ const duration = z
 /** A duration, or zero for "ask every time" (the same as leaving the key out). */
 const approvalTtl = z
   .union([z.string(), z.number()], { error: DURATION_RULE })
-  .refine((s) => isZeroDuration(s) || (typeof s === 'string' && parseDuration(s) !== undefined), { error: `${DURATION_RULE}, or 0 to ask every time` });
+  .refine((s) => isZeroDuration(s) || (typeof s === 'string' && parseDuration(s) !== undefined), {
+    error: `${DURATION_RULE}, or 0 to ask every time`,
+  });
 
 /** `{ count, per }`: a rule's `limit` and an agent's `max_calls`. */
 const wholeCount = 'expected a whole number of at least 1';
@@ -77,7 +79,10 @@ export const ruleSchema = z.strictObject(
     aws: z
       .strictObject(
         {
-          roles: list(z.string({ error: 'expected a role name' }).regex(ROLE_NAME, { error: 'expected a role name' }), 'role').optional(),
+          roles: list(
+            z.string({ error: 'expected a role name' }).regex(ROLE_NAME, { error: 'expected a role name' }),
+            'role',
+          ).optional(),
           max_duration: duration.optional(),
           delivery: list(
             z.enum(DELIVERIES, { error: 'expected credential_process, profile, exec, container or inline' }),

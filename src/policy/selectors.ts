@@ -13,7 +13,13 @@ export type AccountSelector =
   | { readonly kind: 'any'; readonly text: string }
   | { readonly kind: 'tag'; readonly text: string; readonly tag: string }
   | { readonly kind: 'exact'; readonly text: string; readonly id: string }
-  | { readonly kind: 'glob'; readonly text: string; readonly glob: string; readonly prefix: string; readonly suffix: string };
+  | {
+      readonly kind: 'glob';
+      readonly text: string;
+      readonly glob: string;
+      readonly prefix: string;
+      readonly suffix: string;
+    };
 
 const GLOB_PATTERN = /^[a-z0-9._:@+*?-]{1,64}$/;
 const AGENT_NAME = ID_PATTERN;

@@ -10,14 +10,20 @@ const id = fc.stringMatching(/^[a-z0-9][a-z0-9._:@+-]{0,20}$/);
 const aws = fc.record({
   role: fc.oneof(fc.constant(null), fc.stringMatching(/^[A-Za-z0-9+=,.@_-]{1,20}$/)),
   duration: fc.integer({ min: 1, max: 129_600 }),
-  expires: fc.oneof(fc.constant(null), fc.integer({ min: 0, max: 4e12 }).map((t) => new Date(t).toISOString())),
+  expires: fc.oneof(
+    fc.constant(null),
+    fc.integer({ min: 0, max: 4e12 }).map((t) => new Date(t).toISOString()),
+  ),
   delivery: fc.constantFrom(...AUDIT_DELIVERIES),
   session_name: fc.oneof(fc.constant(null), fc.stringMatching(/^[\w+=,.@-]{2,30}$/)),
 });
 const validInput = fc.record(
   {
     agent: fc.oneof(fc.constant(null), id),
-    client: fc.oneof(fc.constant(null), fc.record({ name: fc.string({ maxLength: 80 }), version: fc.string({ maxLength: 10 }) })),
+    client: fc.oneof(
+      fc.constant(null),
+      fc.record({ name: fc.string({ maxLength: 80 }), version: fc.string({ maxLength: 10 }) }),
+    ),
     action: fc.constantFrom(...AUDIT_ACTIONS),
     account: fc.oneof(fc.constant(null), id),
     decision: fc.constantFrom(...AUDIT_DECISIONS),
@@ -29,26 +35,73 @@ const validInput = fc.record(
     gen: fc.oneof(fc.constant(null), fc.nat()),
     reset: fc.oneof(
       fc.constant(null),
-      fc.record({ seq: fc.nat(), mac: fc.oneof(fc.constant(null), fc.stringMatching(/^[0-9a-f]{64}$/)), reason: fc.string({ minLength: 1, maxLength: 300 }).filter((s) => /[a-z]/i.test(s)) }),
+      fc.record({
+        seq: fc.nat(),
+        mac: fc.oneof(fc.constant(null), fc.stringMatching(/^[0-9a-f]{64}$/)),
+        reason: fc.string({ minLength: 1, maxLength: 300 }).filter((s) => /[a-z]/i.test(s)),
+      }),
     ),
   },
   { requiredKeys: ['agent', 'action', 'decision', 'reason'] },
 );
 const edge = fc.oneof(
-  fc.constantFrom<unknown>(null, undefined, 0, -1, 1.5, NaN, Infinity, '', 'x', 'X', 'a b', 'CANARYSEED', [], {}, true, '2026-01-01T00:00:00Z', 'not-a-date', 2 ** 53),
+  fc.constantFrom<unknown>(
+    null,
+    undefined,
+    0,
+    -1,
+    1.5,
+    NaN,
+    Infinity,
+    '',
+    'x',
+    'X',
+    'a b',
+    'CANARYSEED',
+    [],
+    {},
+    true,
+    '2026-01-01T00:00:00Z',
+    'not-a-date',
+    2 ** 53,
+  ),
   fc.string({ maxLength: 10 }),
   fc.integer(),
 );
-const key = fc.constantFrom('agent', 'client', 'action', 'account', 'decision', 'rule', 'reason', 'step', 'approval', 'aws', 'gen', 'reset', 'extra', 'secret');
-const mutated = fc.tuple(validInput, key, edge).map(([i, k, v]) => ({ ...i, [k]: v }));
-const mutatedAws = fc.tuple(validInput, aws, fc.constantFrom('role', 'duration', 'expires', 'delivery', 'session_name', 'extra'), edge).map(
-  ([i, a, k, v]) => ({ ...i, aws: { ...a, [k]: v } }),
+const key = fc.constantFrom(
+  'agent',
+  'client',
+  'action',
+  'account',
+  'decision',
+  'rule',
+  'reason',
+  'step',
+  'approval',
+  'aws',
+  'gen',
+  'reset',
+  'extra',
+  'secret',
 );
+const mutated = fc.tuple(validInput, key, edge).map(([i, k, v]) => ({ ...i, [k]: v }));
+const mutatedAws = fc
+  .tuple(validInput, aws, fc.constantFrom('role', 'duration', 'expires', 'delivery', 'session_name', 'extra'), edge)
+  .map(([i, a, k, v]) => ({ ...i, aws: { ...a, [k]: v } }));
 
 function stamp(input: Record<string, unknown>, seq: number): Record<string, unknown> {
   const { reset, ...checked } = fastCheckInput(input)!;
   // As the writer does: `reset` only on the event that carries one.
-  return { ...checked, ...(reset === null ? {} : { reset }), v: 1, seq, ts: new Date(1_700_000_000_000 + seq).toISOString(), pid: 42, prev: 'a'.repeat(64), mac: 'b'.repeat(64) };
+  return {
+    ...checked,
+    ...(reset === null ? {} : { reset }),
+    v: 1,
+    seq,
+    ts: new Date(1_700_000_000_000 + seq).toISOString(),
+    pid: 42,
+    prev: 'a'.repeat(64),
+    mac: 'b'.repeat(64),
+  };
 }
 
 describe('audit fast path against the zod reference', () => {
@@ -90,7 +143,27 @@ describe('audit fast path against the zod reference', () => {
       }),
       { numRuns: 1000 },
     );
-    const eventKey = fc.constantFrom('v', 'seq', 'ts', 'pid', 'prev', 'mac', 'agent', 'client', 'action', 'account', 'decision', 'rule', 'reason', 'step', 'approval', 'aws', 'gen', 'reset', 'extra');
+    const eventKey = fc.constantFrom(
+      'v',
+      'seq',
+      'ts',
+      'pid',
+      'prev',
+      'mac',
+      'agent',
+      'client',
+      'action',
+      'account',
+      'decision',
+      'rule',
+      'reason',
+      'step',
+      'approval',
+      'aws',
+      'gen',
+      'reset',
+      'extra',
+    );
     fc.assert(
       fc.property(validInput, eventKey, edge, (i, k, v) => {
         const e = { ...stamp(i, 7), [k]: v };

@@ -23,28 +23,32 @@ describe('line reading', () => {
     const dir = await stateDir();
     const path = join(dir, 'f.log');
     await fc.assert(
-      fc.asyncProperty(fc.array(lineArb, { maxLength: 30 }), fc.option(fc.string({ maxLength: 30 }).map((s) => s.replace(/\n/g, '') || 'z')), async (lines, torn) => {
-        const content = lines.map((l) => l + '\n').join('') + (torn ?? '');
-        await writeFile(path, content);
-        const want = naive(content);
-        const got: string[] = [];
-        let tornSeen: string | null = null;
-        let expectOffset = 0;
-        for await (const l of readLines(path)) {
-          expect(l.offset).toBe(expectOffset);
-          if (l.complete) {
-            got.push(l.text);
-            expectOffset = l.next;
-          } else tornSeen = l.text;
-        }
-        expect(got).toEqual(want.lines);
-        expect(tornSeen).toBe(want.torn);
-        const scan = await scanTail(path);
-        const size = Buffer.byteLength(content);
-        expect(scan?.size).toBe(size);
-        expect(scan?.completeEnd).toBe(size - Buffer.byteLength(want.torn ?? ''));
-        expect(scan?.lastLine).toBe(want.lines.at(-1));
-      }),
+      fc.asyncProperty(
+        fc.array(lineArb, { maxLength: 30 }),
+        fc.option(fc.string({ maxLength: 30 }).map((s) => s.replace(/\n/g, '') || 'z')),
+        async (lines, torn) => {
+          const content = lines.map((l) => l + '\n').join('') + (torn ?? '');
+          await writeFile(path, content);
+          const want = naive(content);
+          const got: string[] = [];
+          let tornSeen: string | null = null;
+          let expectOffset = 0;
+          for await (const l of readLines(path)) {
+            expect(l.offset).toBe(expectOffset);
+            if (l.complete) {
+              got.push(l.text);
+              expectOffset = l.next;
+            } else tornSeen = l.text;
+          }
+          expect(got).toEqual(want.lines);
+          expect(tornSeen).toBe(want.torn);
+          const scan = await scanTail(path);
+          const size = Buffer.byteLength(content);
+          expect(scan?.size).toBe(size);
+          expect(scan?.completeEnd).toBe(size - Buffer.byteLength(want.torn ?? ''));
+          expect(scan?.lastLine).toBe(want.lines.at(-1));
+        },
+      ),
       { numRuns: 60 },
     );
   });

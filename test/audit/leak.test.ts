@@ -16,7 +16,13 @@ async function everything(dir: string): Promise<string> {
   return all;
 }
 
-const aws = { role: 'deploy', duration: 3600, expires: '2026-01-01T01:00:00.000Z', delivery: 'profile', session_name: 'totp-mcp-tf' } as const;
+const aws = {
+  role: 'deploy',
+  duration: 3600,
+  expires: '2026-01-01T01:00:00.000Z',
+  delivery: 'profile',
+  session_name: 'totp-mcp-tf',
+} as const;
 
 /** Each a way to smuggle the canary in: into an enum, an id, a number, an extra field, a chain field. */
 const smuggles: [string, Record<string, unknown>][] = [
@@ -72,7 +78,9 @@ describe('an event has nowhere to put a secret', () => {
   it('a JSON __proto__ key is an unexpected field', async () => {
     const dir = await stateDir();
     const log = openAuditLog(dir, key());
-    const bad = JSON.parse(`{"agent":"a","action":"code","decision":"allow","reason":"allowed","__proto__":{"x":"${CANARY}"}}`);
+    const bad = JSON.parse(
+      `{"agent":"a","action":"code","decision":"allow","reason":"allowed","__proto__":{"x":"${CANARY}"}}`,
+    );
     await expect(log.append(bad)).rejects.toThrow(/audit event rejected/);
     await log.close();
   });
@@ -81,7 +89,9 @@ describe('an event has nowhere to put a secret', () => {
     const dir = await stateDir();
     const log = openAuditLog(dir, key());
     const name = `evil\u0000\n\r\u001b[31m\u202e\u200bclient${'-'.repeat(100)}${CANARY}`;
-    const e = await log.append(sample(0, { client: { name, version: `1.0${'\t'.repeat(3)}${'9'.repeat(200)}${CANARY}` } }));
+    const e = await log.append(
+      sample(0, { client: { name, version: `1.0${'\t'.repeat(3)}${'9'.repeat(200)}${CANARY}` } }),
+    );
     await log.close();
     expect(e.client?.name.startsWith('evil[31mclient---')).toBe(true);
     expect(Array.from(e.client!.name)).toHaveLength(CLIENT_FIELD_MAX);
@@ -103,7 +113,21 @@ describe('an event has nowhere to put a secret', () => {
   it('property: any field replaced by any value holding the canary is rejected or cannot carry it', async () => {
     const dir = await stateDir();
     const log = openAuditLog(dir, key());
-    const fields = ['agent', 'account', 'rule', 'reason', 'action', 'decision', 'approval', 'step', 'aws', 'client', 'extra', 'pid', 'prev'];
+    const fields = [
+      'agent',
+      'account',
+      'rule',
+      'reason',
+      'action',
+      'decision',
+      'approval',
+      'step',
+      'aws',
+      'client',
+      'extra',
+      'pid',
+      'prev',
+    ];
     const holder = fc.oneof(
       fc.tuple(fc.string(), fc.string()).map(([a, b]) => a + CANARY + b),
       fc.constant(new Redacted(CANARY)),

@@ -102,7 +102,9 @@ describe('across processes', () => {
     const report = await verifyAudit(dir, key());
     expect(report).toMatchObject({ ok: true, events: 600 });
     expect(report.files.length).toBeGreaterThan(5);
-    expect((await rawLines(dir)).map((l) => (JSON.parse(l) as { seq: number }).seq)).toEqual(Array.from({ length: 600 }, (_, i) => i + 1));
+    expect((await rawLines(dir)).map((l) => (JSON.parse(l) as { seq: number }).seq)).toEqual(
+      Array.from({ length: 600 }, (_, i) => i + 1),
+    );
   });
 
   it('SIGKILL at random moments: the log verifies and no acknowledged event is missing', async () => {

@@ -12,7 +12,8 @@ import { key, sample, stateDir } from './helpers.js';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 5, 1, 12);
-const rotatedFiles = async (dir: string): Promise<string[]> => (await readdir(dir)).filter((n) => /^audit\.\d{12}-\d{12}\.log$/.test(n)).sort();
+const rotatedFiles = async (dir: string): Promise<string[]> =>
+  (await readdir(dir)).filter((n) => /^audit\.\d{12}-\d{12}\.log$/.test(n)).sort();
 const bytesOf = async (dir: string, names: readonly string[]): Promise<number> => {
   let n = 0;
   for (const f of names) n += (await stat(join(dir, f))).size;
@@ -29,7 +30,11 @@ describe('audit retention', () => {
     const dir = await stateDir();
     let now = T0 - 5 * HOUR;
     const clock: Clock = { now: () => now };
-    const log = openAuditLog(dir, key(), { clock, rotateBytes: 4000, retention: { keepFiles: 2, keepBytes: 8000, protectMs: () => HOUR } });
+    const log = openAuditLog(dir, key(), {
+      clock,
+      rotateBytes: 4000,
+      retention: { keepFiles: 2, keepBytes: 8000, protectMs: () => HOUR },
+    });
     // Old history, outside any window: may go.
     for (let i = 0; i < 60; i++) await log.append(list(i));
     // The limit (5 per hour) used up...
@@ -63,7 +68,11 @@ describe('audit retention', () => {
     const dir = await stateDir();
     let now = T0 - 5 * HOUR;
     const clock: Clock = { now: () => now };
-    const log = openAuditLog(dir, key(), { clock, rotateBytes: 3000, retention: { keepFiles: 3, keepBytes: 1 << 30, protectMs: () => HOUR } });
+    const log = openAuditLog(dir, key(), {
+      clock,
+      rotateBytes: 3000,
+      retention: { keepFiles: 3, keepBytes: 1 << 30, protectMs: () => HOUR },
+    });
     for (let i = 0; i < 80; i++) await log.append(list(i));
     now = T0;
     for (let i = 0; i < 40; i++) await log.append(list(i));
@@ -76,7 +85,10 @@ describe('audit retention', () => {
     expect(v.firstBad?.problem).toBe('sequence');
     // A record that names the new start, without the key's tag, is not believed.
     const first = Number(/^audit\.(\d{12})-/.exec((await rotatedFiles(dir))[0] as string)?.[1]);
-    await writeFile(join(dir, 'audit.pruned'), JSON.stringify({ v: 1, seq: first - 1, last_mac: 'a'.repeat(64), tag: 'b'.repeat(64) }) + '\n');
+    await writeFile(
+      join(dir, 'audit.pruned'),
+      JSON.stringify({ v: 1, seq: first - 1, last_mac: 'a'.repeat(64), tag: 'b'.repeat(64) }) + '\n',
+    );
     expect((await verifyAudit(dir, key())).ok).toBe(false);
   });
 
@@ -136,7 +148,8 @@ describe('audit retention', () => {
     expect(first.countCalls('bot', since)).toBe(2400);
     // It summarized what it read (written in the background).
     const summaries = async () => (await readdir(dir)).filter((n) => n.endsWith('.use')).sort();
-    for (let i = 0; i < 100 && (await summaries()).length < rotated.length; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && (await summaries()).length < rotated.length; i++)
+      await new Promise((r) => setTimeout(r, 50));
     expect((await summaries()).length).toBe(rotated.length);
 
     const second = new UsageIndex(dir); // a new process
@@ -189,7 +202,7 @@ describe('audit retention', () => {
     expect(live.countCalls('bot', T0)).toBe(24_000);
   });
 
-  it('counts every call of an agent (any action, any decision) for max_calls, with this process\'s queued events', async () => {
+  it("counts every call of an agent (any action, any decision) for max_calls, with this process's queued events", async () => {
     const dir = await stateDir();
     const now = T0;
     const log = openAuditLog(dir, key(), { clock: { now: () => now } });

@@ -10,7 +10,8 @@ const N = 10;
 async function chain(): Promise<{ dir: string; path: string; lines: string[]; write(lines: string[]): Promise<void> }> {
   const dir = await stateDir();
   const log = openAuditLog(dir, key());
-  for (let i = 0; i < N; i++) await log.append(sample(i, i % 4 === 3 ? { decision: 'deny', reason: 'rate_limited' } : {}));
+  for (let i = 0; i < N; i++)
+    await log.append(sample(i, i % 4 === 3 ? { decision: 'deny', reason: 'rate_limited' } : {}));
   await log.close();
   const path = join(dir, 'audit.log');
   const lines = (await readFile(path, 'utf8')).split('\n').slice(0, -1);
@@ -19,7 +20,8 @@ async function chain(): Promise<{ dir: string; path: string; lines: string[]; wr
   return { dir, path, lines, write: (ls) => writeFile(path, ls.map((l) => l + '\n').join('')) };
 }
 
-const edit = (line: string, change: Record<string, unknown>): string => canonicalJson({ ...JSON.parse(line), ...change });
+const edit = (line: string, change: Record<string, unknown>): string =>
+  canonicalJson({ ...JSON.parse(line), ...change });
 
 describe('verify detects tampering and names the first bad line', () => {
   it('an edited field (deny turned into allow)', async () => {
@@ -50,7 +52,12 @@ describe('verify detects tampering and names the first bad line', () => {
       const ls = [...c.lines];
       ls[6] = edit(ls[6]!, change);
       await c.write(ls);
-      expect((await verifyAudit(c.dir, key())).firstBad, JSON.stringify(change)).toEqual({ seq: 7, line: 7, file: 'audit.log', problem: 'mac' });
+      expect((await verifyAudit(c.dir, key())).firstBad, JSON.stringify(change)).toEqual({
+        seq: 7,
+        line: 7,
+        file: 'audit.log',
+        problem: 'mac',
+      });
     }
   });
 
@@ -70,14 +77,24 @@ describe('verify detects tampering and names the first bad line', () => {
     ls = [...c.lines];
     ls[4] = edit(ls[4]!, { seq: 50 });
     await c.write(ls);
-    expect((await verifyAudit(c.dir, key())).firstBad).toEqual({ seq: 50, line: 5, file: 'audit.log', problem: 'sequence' });
+    expect((await verifyAudit(c.dir, key())).firstBad).toEqual({
+      seq: 50,
+      line: 5,
+      file: 'audit.log',
+      problem: 'sequence',
+    });
   });
 
   it('a deleted line', async () => {
     const c = await chain();
     c.lines.splice(3, 1);
     await c.write(c.lines);
-    expect((await verifyAudit(c.dir, key())).firstBad).toEqual({ seq: 5, line: 4, file: 'audit.log', problem: 'sequence' });
+    expect((await verifyAudit(c.dir, key())).firstBad).toEqual({
+      seq: 5,
+      line: 4,
+      file: 'audit.log',
+      problem: 'sequence',
+    });
   });
 
   it('a deleted line with the later seqs renumbered (no key to re-MAC)', async () => {
@@ -91,21 +108,36 @@ describe('verify detects tampering and names the first bad line', () => {
     const c = await chain();
     [c.lines[4], c.lines[5]] = [c.lines[5]!, c.lines[4]!];
     await c.write(c.lines);
-    expect((await verifyAudit(c.dir, key())).firstBad).toEqual({ seq: 6, line: 5, file: 'audit.log', problem: 'sequence' });
+    expect((await verifyAudit(c.dir, key())).firstBad).toEqual({
+      seq: 6,
+      line: 5,
+      file: 'audit.log',
+      problem: 'sequence',
+    });
   });
 
   it('a duplicated line', async () => {
     const c = await chain();
     c.lines.splice(2, 0, c.lines[2]!);
     await c.write(c.lines);
-    expect((await verifyAudit(c.dir, key())).firstBad).toEqual({ seq: 3, line: 4, file: 'audit.log', problem: 'sequence' });
+    expect((await verifyAudit(c.dir, key())).firstBad).toEqual({
+      seq: 3,
+      line: 4,
+      file: 'audit.log',
+      problem: 'sequence',
+    });
   });
 
   it('a duplicated last line', async () => {
     const c = await chain();
     c.lines.push(c.lines[N - 1]!);
     await c.write(c.lines);
-    expect((await verifyAudit(c.dir, key())).firstBad).toEqual({ seq: N, line: N + 1, file: 'audit.log', problem: 'sequence' });
+    expect((await verifyAudit(c.dir, key())).firstBad).toEqual({
+      seq: N,
+      line: N + 1,
+      file: 'audit.log',
+      problem: 'sequence',
+    });
   });
 
   it('the tail cut off at a line boundary (caught by the head record)', async () => {
@@ -119,7 +151,12 @@ describe('verify detects tampering and names the first bad line', () => {
   it('the whole log emptied (caught by the head record)', async () => {
     const c = await chain();
     await c.write([]);
-    expect((await verifyAudit(c.dir, key())).firstBad).toEqual({ seq: 1, line: 1, file: 'audit.log', problem: 'truncated' });
+    expect((await verifyAudit(c.dir, key())).firstBad).toEqual({
+      seq: 1,
+      line: 1,
+      file: 'audit.log',
+      problem: 'truncated',
+    });
     await rm(c.path);
     expect((await verifyAudit(c.dir, key())).firstBad).toMatchObject({ seq: 1, line: 1, problem: 'truncated' });
   });
@@ -148,7 +185,12 @@ describe('verify detects tampering and names the first bad line', () => {
     const ls3 = [...c.lines];
     ls3.splice(5, 0, '{"seq":6}');
     await c.write(ls3);
-    expect((await verifyAudit(c.dir, key())).firstBad).toEqual({ seq: 6, line: 6, file: 'audit.log', problem: 'parse' });
+    expect((await verifyAudit(c.dir, key())).firstBad).toEqual({
+      seq: 6,
+      line: 6,
+      file: 'audit.log',
+      problem: 'parse',
+    });
   });
 
   it('a forged line with a well-formed but wrong MAC appended at the end', async () => {
@@ -156,7 +198,12 @@ describe('verify detects tampering and names the first bad line', () => {
     const last = JSON.parse(c.lines[N - 1]!);
     c.lines.push(edit(c.lines[N - 1]!, { seq: N + 1, prev: last.mac, mac: 'f'.repeat(64) }));
     await c.write(c.lines);
-    expect((await verifyAudit(c.dir, key())).firstBad).toEqual({ seq: N + 1, line: N + 1, file: 'audit.log', problem: 'mac' });
+    expect((await verifyAudit(c.dir, key())).firstBad).toEqual({
+      seq: N + 1,
+      line: N + 1,
+      file: 'audit.log',
+      problem: 'mac',
+    });
   });
 });
 
@@ -190,7 +237,11 @@ describe('the writer refuses to continue a damaged chain, and repairs a torn lin
     const last = c.lines[N - 1]!;
     const torn = edit(last, { seq: N + 1 }).slice(0, 100);
     await writeFile(c.path, c.lines.map((l) => l + '\n').join('') + torn);
-    expect((await verifyAudit(c.dir, key())).firstBad).toEqual({ line: N + 1, file: 'audit.log', problem: 'truncated' });
+    expect((await verifyAudit(c.dir, key())).firstBad).toEqual({
+      line: N + 1,
+      file: 'audit.log',
+      problem: 'truncated',
+    });
     const log = openAuditLog(c.dir, key());
     const e = await log.append(sample());
     expect(e.seq).toBe(N + 1);

@@ -1,7 +1,15 @@
 import { appendFile, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { auditStats, canonicalJson, countAllowed, followAudit, openAuditLog, readAudit, type AuditEvent } from '../../src/audit/index.js';
+import {
+  auditStats,
+  canonicalJson,
+  countAllowed,
+  followAudit,
+  openAuditLog,
+  readAudit,
+  type AuditEvent,
+} from '../../src/audit/index.js';
 import { usageIndexFor } from '../../src/audit/usage.js';
 import type { Clock } from '../../src/core/clock.js';
 import { key, sample, stateDir } from './helpers.js';
@@ -22,7 +30,14 @@ describe('countAllowed', () => {
     await log.append(sample(0, { account: 'github', action: 'list' })); // not a counted action
     await log.append(sample(0, { account: 'github', agent: 'cursor' })); // other agent
     await log.append(sample(0, { account: 'github', rule: 'other-rule' }));
-    await log.append({ agent: 'terraform', action: 'aws_session', account: 'aws-prod', decision: 'allow', rule: 'tf', reason: 'allowed' });
+    await log.append({
+      agent: 'terraform',
+      action: 'aws_session',
+      account: 'aws-prod',
+      decision: 'allow',
+      rule: 'tf',
+      reason: 'allowed',
+    });
     await log.close();
 
     const q = { rule: 'desktop-github', agent: 'claude-desktop' };
@@ -43,7 +58,11 @@ describe('countAllowed', () => {
     expect(await countAllowed(dir, q)).toBe(0);
     let expected = 0;
     for (let round = 0; round < 12; round++) {
-      await Promise.all([a.append(sample(round)), b.append(sample(round)), b.append(sample(round, { decision: 'deny', reason: 'x' }))]);
+      await Promise.all([
+        a.append(sample(round)),
+        b.append(sample(round)),
+        b.append(sample(round, { decision: 'deny', reason: 'x' })),
+      ]);
       expected += 2;
       expect(await countAllowed(dir, q)).toBe(expected);
     }
@@ -126,7 +145,10 @@ describe('countAllowed', () => {
     const log = openAuditLog(dir, key(), { lockTimeoutMs: 100 });
     const { writeFile, rm } = await import('node:fs/promises');
     const { hostname } = await import('node:os');
-    await writeFile(join(dir, 'audit.lock'), JSON.stringify({ pid: process.ppid, host: hostname(), nonce: 'x', ts: Date.now() }));
+    await writeFile(
+      join(dir, 'audit.lock'),
+      JSON.stringify({ pid: process.ppid, host: hostname(), nonce: 'x', ts: Date.now() }),
+    );
     expect(await log.countAllowed({ rule: 'desktop-github', agent: 'claude-desktop', sinceMs: 0 })).toBe(0);
     const p = log.append(sample());
     await expect(p).rejects.toThrow();

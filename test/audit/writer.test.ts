@@ -5,7 +5,8 @@ import { canonicalJson, openAuditLog, readAudit, verifyAudit, type AuditEvent } 
 import type { Clock } from '../../src/core/clock.js';
 import { key, sample, stateDir } from './helpers.js';
 
-const readHeadFile = async (dir: string): Promise<Record<string, unknown>> => JSON.parse(await readFile(join(dir, 'audit.head'), 'utf8'));
+const readHeadFile = async (dir: string): Promise<Record<string, unknown>> =>
+  JSON.parse(await readFile(join(dir, 'audit.head'), 'utf8'));
 
 describe('group commit', () => {
   it('64 concurrent appends share a few writes and fsyncs, and the chain verifies', async () => {
@@ -67,7 +68,9 @@ describe('group commit', () => {
     const hops = async (n: number): Promise<void> => {
       for (let i = 0; i < n; i++) await Promise.resolve();
     };
-    const events = await Promise.all(Array.from({ length: 12 }, (_, i) => hops(i * 3).then(() => log.append(sample(i + 1)))));
+    const events = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => hops(i * 3).then(() => log.append(sample(i + 1)))),
+    );
     const after = log.stats.batches;
     await log.close();
     expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 12 }, (_, i) => i + 2));
@@ -107,7 +110,10 @@ describe('failures reject the append (the caller fails closed)', () => {
 
   it('when the lock is held by a live process past the timeout', async () => {
     const dir = await stateDir();
-    await writeFile(join(dir, 'audit.lock'), JSON.stringify({ pid: process.ppid, host: (await import('node:os')).hostname(), nonce: 'x', ts: Date.now() }));
+    await writeFile(
+      join(dir, 'audit.lock'),
+      JSON.stringify({ pid: process.ppid, host: (await import('node:os')).hostname(), nonce: 'x', ts: Date.now() }),
+    );
     const log = openAuditLog(dir, key(), { lockTimeoutMs: 200 });
     await expect(log.append(sample())).rejects.toThrow(/timed out waiting for the lock/);
     await log.close();
@@ -134,7 +140,16 @@ describe('head record and recovery', () => {
     const e2 = await log.append(sample());
     await log.close();
     const st = await stat(join(dir, 'audit.log'), { bigint: true });
-    expect(await readHeadFile(dir)).toEqual({ v: 2, seq: e2.seq, mac: e2.mac, size: Number(st.size), file: 'audit.log', ino: st.ino.toString(), gen: 0, hmac: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(await readHeadFile(dir)).toEqual({
+      v: 2,
+      seq: e2.seq,
+      mac: e2.mac,
+      size: Number(st.size),
+      file: 'audit.log',
+      ino: st.ino.toString(),
+      gen: 0,
+      hmac: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     expect(e2.prev).toBe(e.mac);
   });
 
@@ -243,10 +258,25 @@ describe('rotation', () => {
     const second = rotated[1]!;
     const lines = (await readFile(join(dir, second), 'utf8')).trim().split('\n');
     const lastSeq = JSON.parse(lines.at(-1)!).seq as number;
-    await writeFile(join(dir, second), lines.slice(0, -1).map((l) => l + '\n').join(''));
-    expect((await verifyAudit(dir, key())).firstBad).toEqual({ seq: lastSeq, line: lines.length, file: second, problem: 'truncated' });
+    await writeFile(
+      join(dir, second),
+      lines
+        .slice(0, -1)
+        .map((l) => l + '\n')
+        .join(''),
+    );
+    expect((await verifyAudit(dir, key())).firstBad).toEqual({
+      seq: lastSeq,
+      line: lines.length,
+      file: second,
+      problem: 'truncated',
+    });
     await rm(join(dir, second));
-    expect((await verifyAudit(dir, key())).firstBad).toMatchObject({ line: 1, file: rotated[2] ?? 'audit.log', problem: 'sequence' });
+    expect((await verifyAudit(dir, key())).firstBad).toMatchObject({
+      line: 1,
+      file: rotated[2] ?? 'audit.log',
+      problem: 'sequence',
+    });
   });
 
   // A writer killed in a session that rotated leaves a head that names an older file. These two
@@ -296,7 +326,10 @@ describe('rotation', () => {
     expect(head['file']).toBe('audit.log');
     // Simulate: the live file was renamed but the head still names it.
     const { rename } = await import('node:fs/promises');
-    await rename(join(dir, 'audit.log'), join(dir, `audit.${'1'.padStart(12, '0')}-${String(e!.seq).padStart(12, '0')}.log`));
+    await rename(
+      join(dir, 'audit.log'),
+      join(dir, `audit.${'1'.padStart(12, '0')}-${String(e!.seq).padStart(12, '0')}.log`),
+    );
     expect((await log.append(sample())).seq).toBe(e!.seq + 1);
     await log.close();
     expect(await verifyAudit(dir, key())).toMatchObject({ ok: true, events: e!.seq + 1 });
@@ -319,7 +352,9 @@ describe('readAudit and the clock', () => {
     expect(all[1]!.ts).toBe('2026-01-01T00:01:00.000Z');
     expect((await readAudit(dir, { last: 4 })).map((e) => e.seq)).toEqual([27, 28, 29, 30]);
     const t0 = Date.UTC(2026, 0, 1);
-    expect((await readAudit(dir, { since: t0 + 10 * 60_000, until: t0 + 13 * 60_000 })).map((e) => e.seq)).toEqual([11, 12, 13]);
+    expect((await readAudit(dir, { since: t0 + 10 * 60_000, until: t0 + 13 * 60_000 })).map((e) => e.seq)).toEqual([
+      11, 12, 13,
+    ]);
     expect((await readAudit(dir, { since: t0 + 10 * 60_000, last: 2 })).map((e) => e.seq)).toEqual([29, 30]);
     expect(await readAudit(dir, { last: 0 })).toEqual([]);
   });

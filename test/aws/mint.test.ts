@@ -4,13 +4,30 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentError, AgentService } from '../../src/app/agent.js';
-import { agentAwsSession, awsSetup, getAwsSession, ownerAwsSession, type AwsDeps, type AwsEnv, type AwsRequest } from '../../src/app/aws.js';
+import {
+  agentAwsSession,
+  awsSetup,
+  getAwsSession,
+  ownerAwsSession,
+  type AwsDeps,
+  type AwsEnv,
+  type AwsRequest,
+} from '../../src/app/aws.js';
 import { AppContext } from '../../src/app/context.js';
 import { readAudit } from '../../src/audit/index.js';
 import { readLedger, ledgerPathFor, cachePathFor, serialKey } from '../../src/aws/index.js';
 import { cli, tempDir } from '../helpers/cli.js';
 import { AWS_POLICY, awsHome, cloneAwsHome, VirtualClock, type AwsHome } from '../helpers/sts-fixture.js';
-import { DEPLOY_ROLE, MFA_INVALID, startSts, TEST_KEY_ID, TEST_SECRET, TEST_SEED, TEST_SERIAL, type StsServer } from '../helpers/sts-server.js';
+import {
+  DEPLOY_ROLE,
+  MFA_INVALID,
+  startSts,
+  TEST_KEY_ID,
+  TEST_SECRET,
+  TEST_SEED,
+  TEST_SERIAL,
+  type StsServer,
+} from '../helpers/sts-server.js';
 import { Redacted } from '../../src/core/redacted.js';
 
 const PERIOD = 30_000;
@@ -111,13 +128,20 @@ describe('minting (in-process, virtual clock)', () => {
 
     // Over the role's maximum: refused before any call, with the reason.
     resetCalls();
-    await expect(agentAwsSession(svc, rc, { ...deploy, duration_seconds: 7200 }, f.deps)).rejects.toThrow(/MaxSessionDuration of role deploy/);
+    await expect(agentAwsSession(svc, rc, { ...deploy, duration_seconds: 7200 }, f.deps)).rejects.toThrow(
+      /MaxSessionDuration of role deploy/,
+    );
     expect(sts.calls).toHaveLength(0);
 
     // Every request was audited with role, duration, expiry, delivery and session name.
     const events = (await readAudit(join(f.home, 'state'))).filter((e) => e.action === 'aws_session');
     expect(events.map((e) => e.decision)).toEqual(['allow', 'allow', 'allow', 'allow', 'error']);
-    expect(events[0]!.aws).toMatchObject({ role: 'deploy', duration: 3600, delivery: 'credential_process', session_name: 'totp-mcp.terraform' });
+    expect(events[0]!.aws).toMatchObject({
+      role: 'deploy',
+      duration: 3600,
+      delivery: 'credential_process',
+      session_name: 'totp-mcp.terraform',
+    });
     expect(events[0]!.step).toBe(a.step);
     expect(events[2]!.step).toBeNull();
     await svc.close();
@@ -166,7 +190,9 @@ describe('minting (in-process, virtual clock)', () => {
     try {
       const svc = g.service('terraform');
       const err = await agentAwsSession(svc, rc, deploy, g.deps).catch((e: unknown) => e);
-      expect((err as Error).message).toMatch(/rejected the MFA codes of two consecutive steps .* the seed in the vault does not belong to this MFA device, or this computer's clock is off/);
+      expect((err as Error).message).toMatch(
+        /rejected the MFA codes of two consecutive steps .* the seed in the vault does not belong to this MFA device, or this computer's clock is off/,
+      );
       expect((err as { hint?: string }).hint).toMatch(/totp-mcp code ID/);
       expect(sts.mfaCalls).toHaveLength(2);
       await svc.close();
@@ -176,13 +202,21 @@ describe('minting (in-process, virtual clock)', () => {
     // A wrong serial gets AWS's other message, mapped apart.
     resetCalls();
     clock.advance(PERIOD);
-    const bad = await ownerAwsSession(g.ctx, { account: 'prod', role: 'deploy', delivery: 'exec' }, {
-      ...g.deps,
-      sts: async () => {
-        const real = (await import('../../src/aws/sts.js')).sdkSts;
-        return { ...real, getSessionToken: (t, k, p) => real.getSessionToken(t, k, { ...p, mfa: { ...p.mfa, serial: 'arn:aws:iam::123456789012:mfa/not-mine' } }) };
+    const bad = await ownerAwsSession(
+      g.ctx,
+      { account: 'prod', role: 'deploy', delivery: 'exec' },
+      {
+        ...g.deps,
+        sts: async () => {
+          const real = (await import('../../src/aws/sts.js')).sdkSts;
+          return {
+            ...real,
+            getSessionToken: (t, k, p) =>
+              real.getSessionToken(t, k, { ...p, mfa: { ...p.mfa, serial: 'arn:aws:iam::123456789012:mfa/not-mine' } }),
+          };
+        },
       },
-    }).catch((e: unknown) => e);
+    ).catch((e: unknown) => e);
     expect((bad as Error).message).toMatch(/cannot validate MFA codes .*not an MFA device of the IAM user/);
     expect(sts.mfaCalls).toHaveLength(1); // not retried: a serial problem is not a timing problem
   });
@@ -213,12 +247,18 @@ describe('minting (in-process, virtual clock)', () => {
     // …and never with 5 minutes or less.
     clock.t = second.session.expires - 4 * 60_000;
     sts.failNext('AssumeRole', 400, 'Throttling', 'Rate exceeded', 5);
-    await expect(agentAwsSession(svc, rc, deploy, g.deps)).rejects.toThrow(/Throttling \(Rate exceeded\) after retries/);
+    await expect(agentAwsSession(svc, rc, deploy, g.deps)).rejects.toThrow(
+      /Throttling \(Rate exceeded\) after retries/,
+    );
     // The MFA session expires (12 h later): a new one is minted with a new code.
     resetCalls();
     clock.t = t0 + 12 * 3600_000 - 60_000;
     const later = await agentAwsSession(svc, rc, deploy, g.deps);
-    expect(sts.calls.map((c) => `${c.action}:${c.mfa}`)).toEqual(['GetSessionToken:true', 'GetCallerIdentity:false', 'AssumeRole:false']);
+    expect(sts.calls.map((c) => `${c.action}:${c.mfa}`)).toEqual([
+      'GetSessionToken:true',
+      'GetCallerIdentity:false',
+      'AssumeRole:false',
+    ]);
     expect(later.session.expires - clock.now()).toBeGreaterThan(55 * 60_000);
     await svc.close();
   });
@@ -254,7 +294,12 @@ describe('minting (in-process, virtual clock)', () => {
     expect(files.some((x) => x.startsWith(serialKey(TEST_SERIAL)))).toBe(true);
     for (const file of files) {
       const bytes = readFileSync(join(dir, file));
-      for (const secret of [a.session.access_key_id, a.session.secret_access_key.reveal(), a.session.session_token.reveal(), TEST_SECRET]) {
+      for (const secret of [
+        a.session.access_key_id,
+        a.session.secret_access_key.reveal(),
+        a.session.session_token.reveal(),
+        TEST_SECRET,
+      ]) {
         expect(bytes.includes(secret), `${file} holds a secret`).toBe(false);
       }
     }
@@ -277,13 +322,43 @@ describe('policy on AWS sessions: each refusal is denied and audited', () => {
     const g = fixture();
     resetCalls();
     const cases: [string, AwsRequest, RegExp, string][] = [
-      ['claude', { account: 'prod', role: 'admin', delivery: 'profile' }, /does not allow this role/, 'aws_role_not_allowed'],
-      ['claude', { account: 'prod', role: 'deploy', duration_seconds: 7200, delivery: 'profile' }, /over the policy cap/, 'aws_duration_over_cap'],
-      ['claude', { account: 'prod', role: 'deploy', delivery: 'inline' }, /does not allow this delivery/, 'aws_delivery_not_allowed'],
-      ['claude', { account: 'prod', role: 'deploy', delivery: 'credential_process' }, /does not allow this delivery/, 'aws_delivery_not_allowed'],
-      ['bystander', { account: 'prod', role: 'deploy', delivery: 'profile' }, /no policy rule allows this/, 'no_matching_rule'],
+      [
+        'claude',
+        { account: 'prod', role: 'admin', delivery: 'profile' },
+        /does not allow this role/,
+        'aws_role_not_allowed',
+      ],
+      [
+        'claude',
+        { account: 'prod', role: 'deploy', duration_seconds: 7200, delivery: 'profile' },
+        /over the policy cap/,
+        'aws_duration_over_cap',
+      ],
+      [
+        'claude',
+        { account: 'prod', role: 'deploy', delivery: 'inline' },
+        /does not allow this delivery/,
+        'aws_delivery_not_allowed',
+      ],
+      [
+        'claude',
+        { account: 'prod', role: 'deploy', delivery: 'credential_process' },
+        /does not allow this delivery/,
+        'aws_delivery_not_allowed',
+      ],
+      [
+        'bystander',
+        { account: 'prod', role: 'deploy', delivery: 'profile' },
+        /no policy rule allows this/,
+        'no_matching_rule',
+      ],
       ['stranger', { account: 'prod', role: 'deploy', delivery: 'profile' }, /not in the policy/, 'unknown_agent'],
-      ['terraform', { account: 'prod', delivery: 'credential_process' }, /does not allow this role/, 'aws_role_not_allowed'],
+      [
+        'terraform',
+        { account: 'prod', delivery: 'credential_process' },
+        /does not allow this role/,
+        'aws_role_not_allowed',
+      ],
     ];
     for (const [agent, req, message] of cases) {
       const svc = g.service(agent);
@@ -294,7 +369,9 @@ describe('policy on AWS sessions: each refusal is denied and audited', () => {
     }
     expect(sts.calls).toHaveLength(0);
     const events = (await readAudit(join(g.home, 'state'))).filter((e) => e.action === 'aws_session');
-    expect(events.map((e) => [e.agent, e.decision, e.reason])).toEqual(cases.map(([agent, , , reason]) => [agent, 'deny', reason]));
+    expect(events.map((e) => [e.agent, e.decision, e.reason])).toEqual(
+      cases.map(([agent, , , reason]) => [agent, 'deny', reason]),
+    );
 
     // The cap also bounds the default: `capped` (30 min) gets a 30-minute session, not the role's hour or the device's 12 h.
     const svc = g.service('capped');
@@ -310,22 +387,38 @@ describe('policy on AWS sessions: each refusal is denied and audited', () => {
 describe('get_aws_session (the MCP use-case)', () => {
   it('profile: writes [totp-mcp-<account>-<role>] atomically, keeps the rest of the file, returns no secret', async () => {
     const g = fixture();
-    const original = '# my credentials\r\n[default]\r\naws_access_key_id = AKIAOTHER\r\naws_secret_access_key = keep-me\r\n\r\n[totp-mcp-prod-deploy]\r\naws_access_key_id = OLD\r\n\r\n[work]  ; trailing comment\r\nregion = eu-west-1\r\n';
+    const original =
+      '# my credentials\r\n[default]\r\naws_access_key_id = AKIAOTHER\r\naws_secret_access_key = keep-me\r\n\r\n[totp-mcp-prod-deploy]\r\naws_access_key_id = OLD\r\n\r\n[work]  ; trailing comment\r\nregion = eu-west-1\r\n';
     writeFileSync(g.env.sharedCredentialsFile, original, { mode: 0o600 });
     const svc = g.service('claude');
     clock.advance(PERIOD);
     const r = await getAwsSession(svc, rc, { account: 'prod', role: 'deploy' }, g.env, { sleep: clock.sleep });
     await svc.close();
-    expect(r).toMatchObject({ delivery: 'profile', profile: 'totp-mcp-prod-deploy', account_id: '123456789012', arn: 'arn:aws:sts::123456789012:assumed-role/deploy/totp-mcp.claude', region: null, role: 'deploy' });
+    expect(r).toMatchObject({
+      delivery: 'profile',
+      profile: 'totp-mcp-prod-deploy',
+      account_id: '123456789012',
+      arn: 'arn:aws:sts::123456789012:assumed-role/deploy/totp-mcp.claude',
+      region: null,
+      role: 'deploy',
+    });
     expect(JSON.stringify(r)).not.toMatch(/ASIA|FwoG/);
     const text = readFileSync(g.env.sharedCredentialsFile, 'utf8');
-    expect(text.startsWith('# my credentials\r\n[default]\r\naws_access_key_id = AKIAOTHER\r\naws_secret_access_key = keep-me\r\n\r\n[totp-mcp-prod-deploy]\r\n# written by totp-mcp')).toBe(true);
-    expect(text).toMatch(/\[totp-mcp-prod-deploy\]\r\n# written by totp-mcp: expires \S+Z; replaced on the next request\r\naws_access_key_id = ASIA\w+\r\naws_secret_access_key = \S+\r\naws_session_token = \S+\r\n\[work\] {2}; trailing comment\r\nregion = eu-west-1\r\n$/);
+    expect(
+      text.startsWith(
+        '# my credentials\r\n[default]\r\naws_access_key_id = AKIAOTHER\r\naws_secret_access_key = keep-me\r\n\r\n[totp-mcp-prod-deploy]\r\n# written by totp-mcp',
+      ),
+    ).toBe(true);
+    expect(text).toMatch(
+      /\[totp-mcp-prod-deploy\]\r\n# written by totp-mcp: expires \S+Z; replaced on the next request\r\naws_access_key_id = ASIA\w+\r\naws_secret_access_key = \S+\r\naws_session_token = \S+\r\n\[work\] {2}; trailing comment\r\nregion = eu-west-1\r\n$/,
+    );
     expect(text).not.toMatch(/= OLD/);
 
     // inline is refused for this agent (policy), and audited
     const svc2 = g.service('claude');
-    await expect(getAwsSession(svc2, rc, { account: 'prod', role: 'deploy', delivery: 'inline' }, g.env)).rejects.toThrow(/does not allow this delivery/);
+    await expect(
+      getAwsSession(svc2, rc, { account: 'prod', role: 'deploy', delivery: 'inline' }, g.env),
+    ).rejects.toThrow(/does not allow this delivery/);
     await svc2.close();
   });
 });
@@ -337,20 +430,47 @@ describe('key sources, vault kinds, cancellation', () => {
     const pass = { TOTP_MCP_PASSPHRASE: 'correct horse battery staple' };
     expect(cli(home, ['init', '--passphrase-only', '--work-factor', '10'], { env: pass }).code).toBe(0);
     expect(cli(home, ['add', 'prod', '--secret-stdin'], { input: TEST_SEED, env: pass }).code).toBe(0);
-    const setup = cli(home, ['aws', 'setup', 'prod', '--mfa-serial', TEST_SERIAL, '--source', 'vault', '--access-key-id', TEST_KEY_ID, '--role', `deploy=${DEPLOY_ROLE}`], { input: TEST_SECRET, env: pass });
+    const setup = cli(
+      home,
+      [
+        'aws',
+        'setup',
+        'prod',
+        '--mfa-serial',
+        TEST_SERIAL,
+        '--source',
+        'vault',
+        '--access-key-id',
+        TEST_KEY_ID,
+        '--role',
+        `deploy=${DEPLOY_ROLE}`,
+      ],
+      { input: TEST_SECRET, env: pass },
+    );
     expect(setup.code, setup.stderr).toBe(0);
     writeFileSync(join(home, 'policy.yaml'), AWS_POLICY, { mode: 0o600 });
     expect(cli(home, ['policy', 'apply'], { env: pass }).code).toBe(0);
-    const ctx = new AppContext(home, clock, { passphrase: () => Promise.resolve(new Redacted(pass.TOTP_MCP_PASSPHRASE)) });
+    const ctx = new AppContext(home, clock, {
+      passphrase: () => Promise.resolve(new Redacted(pass.TOTP_MCP_PASSPHRASE)),
+    });
     const svc = new AgentService(ctx, 'terraform');
     clock.advance(PERIOD);
     resetCalls();
-    const env: AwsEnv = { sharedCredentialsFile: join(root, 'credentials'), region: undefined, stsEndpoint: sts.url, execMarker: undefined, resolvingSource: false };
+    const env: AwsEnv = {
+      sharedCredentialsFile: join(root, 'credentials'),
+      region: undefined,
+      stsEndpoint: sts.url,
+      execMarker: undefined,
+      resolvingSource: false,
+    };
     const a = await agentAwsSession(svc, rc, deploy, { env, sleep: clock.sleep });
     const b = await agentAwsSession(svc, rc, deploy, { env, sleep: clock.sleep });
     expect(b.session.access_key_id).toBe(a.session.access_key_id);
     expect(sts.mfaCalls).toHaveLength(1);
-    const header = readFileSync(cachePathFor(join(home, 'state', 'aws'), TEST_SERIAL), 'latin1').split('\n').slice(0, 3).join('\n');
+    const header = readFileSync(cachePathFor(join(home, 'state', 'aws'), TEST_SERIAL), 'latin1')
+      .split('\n')
+      .slice(0, 3)
+      .join('\n');
     expect(header).toMatch(/^age-encryption\.org\/v1\n-> X25519 /);
     expect(header).not.toMatch(/scrypt/);
     expect(cli(home, ['list', '--json'], { env: pass }).stdout).toMatch(/"cache_identity": "\[redacted\]"/);
@@ -360,7 +480,10 @@ describe('key sources, vault kinds, cancellation', () => {
   it('long-term keys from a shared-config profile, or the default chain; temporary keys are refused', async () => {
     const g = fixture();
     const credsFile = join(g.home, '..', 'lt-credentials');
-    writeFileSync(credsFile, `[lt]\naws_access_key_id = ${TEST_KEY_ID}\naws_secret_access_key = ${TEST_SECRET}\n\n[temp]\naws_access_key_id = ASIAIOSFODNN7EXAMPLE\naws_secret_access_key = ${TEST_SECRET}\naws_session_token = abc\n`);
+    writeFileSync(
+      credsFile,
+      `[lt]\naws_access_key_id = ${TEST_KEY_ID}\naws_secret_access_key = ${TEST_SECRET}\n\n[temp]\naws_access_key_id = ASIAIOSFODNN7EXAMPLE\naws_secret_access_key = ${TEST_SECRET}\naws_session_token = abc\n`,
+    );
     const saved = { ...process.env };
     process.env['AWS_SHARED_CREDENTIALS_FILE'] = credsFile;
     process.env['AWS_CONFIG_FILE'] = join(g.home, '..', 'no-config');
@@ -373,7 +496,9 @@ describe('key sources, vault kinds, cancellation', () => {
       expect(sts.calls[0]!.accessKeyId).toBe(TEST_KEY_ID);
 
       await awsSetup(g.ctx, 'user', { mfaSerial: TEST_SERIAL, source: 'profile:temp', sessionDuration: '2h' });
-      await expect(ownerAwsSession(g.ctx, { account: 'user', delivery: 'exec' }, g.deps)).rejects.toThrow(/temporary \(session\) credentials/);
+      await expect(ownerAwsSession(g.ctx, { account: 'user', delivery: 'exec' }, g.deps)).rejects.toThrow(
+        /temporary \(session\) credentials/,
+      );
 
       await awsSetup(g.ctx, 'user', { mfaSerial: TEST_SERIAL, source: 'default', sessionDuration: '3h' });
       process.env['AWS_ACCESS_KEY_ID'] = TEST_KEY_ID;
@@ -382,10 +507,18 @@ describe('key sources, vault kinds, cancellation', () => {
       const dflt = await ownerAwsSession(g.ctx, { account: 'user', delivery: 'exec' }, g.deps);
       expect(dflt.session.duration).toBe(3 * 3600);
       // the owner's sessions are audited too (agent null)
-      const owned = (await readAudit(join(g.home, 'state'))).filter((e) => e.action === 'aws_session' && e.agent === null);
+      const owned = (await readAudit(join(g.home, 'state'))).filter(
+        (e) => e.action === 'aws_session' && e.agent === null,
+      );
       expect(owned.map((e) => e.decision)).toEqual(['allow', 'error', 'allow']);
     } finally {
-      for (const k of ['AWS_SHARED_CREDENTIALS_FILE', 'AWS_CONFIG_FILE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'TOTP_MCP_AWS_RESOLVING_SOURCE']) {
+      for (const k of [
+        'AWS_SHARED_CREDENTIALS_FILE',
+        'AWS_CONFIG_FILE',
+        'AWS_ACCESS_KEY_ID',
+        'AWS_SECRET_ACCESS_KEY',
+        'TOTP_MCP_AWS_RESOLVING_SOURCE',
+      ]) {
         if (saved[k] === undefined) Reflect.deleteProperty(process.env, k);
         else process.env[k] = saved[k];
       }
@@ -411,7 +544,14 @@ describe('key sources, vault kinds, cancellation', () => {
       ac.abort();
     }, 50);
     const t0 = Date.now();
-    await expect(agentAwsSession(svc, { ...rc, signal: ac.signal }, { ...deploy, role: 'admin', duration_seconds: 3 * 3600 }, hanging)).rejects.toThrow(/cancel/);
+    await expect(
+      agentAwsSession(
+        svc,
+        { ...rc, signal: ac.signal },
+        { ...deploy, role: 'admin', duration_seconds: 3 * 3600 },
+        hanging,
+      ),
+    ).rejects.toThrow(/cancel/);
     expect(Date.now() - t0).toBeLessThan(5_000);
     await svc.close();
   });

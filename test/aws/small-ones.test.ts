@@ -21,7 +21,11 @@ async function fresh(): Promise<AwsHome> {
 
 /** Starts serve-credentials, returns what it printed once ready, and a stop function. */
 async function serve(h: AwsHome, extra: string[]): Promise<{ out: string; stop: () => Promise<number | null> }> {
-  const server = spawn(process.execPath, [CLI, 'aws', 'serve-credentials', 'prod', '--role', 'deploy', '--agent', 'terraform', ...extra], { env: cliEnv(h.home, h.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const server = spawn(
+    process.execPath,
+    [CLI, 'aws', 'serve-credentials', 'prod', '--role', 'deploy', '--agent', 'terraform', ...extra],
+    { env: cliEnv(h.home, h.env), stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   let err = '';
   server.stderr.on('data', (d: Buffer) => (err += d.toString()));
@@ -30,26 +34,42 @@ async function serve(h: AwsHome, extra: string[]): Promise<{ out: string; stop: 
       out += d.toString();
       if (/AWS_CONTAINER_AUTHORIZATION_TOKEN.*\n/.test(out)) resolve();
     });
-    server.on('close', () => { reject(new Error(err)); });
+    server.on('close', () => {
+      reject(new Error(err));
+    });
   });
   return {
     out,
     stop: () => {
       server.kill('SIGTERM');
-      return new Promise((resolve) => server.on('close', (c) => { resolve(c); }));
+      return new Promise((resolve) =>
+        server.on('close', (c) => {
+          resolve(c);
+        }),
+      );
     },
   };
 }
 
-const fetchCreds = async (url: string, token: string): Promise<number> => (await fetch(url, { headers: { authorization: token } })).status;
+const fetchCreds = async (url: string, token: string): Promise<number> =>
+  (await fetch(url, { headers: { authorization: token } })).status;
 
 describe('serve-credentials --format', () => {
   it('default export: `eval "$(…)"` in a shell sets both variables, and they reach the endpoint; env and json print the same pair', async () => {
     const h = await fresh();
     const exp = await serve(h, []);
     try {
-      expect(exp.out).toMatch(/^export AWS_CONTAINER_CREDENTIALS_FULL_URI=\S+\nexport AWS_CONTAINER_AUTHORIZATION_TOKEN=\S+\n$/);
-      const sh = spawnSync('sh', ['-c', 'eval "$OUT"; printf "%s\\n%s" "$AWS_CONTAINER_CREDENTIALS_FULL_URI" "$AWS_CONTAINER_AUTHORIZATION_TOKEN"'], { env: { OUT: exp.out, PATH: process.env['PATH'] }, encoding: 'utf8' });
+      expect(exp.out).toMatch(
+        /^export AWS_CONTAINER_CREDENTIALS_FULL_URI=\S+\nexport AWS_CONTAINER_AUTHORIZATION_TOKEN=\S+\n$/,
+      );
+      const sh = spawnSync(
+        'sh',
+        [
+          '-c',
+          'eval "$OUT"; printf "%s\\n%s" "$AWS_CONTAINER_CREDENTIALS_FULL_URI" "$AWS_CONTAINER_AUTHORIZATION_TOKEN"',
+        ],
+        { env: { OUT: exp.out, PATH: process.env['PATH'] }, encoding: 'utf8' },
+      );
       const [url, token] = sh.stdout.split('\n');
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/credentials$/);
       expect(await fetchCreds(url!, token!)).toBe(200);
@@ -70,19 +90,48 @@ describe('serve-credentials --format', () => {
     try {
       const o = JSON.parse(json.out) as Record<string, string>;
       expect(Object.keys(o)).toEqual(['AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_AUTHORIZATION_TOKEN']);
-      expect(await fetchCreds(o['AWS_CONTAINER_CREDENTIALS_FULL_URI']!, o['AWS_CONTAINER_AUTHORIZATION_TOKEN']!)).toBe(200);
+      expect(await fetchCreds(o['AWS_CONTAINER_CREDENTIALS_FULL_URI']!, o['AWS_CONTAINER_AUTHORIZATION_TOKEN']!)).toBe(
+        200,
+      );
     } finally {
       expect(await json.stop()).toBe(0);
     }
 
-    const bad = cli(h.home, ['aws', 'serve-credentials', 'prod', '--role', 'deploy', '--agent', 'terraform', '--format', 'yaml'], { env: h.env });
+    const bad = cli(
+      h.home,
+      ['aws', 'serve-credentials', 'prod', '--role', 'deploy', '--agent', 'terraform', '--format', 'yaml'],
+      { env: h.env },
+    );
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--format is export, env or json/);
-    const withCmd = await cliAsync(h.home, ['aws', 'serve-credentials', 'prod', '--role', 'deploy', '--agent', 'terraform', '--format', 'env', '--', process.execPath, '-e', '0'], { env: h.env });
+    const withCmd = await cliAsync(
+      h.home,
+      [
+        'aws',
+        'serve-credentials',
+        'prod',
+        '--role',
+        'deploy',
+        '--agent',
+        'terraform',
+        '--format',
+        'env',
+        '--',
+        process.execPath,
+        '-e',
+        '0',
+      ],
+      { env: h.env },
+    );
     expect(withCmd.code).toBe(2);
 
     // audit tail shows each AWS session's role, delivery and duration.
-    const events = cli(h.home, ['audit', 'tail', '-n', '50', '--json']).stdout.trim().split('\n').map((l) => JSON.parse(l) as { action: string; aws: { role: string; delivery: string; duration: number } | null });
+    const events = cli(h.home, ['audit', 'tail', '-n', '50', '--json'])
+      .stdout.trim()
+      .split('\n')
+      .map(
+        (l) => JSON.parse(l) as { action: string; aws: { role: string; delivery: string; duration: number } | null },
+      );
     const session = events.find((e) => e.action === 'aws_session' && e.aws !== null);
     expect(session?.aws).toMatchObject({ role: 'deploy', delivery: 'container' });
     const tail = cli(h.home, ['audit', 'tail', '-n', '50']);

@@ -35,7 +35,13 @@ const t0 = { region: 'eu-west-1' };
 const keys: SigningKeys = { access_key_id: TEST_KEY_ID, secret_access_key: new Redacted(TEST_SECRET) };
 
 beforeAll(async () => {
-  sts = await startSts({ now: () => t, roles: [{ arn: DEPLOY_ROLE, requireMfa: true }, { arn: ADMIN_ROLE, maxSessionDuration: 7200, requireMfa: true, trusted: ['arn:aws:iam::123456789012:user/bob'] }] });
+  sts = await startSts({
+    now: () => t,
+    roles: [
+      { arn: DEPLOY_ROLE, requireMfa: true },
+      { arn: ADMIN_ROLE, maxSessionDuration: 7200, requireMfa: true, trusted: ['arn:aws:iam::123456789012:user/bob'] },
+    ],
+  });
   process.env['AWS_ENDPOINT_URL_STS'] = sts.url;
   process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
 });
@@ -58,9 +64,21 @@ async function failure(p: Promise<unknown>): Promise<StsCallError> {
   return e as StsCallError;
 }
 
-function expectMapped(e: StsCallError, kind: AwsErrorKind, message: RegExp, ctx: Partial<Parameters<typeof mapStsError>[1]> = {}): void {
+function expectMapped(
+  e: StsCallError,
+  kind: AwsErrorKind,
+  message: RegExp,
+  ctx: Partial<Parameters<typeof mapStsError>[1]> = {},
+): void {
   expect(classify(e)).toBe(kind);
-  const m = mapStsError(e, { call: 'GetSessionToken', serial: TEST_SERIAL, roleArn: DEPLOY_ROLE, endpoint: sts.url, now: Date.now(), ...ctx });
+  const m = mapStsError(e, {
+    call: 'GetSessionToken',
+    serial: TEST_SERIAL,
+    roleArn: DEPLOY_ROLE,
+    endpoint: sts.url,
+    now: Date.now(),
+    ...ctx,
+  });
   expect(m.kind).toBe(kind);
   expect(`${m.message} ${m.hint ?? ''}`).toMatch(message);
   expect(m.message).not.toContain(TEST_SECRET);
@@ -71,9 +89,13 @@ describe('the reference error table, end to end through the SDK', () => {
     nextStep();
     const good = code();
     const wrong = new Redacted(String((Number(good.reveal()) + 1) % 1_000_000).padStart(6, '0'));
-    const e1 = await failure(sdkSts.getSessionToken(t0, keys, { duration: 900, mfa: { serial: TEST_SERIAL, code: wrong } }));
+    const e1 = await failure(
+      sdkSts.getSessionToken(t0, keys, { duration: 900, mfa: { serial: TEST_SERIAL, code: wrong } }),
+    );
     await sdkSts.getSessionToken(t0, keys, { duration: 900, mfa: { serial: TEST_SERIAL, code: good } });
-    const e2 = await failure(sdkSts.getSessionToken(t0, keys, { duration: 900, mfa: { serial: TEST_SERIAL, code: good } }));
+    const e2 = await failure(
+      sdkSts.getSessionToken(t0, keys, { duration: 900, mfa: { serial: TEST_SERIAL, code: good } }),
+    );
     expect([e1.stsCode, e1.awsMessage.trim(), e1.status]).toEqual(['AccessDenied', MFA_INVALID.trim(), 403]);
     expect([e2.stsCode, e2.awsMessage, e2.status]).toEqual([e1.stsCode, e1.awsMessage, e1.status]);
     expect(e1.answered).toBe(true);
@@ -83,36 +105,62 @@ describe('the reference error table, end to end through the SDK', () => {
 
   it('a serial that is not the user’s device: "unable to validate", mapped to a serial problem', async () => {
     nextStep();
-    const e = await failure(sdkSts.getSessionToken(t0, keys, { duration: 900, mfa: { serial: 'arn:aws:iam::123456789012:mfa/alice', code: code() } }));
+    const e = await failure(
+      sdkSts.getSessionToken(t0, keys, {
+        duration: 900,
+        mfa: { serial: 'arn:aws:iam::123456789012:mfa/alice', code: code() },
+      }),
+    );
     expect(e.awsMessage).toBe(MFA_UNVALIDATED);
     expectMapped(e, 'mfa_serial_invalid', /not an MFA device of the IAM user .*device ARN in IAM/);
   });
 
   it('serial without code', async () => {
     sts.failNext('GetSessionToken', 403, 'AccessDenied', MFA_BOTH);
-    expectMapped(await failure(sdkSts.getSessionToken(t0, keys, { duration: 900, mfa: { serial: TEST_SERIAL, code: code() } })), 'mfa_incomplete', /both the MFA serial and a code/);
+    expectMapped(
+      await failure(sdkSts.getSessionToken(t0, keys, { duration: 900, mfa: { serial: TEST_SERIAL, code: code() } })),
+      'mfa_incomplete',
+      /both the MFA serial and a code/,
+    );
   });
 
   it('non-digit code: ValidationError on tokenCode', async () => {
-    const e = await failure(sdkSts.getSessionToken(t0, keys, { duration: 900, mfa: { serial: TEST_SERIAL, code: new Redacted('12ab56') } }));
+    const e = await failure(
+      sdkSts.getSessionToken(t0, keys, { duration: 900, mfa: { serial: TEST_SERIAL, code: new Redacted('12ab56') } }),
+    );
     expect(e.stsCode).toBe('ValidationError');
-    expect(e.awsMessage).toMatch(/at 'tokenCode' failed to satisfy constraint: Member must satisfy regular expression pattern: \[\\d\]\*/);
+    expect(e.awsMessage).toMatch(
+      /at 'tokenCode' failed to satisfy constraint: Member must satisfy regular expression pattern: \[\\d\]\*/,
+    );
     expectMapped(e, 'mfa_code_format', /six digits/);
   });
 
   it('GetSessionToken signed with session credentials', async () => {
     nextStep();
     const s = await sdkSts.getSessionToken(t0, keys, { duration: 3600, mfa: { serial: TEST_SERIAL, code: code() } });
-    const e = await failure(sdkSts.getSessionToken(t0, { ...s }, { duration: 900, mfa: { serial: TEST_SERIAL, code: code(step() + 1) } }));
+    const e = await failure(
+      sdkSts.getSessionToken(t0, { ...s }, { duration: 900, mfa: { serial: TEST_SERIAL, code: code(step() + 1) } }),
+    );
     expect(e.awsMessage).toBe(GST_WITH_SESSION);
-    expectMapped(e, 'source_is_session', /temporary \(session\) credentials: GetSessionToken needs an IAM user’s long-term access key/);
+    expectMapped(
+      e,
+      'source_is_session',
+      /temporary \(session\) credentials: GetSessionToken needs an IAM user’s long-term access key/,
+    );
   });
 
   it('an unknown key, a wrong secret', async () => {
-    const e = await failure(sdkSts.getCallerIdentity(t0, { access_key_id: 'AKIAUNKNOWNKEY000000', secret_access_key: new Redacted(TEST_SECRET) }));
+    const e = await failure(
+      sdkSts.getCallerIdentity(t0, {
+        access_key_id: 'AKIAUNKNOWNKEY000000',
+        secret_access_key: new Redacted(TEST_SECRET),
+      }),
+    );
     expect([e.stsCode, e.awsMessage]).toEqual(['InvalidClientTokenId', INVALID_TOKEN]);
     expectMapped(e, 'invalid_key', /does not recognise the access key id/);
-    const f = await failure(sdkSts.getCallerIdentity(t0, { access_key_id: TEST_KEY_ID, secret_access_key: new Redacted('x'.repeat(40)) }));
+    const f = await failure(
+      sdkSts.getCallerIdentity(t0, { access_key_id: TEST_KEY_ID, secret_access_key: new Redacted('x'.repeat(40)) }),
+    );
     expect([f.stsCode, f.awsMessage]).toEqual(['SignatureDoesNotMatch', BAD_SIGNATURE]);
     expectMapped(f, 'bad_secret', /secret access key is wrong/);
   });
@@ -120,17 +168,36 @@ describe('the reference error table, end to end through the SDK', () => {
   it('role chaining over 1 h, over the role maximum, a trust policy that refuses', async () => {
     nextStep();
     const s = await sdkSts.getSessionToken(t0, keys, { duration: 3600, mfa: { serial: TEST_SERIAL, code: code() } });
-    const base = { roleArn: DEPLOY_ROLE, sessionName: 'totp-mcp.t', sourceIdentity: 'totp-mcp.t', externalId: undefined, mfa: null };
+    const base = {
+      roleArn: DEPLOY_ROLE,
+      sessionName: 'totp-mcp.t',
+      sourceIdentity: 'totp-mcp.t',
+      externalId: undefined,
+      mfa: null,
+    };
     const chain = await failure(sdkSts.assumeRole(t0, s, { ...base, duration: 7200 }));
     expect(chain.awsMessage).toBe(CHAINING);
-    expectMapped(chain, 'chaining_limit', /at 1 hour.*more than 1h so that totp-mcp assumes the role directly/, { call: 'AssumeRole' });
+    expectMapped(chain, 'chaining_limit', /at 1 hour.*more than 1h so that totp-mcp assumes the role directly/, {
+      call: 'AssumeRole',
+    });
     nextStep();
-    const over = await failure(sdkSts.assumeRole(t0, keys, { ...base, duration: 7200, mfa: { serial: TEST_SERIAL, code: code() } }));
+    const over = await failure(
+      sdkSts.assumeRole(t0, keys, { ...base, duration: 7200, mfa: { serial: TEST_SERIAL, code: code() } }),
+    );
     expect(over.awsMessage).toBe(OVER_MAX);
-    expectMapped(over, 'over_role_max', /over the MaxSessionDuration of arn:aws:iam::123456789012:role\/deploy/, { call: 'AssumeRole' });
+    expectMapped(over, 'over_role_max', /over the MaxSessionDuration of arn:aws:iam::123456789012:role\/deploy/, {
+      call: 'AssumeRole',
+    });
     const trust = await failure(sdkSts.assumeRole(t0, s, { ...base, roleArn: ADMIN_ROLE, duration: 3600 }));
-    expect(trust.awsMessage).toBe(`User: arn:aws:iam::${TEST_ACCOUNT}:user/alice is not authorized to perform: sts:AssumeRole on resource: ${ADMIN_ROLE}`);
-    expectMapped(trust, 'assume_denied', /may not assume .*trust policy must allow sts:AssumeRole .*SetSourceIdentity/, { call: 'AssumeRole', roleArn: ADMIN_ROLE });
+    expect(trust.awsMessage).toBe(
+      `User: arn:aws:iam::${TEST_ACCOUNT}:user/alice is not authorized to perform: sts:AssumeRole on resource: ${ADMIN_ROLE}`,
+    );
+    expectMapped(
+      trust,
+      'assume_denied',
+      /may not assume .*trust policy must allow sts:AssumeRole .*SetSourceIdentity/,
+      { call: 'AssumeRole', roleArn: ADMIN_ROLE },
+    );
     // A role that requires MFA refuses long-term keys without a code.
     const noMfa = await failure(sdkSts.assumeRole(t0, keys, { ...base, duration: 3600 }));
     expect(noMfa.awsMessage).toMatch(/is not authorized to perform: sts:AssumeRole/);
@@ -146,8 +213,17 @@ describe('the reference error table, end to end through the SDK', () => {
   });
 
   it('a host clock too far off for SigV4', async () => {
-    sts.failNext('GetCallerIdentity', 403, 'SignatureDoesNotMatch', 'Signature expired: 20260101T000000Z is now earlier than 20260101T001000Z (20260101T002500Z - 15 min.)');
-    expectMapped(await failure(sdkSts.getCallerIdentity(t0, keys)), 'clock', /clock is off by more than 15 minutes.*NTP/);
+    sts.failNext(
+      'GetCallerIdentity',
+      403,
+      'SignatureDoesNotMatch',
+      'Signature expired: 20260101T000000Z is now earlier than 20260101T001000Z (20260101T002500Z - 15 min.)',
+    );
+    expectMapped(
+      await failure(sdkSts.getCallerIdentity(t0, keys)),
+      'clock',
+      /clock is off by more than 15 minutes.*NTP/,
+    );
   });
 
   it('throttling, a 5xx, and an endpoint that does not answer', async () => {
@@ -172,7 +248,12 @@ describe('the reference error table, end to end through the SDK', () => {
     nextStep();
     sts.calls.length = 0;
     sts.failNext('GetSessionToken', 500, 'InternalFailure', 'An internal error occurred');
-    await failure(sdkSts.getSessionToken({ region: 'ap-southeast-2' }, keys, { duration: 900, mfa: { serial: TEST_SERIAL, code: code() } }));
+    await failure(
+      sdkSts.getSessionToken({ region: 'ap-southeast-2' }, keys, {
+        duration: 900,
+        mfa: { serial: TEST_SERIAL, code: code() },
+      }),
+    );
     expect(sts.calls).toHaveLength(1); // maxAttempts 1: a retry would resend the same code
     expect(sts.calls[0]!.region).toBe('ap-southeast-2');
   });

@@ -13,7 +13,15 @@ import { startContainerServer } from '../../src/aws/container-server.js';
 import { CLI } from '../helpers/build.js';
 import { cli, cliAsync, cliEnv, tempDir, type Run } from '../helpers/cli.js';
 import { AWS_POLICY, awsHome, cloneAwsHome, type AwsHome } from '../helpers/sts-fixture.js';
-import { DEPLOY_ROLE, startSts, TEST_KEY_ID, TEST_SECRET, TEST_SEED, TEST_SERIAL, type StsServer } from '../helpers/sts-server.js';
+import {
+  DEPLOY_ROLE,
+  startSts,
+  TEST_KEY_ID,
+  TEST_SECRET,
+  TEST_SEED,
+  TEST_SERIAL,
+  type StsServer,
+} from '../helpers/sts-server.js';
 import { requireTool } from '../helpers/tools.js';
 import { call, connect as connectMcp } from '../mcp/helpers.js';
 
@@ -39,17 +47,47 @@ const cpArgs = ['aws', 'credential-process', '--account', 'prod', '--role', 'dep
 
 // ---- item 5: the session cache is authenticated, not only encrypted ----
 
-const FORGED = { id: 'ASIAFORGEDFORGEDXXXX', secret: 'forged-secret-ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ', token: 'forged-token-YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY' };
+const FORGED = {
+  id: 'ASIAFORGEDFORGEDXXXX',
+  secret: 'forged-secret-ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ',
+  token: 'forged-token-YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY',
+};
 
 /** A cache as the pre-MAC code wrote it: a role session for terraform and an MFA session, both fresh. */
 function forgedCache(now: number): string {
-  const common = { issued: now - 60_000, arn: 'arn:aws:sts::123456789012:assumed-role/deploy/totp-mcp.terraform', account_id: '123456789012', access_key_id: FORGED.id, secret_access_key: FORGED.secret, session_token: FORGED.token };
+  const common = {
+    issued: now - 60_000,
+    arn: 'arn:aws:sts::123456789012:assumed-role/deploy/totp-mcp.terraform',
+    account_id: '123456789012',
+    access_key_id: FORGED.id,
+    secret_access_key: FORGED.secret,
+    session_token: FORGED.token,
+  };
   return JSON.stringify({
     v: 1,
     serial: TEST_SERIAL,
     sessions: [
-      { ...common, kind: 'role', role_arn: DEPLOY_ROLE, session_name: 'totp-mcp.terraform', source_identity: 'totp-mcp.terraform', duration: 3600, expires: now + 50 * 60_000, with_mfa: false },
-      { ...common, kind: 'mfa-session', role_arn: null, session_name: null, source_identity: null, duration: 43_200, expires: now + 10 * 3600_000, with_mfa: true, arn: 'arn:aws:iam::123456789012:user/alice' },
+      {
+        ...common,
+        kind: 'role',
+        role_arn: DEPLOY_ROLE,
+        session_name: 'totp-mcp.terraform',
+        source_identity: 'totp-mcp.terraform',
+        duration: 3600,
+        expires: now + 50 * 60_000,
+        with_mfa: false,
+      },
+      {
+        ...common,
+        kind: 'mfa-session',
+        role_arn: null,
+        session_name: null,
+        source_identity: null,
+        duration: 43_200,
+        expires: now + 10 * 3600_000,
+        with_mfa: true,
+        arn: 'arn:aws:iam::123456789012:user/alice',
+      },
     ],
   });
 }
@@ -61,40 +99,59 @@ function ageToRecipients(home: string, plain: string, out: string): void {
 }
 
 describe('item 5: a forged session cache is never served', () => {
-  it.runIf(hasAge)('credential-process ignores a cache age-encrypted to recipients.txt by someone else (old format, or a MAC line it cannot compute) and hands out a fresh STS session', async () => {
-    const forgeries: [string, (now: number) => string][] = [
-      ['no MAC (the pre-MAC format)', (now) => forgedCache(now)],
-      ['a MAC line with a guessed MAC', (now) => `totp-mcp-aws-cache/2 ${Buffer.alloc(32, 7).toString('base64url')}\n${forgedCache(now)}`],
-    ];
-    for (const [what, forge] of forgeries) {
-      const { h, sts } = await fresh();
-      const dir = join(h.home, 'state', 'aws');
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      const file = cachePathFor(dir, TEST_SERIAL);
-      ageToRecipients(h.home, forge(Date.now()), file);
+  it.runIf(hasAge)(
+    'credential-process ignores a cache age-encrypted to recipients.txt by someone else (old format, or a MAC line it cannot compute) and hands out a fresh STS session',
+    async () => {
+      const forgeries: [string, (now: number) => string][] = [
+        ['no MAC (the pre-MAC format)', (now) => forgedCache(now)],
+        [
+          'a MAC line with a guessed MAC',
+          (now) => `totp-mcp-aws-cache/2 ${Buffer.alloc(32, 7).toString('base64url')}\n${forgedCache(now)}`,
+        ],
+      ];
+      for (const [what, forge] of forgeries) {
+        const { h, sts } = await fresh();
+        const dir = join(h.home, 'state', 'aws');
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+        const file = cachePathFor(dir, TEST_SERIAL);
+        ageToRecipients(h.home, forge(Date.now()), file);
 
-      const r = await cliAsync(h.home, [...cpArgs, '--debug'], { env: h.env });
-      expect(r.code, `${what}: ${r.stderr}`).toBe(0);
-      expect(r.stdout, what).not.toContain(FORGED.id);
-      expect(r.stdout, what).not.toContain(FORGED.secret);
-      const creds = JSON.parse(r.stdout) as Record<string, string>;
-      expect(creds['AccessKeyId'], what).toMatch(/^ASIA[0-9A-F]{16}$/);
-      // Fetched from STS, with a fresh MFA code; the forged MFA session signed nothing.
-      expect(sts.mfaCalls.length, what).toBe(1);
-      expect(sts.calls.some((c) => c.accessKeyId === FORGED.id), what).toBe(false);
-      // --debug says why, and nothing secret.
-      expect(r.stderr, what).toMatch(/totp-mcp: the session cache (is not authenticated|does not verify) .*ignored, sessions are fetched again/);
-      for (const s of [FORGED.secret, FORGED.token, creds['SecretAccessKey']!, creds['SessionToken']!, TEST_SECRET, TEST_SEED]) expect(r.stderr.includes(s), what).toBe(false);
+        const r = await cliAsync(h.home, [...cpArgs, '--debug'], { env: h.env });
+        expect(r.code, `${what}: ${r.stderr}`).toBe(0);
+        expect(r.stdout, what).not.toContain(FORGED.id);
+        expect(r.stdout, what).not.toContain(FORGED.secret);
+        const creds = JSON.parse(r.stdout) as Record<string, string>;
+        expect(creds['AccessKeyId'], what).toMatch(/^ASIA[0-9A-F]{16}$/);
+        // Fetched from STS, with a fresh MFA code; the forged MFA session signed nothing.
+        expect(sts.mfaCalls.length, what).toBe(1);
+        expect(
+          sts.calls.some((c) => c.accessKeyId === FORGED.id),
+          what,
+        ).toBe(false);
+        // --debug says why, and nothing secret.
+        expect(r.stderr, what).toMatch(
+          /totp-mcp: the session cache (is not authenticated|does not verify) .*ignored, sessions are fetched again/,
+        );
+        for (const s of [
+          FORGED.secret,
+          FORGED.token,
+          creds['SecretAccessKey']!,
+          creds['SessionToken']!,
+          TEST_SECRET,
+          TEST_SEED,
+        ])
+          expect(r.stderr.includes(s), what).toBe(false);
 
-      // The cache was rewritten with a MAC: the next process is served from it, no STS call.
-      const again = await cliAsync(h.home, cpArgs, { env: h.env });
-      expect(again.code, again.stderr).toBe(0);
-      expect(JSON.parse(again.stdout).AccessKeyId, what).toBe(creds['AccessKeyId']);
-      expect(again.stderr).toBe('');
-      expect(sts.mfaCalls.length, what).toBe(1);
-      expect(readFileSync(file).subarray(0, 21).toString()).toBe('age-encryption.org/v1');
-    }
-  });
+        // The cache was rewritten with a MAC: the next process is served from it, no STS call.
+        const again = await cliAsync(h.home, cpArgs, { env: h.env });
+        expect(again.code, again.stderr).toBe(0);
+        expect(JSON.parse(again.stdout).AccessKeyId, what).toBe(creds['AccessKeyId']);
+        expect(again.stderr).toBe('');
+        expect(sts.mfaCalls.length, what).toBe(1);
+        expect(readFileSync(file).subarray(0, 21).toString()).toBe('age-encryption.org/v1');
+      }
+    },
+  );
 
   it.runIf(hasAge)('a genuine cache of another vault (another audit key) does not verify here either', async () => {
     const a = await fresh();
@@ -103,7 +160,12 @@ describe('item 5: a forged session cache is never served', () => {
     const mint = await cliAsync(other.home, cpArgs, { env: other.env });
     expect(mint.code, mint.stderr).toBe(0);
     // The other vault's cache, re-encrypted to this home's recipient: only the MAC can tell.
-    const plain = spawnSync('age', ['-d', '-i', join(other.home, 'identity.txt'), cachePathFor(join(other.home, 'state', 'aws'), TEST_SERIAL)]);
+    const plain = spawnSync('age', [
+      '-d',
+      '-i',
+      join(other.home, 'identity.txt'),
+      cachePathFor(join(other.home, 'state', 'aws'), TEST_SERIAL),
+    ]);
     expect(plain.status).toBe(0);
     const dir = join(a.h.home, 'state', 'aws');
     mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -118,29 +180,32 @@ describe('item 5: a forged session cache is never served', () => {
 });
 
 describe('item 5 over MCP: get_aws_session never returns forged keys', () => {
-  it.runIf(hasAge)('serve --debug: a forged MFA session in the cache is ignored (stderr says why), inline delivery returns a fresh STS session', async () => {
-    const { h, sts } = await fresh();
-    const dir = join(h.home, 'state', 'aws');
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const now = Date.now();
-    const forged = JSON.parse(forgedCache(now)) as { sessions: Record<string, unknown>[] };
-    const mfa = forged.sessions[1]!;
-    // The capped agent's request for `user` (1 h sessions, capped at 30 min): every duration it could ask for.
-    forged.sessions = [900, 1800, 3600].map((d) => ({ ...mfa, duration: d, expires: now + (d * 1000 * 4) / 5 }));
-    ageToRecipients(h.home, JSON.stringify(forged), cachePathFor(dir, TEST_SERIAL));
-    const c = await connectMcp(h.home, { agent: 'capped', env: h.env, args: ['--debug'] });
-    try {
-      const r = await call(c, 'get_aws_session', { account: 'user', delivery: 'inline' });
-      expect(r.isError, r.text).toBe(false);
-      expect(r.structured.credentials.access_key_id).toMatch(/^ASIA[0-9A-F]{16}$/);
-      expect(JSON.stringify(r.structured)).not.toContain(FORGED.secret);
-      expect(sts.mfaCalls.length).toBe(1);
-      expect(c.stderr()).toMatch(/the session cache is not authenticated by this vault/);
-      expect(c.stderr()).not.toContain(FORGED.secret);
-    } finally {
-      await c.close();
-    }
-  });
+  it.runIf(hasAge)(
+    'serve --debug: a forged MFA session in the cache is ignored (stderr says why), inline delivery returns a fresh STS session',
+    async () => {
+      const { h, sts } = await fresh();
+      const dir = join(h.home, 'state', 'aws');
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const now = Date.now();
+      const forged = JSON.parse(forgedCache(now)) as { sessions: Record<string, unknown>[] };
+      const mfa = forged.sessions[1]!;
+      // The capped agent's request for `user` (1 h sessions, capped at 30 min): every duration it could ask for.
+      forged.sessions = [900, 1800, 3600].map((d) => ({ ...mfa, duration: d, expires: now + (d * 1000 * 4) / 5 }));
+      ageToRecipients(h.home, JSON.stringify(forged), cachePathFor(dir, TEST_SERIAL));
+      const c = await connectMcp(h.home, { agent: 'capped', env: h.env, args: ['--debug'] });
+      try {
+        const r = await call(c, 'get_aws_session', { account: 'user', delivery: 'inline' });
+        expect(r.isError, r.text).toBe(false);
+        expect(r.structured.credentials.access_key_id).toMatch(/^ASIA[0-9A-F]{16}$/);
+        expect(JSON.stringify(r.structured)).not.toContain(FORGED.secret);
+        expect(sts.mfaCalls.length).toBe(1);
+        expect(c.stderr()).toMatch(/the session cache is not authenticated by this vault/);
+        expect(c.stderr()).not.toContain(FORGED.secret);
+      } finally {
+        await c.close();
+      }
+    },
+  );
 });
 
 describe('item 5: the MAC of the cache text', () => {
@@ -182,7 +247,26 @@ function passphraseHome(stsUrl: string): { home: string; env: Record<string, str
   };
   ok(cli(home, ['init', '--passphrase-only', '--work-factor', '10'], { env }), 'init');
   ok(cli(home, ['add', 'prod', '--secret-stdin', '--issuer', 'AWS'], { input: TEST_SEED, env }), 'add');
-  ok(cli(home, ['aws', 'setup', 'prod', '--mfa-serial', TEST_SERIAL, '--source', 'vault', '--access-key-id', TEST_KEY_ID, '--role', `deploy=${DEPLOY_ROLE}`], { input: TEST_SECRET, env }), 'aws setup');
+  ok(
+    cli(
+      home,
+      [
+        'aws',
+        'setup',
+        'prod',
+        '--mfa-serial',
+        TEST_SERIAL,
+        '--source',
+        'vault',
+        '--access-key-id',
+        TEST_KEY_ID,
+        '--role',
+        `deploy=${DEPLOY_ROLE}`,
+      ],
+      { input: TEST_SECRET, env },
+    ),
+    'aws setup',
+  );
   writeFileSync(join(home, 'policy.yaml'), AWS_POLICY, { mode: 0o600 });
   ok(cli(home, ['policy', 'apply'], { env }), 'policy apply');
   return { home, env };
@@ -193,7 +277,8 @@ function expectNoVaultSecrets(where: string, childEnv: Record<string, string>, i
   expect(all.includes(CANARY_PASSPHRASE), `${where}: the passphrase reached the child`).toBe(false);
   expect(all.includes(identityFile), `${where}: the identity file's path reached the child`).toBe(false);
   expect(all.includes('canary-future'), `${where}: an unknown TOTP_MCP_ variable reached the child`).toBe(false);
-  for (const k of ['TOTP_MCP_PASSPHRASE', 'TOTP_MCP_IDENTITY', 'TOTP_MCP_PASSPHRASE_FILE', 'TOTP_MCP_SOMETHING_NEW']) expect(childEnv[k], `${where}: ${k}`).toBeUndefined();
+  for (const k of ['TOTP_MCP_PASSPHRASE', 'TOTP_MCP_IDENTITY', 'TOTP_MCP_PASSPHRASE_FILE', 'TOTP_MCP_SOMETHING_NEW'])
+    expect(childEnv[k], `${where}: ${k}`).toBeUndefined();
 }
 
 describe('item 12: aws exec and serve-credentials children do not inherit the vault passphrase', () => {
@@ -202,8 +287,17 @@ describe('item 12: aws exec and serve-credentials children do not inherit the va
     servers.push(sts);
     const p = passphraseHome(sts.url);
     const identityFile = join(p.home, '..', 'no-such-identity.txt');
-    const env = { ...p.env, TOTP_MCP_AGENT: 'terraform', TOTP_MCP_PASSPHRASE_FILE: '/tmp/canary-future-file', TOTP_MCP_SOMETHING_NEW: 'canary-future' };
-    const r = await cliAsync(p.home, ['aws', 'exec', 'prod', '--role', 'deploy', '--', process.execPath, '-e', printEnv], { env });
+    const env = {
+      ...p.env,
+      TOTP_MCP_AGENT: 'terraform',
+      TOTP_MCP_PASSPHRASE_FILE: '/tmp/canary-future-file',
+      TOTP_MCP_SOMETHING_NEW: 'canary-future',
+    };
+    const r = await cliAsync(
+      p.home,
+      ['aws', 'exec', 'prod', '--role', 'deploy', '--', process.execPath, '-e', printEnv],
+      { env },
+    );
     expect(r.code, r.stderr).toBe(0);
     const child = JSON.parse(r.stdout) as Record<string, string>;
     expect(child['AWS_ACCESS_KEY_ID']).toMatch(/^ASIA/);
@@ -212,7 +306,10 @@ describe('item 12: aws exec and serve-credentials children do not inherit the va
     expect(child['TOTP_MCP_AGENT']).toBe('terraform');
     expect(child['TOTP_MCP_HOME']).toBe(p.home);
     // Nesting detection still works from inside: the child's own `aws exec` is refused.
-    const nested = spawnSync(process.execPath, [CLI, 'aws', 'exec', 'prod', '--', 'true'], { env: child, encoding: 'utf8' });
+    const nested = spawnSync(process.execPath, [CLI, 'aws', 'exec', 'prod', '--', 'true'], {
+      env: child,
+      encoding: 'utf8',
+    });
     expect(nested.status).toBe(2);
     expect(nested.stderr).toMatch(/already inside 'totp-mcp aws exec'/);
 
@@ -221,7 +318,11 @@ describe('item 12: aws exec and serve-credentials children do not inherit the va
     const moved = join(h.home, '..', 'elsewhere-identity.txt');
     writeFileSync(moved, readFileSync(join(h.home, 'identity.txt')), { mode: 0o600 });
     spawnSync('rm', [join(h.home, 'identity.txt')]);
-    const r2 = await cliAsync(h.home, ['aws', 'exec', 'prod', '--role', 'deploy', '--agent', 'terraform', '--', process.execPath, '-e', printEnv], { env: { ...h.env, TOTP_MCP_IDENTITY: moved, TOTP_MCP_PASSPHRASE: CANARY_PASSPHRASE } });
+    const r2 = await cliAsync(
+      h.home,
+      ['aws', 'exec', 'prod', '--role', 'deploy', '--agent', 'terraform', '--', process.execPath, '-e', printEnv],
+      { env: { ...h.env, TOTP_MCP_IDENTITY: moved, TOTP_MCP_PASSPHRASE: CANARY_PASSPHRASE } },
+    );
     expect(r2.code, r2.stderr).toBe(0);
     expectNoVaultSecrets('exec (identity)', JSON.parse(r2.stdout) as Record<string, string>, moved);
   });
@@ -231,7 +332,23 @@ describe('item 12: aws exec and serve-credentials children do not inherit the va
     servers.push(sts);
     const p = passphraseHome(sts.url);
     const env = { ...p.env, TOTP_MCP_SOMETHING_NEW: 'canary-future' };
-    const r = await cliAsync(p.home, ['aws', 'serve-credentials', 'prod', '--role', 'deploy', '--agent', 'terraform', '--', process.execPath, '-e', printEnv], { env });
+    const r = await cliAsync(
+      p.home,
+      [
+        'aws',
+        'serve-credentials',
+        'prod',
+        '--role',
+        'deploy',
+        '--agent',
+        'terraform',
+        '--',
+        process.execPath,
+        '-e',
+        printEnv,
+      ],
+      { env },
+    );
     expect(r.code, r.stderr).toBe(0);
     const child = JSON.parse(r.stdout) as Record<string, string>;
     expect(child['AWS_CONTAINER_CREDENTIALS_FULL_URI']).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/credentials$/);
@@ -239,17 +356,22 @@ describe('item 12: aws exec and serve-credentials children do not inherit the va
   });
 });
 
-describe('item 12: a source profile\'s credential_process does not inherit the passphrase either', () => {
-  it('the AWS SDK runs the source profile\'s command without TOTP_MCP_PASSPHRASE (canary), with the loop marker', async () => {
+describe("item 12: a source profile's credential_process does not inherit the passphrase either", () => {
+  it("the AWS SDK runs the source profile's command without TOTP_MCP_PASSPHRASE (canary), with the loop marker", async () => {
     const sts = await startSts();
     servers.push(sts);
     const p = passphraseHome(sts.url);
     const dir = join(p.home, '..');
     const dump = join(dir, 'source-env.json');
     const script = join(dir, 'source.mjs');
-    writeFileSync(script, `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(dump)}, JSON.stringify(process.env));\nprocess.stdout.write(JSON.stringify({ Version: 1, AccessKeyId: ${JSON.stringify(TEST_KEY_ID)}, SecretAccessKey: ${JSON.stringify(TEST_SECRET)} }));\n`);
+    writeFileSync(
+      script,
+      `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(dump)}, JSON.stringify(process.env));\nprocess.stdout.write(JSON.stringify({ Version: 1, AccessKeyId: ${JSON.stringify(TEST_KEY_ID)}, SecretAccessKey: ${JSON.stringify(TEST_SECRET)} }));\n`,
+    );
     writeFileSync(p.env['AWS_CONFIG_FILE']!, `[profile lt]\ncredential_process = ${process.execPath} ${script}\n`);
-    const setup = cli(p.home, ['aws', 'setup', 'prod', '--mfa-serial', TEST_SERIAL, '--source', 'profile:lt'], { env: p.env });
+    const setup = cli(p.home, ['aws', 'setup', 'prod', '--mfa-serial', TEST_SERIAL, '--source', 'profile:lt'], {
+      env: p.env,
+    });
     expect(setup.code, setup.stderr).toBe(0);
     const r = await cliAsync(p.home, cpArgs, { env: { ...p.env, TOTP_MCP_SOMETHING_NEW: 'canary-future' } });
     expect(r.code, r.stderr).toBe(0);
@@ -269,11 +391,19 @@ function tokenless(port: number): Promise<number> {
   return new Promise((resolve) => {
     const req = request({ host: '127.0.0.1', port, path: '/credentials', agent: false, timeout: 2_000 }, (res) => {
       res.resume();
-      res.on('end', () => { resolve(res.statusCode ?? 0); });
-      res.on('error', () => { resolve(0); });
+      res.on('end', () => {
+        resolve(res.statusCode ?? 0);
+      });
+      res.on('error', () => {
+        resolve(0);
+      });
     });
-    req.on('timeout', () => { req.destroy(); });
-    req.on('error', () => { resolve(0); });
+    req.on('timeout', () => {
+      req.destroy();
+    });
+    req.on('error', () => {
+      resolve(0);
+    });
     req.end();
   });
 }
@@ -295,11 +425,19 @@ interface AttackResult {
  * SDK container provider refreshes 15 times, without retries. Everything stops before it returns.
  */
 async function underAttack(h: AwsHome, attack: { flood: number; slowloris: number }): Promise<AttackResult> {
-  const server = spawn(process.execPath, [CLI, 'aws', 'serve-credentials', 'prod', '--role', 'deploy', '--agent', 'terraform'], { env: cliEnv(h.home, h.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const server = spawn(
+    process.execPath,
+    [CLI, 'aws', 'serve-credentials', 'prod', '--role', 'deploy', '--agent', 'terraform'],
+    { env: cliEnv(h.home, h.env), stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   let stderr = '';
   server.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => server.on('close', (c) => { resolve(c); }));
+  const exited = new Promise<number | null>((resolve) =>
+    server.on('close', (c) => {
+      resolve(c);
+    }),
+  );
   let stop = false;
   const held = new Set<Socket>();
   const statuses = new Map<number, number>();
@@ -317,7 +455,9 @@ async function underAttack(h: AwsHome, attack: { flood: number; slowloris: numbe
           if (/AWS_CONTAINER_AUTHORIZATION_TOKEN=\S+\n/.test(out)) resolve();
         });
       }),
-      exited.then(() => { throw new Error(`serve-credentials exited: ${stderr}`); }),
+      exited.then(() => {
+        throw new Error(`serve-credentials exited: ${stderr}`);
+      }),
     ]);
     const url = /AWS_CONTAINER_CREDENTIALS_FULL_URI=(\S+)/.exec(out)![1]!;
     const token = /AWS_CONTAINER_AUTHORIZATION_TOKEN=(\S+)/.exec(out)![1]!;
@@ -327,7 +467,9 @@ async function underAttack(h: AwsHome, attack: { flood: number; slowloris: numbe
       if (stop || reopened > 2_000) return;
       const s = connect({ host: '127.0.0.1', port });
       held.add(s);
-      s.on('connect', () => { s.write(`GET /credentials HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nX-Slow: `); });
+      s.on('connect', () => {
+        s.write(`GET /credentials HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nX-Slow: `);
+      });
       s.on('error', () => undefined);
       s.on('close', () => {
         held.delete(s);
@@ -349,7 +491,11 @@ async function underAttack(h: AwsHome, attack: { flood: number; slowloris: numbe
     for (let i = 0; i < 15; i++) {
       const t0 = performance.now();
       try {
-        const creds = await fromHttp({ awsContainerCredentialsFullUri: url, awsContainerAuthorizationToken: token, maxRetries: 0 })();
+        const creds = await fromHttp({
+          awsContainerCredentialsFullUri: url,
+          awsContainerAuthorizationToken: token,
+          maxRetries: 0,
+        })();
         if (!/^ASIA/.test(creds.accessKeyId)) failures.push(`refresh ${i}: unexpected key`);
       } catch (e) {
         failures.push(`refresh ${i}: ${e instanceof Error ? e.message : String(e)}`);
@@ -376,7 +522,7 @@ const figures = (r: AttackResult): string => {
 };
 
 describe('item 6: the loopback credentials endpoint under a tokenless flood and slowloris', () => {
-  it('a tokenless flood (8 loops) never spends the token holder\'s budget: every refresh of the real SDK container provider succeeds, refusals are logged in summary', async () => {
+  it("a tokenless flood (8 loops) never spends the token holder's budget: every refresh of the real SDK container provider succeeds, refusals are logged in summary", async () => {
     const { h } = await fresh();
     const r = await underAttack(h, { flood: 8, slowloris: 0 });
     console.log(`tokenless flood: ${figures(r)}`);
@@ -400,24 +546,45 @@ describe('item 6: the loopback credentials endpoint under a tokenless flood and 
   });
 
   it('more slow sockets than the unauthenticated cap: the oldest are dropped for newcomers, the token holder still gets in (in-process endpoint)', async () => {
-    const body = JSON.stringify({ AccessKeyId: 'ASIATESTTESTTESTTEST', SecretAccessKey: 'x', Token: 'y', Expiration: new Date(Date.now() + 3_600_000).toISOString() });
-    const server = await startContainerServer({ serve: () => Promise.resolve(body), maxPending: 16, pendingMs: 30_000 });
+    const body = JSON.stringify({
+      AccessKeyId: 'ASIATESTTESTTESTTEST',
+      SecretAccessKey: 'x',
+      Token: 'y',
+      Expiration: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    const server = await startContainerServer({
+      serve: () => Promise.resolve(body),
+      maxPending: 16,
+      pendingMs: 30_000,
+    });
     const port = Number(new URL(server.url).port);
     const open = new Set<Socket>();
     try {
-      await Promise.all(Array.from({ length: 40 }, () => new Promise<void>((resolve) => {
-        const s = connect({ host: '127.0.0.1', port }, () => {
-          s.write(`GET /credentials HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n`);
-          resolve();
-        });
-        open.add(s);
-        s.on('error', () => undefined);
-        s.on('close', () => { open.delete(s); });
-      })));
+      await Promise.all(
+        Array.from(
+          { length: 40 },
+          () =>
+            new Promise<void>((resolve) => {
+              const s = connect({ host: '127.0.0.1', port }, () => {
+                s.write(`GET /credentials HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n`);
+                resolve();
+              });
+              open.add(s);
+              s.on('error', () => undefined);
+              s.on('close', () => {
+                open.delete(s);
+              });
+            }),
+        ),
+      );
       await sleep(200);
       expect(open.size).toBeLessThanOrEqual(16);
       for (let i = 0; i < 3; i++) {
-        const creds = await fromHttp({ awsContainerCredentialsFullUri: server.url, awsContainerAuthorizationToken: server.token, maxRetries: 0 })();
+        const creds = await fromHttp({
+          awsContainerCredentialsFullUri: server.url,
+          awsContainerAuthorizationToken: server.token,
+          maxRetries: 0,
+        })();
         expect(creds.accessKeyId).toBe('ASIATESTTESTTESTTEST');
       }
     } finally {
@@ -427,7 +594,10 @@ describe('item 6: the loopback credentials endpoint under a tokenless flood and 
   });
 
   it('a tokenless request that announces a large body and trickles it is answered 401 and its connection dropped within the deadline', async () => {
-    const server = await startContainerServer({ serve: () => Promise.reject(new Error('not reached')), pendingMs: 1_000 });
+    const server = await startContainerServer({
+      serve: () => Promise.reject(new Error('not reached')),
+      pendingMs: 1_000,
+    });
     const port = Number(new URL(server.url).port);
     try {
       const s = connect({ host: '127.0.0.1', port });
@@ -436,10 +606,14 @@ describe('item 6: the loopback credentials endpoint under a tokenless flood and 
       s.on('error', () => undefined);
       const closed = new Promise<number>((resolve) => {
         const t0 = Date.now();
-        s.on('close', () => { resolve(Date.now() - t0); });
+        s.on('close', () => {
+          resolve(Date.now() - t0);
+        });
       });
       s.write(`POST /credentials HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Length: 100000000\r\n\r\n`);
-      const trickle = setInterval(() => { if (!s.destroyed) s.write('x'); }, 100);
+      const trickle = setInterval(() => {
+        if (!s.destroyed) s.write('x');
+      }, 100);
       const ms = await Promise.race([closed, sleep(5_000).then(() => -1)]);
       clearInterval(trickle);
       s.destroy();

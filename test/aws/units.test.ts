@@ -38,7 +38,11 @@ function config(over: Partial<AwsConfig> = {}): AwsConfig {
     account_id: '123456789012',
     region: null,
     root: false,
-    source: { kind: 'vault', access_key_id: 'AKIAIOSFODNN7EXAMPLE', secret_access_key: new Redacted('wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY') },
+    source: {
+      kind: 'vault',
+      access_key_id: 'AKIAIOSFODNN7EXAMPLE',
+      secret_access_key: new Redacted('wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'),
+    },
     session_duration: 43_200,
     roles: new Map([
       ['deploy', parseRoleSpec('deploy=arn:aws:iam::123456789012:role/deploy')],
@@ -74,30 +78,64 @@ describe('input validation', () => {
     expect(checkMfaSerial('arn:aws-us-gov:iam::123456789012:mfa/team/alice').account_id).toBe('123456789012');
     expect(checkMfaSerial('arn:aws:iam::123456789012:mfa/root-account-mfa-device').root).toBe(true);
     expect(checkMfaSerial('GAHT12345678')).toEqual({ serial: 'GAHT12345678', account_id: null, root: false });
-    expect(() => checkMfaSerial('arn:aws:iam::123456789012:u2f/user/alice/key-ABC')).toThrow(/FIDO security key .*only in the console/);
+    expect(() => checkMfaSerial('arn:aws:iam::123456789012:u2f/user/alice/key-ABC')).toThrow(
+      /FIDO security key .*only in the console/,
+    );
     expect(() => checkMfaSerial('arn:aws:iam::123456789012:user/alice')).toThrow(/user ARN, not an MFA device ARN/);
-    for (const bad of ['', 'arn:aws:iam::1234:mfa/x', 'arn:aws:iam::123456789012:mfa/', 'arn:aws:iam::123456789012:mfa/a b', 'gaht1234', 'arn:aws:sts::123456789012:mfa/x']) {
+    for (const bad of [
+      '',
+      'arn:aws:iam::1234:mfa/x',
+      'arn:aws:iam::123456789012:mfa/',
+      'arn:aws:iam::123456789012:mfa/a b',
+      'gaht1234',
+      'arn:aws:sts::123456789012:mfa/x',
+    ]) {
       expect(() => checkMfaSerial(bad), bad).toThrow(/invalid MFA serial/);
     }
   });
 
   it('role ARNs, regions, profile names', () => {
     expect(checkRoleArn('arn:aws:iam::123456789012:role/path/to/Deploy+Role').name).toBe('Deploy+Role');
-    for (const bad of ['arn:aws:iam::123456789012:user/x', 'arn:aws:iam::123456789012:role/', 'arn:aws:iam::12345678901:role/x', 'role/x', `arn:aws:iam::123456789012:role/${'x'.repeat(65)}`]) {
+    for (const bad of [
+      'arn:aws:iam::123456789012:user/x',
+      'arn:aws:iam::123456789012:role/',
+      'arn:aws:iam::12345678901:role/x',
+      'role/x',
+      `arn:aws:iam::123456789012:role/${'x'.repeat(65)}`,
+    ]) {
       expect(() => checkRoleArn(bad), bad).toThrow(/invalid role ARN/);
     }
-    for (const ok of ['us-east-1', 'eu-central-1', 'us-gov-west-1', 'ap-southeast-4', 'cn-north-1']) expect(checkRegion(ok)).toBe(ok);
-    for (const bad of ['', 'US-EAST-1', 'us-east', 'mars-1', 'us_east_1']) expect(() => checkRegion(bad), bad).toThrow(/invalid region/);
+    for (const ok of ['us-east-1', 'eu-central-1', 'us-gov-west-1', 'ap-southeast-4', 'cn-north-1'])
+      expect(checkRegion(ok)).toBe(ok);
+    for (const bad of ['', 'US-EAST-1', 'us-east', 'mars-1', 'us_east_1'])
+      expect(() => checkRegion(bad), bad).toThrow(/invalid region/);
     for (const ok of ['default', 'long-term', 'team/prod', 'a.b@c']) expect(checkProfileName(ok)).toBe(ok);
-    for (const bad of ['', 'has space', '[x]', 'a=b', 'a;b', 'a#b', 'x'.repeat(129)]) expect(() => checkProfileName(bad), bad).toThrow(/invalid profile name/);
+    for (const bad of ['', 'has space', '[x]', 'a=b', 'a;b', 'a#b', 'x'.repeat(129)])
+      expect(() => checkProfileName(bad), bad).toThrow(/invalid profile name/);
   });
 
   it('durations and role specs', () => {
-    expect([parseAwsDuration('900'), parseAwsDuration('900s'), parseAwsDuration('15m'), parseAwsDuration('1h30m'), parseAwsDuration('36h')]).toEqual([900, 900, 900, 5400, 129_600]);
-    for (const bad of ['', '0', '-1', '1d', 'h', '1.5h', '1 h', '99999999999']) expect(parseAwsDuration(bad), bad).toBeUndefined();
-    expect(parseRoleSpec('deploy=arn:aws:iam::123456789012:role/deploy')).toMatchObject({ duration: 3600, max_duration: 3600, source_identity: true });
-    expect(parseRoleSpec('admin=arn:aws:iam::123456789012:role/admin,duration=4h')).toMatchObject({ duration: 14_400, max_duration: 14_400 });
-    expect(parseRoleSpec('x=arn:aws:iam::123456789012:role/x,max_duration=12h,external_id=a,b,source_identity=off')).toMatchObject({
+    expect([
+      parseAwsDuration('900'),
+      parseAwsDuration('900s'),
+      parseAwsDuration('15m'),
+      parseAwsDuration('1h30m'),
+      parseAwsDuration('36h'),
+    ]).toEqual([900, 900, 900, 5400, 129_600]);
+    for (const bad of ['', '0', '-1', '1d', 'h', '1.5h', '1 h', '99999999999'])
+      expect(parseAwsDuration(bad), bad).toBeUndefined();
+    expect(parseRoleSpec('deploy=arn:aws:iam::123456789012:role/deploy')).toMatchObject({
+      duration: 3600,
+      max_duration: 3600,
+      source_identity: true,
+    });
+    expect(parseRoleSpec('admin=arn:aws:iam::123456789012:role/admin,duration=4h')).toMatchObject({
+      duration: 14_400,
+      max_duration: 14_400,
+    });
+    expect(
+      parseRoleSpec('x=arn:aws:iam::123456789012:role/x,max_duration=12h,external_id=a,b,source_identity=off'),
+    ).toMatchObject({
       duration: 3600,
       max_duration: 43_200,
       external_id: 'a,b',
@@ -105,8 +143,12 @@ describe('input validation', () => {
     });
     expect(() => parseRoleSpec('deploy')).toThrow(/expected NAME=ARN/);
     expect(() => parseRoleSpec('deploy=arn:aws:iam::123456789012:role/deploy,duration=10m')).toThrow(/from 15m to 12h/);
-    expect(() => parseRoleSpec('deploy=arn:aws:iam::123456789012:role/deploy,duration=2h,max_duration=1h')).toThrow(/over its max_duration/);
-    expect(() => parseRoleSpec('deploy=arn:aws:iam::123456789012:role/deploy,ttl=1h')).toThrow(/unknown --role option 'ttl'/);
+    expect(() => parseRoleSpec('deploy=arn:aws:iam::123456789012:role/deploy,duration=2h,max_duration=1h')).toThrow(
+      /over its max_duration/,
+    );
+    expect(() => parseRoleSpec('deploy=arn:aws:iam::123456789012:role/deploy,ttl=1h')).toThrow(
+      /unknown --role option 'ttl'/,
+    );
   });
 
   it('session names carry the agent (AWS alphabet, 2–64 characters, distinct per agent)', () => {
@@ -130,9 +172,16 @@ describe('input validation', () => {
     ) as unknown;
     const back = parseAwsBlock('prod', raw);
     expect(back.roles.get('admin')?.max_duration).toBe(43_200);
-    expect(back.source.kind === 'vault' && back.source.secret_access_key.reveal()).toBe('wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY');
-    const broken = { ...(raw as Record<string, unknown>), source: { kind: 'vault', access_key_id: 'AKIAIOSFODNN7EXAMPLE', secret_access_key: 'short' } };
-    expect(() => parseAwsBlock('prod', broken)).toThrow(/aws block of account 'prod' is invalid \(source.secret_access_key\)$/);
+    expect(back.source.kind === 'vault' && back.source.secret_access_key.reveal()).toBe(
+      'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+    );
+    const broken = {
+      ...(raw as Record<string, unknown>),
+      source: { kind: 'vault', access_key_id: 'AKIAIOSFODNN7EXAMPLE', secret_access_key: 'short' },
+    };
+    expect(() => parseAwsBlock('prod', broken)).toThrow(
+      /aws block of account 'prod' is invalid \(source.secret_access_key\)$/,
+    );
     expect(() => parseAwsBlock('prod', undefined)).toThrow(/has no AWS setup/);
     expect(() => parseAwsBlock('prod', { ...(raw as object), v: 2 })).toThrow(/\(version\)/);
   });
@@ -150,19 +199,34 @@ describe('planner', () => {
 
   it('≤ 1 h: GetSessionToken (cached per device) then AssumeRole, and it says why', () => {
     const p = planSession(req('deploy', 3600), null, now);
-    expect(p.steps.map((s) => `${s.call}:${s.mfa}:${s.duration}:${s.signed_by}`)).toEqual(['GetSessionToken:true:43200:long-term keys', 'AssumeRole:false:3600:the new MFA session']);
-    expect(formatPlan(req('deploy', 3600), p, 'prod')).toMatch(/AWS caps roles assumed from a session \(role chaining\) at 1 hour/);
+    expect(p.steps.map((s) => `${s.call}:${s.mfa}:${s.duration}:${s.signed_by}`)).toEqual([
+      'GetSessionToken:true:43200:long-term keys',
+      'AssumeRole:false:3600:the new MFA session',
+    ]);
+    expect(formatPlan(req('deploy', 3600), p, 'prod')).toMatch(
+      /AWS caps roles assumed from a session \(role chaining\) at 1 hour/,
+    );
   });
 
   it('a cached MFA session signs the role without a code; a fresh role session is reused outright', () => {
-    const base = session({ kind: 'mfa-session', role_arn: null, session_name: null, duration: 43_200, expires: now + 10 * 3600_000 });
+    const base = session({
+      kind: 'mfa-session',
+      role_arn: null,
+      session_name: null,
+      duration: 43_200,
+      expires: now + 10 * 3600_000,
+    });
     const doc: CacheDoc = { v: 1, serial: SERIAL, sessions: [base] };
     const p = planSession(req('deploy', 3600), doc, now);
-    expect(p.steps.map((s) => `${s.call}:${s.mfa}:${s.signed_by}`)).toEqual(['AssumeRole:false:the cached MFA session']);
+    expect(p.steps.map((s) => `${s.call}:${s.mfa}:${s.signed_by}`)).toEqual([
+      'AssumeRole:false:the cached MFA session',
+    ]);
     expect(p.chain_from).toBe(base);
     const role = session({ expires: now + 50 * 60_000 });
     expect(planSession(req('deploy', 3600), { ...doc, sessions: [base, role] }, now).reuse).toBe(role);
-    expect(formatPlan(req('deploy', 3600), planSession(req('deploy', 3600), { ...doc, sessions: [role] }, now), 'prod')).toMatch(/no STS call, no MFA code/);
+    expect(
+      formatPlan(req('deploy', 3600), planSession(req('deploy', 3600), { ...doc, sessions: [role] }, now), 'prod'),
+    ).toMatch(/no STS call, no MFA code/);
   });
 
   it('> 1 h: AssumeRole with MFA directly, up to the role maximum, and it says so', () => {
@@ -175,20 +239,29 @@ describe('planner', () => {
     const c = config();
     expect(resolveDuration(c, c.roles.get('deploy')!, undefined, undefined)).toBe(3600);
     expect(resolveDuration(c, c.roles.get('deploy')!, undefined, 1800)).toBe(1800);
-    expect(() => resolveDuration(c, c.roles.get('deploy')!, 7200, undefined)).toThrow(/MaxSessionDuration of role deploy/);
+    expect(() => resolveDuration(c, c.roles.get('deploy')!, 7200, undefined)).toThrow(
+      /MaxSessionDuration of role deploy/,
+    );
     expect(resolveDuration(c, c.roles.get('admin')!, 43_200, undefined)).toBe(43_200);
     expect(resolveDuration(c, null, undefined, undefined)).toBe(43_200);
     expect(resolveDuration(c, null, undefined, 3600)).toBe(3600);
     expect(() => resolveDuration(c, null, 129_601, undefined)).toThrow(/15 minutes to 36 hours/);
     expect(() => resolveDuration(c, null, 899, undefined)).toThrow(/from 15m/);
-    expect(() => resolveDuration(config({ root: true }), null, 7200, undefined)).toThrow(/root user lasts at most 1 hour/);
+    expect(() => resolveDuration(config({ root: true }), null, 7200, undefined)).toThrow(
+      /root user lasts at most 1 hour/,
+    );
     expect(resolveDuration(config({ root: true, session_duration: 3600 }), null, undefined, undefined)).toBe(3600);
     expect(() => resolveDuration(c, null, undefined, 600)).toThrow(/under AWS's 15-minute minimum/);
   });
 });
 
 describe('cache freshness', () => {
-  const want = { kind: 'role' as const, role_arn: 'arn:aws:iam::123456789012:role/deploy', session_name: 'totp-mcp.terraform', duration: 3600 };
+  const want = {
+    kind: 'role' as const,
+    role_arn: 'arn:aws:iam::123456789012:role/deploy',
+    session_name: 'totp-mcp.terraform',
+    duration: 3600,
+  };
   it('reuse above 15 min left, refresh below, never serve 5 min or less; short sessions use half their life', () => {
     const s = session({ expires: 100 * 60_000 });
     expect(freshFor(s, want, s.expires - 16 * 60_000)).toBe(true);
@@ -210,7 +283,9 @@ describe('cache freshness', () => {
     expect(back?.sessions[0]?.session_token.reveal()).toBe('t');
     expect(parseCache(serializeCache(doc), 'GAHT12345678')).toBeNull();
     for (const junk of ['', '{', '[]', '{"v":2}', 'null']) expect(parseCache(junk, SERIAL)).toBeNull();
-    expect(parseCache(JSON.stringify({ v: 1, serial: SERIAL, sessions: [{ kind: 'x' }, 7] }), SERIAL)?.sessions).toEqual([]);
+    expect(
+      parseCache(JSON.stringify({ v: 1, serial: SERIAL, sessions: [{ kind: 'x' }, 7] }), SERIAL)?.sessions,
+    ).toEqual([]);
   });
 
   it('the step ledger: the current step when fresh, else a wait until the next one begins', () => {

@@ -8,13 +8,19 @@ import { runOnTerminal } from '../helpers/pty.js';
 
 const SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
 const URI = `otpauth://totp/GitHub:alice?secret=${SECRET}&issuer=GitHub&digits=8`;
-const list = (home: string) => JSON.parse(cli(home, ['list', '--json']).stdout) as { id: string; issuer: string; label: string; digits: number }[];
+const list = (home: string) =>
+  JSON.parse(cli(home, ['list', '--json']).stdout) as { id: string; issuer: string; label: string; digits: number }[];
 
 describe('add: the secret prompt on a terminal', () => {
   it('takes a pasted otpauth:// URI (its issuer, label and digits), and still a base32 secret', () => {
     const home = newHome();
     const run = (args: string[], typed: string) =>
-      runOnTerminal([process.execPath, CLI, ...args], { env: cliEnv(home), cwd: dirname(home), answers: [[/otpauth:\/\/ URI:/, `${typed}\r`]], timeoutMs: 30_000 });
+      runOnTerminal([process.execPath, CLI, ...args], {
+        env: cliEnv(home),
+        cwd: dirname(home),
+        answers: [[/otpauth:\/\/ URI:/, `${typed}\r`]],
+        timeoutMs: 30_000,
+      });
     let r = run(['add', 'gh'], URI);
     expect(r.code, r.transcript).toBe(0);
     expect(r.transcript).toContain('Secret (base32) or otpauth:// URI:');
@@ -45,7 +51,9 @@ describe('add: warnings', () => {
     const home = newHome();
     const short = cli(home, ['add', 'short', '--secret-stdin'], { input: 'JBSWY3DPEHPK3P\n' }); // 14 chars: 64 bits
     expect(short.code, short.stderr).toBe(0);
-    expect(short.stderr).toBe('warning: the secret is only 64 bits long (at least 80 expected, 160 recommended): check it was copied whole\n');
+    expect(short.stderr).toBe(
+      'warning: the secret is only 64 bits long (at least 80 expected, 160 recommended): check it was copied whole\n',
+    );
     const ok = cli(home, ['add', 'gh', '--uri', URI]);
     expect(ok.stderr).toBe('');
     // The same secret, spelled differently (lower case, spaces): still the same secret.

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { auditEvents, cli } from '../helpers/cli.js';
 import { homeWithPolicy } from '../helpers/policy.js';
 
-const agentEvents = (home: string): unknown[] => auditEvents<{ agent: string | null }>(home).filter((e) => e.agent !== null);
+const agentEvents = (home: string): unknown[] =>
+  auditEvents<{ agent: string | null }>(home).filter((e) => e.agent !== null);
 
 describe('code --at under an agent identity (issue 12 item 2)', () => {
   it('refuses --at with --agent and with TOTP_MCP_AGENT (exit 2, usage error, no code, nothing audited); the agent path without --at still works', () => {

@@ -17,13 +17,29 @@ describe('totp-mcp CLI', () => {
 
   it('has --help on every command, and exits 2 on a usage error', () => {
     const home = join(tempDir(), 'h');
-    const commands = ['init', 'add', 'list', 'code', 'rm', 'rename', 'tag', 'export', 'recipients', 'recipients add', 'recipients list', 'recipients remove', 'doctor'];
+    const commands = [
+      'init',
+      'add',
+      'list',
+      'code',
+      'rm',
+      'rename',
+      'tag',
+      'export',
+      'recipients',
+      'recipients add',
+      'recipients list',
+      'recipients remove',
+      'doctor',
+    ];
     for (const c of commands) {
       const r = cli(home, [...c.split(' '), '--help']);
       expect(r.code, c).toBe(0);
       expect(r.stdout, c).toMatch(/Usage: totp-mcp/);
     }
-    expect(cli(home, ['--help']).stdout).toMatch(/Exit codes: 0 ok, 1 error, 2 usage, 3 denied by policy, 4 vault locked/);
+    expect(cli(home, ['--help']).stdout).toMatch(
+      /Exit codes: 0 ok, 1 error, 2 usage, 3 denied by policy, 4 vault locked/,
+    );
     expect(cli(home, ['--version']).stdout.trim()).toBe(VERSION);
     expect(cli(home, ['frobnicate']).code).toBe(2);
     expect(cli(home, ['code']).code).toBe(2);
@@ -47,15 +63,39 @@ describe('totp-mcp CLI', () => {
   it('adds from a URI on stdin and from a piped secret, lists without secrets, and prints codes', () => {
     const home = newHome();
     const secret = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
-    let r = cli(home, ['add', 'github:alice', '--uri', '-', '--tag', 'personal'], { input: `otpauth://totp/GitHub:alice?secret=${secret}&issuer=GitHub\n` });
+    let r = cli(home, ['add', 'github:alice', '--uri', '-', '--tag', 'personal'], {
+      input: `otpauth://totp/GitHub:alice?secret=${secret}&issuer=GitHub\n`,
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('added github:alice: GitHub / alice (totp SHA1 6 digits 30s)\n');
-    r = cli(home, ['add', 'rfc8', '--secret-stdin', '--digits', '8', '--algorithm', 'SHA256', '--issuer', 'RFC'], { input: 'gezd gnbv gy3t qojq-gezd gnbv gy3t qojq gezd gnbv gy3t qojq gezA====\n' });
+    r = cli(home, ['add', 'rfc8', '--secret-stdin', '--digits', '8', '--algorithm', 'SHA256', '--issuer', 'RFC'], {
+      input: 'gezd gnbv gy3t qojq-gezd gnbv gy3t qojq gezd gnbv gy3t qojq gezA====\n',
+    });
     expect(r.code, r.stderr).toBe(0);
     const list = JSON.parse(cli(home, ['list', '--json']).stdout);
     expect(list).toEqual([
-      { id: 'github:alice', issuer: 'GitHub', label: 'alice', type: 'totp', algorithm: 'SHA1', digits: 6, period: 30, tags: ['personal'], aws: null },
-      { id: 'rfc8', issuer: 'RFC', label: 'rfc8', type: 'totp', algorithm: 'SHA256', digits: 8, period: 30, tags: [], aws: null },
+      {
+        id: 'github:alice',
+        issuer: 'GitHub',
+        label: 'alice',
+        type: 'totp',
+        algorithm: 'SHA1',
+        digits: 6,
+        period: 30,
+        tags: ['personal'],
+        aws: null,
+      },
+      {
+        id: 'rfc8',
+        issuer: 'RFC',
+        label: 'rfc8',
+        type: 'totp',
+        algorithm: 'SHA256',
+        digits: 8,
+        period: 30,
+        tags: [],
+        aws: null,
+      },
     ]);
     const table = cli(home, ['list']).stdout;
     expect(table).toMatch(/^ID\s+ISSUER\s+LABEL\s+TYPE\s+TAGS\n/);
@@ -68,7 +108,13 @@ describe('totp-mcp CLI', () => {
     expect(cli(home, ['code', 'rfc8', '--at', '2005-03-18T01:58:29Z']).stdout).toBe('68084774\n');
     expect(cli(home, ['code', 'github:alice', '--at', '1234567890']).stdout).toBe('005924\n');
     const j = JSON.parse(cli(home, ['code', 'github:alice', '--json', '--at', '1234567890']).stdout);
-    expect(j).toEqual({ account: 'github:alice', code: '005924', step: 41152263, expires_at: '2009-02-13T23:32:00.000Z', remaining_seconds: 30 });
+    expect(j).toEqual({
+      account: 'github:alice',
+      code: '005924',
+      step: 41152263,
+      expires_at: '2009-02-13T23:32:00.000Z',
+      remaining_seconds: 30,
+    });
     if (hasOathtool) {
       const now = JSON.parse(cli(home, ['code', 'github:alice', '--json']).stdout);
       const ref = oath(['--totp', '--base32', `--now=@${now.step * 30}`, secret]);
@@ -78,7 +124,9 @@ describe('totp-mcp CLI', () => {
 
   it('advances and saves the HOTP counter on every code', () => {
     const home = newHome();
-    const r = cli(home, ['add', 'vpn', '--uri', '-'], { input: 'otpauth://hotp/VPN:me?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=0' });
+    const r = cli(home, ['add', 'vpn', '--uri', '-'], {
+      input: 'otpauth://hotp/VPN:me?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=0',
+    });
     expect(r.code, r.stderr).toBe(0);
     const codes = Array.from({ length: 4 }, () => JSON.parse(cli(home, ['code', 'vpn', '--json']).stdout));
     expect(codes.map((c) => c.code)).toEqual(['755224', '287082', '359152', '969429']);
@@ -126,7 +174,12 @@ describe('totp-mcp CLI', () => {
 
   it('exports otpauth URIs with a warning on stderr, and they import back', () => {
     const home = newHome();
-    cli(home, ['add', 'a', '--uri', 'otpauth://totp/Acme%20Co:j%40x.com?secret=JBSWY3DPEHPK3PXP&issuer=Acme%20Co&digits=8&period=60&algorithm=SHA512']);
+    cli(home, [
+      'add',
+      'a',
+      '--uri',
+      'otpauth://totp/Acme%20Co:j%40x.com?secret=JBSWY3DPEHPK3PXP&issuer=Acme%20Co&digits=8&period=60&algorithm=SHA512',
+    ]);
     cli(home, ['add', 'h', '--uri', 'otpauth://hotp/H:h?secret=JBSWY3DPEHPK3PXP&counter=7']);
     const r = cli(home, ['export', '--uri']);
     expect(r.code).toBe(0);
@@ -138,7 +191,9 @@ describe('totp-mcp CLI', () => {
     cli(other, ['add', 'h', '--uri', uris[1]!]);
     const strip = (s: string) => JSON.parse(s);
     expect(strip(cli(other, ['list', '--json']).stdout)).toEqual(strip(cli(home, ['list', '--json']).stdout));
-    expect(cli(other, ['code', 'a', '--at', '1000000000']).stdout).toBe(cli(home, ['code', 'a', '--at', '1000000000']).stdout);
+    expect(cli(other, ['code', 'a', '--at', '1000000000']).stdout).toBe(
+      cli(home, ['code', 'a', '--at', '1000000000']).stdout,
+    );
     expect(cli(home, ['export']).code).toBe(2);
     expect(cli(home, ['export', '--uri', 'nope']).code).toBe(1);
   });

@@ -14,7 +14,14 @@ import { memoryIo } from '../helpers/io.js';
 import { runOnTerminal } from '../helpers/pty.js';
 
 const SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
-const totp = (period: number) => ({ type: 'totp' as const, secret: new Redacted(SECRET), algorithm: 'SHA1' as const, digits: 6, period, counter: 0 });
+const totp = (period: number) => ({
+  type: 'totp' as const,
+  secret: new Redacted(SECRET),
+  algorithm: 'SHA1' as const,
+  digits: 6,
+  period,
+  counter: 0,
+});
 const codeAt = (period: number, ms: number): string => generateCode(totp(period), ms).code.reveal();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -110,10 +117,18 @@ describe('code: one account, off a terminal', () => {
 
   it('--watch off a terminal prints each new code on its own line, until interrupted', async () => {
     const home = homeWith({ p2: `otpauth://totp/X:a?secret=${SECRET}&period=2` });
-    const child = spawn(process.execPath, [CLI, 'code', 'p2', '--watch'], { env: cliEnv(home), cwd: dirname(home), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'code', 'p2', '--watch'], {
+      env: cliEnv(home),
+      cwd: dirname(home),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const closed = new Promise<number | null>((r) => child.on('close', (c) => { r(c); }));
+    const closed = new Promise<number | null>((r) =>
+      child.on('close', (c) => {
+        r(c);
+      }),
+    );
     const started = Date.now();
     await sleep(5000);
     child.kill('SIGINT');
@@ -145,7 +160,10 @@ describe('code: several accounts', () => {
     expect(all.code, all.stderr).toBe(0);
     expect(all.stdout).toMatch(/\nvpn\s+-\s+HOTP: not advanced/);
     expect(all.stderr).toMatch(/1 HOTP account\(s\) not advanced/);
-    const tagged = JSON.parse(cli(home, ['code', '--all', '--tag', 'work', '--json']).stdout) as { account: string; code: string | null }[];
+    const tagged = JSON.parse(cli(home, ['code', '--all', '--tag', 'work', '--json']).stdout) as {
+      account: string;
+      code: string | null;
+    }[];
     expect(tagged.map((x) => x.account)).toEqual(['a', 'vpn']);
     expect(tagged[1]!.code).toBeNull();
     // The counter did not move: the next named code is counter 0 (RFC 4226: 755224), then 1.
@@ -162,7 +180,12 @@ describe('code on a terminal (pty)', () => {
     const home = homeWith({ p12: `otpauth://totp/X:a?secret=${SECRET}&period=12` });
     await whenLeft(12, 4000, 4500);
     const step = Math.floor(Date.now() / 12000);
-    const r = runOnTerminal([process.execPath, CLI, 'code', 'p12'], { env: cliEnv(home), cwd: dirname(home), ctrlCAfterMs: 6500, timeoutMs: 20_000 });
+    const r = runOnTerminal([process.execPath, CLI, 'code', 'p12'], {
+      env: cliEnv(home),
+      cwd: dirname(home),
+      ctrlCAfterMs: 6500,
+      timeoutMs: 20_000,
+    });
     expect(r.code, r.transcript).toBe(0);
     const first = codeAt(12, step * 12000);
     const next = codeAt(12, (step + 1) * 12000);
@@ -178,7 +201,12 @@ describe('code on a terminal (pty)', () => {
       vpn: `otpauth://hotp/V:v?secret=${SECRET}&counter=0`,
     });
     const started = Date.now();
-    const r = runOnTerminal([process.execPath, CLI, 'code', '--all'], { env: cliEnv(home), cwd: dirname(home), ctrlCAfterMs: 4500, timeoutMs: 15_000 });
+    const r = runOnTerminal([process.execPath, CLI, 'code', '--all'], {
+      env: cliEnv(home),
+      cwd: dirname(home),
+      ctrlCAfterMs: 4500,
+      timeoutMs: 15_000,
+    });
     expect(r.code, r.transcript).toBe(0);
     expect(r.transcript).toContain('\u001b[4A'); // back up over the header and 3 rows
     const first = Math.floor(started / 2000);

@@ -36,7 +36,11 @@ describe('totp-mcp completion', () => {
   const complete = (line: string, h = home): string[] => {
     const words = line.split(' ');
     const driver = `source ${JSON.stringify(script)}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')})\nCOMP_CWORD=${words.length - 1}\n_totp_mcp\nprintf '%s\\n' "\${COMPREPLY[@]}"\n`;
-    const r = spawnSync('bash', ['--norc', '--noprofile', '-c', driver], { env: { ...cliEnv(h), PATH: `${bin}:${process.env['PATH'] ?? ''}` }, encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync('bash', ['--norc', '--noprofile', '-c', driver], {
+      env: { ...cliEnv(h), PATH: `${bin}:${process.env['PATH'] ?? ''}` },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     expect(r.status, r.stderr).toBe(0);
     return r.stdout.split('\n').filter(Boolean).sort();
   };
@@ -48,7 +52,9 @@ describe('totp-mcp completion', () => {
 
   it('offers exactly the commands --help lists (read from the program, not a hand-written list)', () => {
     const help = cli(home, ['--help']).stdout;
-    const listed = [...help.slice(help.indexOf('Commands:')).matchAll(/^ {2}([a-z][a-z-]*)/gm)].map((m) => m[1]).filter((c) => c !== 'help');
+    const listed = [...help.slice(help.indexOf('Commands:')).matchAll(/^ {2}([a-z][a-z-]*)/gm)]
+      .map((m) => m[1])
+      .filter((c) => c !== 'help');
     expect(listed.length).toBeGreaterThan(15);
     expect(complete('totp-mcp ')).toEqual([...listed].sort());
     expect(complete('totp-mcp co')).toEqual(['code', 'completion']);
@@ -59,11 +65,18 @@ describe('totp-mcp completion', () => {
 
   it('offers options of the command and the global ones, and the choices of an option', () => {
     const code = complete('totp-mcp code --');
-    for (const o of ['--watch', '--fresh', '--min-remaining', '--all', '--json', '--at', '--home', '--help']) expect(code).toContain(o);
+    for (const o of ['--watch', '--fresh', '--min-remaining', '--all', '--json', '--at', '--home', '--help'])
+      expect(code).toContain(o);
     expect(code).not.toContain('--uri');
     expect(complete('totp-mcp add --algorithm SHA')).toEqual(['SHA1', 'SHA256', 'SHA512']);
     expect(complete('totp-mcp mcp-config --client c')).toEqual(['claude-code', 'claude-desktop', 'codex', 'cursor']);
-    expect(complete('totp-mcp export --qr g --p')).toEqual(['--passphrase-command', '--passphrase-file', '--passphrase-timeout', '--password-stdin', '--png']);
+    expect(complete('totp-mcp export --qr g --p')).toEqual([
+      '--passphrase-command',
+      '--passphrase-file',
+      '--passphrase-timeout',
+      '--password-stdin',
+      '--png',
+    ]);
   });
 
   it('offers account ids where an account is expected, from the vault the command line names', () => {
@@ -82,7 +95,9 @@ describe('totp-mcp completion', () => {
     expect(r.stdout).toBe('github:alice\nvpn\n');
     expect(r.stdout + r.stderr).not.toContain(SECRET);
     const locked = join(tempDir(), 'h');
-    const init = cli(locked, ['init', '--passphrase-only', '--work-factor', '10'], { env: { TOTP_MCP_PASSPHRASE: 'correct horse' } });
+    const init = cli(locked, ['init', '--passphrase-only', '--work-factor', '10'], {
+      env: { TOTP_MCP_PASSPHRASE: 'correct horse' },
+    });
     expect(init.code, init.stderr).toBe(0);
     expect(complete('totp-mcp code ', locked)).toEqual([]);
   });
@@ -95,7 +110,10 @@ describe('totp-mcp completion', () => {
     const fish = cli(home, ['completion', 'fish']).stdout;
     expect(fish).toContain("complete -c totp-mcp -n '__fish_use_subcommand' -a edit");
     expect(fish).toContain("-l qr -x -a '(totp-mcp __complete-ids 2>/dev/null </dev/null)'");
-    for (const [shell, text] of [['zsh', zsh], ['fish', fish]] as const) {
+    for (const [shell, text] of [
+      ['zsh', zsh],
+      ['fish', fish],
+    ] as const) {
       if (spawnSync('which', [shell]).status !== 0) continue;
       const f = join(tempDir(), `c.${shell}`);
       writeFileSync(f, text);

@@ -12,7 +12,10 @@ const uri = (i: number) => `otpauth://totp/Crash:n${i}?secret=JBSWY3DPEHPK3PXP${
 /** Starts `totp-mcp add` and kills it with SIGKILL after `killAfterMs` (if given). Resolves with success or not. */
 function add(home: string, id: string, i: number, killAfterMs?: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'add', id, '--uri', '-'], { env: cliEnv(home), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'add', id, '--uri', '-'], {
+      env: cliEnv(home),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stdin.end(uri(i));
@@ -58,7 +61,7 @@ describe('crash safety and concurrency (real processes)', () => {
     );
     const life = Math.max(...lives);
     let seed = 42;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const tasks: (() => Promise<{ id: string; ok: boolean; killed: boolean }>)[] = [];
     for (let i = 0; i < 300; i++) {
       const killed = i % 3 !== 2; // 200 killed, 100 left alone
@@ -80,7 +83,9 @@ describe('crash safety and concurrency (real processes)', () => {
     expect(killedOk).toBeLessThan(200);
     // The vault is still a standard age file, and a later write works and cleans up.
     if (hasAge) {
-      const age = spawnSync('age', ['-d', '-i', join(home, 'identity.txt'), join(home, 'vault.age')], { encoding: 'utf8' });
+      const age = spawnSync('age', ['-d', '-i', join(home, 'identity.txt'), join(home, 'vault.age')], {
+        encoding: 'utf8',
+      });
       expect(age.status).toBe(0);
       expect(JSON.parse(age.stdout).accounts.length).toBe(ids.size);
     }

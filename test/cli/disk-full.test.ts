@@ -27,41 +27,61 @@ function realEnospc(): NodeJS.ErrnoException {
 }
 
 describe('disk full, over quota or read-only (issue 12 item 14)', () => {
-  it.skipIf(!existsSync('/dev/full'))('maps a real ENOSPC to a message naming the file and the fix, wrapped or not', () => {
-    const raw = realEnospc();
-    expect(raw.code).toBe('ENOSPC');
+  it.skipIf(!existsSync('/dev/full'))(
+    'maps a real ENOSPC to a message naming the file and the fix, wrapped or not',
+    () => {
+      const raw = realEnospc();
+      expect(raw.code).toBe('ENOSPC');
 
-    const wrapped = fsError('write', '/home/x/vault.age.1.abc.tmp', raw);
-    expect(wrapped.message).toBe('cannot write /home/x/vault.age.1.abc.tmp: no space is left on the disk');
-    expect(wrapped.hint).toMatch(/free some space on that disk/);
-    expect(wrapped.exitCode).toBe(1);
+      const wrapped = fsError('write', '/home/x/vault.age.1.abc.tmp', raw);
+      expect(wrapped.message).toBe('cannot write /home/x/vault.age.1.abc.tmp: no space is left on the disk');
+      expect(wrapped.hint).toMatch(/free some space on that disk/);
+      expect(wrapped.exitCode).toBe(1);
 
-    // What the CLI prints for an error that reached it without our wording (it used to be
-    // "internal error"): the disk's message, with the file when the error names one.
-    const bare = explainDiskError(raw);
-    expect(bare?.message).toBe('cannot write a file of totp-mcp: no space is left on the disk');
-    const withPath = explainDiskError(Object.assign(raw, { path: '/home/x/state/audit.log' }));
-    expect(withPath?.message).toBe('cannot write /home/x/state/audit.log: no space is left on the disk');
-    const ours = explainDiskError(new TotpMcpError('io', 'cannot write the lock file /home/x/vault.lock', { cause: realEnospc() }));
-    expect(ours?.message).toBe('cannot write the lock file /home/x/vault.lock: no space is left on the disk');
-    expect(ours?.hint).toMatch(/--home, TOTP_MCP_HOME/);
+      // What the CLI prints for an error that reached it without our wording (it used to be
+      // "internal error"): the disk's message, with the file when the error names one.
+      const bare = explainDiskError(raw);
+      expect(bare?.message).toBe('cannot write a file of totp-mcp: no space is left on the disk');
+      const withPath = explainDiskError(Object.assign(raw, { path: '/home/x/state/audit.log' }));
+      expect(withPath?.message).toBe('cannot write /home/x/state/audit.log: no space is left on the disk');
+      const ours = explainDiskError(
+        new TotpMcpError('io', 'cannot write the lock file /home/x/vault.lock', { cause: realEnospc() }),
+      );
+      expect(ours?.message).toBe('cannot write the lock file /home/x/vault.lock: no space is left on the disk');
+      expect(ours?.hint).toMatch(/--home, TOTP_MCP_HOME/);
 
-    // Quota and read-only, as the same errno objects carry them.
-    const rofs = fsError('create the lock file', '/home/x/vault.lock', Object.assign(new Error('x'), { code: 'EROFS' }));
-    expect(rofs.message).toBe('cannot create the lock file /home/x/vault.lock: the file system is read-only');
-    expect(rofs.hint).toMatch(/writable disk/);
-    expect(fsError('write', '/f', Object.assign(new Error('x'), { code: 'EDQUOT' })).message).toBe('cannot write /f: the disk quota is used up');
-    // Anything else keeps its plain form.
-    expect(fsError('write', '/f', Object.assign(new Error('x'), { code: 'EIO' })).message).toBe('cannot write /f');
-    expect(explainDiskError(new Error('x'))).toBeUndefined();
+      // Quota and read-only, as the same errno objects carry them.
+      const rofs = fsError(
+        'create the lock file',
+        '/home/x/vault.lock',
+        Object.assign(new Error('x'), { code: 'EROFS' }),
+      );
+      expect(rofs.message).toBe('cannot create the lock file /home/x/vault.lock: the file system is read-only');
+      expect(rofs.hint).toMatch(/writable disk/);
+      expect(fsError('write', '/f', Object.assign(new Error('x'), { code: 'EDQUOT' })).message).toBe(
+        'cannot write /f: the disk quota is used up',
+      );
+      // Anything else keeps its plain form.
+      expect(fsError('write', '/f', Object.assign(new Error('x'), { code: 'EIO' })).message).toBe('cannot write /f');
+      expect(explainDiskError(new Error('x'))).toBeUndefined();
 
-    // Over MCP: the agent learns it is the disk (no path), not a bare "internal".
-    const hotpWrite = fsError('write', '/home/x/vault.age.1.abc.tmp', realEnospc());
-    expect(errorResult(hotpWrite).content).toEqual([{ type: 'text', text: 'internal: the server could not complete this request: the disk of the totp-mcp home is full or read-only' }]);
-  });
+      // Over MCP: the agent learns it is the disk (no path), not a bare "internal".
+      const hotpWrite = fsError('write', '/home/x/vault.age.1.abc.tmp', realEnospc());
+      expect(errorResult(hotpWrite).content).toEqual([
+        {
+          type: 'text',
+          text: 'internal: the server could not complete this request: the disk of the totp-mcp home is full or read-only',
+        },
+      ]);
+    },
+  );
 
   it('end to end: on a full and then a read-only home, the CLI names the file and the fix, releases nothing, and the vault and trail hold', () => {
-    const probe = spawnSync('unshare', ['-Urm', 'sh', '-c', 'mkdir -p "$1" && mount -t tmpfs -o size=64k tmpfs "$1"', 'sh', join(tempDir(), 'probe')], { encoding: 'utf8' });
+    const probe = spawnSync(
+      'unshare',
+      ['-Urm', 'sh', '-c', 'mkdir -p "$1" && mount -t tmpfs -o size=64k tmpfs "$1"', 'sh', join(tempDir(), 'probe')],
+      { encoding: 'utf8' },
+    );
     if (probe.status !== 0) {
       const why = `no unprivileged mount namespace here (unshare -Urm: ${(probe.stderr || probe.error?.message || '').trim()})`;
       if (process.env['TOTP_MCP_REQUIRE_UNSHARE'] === '1') throw new Error(why);
@@ -114,21 +134,33 @@ describe('disk full, over quota or read-only (issue 12 item 14)', () => {
     const addFull = step('addFull');
     expect(addFull.code).toBe(1);
     expect(addFull.stderr).not.toMatch(/internal error/);
-    expect(addFull.stderr).toMatch(new RegExp(`^totp-mcp: cannot (write|create) .*${home}/\\S+: no space is left on the disk\\n  hint: free some space on that disk`));
+    expect(addFull.stderr).toMatch(
+      new RegExp(
+        `^totp-mcp: cannot (write|create) .*${home}/\\S+: no space is left on the disk\\n  hint: free some space on that disk`,
+      ),
+    );
     // An agent: nothing released, and the reason is the disk.
     const codeFull = step('codeFull');
     expect(codeFull.code).toBe(1);
     expect(codeFull.stdout).toBe('');
-    expect(codeFull.stderr).toBe('totp-mcp: the audit log could not be written (its disk is full), so nothing was released\n');
+    expect(codeFull.stderr).toBe(
+      'totp-mcp: the audit log could not be written (its disk is full), so nothing was released\n',
+    );
 
     // Read-only: the same, with the read-only fix.
     const addRo = step('addRo');
     expect(addRo.code).toBe(1);
-    expect(addRo.stderr).toMatch(new RegExp(`^totp-mcp: cannot create the lock file ${home}/vault.lock: the file system is read-only\\n  hint: use a home folder on a writable disk`));
+    expect(addRo.stderr).toMatch(
+      new RegExp(
+        `^totp-mcp: cannot create the lock file ${home}/vault.lock: the file system is read-only\\n  hint: use a home folder on a writable disk`,
+      ),
+    );
     const codeRo = step('codeRo');
     expect(codeRo.code).toBe(1);
     expect(codeRo.stdout).toBe('');
-    expect(codeRo.stderr).toBe('totp-mcp: the audit log could not be written (its disk is read-only), so nothing was released\n');
+    expect(codeRo.stderr).toBe(
+      'totp-mcp: the audit log could not be written (its disk is read-only), so nothing was released\n',
+    );
 
     // Space back: nothing else changed, the vault and the trail are whole, and work resumes.
     expect(JSON.parse(step('list').stdout).map((a: { id: string }) => a.id)).toEqual(['github:alice']);

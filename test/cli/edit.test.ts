@@ -10,16 +10,39 @@ const list = (home: string) => JSON.parse(cli(home, ['list', '--json']).stdout) 
 describe('totp-mcp edit', () => {
   it('changes issuer, label, digits, period and algorithm in one write, keeping id, secret, tags and the AWS block', () => {
     const home = newHome();
-    expect(cli(home, ['add', 'aws', '--uri', `otpauth://totp/Old:me?secret=${SECRET}&issuer=Old`, '--tag', 'work']).code).toBe(0);
-    const setup = cli(home, ['aws', 'setup', 'aws', '--mfa-serial', 'arn:aws:iam::123456789012:mfa/me', '--source', 'default']);
+    expect(
+      cli(home, ['add', 'aws', '--uri', `otpauth://totp/Old:me?secret=${SECRET}&issuer=Old`, '--tag', 'work']).code,
+    ).toBe(0);
+    const setup = cli(home, [
+      'aws',
+      'setup',
+      'aws',
+      '--mfa-serial',
+      'arn:aws:iam::123456789012:mfa/me',
+      '--source',
+      'default',
+    ]);
     expect(setup.code, setup.stderr).toBe(0);
     const before = list(home)[0]!;
     const codeAt = (id: string) => cli(home, ['code', id, '--at', '1234567890']).stdout;
     expect(codeAt('aws')).toBe('005924\n');
 
-    const r = cli(home, ['edit', 'aws', '--issuer', 'AWS', '--label', 'me@example.com', '--period', '60', '--algorithm', 'SHA256']);
+    const r = cli(home, [
+      'edit',
+      'aws',
+      '--issuer',
+      'AWS',
+      '--label',
+      'me@example.com',
+      '--period',
+      '60',
+      '--algorithm',
+      'SHA256',
+    ]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toBe('edited aws: issuer "Old" → "AWS", label "me" → "me@example.com", algorithm SHA1 → SHA256, period 30 → 60\n');
+    expect(r.stdout).toBe(
+      'edited aws: issuer "Old" → "AWS", label "me" → "me@example.com", algorithm SHA1 → SHA256, period 30 → 60\n',
+    );
     const after = list(home)[0]!;
     expect(after).toEqual({ ...before, issuer: 'AWS', label: 'me@example.com', period: 60, algorithm: 'SHA256' });
     expect(after.tags).toEqual(['work']);

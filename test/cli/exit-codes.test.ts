@@ -10,7 +10,8 @@ import { cli, cliEnv, newHome, tempDir } from '../helpers/cli.js';
 import { runOnTerminal } from '../helpers/pty.js';
 
 const SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
-const ids = (home: string): string[] => (JSON.parse(cli(home, ['list', '--json']).stdout) as { id: string }[]).map((a) => a.id);
+const ids = (home: string): string[] =>
+  (JSON.parse(cli(home, ['list', '--json']).stdout) as { id: string }[]).map((a) => a.id);
 
 describe('exit codes (issue 18, item 10)', () => {
   it('an identity file that is not an age key is exit 4 (identity wrong), as a wrong key is', () => {
@@ -34,7 +35,10 @@ describe('exit codes (issue 18, item 10)', () => {
     const other = newHome();
     expect(cli(home, ['--identity', join(other, 'identity.txt'), 'list']).code).toBe(4);
     const missing = cli(home, ['--identity', join(dir, 'no-such-file.txt'), 'list']);
-    expect([missing.code, missing.stderr]).toEqual([4, `totp-mcp: no identity file at ${join(dir, 'no-such-file.txt')}\n`]);
+    expect([missing.code, missing.stderr]).toEqual([
+      4,
+      `totp-mcp: no identity file at ${join(dir, 'no-such-file.txt')}\n`,
+    ]);
     const toKey = cli(home, ['--identity', join(home, 'vault.age'), 'list']);
     expect(toKey.code, toKey.stderr).toBe(4);
     expect(toKey.stderr).toMatch(/encrypted to a key, not to a passphrase/);
@@ -42,8 +46,19 @@ describe('exit codes (issue 18, item 10)', () => {
 
   it('add and edit with --digits, --period or --counter out of range are usage errors (exit 2), nothing added', () => {
     const home = newHome();
-    for (const flags of [['--digits', '11'], ['--digits', '5'], ['--digits', 'x'], ['--period', '0'], ['--period', '86401'], ['--counter', '-1']]) {
-      const r = cli(home, ['add', 'gh', '--secret-stdin', ...flags, ...(flags[0] === '--counter' ? ['--type', 'hotp'] : [])], { input: SECRET });
+    for (const flags of [
+      ['--digits', '11'],
+      ['--digits', '5'],
+      ['--digits', 'x'],
+      ['--period', '0'],
+      ['--period', '86401'],
+      ['--counter', '-1'],
+    ]) {
+      const r = cli(
+        home,
+        ['add', 'gh', '--secret-stdin', ...flags, ...(flags[0] === '--counter' ? ['--type', 'hotp'] : [])],
+        { input: SECRET },
+      );
       expect(r.code, `add ${flags.join(' ')}: ${r.stderr}`).toBe(2);
       expect(r.stderr).not.toContain(SECRET);
     }
@@ -81,7 +96,12 @@ describe('exit codes (issue 18, item 10)', () => {
 
 describe('init --passphrase on a terminal (issue 18, item 10)', () => {
   const init = (home: string, answers: [RegExp, string][]) =>
-    runOnTerminal([process.execPath, CLI, 'init', '--passphrase', '--work-factor', '10'], { env: cliEnv(home), cwd: dirname(home), answers, timeoutMs: 40_000 });
+    runOnTerminal([process.execPath, CLI, 'init', '--passphrase', '--work-factor', '10'], {
+      env: cliEnv(home),
+      cwd: dirname(home),
+      answers,
+      timeoutMs: 40_000,
+    });
 
   it('refuses an empty passphrase before asking for the confirmation, and asks again after a mismatch', () => {
     const home = join(tempDir(), 'home');

@@ -5,9 +5,50 @@ import { describe, expect, it } from 'vitest';
 import { cliAsync, CANARY_SECRET, canaryUri, newHome, cli } from '../helpers/cli.js';
 import { expectNoCanary } from '../helpers/canary.js';
 
-const words = ['add', 'list', 'code', 'rm', 'rename', 'tag', 'recipients', 'doctor', 'init', '--json', '--at', '--tag', '--uri', '-', '--secret-stdin',
-  '--digits', '--period', '--type', 'hotp', 'steam', '--algorithm', 'MD5', '--counter', '-1', '1e309', 'canary', '../../etc/passwd', '*', 'tag:bank',
-  '--home', '--identity', '/dev/null', '+x', '-x', '--', '\u0000', 'é', 'ａ', ''.padEnd(5000, 'a'), 'otpauth://totp/x?secret=', '--passphrase-file', '--yes'];
+const words = [
+  'add',
+  'list',
+  'code',
+  'rm',
+  'rename',
+  'tag',
+  'recipients',
+  'doctor',
+  'init',
+  '--json',
+  '--at',
+  '--tag',
+  '--uri',
+  '-',
+  '--secret-stdin',
+  '--digits',
+  '--period',
+  '--type',
+  'hotp',
+  'steam',
+  '--algorithm',
+  'MD5',
+  '--counter',
+  '-1',
+  '1e309',
+  'canary',
+  '../../etc/passwd',
+  '*',
+  'tag:bank',
+  '--home',
+  '--identity',
+  '/dev/null',
+  '+x',
+  '-x',
+  '--',
+  '\u0000',
+  'é',
+  'ａ',
+  ''.padEnd(5000, 'a'),
+  'otpauth://totp/x?secret=',
+  '--passphrase-file',
+  '--yes',
+];
 
 describe('CLI argument fuzzing', () => {
   it('answers every argument list with exit 0/1/2/4, a clean message and no seed', async () => {

@@ -34,6 +34,8 @@ describe('usage errors (exit 2), before any vault is opened', () => {
     const io = memoryIo();
     expect(await main(['completion', 'bash'], env, io)).toBe(0);
     expect(io.text().out).toMatch(/^# bash completion for totp-mcp/);
-    expect(io.text().out).toContain("'edit') opts='--issuer --label --digits --period --algorithm --counter --force --help -h'");
+    expect(io.text().out).toContain(
+      "'edit') opts='--issuer --label --digits --period --algorithm --counter --force --help -h'",
+    );
   });
 });

@@ -71,11 +71,17 @@ describe('rollback of the vault (issue 12, item 3)', () => {
 
     const doctor = cli(home, ['doctor']);
     expect(doctor.code).toBe(1);
-    expect(doctor.stdout).toMatch(/^FAIL {2}rollback {4}the vault is older than its audit trail has seen \(vault generation \d+, the trail has seen generation \d+\)/m);
+    expect(doctor.stdout).toMatch(
+      /^FAIL {2}rollback {4}the vault is older than its audit trail has seen \(vault generation \d+, the trail has seen generation \d+\)/m,
+    );
     const verify = cli(home, ['audit', 'verify']);
     expect(verify.code).toBe(1);
     expect(verify.stdout).toMatch(/FAILED: the vault is older than its audit trail has seen/);
-    expect(events(home).filter((e) => e.reason === 'vault_rollback').map((e) => e.account)).toEqual(['vpn', 'github:alice']);
+    expect(
+      events(home)
+        .filter((e) => e.reason === 'vault_rollback')
+        .map((e) => e.account),
+    ).toEqual(['vpn', 'github:alice']);
 
     // An ordinary write would raise the older vault's generation towards the trail's and could
     // hide the rollback: it is refused until the owner accepts it.
@@ -85,12 +91,16 @@ describe('rollback of the vault (issue 12, item 3)', () => {
 
     // The owner's explicit, recorded way back. The HOTP counter moves past the one issued.
     const accept = okRun(cli(home, ['vault', 'accept-rollback']), 'accept-rollback');
-    expect(accept.stdout).toMatch(/^accepted: the vault \(generation \d+\) is kept although the audit trail had seen generation \d+/);
+    expect(accept.stdout).toMatch(
+      /^accepted: the vault \(generation \d+\) is kept although the audit trail had seen generation \d+/,
+    );
     expect(accept.stdout).toMatch(/vpn: HOTP counter moved forward to 43/);
     const accepted = events(home).filter((e) => e.action === 'vault_accept_rollback');
     expect(accepted).toHaveLength(1);
     expect(accepted[0]).toMatchObject({ agent: null, decision: 'allow' });
-    const next = JSON.parse(okRun(cli(home, ['code', 'vpn', '--agent', 'bot', '--json']), 'HOTP after accept').stdout) as { code: string; step: number };
+    const next = JSON.parse(
+      okRun(cli(home, ['code', 'vpn', '--agent', 'bot', '--json']), 'HOTP after accept').stdout,
+    ) as { code: string; step: number };
     expect(next.step).toBe(43);
     expect(next.code).not.toBe(issued.code);
     okRun(cli(home, ['doctor']), 'doctor after accept');
@@ -113,7 +123,16 @@ describe('rollback of the vault (issue 12, item 3)', () => {
 
   it('import --on-conflict replace of an older export does not move an HOTP counter back', () => {
     const home = newHome();
-    const vpn: FxAccount = { issuer: 'VPN', label: 'me', type: 'hotp', algorithm: 'SHA1', digits: 6, period: 30, counter: 44, key: Buffer.from('0123456789abcdefghij') };
+    const vpn: FxAccount = {
+      issuer: 'VPN',
+      label: 'me',
+      type: 'hotp',
+      algorithm: 'SHA1',
+      digits: 6,
+      period: 30,
+      counter: 44,
+      key: Buffer.from('0123456789abcdefghij'),
+    };
     const dir = tempDir();
     writeFileSync(join(dir, 'new.json'), aegisPlain([vpn]));
     writeFileSync(join(dir, 'old.json'), aegisPlain([{ ...vpn, counter: 42 }]));
@@ -142,7 +161,13 @@ const state = (home: string, f = ''): string => join(home, 'state', f);
 const logLines = (home: string): string[] => readFileSync(state(home, 'audit.log'), 'utf8').trimEnd().split('\n');
 /** Keeps the first n lines of the log: the limit's allows after them are gone. */
 const cutLog = (home: string, n: number): void => {
-  writeFileSync(state(home, 'audit.log'), logLines(home).slice(0, n).map((l) => `${l}\n`).join(''));
+  writeFileSync(
+    state(home, 'audit.log'),
+    logLines(home)
+      .slice(0, n)
+      .map((l) => `${l}\n`)
+      .join(''),
+  );
 };
 
 const ATTACKS: [string, (home: string) => void][] = [
@@ -159,7 +184,10 @@ const ATTACKS: [string, (home: string) => void][] = [
       cutLog(home, 3);
       const last = JSON.parse(logLines(home).at(-1)!) as { seq: number; mac: string };
       const ino = String(readdirSync(state(home)).length); // any inode: the writer falls back to the log
-      writeFileSync(state(home, 'audit.head'), `${JSON.stringify({ v: 1, seq: last.seq, mac: last.mac, size: readFileSync(state(home, 'audit.log')).length, file: 'audit.log', ino })}\n`);
+      writeFileSync(
+        state(home, 'audit.head'),
+        `${JSON.stringify({ v: 1, seq: last.seq, mac: last.mac, size: readFileSync(state(home, 'audit.log')).length, file: 'audit.log', ino })}\n`,
+      );
     },
   ],
   [
@@ -168,7 +196,10 @@ const ATTACKS: [string, (home: string) => void][] = [
       cutLog(home, 3);
       const last = JSON.parse(logLines(home).at(-1)!) as { seq: number; mac: string };
       const head = JSON.parse(readFileSync(state(home, 'audit.head'), 'utf8')) as Record<string, unknown>;
-      writeFileSync(state(home, 'audit.head'), `${JSON.stringify({ ...head, seq: last.seq, mac: last.mac, size: readFileSync(state(home, 'audit.log')).length })}\n`);
+      writeFileSync(
+        state(home, 'audit.head'),
+        `${JSON.stringify({ ...head, seq: last.seq, mac: last.mac, size: readFileSync(state(home, 'audit.log')).length })}\n`,
+      );
     },
   ],
   [
@@ -187,24 +218,27 @@ const ATTACKS: [string, (home: string) => void][] = [
 ];
 
 describe('wiping or shortening the audit trail (issue 12, item 4)', () => {
-  it.each(ATTACKS)('%s: audit verify and doctor fail, a limited rule fails closed (no fresh limit)', (_what, attack) => {
-    const home = usedHome();
-    attack(home);
-    const verify = cli(home, ['audit', 'verify']);
-    expect(verify.code, verify.stdout).toBe(1);
-    expect(verify.stdout).toMatch(/FAILED/);
-    const doctor = cli(home, ['doctor']);
-    expect(doctor.code).toBe(1);
-    expect(doctor.stdout).toMatch(/^FAIL {2}audit/m);
-    for (let i = 0; i < 2; i++) {
-      const r = cli(home, ['code', 'limited', '--agent', 'bot']);
-      expect(r.code, r.stderr).not.toBe(0);
-      expect(r.stdout).toBe('');
-      expect(r.stderr).toMatch(/audit trail is broken/);
-    }
-    // Still broken after those attempts: nothing healed the trail behind the owner's back.
-    expect(cli(home, ['audit', 'verify']).code).toBe(1);
-  });
+  it.each(ATTACKS)(
+    '%s: audit verify and doctor fail, a limited rule fails closed (no fresh limit)',
+    (_what, attack) => {
+      const home = usedHome();
+      attack(home);
+      const verify = cli(home, ['audit', 'verify']);
+      expect(verify.code, verify.stdout).toBe(1);
+      expect(verify.stdout).toMatch(/FAILED/);
+      const doctor = cli(home, ['doctor']);
+      expect(doctor.code).toBe(1);
+      expect(doctor.stdout).toMatch(/^FAIL {2}audit/m);
+      for (let i = 0; i < 2; i++) {
+        const r = cli(home, ['code', 'limited', '--agent', 'bot']);
+        expect(r.code, r.stderr).not.toBe(0);
+        expect(r.stdout).toBe('');
+        expect(r.stderr).toMatch(/audit trail is broken/);
+      }
+      // Still broken after those attempts: nothing healed the trail behind the owner's back.
+      expect(cli(home, ['audit', 'verify']).code).toBe(1);
+    },
+  );
 
   it('audit reset --reason starts a new chain whose first event names the break; service resumes and both checks pass', () => {
     const home = usedHome();
@@ -220,7 +254,13 @@ describe('wiping or shortening the audit trail (issue 12, item 4)', () => {
     expect(moved).toHaveLength(1);
     expect(existsSync(join(state(home), moved[0]!, 'audit.log'))).toBe(true); // the evidence is kept
     const es = events(home);
-    expect(es[0]).toMatchObject({ seq: 1, agent: null, action: 'audit_reset', decision: 'allow', reset: { seq: lastKept.seq, mac: lastKept.mac, reason: 'log cut on purpose in a drill' } });
+    expect(es[0]).toMatchObject({
+      seq: 1,
+      agent: null,
+      action: 'audit_reset',
+      decision: 'allow',
+      reset: { seq: lastKept.seq, mac: lastKept.mac, reason: 'log cut on purpose in a drill' },
+    });
     okRun(cli(home, ['audit', 'verify']), 'verify after reset');
     okRun(cli(home, ['doctor']), 'doctor after reset');
     okRun(cli(home, ['code', 'limited', '--agent', 'bot']), 'limited after reset');
@@ -236,7 +276,10 @@ describe('wiping or shortening the audit trail (issue 12, item 4)', () => {
     const head = JSON.parse(readFileSync(state(home, 'audit.head'), 'utf8')) as { seq: number; mac: string };
     rmSync(state(home), { recursive: true });
     okRun(cli(home, ['audit', 'reset', '--reason', 'disk replaced']), 'reset');
-    expect(events(home)[0]).toMatchObject({ action: 'audit_reset', reset: { seq: head.seq, mac: head.mac, reason: 'disk replaced' } });
+    expect(events(home)[0]).toMatchObject({
+      action: 'audit_reset',
+      reset: { seq: head.seq, mac: head.mac, reason: 'disk replaced' },
+    });
     okRun(cli(home, ['audit', 'verify']), 'verify');
   });
 });

@@ -24,7 +24,11 @@ interface Timed {
 function timedCli(home: string, args: string[], env: Record<string, string> = {}, limitMs = 20_000): Promise<Timed> {
   return new Promise((resolve) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [CLI, ...args], { env: cliEnv(home, env), cwd: dirname(home), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: cliEnv(home, env),
+      cwd: dirname(home),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     let hung = false;
@@ -69,7 +73,9 @@ describe('--passphrase-command is bounded', () => {
 
   beforeAll(() => {
     home = join(tempDir(), 'h');
-    const init = cli(home, ['init', '--passphrase-only', '--work-factor', '10'], { env: { TOTP_MCP_PASSPHRASE: PASS } });
+    const init = cli(home, ['init', '--passphrase-only', '--work-factor', '10'], {
+      env: { TOTP_MCP_PASSPHRASE: PASS },
+    });
     expect(init.code, init.stderr).toBe(0);
   });
 
@@ -87,7 +93,13 @@ describe('--passphrase-command is bounded', () => {
   it('a hanging command (sleep 30) with --passphrase-timeout 1: exit 4 in seconds, the timeout named, no orphan left', async () => {
     const pidFile = join(tempDir(), 'pid');
     // The sleep runs in the background of the shell, so killing only the shell would orphan it.
-    const r = await timedCli(home, ['--passphrase-timeout', '1', '--passphrase-command', `sleep 30 & echo $! > ${pidFile}; wait`, 'list']);
+    const r = await timedCli(home, [
+      '--passphrase-timeout',
+      '1',
+      '--passphrase-command',
+      `sleep 30 & echo $! > ${pidFile}; wait`,
+      'list',
+    ]);
     const pid = pidIn(pidFile);
     leftovers.push(pid);
     expect(r.hung, 'the CLI hung').toBe(false);
@@ -99,18 +111,32 @@ describe('--passphrase-command is bounded', () => {
   });
 
   it('TOTP_MCP_PASSPHRASE_TIMEOUT bounds it too, and the option wins over it', async () => {
-    const env = await timedCli(home, ['--passphrase-command', 'sleep 30', 'list'], { TOTP_MCP_PASSPHRASE_TIMEOUT: '1.5' });
+    const env = await timedCli(home, ['--passphrase-command', 'sleep 30', 'list'], {
+      TOTP_MCP_PASSPHRASE_TIMEOUT: '1.5',
+    });
     expect(env.hung, 'the CLI hung').toBe(false);
-    expect([env.code, env.stderr.split('\n')[0]]).toEqual([4, 'totp-mcp: the passphrase command (sleep) timed out after 1.5 s']);
+    expect([env.code, env.stderr.split('\n')[0]]).toEqual([
+      4,
+      'totp-mcp: the passphrase command (sleep) timed out after 1.5 s',
+    ]);
     expect(env.ms).toBeLessThan(8000);
-    const both = await timedCli(home, ['--passphrase-timeout', '1', '--passphrase-command', 'sleep 30', 'list'], { TOTP_MCP_PASSPHRASE_TIMEOUT: '600' });
-    expect([both.code, both.stderr.split('\n')[0]]).toEqual([4, 'totp-mcp: the passphrase command (sleep) timed out after 1 s']);
+    const both = await timedCli(home, ['--passphrase-timeout', '1', '--passphrase-command', 'sleep 30', 'list'], {
+      TOTP_MCP_PASSPHRASE_TIMEOUT: '600',
+    });
+    expect([both.code, both.stderr.split('\n')[0]]).toEqual([
+      4,
+      'totp-mcp: the passphrase command (sleep) timed out after 1 s',
+    ]);
   });
 
   it('a command that escapes its process group (setsid) and holds the pipe open: still exit 4 at the timeout', async () => {
     const pidFile = join(tempDir(), 'pid');
     // Through the environment: the same bound, whichever way it is set.
-    const r = await timedCli(home, ['--passphrase-command', `setsid sh -c 'echo $$ > ${pidFile}; exec sleep 30'`, 'list'], { TOTP_MCP_PASSPHRASE_TIMEOUT: '1' });
+    const r = await timedCli(
+      home,
+      ['--passphrase-command', `setsid sh -c 'echo $$ > ${pidFile}; exec sleep 30'`, 'list'],
+      { TOTP_MCP_PASSPHRASE_TIMEOUT: '1' },
+    );
     if (existsSync(pidFile)) leftovers.push(pidIn(pidFile));
     expect(r.hung, 'the CLI waited for the escaped process').toBe(false);
     expect(r.code, r.stderr).toBe(4);
@@ -120,7 +146,12 @@ describe('--passphrase-command is bounded', () => {
 
   it('a command that prints the passphrase and leaves a background process holding its output unlocks at once', async () => {
     const pidFile = join(tempDir(), 'pid');
-    const r = await timedCli(home, ['--passphrase-command', `sleep 30 & echo $! > ${pidFile}; echo '${PASS}'`, 'list', '--json']);
+    const r = await timedCli(home, [
+      '--passphrase-command',
+      `sleep 30 & echo $! > ${pidFile}; echo '${PASS}'`,
+      'list',
+      '--json',
+    ]);
     leftovers.push(pidIn(pidFile));
     expect(r.hung, 'the CLI hung').toBe(false);
     expect(r.code, r.stderr).toBe(0);
@@ -136,14 +167,28 @@ describe('--passphrase-command is bounded', () => {
   });
 
   it('only the first word of the command is named, and not when it is an assignment', async () => {
-    const r = await timedCli(home, ['--passphrase-timeout', '1', '--passphrase-command', 'KEYCHAIN_PW=hunter2 sleep 30', 'list']);
+    const r = await timedCli(home, [
+      '--passphrase-timeout',
+      '1',
+      '--passphrase-command',
+      'KEYCHAIN_PW=hunter2 sleep 30',
+      'list',
+    ]);
     expect(r.code).toBe(4);
     expect(r.stderr.split('\n')[0]).toBe('totp-mcp: the passphrase command timed out after 1 s');
     expect(r.stderr).not.toMatch(/hunter2|KEYCHAIN/);
   });
 
   it('serve with a hanging command exits 4 in bounded time, nothing on stdout', async () => {
-    const r = await timedCli(home, ['--passphrase-timeout', '1', '--passphrase-command', 'sleep 30', 'serve', '--agent', 'bot']);
+    const r = await timedCli(home, [
+      '--passphrase-timeout',
+      '1',
+      '--passphrase-command',
+      'sleep 30',
+      'serve',
+      '--agent',
+      'bot',
+    ]);
     expect(r.hung, 'serve hung').toBe(false);
     expect(r.code, r.stderr).toBe(4);
     expect(r.ms).toBeLessThan(8000);
@@ -152,10 +197,28 @@ describe('--passphrase-command is bounded', () => {
   });
 
   it('mcp-config passes --passphrase-timeout on to the server it configures', () => {
-    const r = cli(home, ['--passphrase-command', 'pass show totp', '--passphrase-timeout', '120', 'mcp-config', '--client', 'claude-desktop', '--agent', 'bot']);
+    const r = cli(home, [
+      '--passphrase-command',
+      'pass show totp',
+      '--passphrase-timeout',
+      '120',
+      'mcp-config',
+      '--client',
+      'claude-desktop',
+      '--agent',
+      'bot',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const config = JSON.parse(r.stdout) as { mcpServers: Record<string, { args: string[] }> };
-    expect(config.mcpServers['totp-mcp']?.args.slice(1)).toEqual(['--passphrase-command', 'pass show totp', '--passphrase-timeout', '120', 'serve', '--agent', 'bot']);
+    expect(config.mcpServers['totp-mcp']?.args.slice(1)).toEqual([
+      '--passphrase-command',
+      'pass show totp',
+      '--passphrase-timeout',
+      '120',
+      'serve',
+      '--agent',
+      'bot',
+    ]);
   });
 
   it('a bad timeout is a usage error (exit 2)', async () => {
@@ -164,7 +227,9 @@ describe('--passphrase-command is bounded', () => {
       expect([bad, r.code]).toEqual([bad, 2]);
       expect(r.stderr).toMatch(/passphrase timeout must be a number of seconds/);
     }
-    const env = await timedCli(home, ['--passphrase-command', 'echo x', 'list'], { TOTP_MCP_PASSPHRASE_TIMEOUT: 'soon' });
+    const env = await timedCli(home, ['--passphrase-command', 'echo x', 'list'], {
+      TOTP_MCP_PASSPHRASE_TIMEOUT: 'soon',
+    });
     expect(env.code).toBe(2);
   });
 });

@@ -24,8 +24,12 @@ describe('policy and audit (CLI)', () => {
     const deny = cli(h, ['policy', 'explain', '--agent', 'bot', '--account', 'github:bank', '--action', 'code']);
     expect(deny.code).toBe(3);
     expect(deny.stdout).toMatch(/no-bank/);
-    expect(cli(h, ['policy', 'explain', '--agent', 'bot', '--account', 'github:alice', '--action', 'fly']).code).toBe(2);
-    const j = JSON.parse(cli(h, ['policy', 'explain', '--agent', 'nobody', '--account', 'github:alice', '--json']).stdout);
+    expect(cli(h, ['policy', 'explain', '--agent', 'bot', '--account', 'github:alice', '--action', 'fly']).code).toBe(
+      2,
+    );
+    const j = JSON.parse(
+      cli(h, ['policy', 'explain', '--agent', 'nobody', '--account', 'github:alice', '--json']).stdout,
+    );
     expect(j.decision).toMatchObject({ decision: 'deny', reason: 'unknown_agent' });
   });
 
@@ -50,7 +54,10 @@ describe('policy and audit (CLI)', () => {
     expect(cli(home, ['code', 'secret-thing', '--agent', 'bot']).stderr).toMatch(/no policy rule allows this/);
     expect(cli(home, ['code', 'github:nope', '--agent', 'bot']).stderr).toMatch(/no account 'github:nope'/);
 
-    const events = cli(home, ['audit', 'tail', '-n', '50', '--json']).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const events = cli(home, ['audit', 'tail', '-n', '50', '--json'])
+      .stdout.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const agentEvents = events.filter((e) => e.agent !== null);
     expect(agentEvents.map((e) => [e.account, e.decision, e.rule, e.reason])).toEqual([
       ['github:alice', 'allow', 'bot-github', 'allowed'],
@@ -100,13 +107,20 @@ describe('policy and audit (CLI)', () => {
     const missing = cli(home, ['code', 'github:alice', '--agent', 'bot']);
     expect(missing.code).toBe(3);
     expect(missing.stderr).toMatch(/policy.yaml is missing/);
-    const reasons = cli(home, ['audit', 'tail', '-n', '20', '--json']).stdout.trim().split('\n').map((l) => JSON.parse(l).reason);
-    expect(reasons).toEqual(expect.arrayContaining(['policy_differs_from_pin', 'policy_unsafe_permissions', 'policy_missing']));
+    const reasons = cli(home, ['audit', 'tail', '-n', '20', '--json'])
+      .stdout.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).reason);
+    expect(reasons).toEqual(
+      expect.arrayContaining(['policy_differs_from_pin', 'policy_unsafe_permissions', 'policy_missing']),
+    );
   });
 
   it('a limit of 5 per hour means 5 across 12 processes started at once', async () => {
     const home = homeWithPolicy();
-    const runs = await Promise.all(Array.from({ length: 12 }, () => cliAsync(home, ['code', 'limited', '--agent', 'bot'])));
+    const runs = await Promise.all(
+      Array.from({ length: 12 }, () => cliAsync(home, ['code', 'limited', '--agent', 'bot'])),
+    );
     const codes = runs.map((r) => r.code).sort();
     expect(codes).toEqual([0, 0, 0, 0, 0, 3, 3, 3, 3, 3, 3, 3]);
     for (const r of runs.filter((x) => x.code === 3)) expect(r.stderr).toMatch(/limit for this account is used up/);

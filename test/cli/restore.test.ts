@@ -27,7 +27,13 @@ interface Event {
 }
 interface Listing {
   current: { generation: number; accounts: number };
-  backups: { file: string; generation: number | null; written: string | null; accounts: number | null; error: string | null }[];
+  backups: {
+    file: string;
+    generation: number | null;
+    written: string | null;
+    accounts: number | null;
+    error: string | null;
+  }[];
 }
 
 const ok = (r: Run, what: string): Run => {
@@ -35,8 +41,10 @@ const ok = (r: Run, what: string): Run => {
   return r;
 };
 const events = (home: string): Event[] => auditEvents<Event>(home);
-const listing = (home: string): Listing => JSON.parse(ok(cli(home, ['restore', '--json']), 'restore --json').stdout) as Listing;
-const ids = (home: string): string[] => (JSON.parse(cli(home, ['list', '--json']).stdout) as { id: string }[]).map((a) => a.id).sort();
+const listing = (home: string): Listing =>
+  JSON.parse(ok(cli(home, ['restore', '--json']), 'restore --json').stdout) as Listing;
+const ids = (home: string): string[] =>
+  (JSON.parse(cli(home, ['list', '--json']).stdout) as { id: string }[]).map((a) => a.id).sort();
 const vaultBytes = (home: string): Buffer => readFileSync(join(home, 'vault.age'));
 
 /** A home whose oldest kept backup lacks the HOTP account `later`, added after it. */
@@ -78,7 +86,9 @@ describe('totp-mcp restore', () => {
     expect(noYes.stderr).toMatch(/add --yes/);
     const refused = cli(home, ['restore', String(older.generation), '--yes']);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/older than what the audit trail has seen .*nothing was restored\n {2}hint: add --accept-rollback/);
+    expect(refused.stderr).toMatch(
+      /older than what the audit trail has seen .*nothing was restored\n {2}hint: add --accept-rollback/,
+    );
     expect(vaultBytes(home).equals(before)).toBe(true);
     expect(events(home).filter((e) => e.action === 'vault_restore')).toEqual([]);
     // Not a generation that is kept; not a number or a file name.
@@ -90,9 +100,15 @@ describe('totp-mcp restore', () => {
   it('--accept-rollback restores, keeps the replaced vault as a backup, is audited, and no HOTP code is handed out again (agent or owner)', () => {
     const home = homeWithHistory();
     // Codes issued after every kept backup but the newest was written: by the agent (42), the owner (43).
-    const agentCode = JSON.parse(ok(cli(home, ['code', 'vpn', '--agent', 'bot', '--json']), 'agent HOTP').stdout) as { code: string; step: number };
+    const agentCode = JSON.parse(ok(cli(home, ['code', 'vpn', '--agent', 'bot', '--json']), 'agent HOTP').stdout) as {
+      code: string;
+      step: number;
+    };
     expect(agentCode.step).toBe(42);
-    const ownerCode = JSON.parse(ok(cli(home, ['code', 'vpn', '--json']), 'owner HOTP').stdout) as { code: string; step: number };
+    const ownerCode = JSON.parse(ok(cli(home, ['code', 'vpn', '--json']), 'owner HOTP').stdout) as {
+      code: string;
+      step: number;
+    };
     expect(ownerCode.step).toBe(43);
     const replaced = vaultBytes(home);
     const l = listing(home);
@@ -101,7 +117,11 @@ describe('totp-mcp restore', () => {
     expect(target).toBeDefined();
 
     const r = ok(cli(home, ['restore', String(target.generation), '--yes', '--accept-rollback']), 'restore');
-    expect(r.stdout).toMatch(new RegExp(`^restored generation ${target.generation} from ${target.file}; the vault it replaced \\(generation ${l.current.generation}\\) is kept in backups/`));
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^restored generation ${target.generation} from ${target.file}; the vault it replaced \\(generation ${l.current.generation}\\) is kept in backups/`,
+      ),
+    );
     expect(r.stdout).toMatch(/accepted the rollback/);
     expect(r.stdout).toMatch(/vpn: HOTP counter moved forward to 44/);
     expect(ids(home)).not.toContain('later');
@@ -111,10 +131,22 @@ describe('totp-mcp restore', () => {
     // Audited as owner events: the restore (with the generation it replaced), then the acceptance.
     const ev = events(home);
     const restore = ev.filter((e) => e.action === 'vault_restore');
-    expect(restore).toEqual([expect.objectContaining({ agent: null, decision: 'allow', reason: `to:${target.generation}`, gen: l.current.generation })]);
-    expect(ev.findIndex((e) => e.action === 'vault_accept_rollback')).toBeGreaterThan(ev.findIndex((e) => e.action === 'vault_restore'));
+    expect(restore).toEqual([
+      expect.objectContaining({
+        agent: null,
+        decision: 'allow',
+        reason: `to:${target.generation}`,
+        gen: l.current.generation,
+      }),
+    ]);
+    expect(ev.findIndex((e) => e.action === 'vault_accept_rollback')).toBeGreaterThan(
+      ev.findIndex((e) => e.action === 'vault_restore'),
+    );
     // Service goes on, past both issued counters.
-    const next = JSON.parse(ok(cli(home, ['code', 'vpn', '--agent', 'bot', '--json']), 'agent HOTP after').stdout) as { code: string; step: number };
+    const next = JSON.parse(ok(cli(home, ['code', 'vpn', '--agent', 'bot', '--json']), 'agent HOTP after').stdout) as {
+      code: string;
+      step: number;
+    };
     expect(next.step).toBe(44);
     expect([agentCode.code, ownerCode.code]).not.toContain(next.code);
     ok(cli(home, ['audit', 'verify']), 'verify');
@@ -133,7 +165,7 @@ describe('totp-mcp restore', () => {
     expect(vaultBytes(home).equals(before)).toBe(true);
   });
 
-  it('a trail cut back to before the current vault\'s anchor is not laundered by restoring a backup whose older anchor it still covers', () => {
+  it("a trail cut back to before the current vault's anchor is not laundered by restoring a backup whose older anchor it still covers", () => {
     const home = homeWithHistory();
     const target = listing(home).backups.at(-1)!; // written before the events below: its anchor is older
     ok(cli(home, ['code', 'github:alice', '--agent', 'bot']), 'agent code 1');
@@ -149,7 +181,9 @@ describe('totp-mcp restore', () => {
     const before = vaultBytes(home);
     const r = cli(home, ['restore', String(target.generation), '--yes', '--accept-rollback']);
     expect(r.code, r.stdout).toBe(1);
-    expect(r.stderr).toMatch(/the audit trail is broken: the trail ends at event \d+ but the vault saw event \d+.*nothing was restored/);
+    expect(r.stderr).toMatch(
+      /the audit trail is broken: the trail ends at event \d+ but the vault saw event \d+.*nothing was restored/,
+    );
     expect(vaultBytes(home).equals(before)).toBe(true);
     expect(cli(home, ['audit', 'verify']).code).toBe(1);
   });

@@ -1,7 +1,17 @@
 // Issue 12 item 9: links inside the home are never followed. Each attack points a link placed in
 // the home at a victim outside it; the victim's mode and content must be unchanged afterwards,
 // and the command names the link in a clear error.
-import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
+import {
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  chmodSync,
+  existsSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { URI, homeWithPolicy, TEST_POLICY } from '../helpers/policy.js';
@@ -99,7 +109,9 @@ describe('links inside the home are refused, never followed (issue 12 item 9)', 
     const linked = join(tempDir(), 'linked-home');
     symlinkSync(real, linked);
     expect(cli(linked, ['add', 'acct', '--uri', URI]).code).toBe(0);
-    writeFileSync(join(linked, 'policy.yaml'), TEST_POLICY.replace('accounts: ["github*"]', 'accounts: ["acct"]'), { mode: 0o600 });
+    writeFileSync(join(linked, 'policy.yaml'), TEST_POLICY.replace('accounts: ["github*"]', 'accounts: ["acct"]'), {
+      mode: 0o600,
+    });
     expect(cli(linked, ['policy', 'apply']).code).toBe(0);
     const code = cli(linked, ['code', 'acct', '--agent', 'bot']);
     expect(code.code, code.stderr).toBe(0);

@@ -20,7 +20,9 @@ describe('cross-process lock', () => {
     const lock = join(dir, 'x.lock');
     const counter = join(dir, 'counter');
     writeFileSync(counter, '0');
-    const children = Array.from({ length: 4 }, () => spawn(process.execPath, [CHILD, LIB, lock, counter, 'count', '40'], { stdio: 'inherit' }));
+    const children = Array.from({ length: 4 }, () =>
+      spawn(process.execPath, [CHILD, LIB, lock, counter, 'count', '40'], { stdio: 'inherit' }),
+    );
     const codes = await Promise.all(children.map((c) => new Promise<number | null>((r) => c.on('exit', r))));
     expect(codes).toEqual([0, 0, 0, 0]);
     expect(readFileSync(counter, 'utf8')).toBe('160');
@@ -31,7 +33,11 @@ describe('cross-process lock', () => {
     const dir = tmp();
     const lock = join(dir, 'x.lock');
     const child = spawn(process.execPath, [CHILD, LIB, lock, '', 'hold'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise<void>((r) => child.stdout.once('data', () => { r(); }));
+    await new Promise<void>((r) =>
+      child.stdout.once('data', () => {
+        r();
+      }),
+    );
     child.kill('SIGKILL');
     await new Promise((r) => child.on('exit', r));
     const t0 = performance.now();
@@ -72,7 +78,9 @@ describe('cross-process lock', () => {
     const held = await acquireLock(lock);
     const ac = new AbortController();
     const waiting = acquireLock(lock, { signal: ac.signal });
-    setTimeout(() => { ac.abort(); }, 50);
+    setTimeout(() => {
+      ac.abort();
+    }, 50);
     await expect(waiting).rejects.toThrow(/cancelled/);
     await held.release();
   });

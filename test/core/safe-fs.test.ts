@@ -1,7 +1,16 @@
 // Issue 12 item 9, below the CLI: each state file that totp-mcp opens refuses a link placed
 // there (lock files, the audit head and its temp file, the AWS step ledger, state/aws), and the
 // victim a link points at is left exactly as it was.
-import { mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync, chmodSync, readdirSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  chmodSync,
+  readdirSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -33,7 +42,18 @@ describe('links refused in state/ (issue 12 item 9)', () => {
     const dir = tmp();
     const v = victim();
     symlinkSync(v, join(dir, 'audit.head.tmp'));
-    await expect(writeHead(dir, { v: 2, seq: 1, mac: 'a'.repeat(64), size: 10, file: 'audit.log', ino: '1', gen: 0, hmac: 'b'.repeat(64) })).rejects.toThrow(LINK);
+    await expect(
+      writeHead(dir, {
+        v: 2,
+        seq: 1,
+        mac: 'a'.repeat(64),
+        size: 10,
+        file: 'audit.log',
+        ino: '1',
+        gen: 0,
+        hmac: 'b'.repeat(64),
+      }),
+    ).rejects.toThrow(LINK);
     expect(readFileSync(v, 'utf8')).toBe('precious\n');
     const dir2 = tmp();
     symlinkSync(v, join(dir2, 'audit.head'));

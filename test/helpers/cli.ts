@@ -18,7 +18,11 @@ export function cliEnv(home: string, extra: Record<string, string> = {}): NodeJS
 }
 
 /** Runs the built CLI synchronously (no terminal: stdin is a pipe). */
-export function cli(home: string, args: readonly string[], opts: { input?: string; env?: Record<string, string> } = {}): Run {
+export function cli(
+  home: string,
+  args: readonly string[],
+  opts: { input?: string; env?: Record<string, string> } = {},
+): Run {
   const r = spawnSync(process.execPath, [CLI, ...args], {
     env: cliEnv(home, opts.env),
     cwd: dirname(home),
@@ -30,15 +34,25 @@ export function cli(home: string, args: readonly string[], opts: { input?: strin
 }
 
 /** The same, as a promise, for many processes at once. */
-export function cliAsync(home: string, args: readonly string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<Run> {
+export function cliAsync(
+  home: string,
+  args: readonly string[],
+  opts: { input?: string; env?: Record<string, string> } = {},
+): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: cliEnv(home, opts.env), cwd: dirname(home), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: cliEnv(home, opts.env),
+      cwd: dirname(home),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.stdin.end(opts.input ?? '');
-    child.on('close', (code, signal) => { resolve({ code, signal, stdout, stderr }); });
+    child.on('close', (code, signal) => {
+      resolve({ code, signal, stdout, stderr });
+    });
   });
 }
 
@@ -56,7 +70,8 @@ export function newHome(): string {
 
 /** A recognisable seed that must never show up where it should not. */
 export const CANARY_SECRET = 'CANARYSEEDQQQQQQCANARYSEEDQQQQQQ';
-export const canaryUri = (issuer = 'Canary') => `otpauth://totp/${issuer}:canary?secret=${CANARY_SECRET}&issuer=${issuer}`;
+export const canaryUri = (issuer = 'Canary') =>
+  `otpauth://totp/${issuer}:canary?secret=${CANARY_SECRET}&issuer=${issuer}`;
 
 /** `cli` bound to one home, keeping every run (its command line and output) for a later scan. */
 export function recordingCli(home: string): { runs: [string, Run][]; run: (args: string[], input?: string) => Run } {
@@ -73,5 +88,10 @@ export function recordingCli(home: string): { runs: [string, Run][]; run: (args:
 export function auditEvents<T = Record<string, unknown>>(home: string): T[] {
   const r = cli(home, ['audit', 'tail', '-n', '100000', '--json']);
   if (r.code !== 0) throw new Error(r.stderr);
-  return r.stdout.trim() === '' ? [] : r.stdout.trim().split('\n').map((l) => JSON.parse(l) as T);
+  return r.stdout.trim() === ''
+    ? []
+    : r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as T);
 }

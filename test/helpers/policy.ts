@@ -33,7 +33,13 @@ export const URI = 'otpauth://totp/X:y?secret=JBSWY3DPEHPK3PXP';
 /** A home with github:alice, limited, confirm, bank (tag bank), github:bank (tag bank) and an applied policy. */
 export function homeWithPolicy(policy = TEST_POLICY, extra: readonly (readonly [string, string])[] = []): string {
   const home = newHome();
-  for (const [id, tags] of [['github:alice', []], ['limited', []], ['confirm', []], ['bank', ['bank']], ['github:bank', ['bank']]] as const) {
+  for (const [id, tags] of [
+    ['github:alice', []],
+    ['limited', []],
+    ['confirm', []],
+    ['bank', ['bank']],
+    ['github:bank', ['bank']],
+  ] as const) {
     const r = cli(home, ['add', id, '--uri', URI, ...tags.flatMap((t) => ['--tag', t])]);
     if (r.code !== 0) throw new Error(r.stderr);
   }
@@ -51,4 +57,3 @@ export function writePolicy(home: string, policy: string): void {
   const r = cli(home, ['policy', 'apply']);
   if (r.code !== 0) throw new Error(r.stderr);
 }
-

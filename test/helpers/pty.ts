@@ -72,7 +72,13 @@ export interface PtyRun {
 
 export function runOnTerminal(
   argv: string[],
-  opts: { env: NodeJS.ProcessEnv; cwd: string; answers?: [RegExp, string][]; ctrlCAfterMs?: number; timeoutMs?: number },
+  opts: {
+    env: NodeJS.ProcessEnv;
+    cwd: string;
+    answers?: [RegExp, string][];
+    ctrlCAfterMs?: number;
+    timeoutMs?: number;
+  },
 ): PtyRun {
   const env = Object.fromEntries(Object.entries(opts.env).filter((e): e is [string, string] => e[1] !== undefined));
   const spec = {
@@ -83,6 +89,9 @@ export function runOnTerminal(
     ctrlCAfterMs: opts.ctrlCAfterMs ?? null,
     timeoutMs: opts.timeoutMs ?? 30_000,
   };
-  const r = spawnSync('python3', ['-c', PTY_DRIVER, JSON.stringify(spec)], { encoding: 'utf8', timeout: spec.timeoutMs + 10_000 });
+  const r = spawnSync('python3', ['-c', PTY_DRIVER, JSON.stringify(spec)], {
+    encoding: 'utf8',
+    timeout: spec.timeoutMs + 10_000,
+  });
   return { code: r.status, transcript: r.stdout };
 }

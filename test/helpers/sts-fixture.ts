@@ -50,7 +50,9 @@ function ok(r: { code: number | null; stderr: string }, what: string): void {
  * A home with account `prod` (roles deploy ≤ 1 h, admin ≤ 12 h) and `user` (same device, no role),
  * keys in the vault, the policy above applied.
  */
-export function awsHome(opts: { stsUrl: string; period?: number; policy?: string; region?: string } = { stsUrl: '' }): AwsHome {
+export function awsHome(
+  opts: { stsUrl: string; period?: number; policy?: string; region?: string } = { stsUrl: '' },
+): AwsHome {
   const home = newHome();
   const awsDir = join(dirname(home), '.aws');
   mkdirSync(awsDir, { recursive: true, mode: 0o700 });
@@ -62,21 +64,54 @@ export function awsHome(opts: { stsUrl: string; period?: number; policy?: string
   };
   const period = String(opts.period ?? 30);
   for (const id of ['prod', 'user']) {
-    ok(cli(home, ['add', id, '--secret-stdin', '--issuer', 'AWS', '--period', period], { input: TEST_SEED }), `add ${id}`);
+    ok(
+      cli(home, ['add', id, '--secret-stdin', '--issuer', 'AWS', '--period', period], { input: TEST_SEED }),
+      `add ${id}`,
+    );
   }
   ok(
     cli(
       home,
       [
-        'aws', 'setup', 'prod', '--mfa-serial', TEST_SERIAL, '--source', 'vault', '--access-key-id', TEST_KEY_ID,
-        '--role', `deploy=${DEPLOY_ROLE}`, '--role', `admin=${ADMIN_ROLE},duration=1h,max_duration=12h`,
+        'aws',
+        'setup',
+        'prod',
+        '--mfa-serial',
+        TEST_SERIAL,
+        '--source',
+        'vault',
+        '--access-key-id',
+        TEST_KEY_ID,
+        '--role',
+        `deploy=${DEPLOY_ROLE}`,
+        '--role',
+        `admin=${ADMIN_ROLE},duration=1h,max_duration=12h`,
         ...(opts.region ? ['--region', opts.region] : []),
       ],
       { input: TEST_SECRET, env },
     ),
     'aws setup prod',
   );
-  ok(cli(home, ['aws', 'setup', 'user', '--mfa-serial', TEST_SERIAL, '--source', 'vault', '--access-key-id', TEST_KEY_ID, '--session-duration', '1h'], { input: TEST_SECRET, env }), 'aws setup user');
+  ok(
+    cli(
+      home,
+      [
+        'aws',
+        'setup',
+        'user',
+        '--mfa-serial',
+        TEST_SERIAL,
+        '--source',
+        'vault',
+        '--access-key-id',
+        TEST_KEY_ID,
+        '--session-duration',
+        '1h',
+      ],
+      { input: TEST_SECRET, env },
+    ),
+    'aws setup user',
+  );
   writeFileSync(join(home, 'policy.yaml'), opts.policy ?? AWS_POLICY, { mode: 0o600 });
   ok(cli(home, ['policy', 'apply']), 'policy apply');
   return { home, env, awsDir };
@@ -91,7 +126,12 @@ export function cloneAwsHome(h: AwsHome, stsUrl = h.env['AWS_ENDPOINT_URL_STS'] 
   return {
     home: join(root, 'home'),
     awsDir,
-    env: { ...h.env, AWS_CONFIG_FILE: join(awsDir, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(awsDir, 'credentials'), AWS_ENDPOINT_URL_STS: stsUrl },
+    env: {
+      ...h.env,
+      AWS_CONFIG_FILE: join(awsDir, 'config'),
+      AWS_SHARED_CREDENTIALS_FILE: join(awsDir, 'credentials'),
+      AWS_ENDPOINT_URL_STS: stsUrl,
+    },
   };
 }
 

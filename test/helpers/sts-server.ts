@@ -69,10 +69,12 @@ interface Injected {
 }
 
 export const MFA_INVALID = 'MultiFactorAuthentication failed with invalid MFA one time pass code. ';
-export const MFA_UNVALIDATED = 'MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA serial number is valid and associated with this user.';
+export const MFA_UNVALIDATED =
+  'MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA serial number is valid and associated with this user.';
 export const MFA_BOTH = 'MultiFactorAuthentication failed, must provide both MFA serial number and one time pass code.';
 export const GST_WITH_SESSION = 'Cannot call GetSessionToken with session credentials';
-export const CHAINING = 'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.';
+export const CHAINING =
+  'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.';
 export const OVER_MAX = 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.';
 export const EXPIRED = 'The security token included in the request is expired';
 export const INVALID_TOKEN = 'The security token included in the request is invalid.';
@@ -80,7 +82,8 @@ export const BAD_SIGNATURE =
   'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
 
 const NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const esc = (s: string): string =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const sha256hex = (b: string | Buffer): string => createHash('sha256').update(b).digest('hex');
 const hmac = (key: Buffer | string, data: string): Buffer => createHmac('sha256', key).update(data, 'utf8').digest();
 
@@ -88,12 +91,18 @@ const hmac = (key: Buffer | string, data: string): Buffer => createHmac('sha256'
 export function refTotp(seed: string, step: number, digits = 6): string {
   const msg = Buffer.alloc(8);
   msg.writeBigUInt64BE(BigInt(step));
-  const h = createHmac('sha1', Buffer.from(base32ToBytes(seed))).update(msg).digest();
+  const h = createHmac('sha1', Buffer.from(base32ToBytes(seed)))
+    .update(msg)
+    .digest();
   const o = h[h.length - 1]! & 0x0f;
   return String((h.readUInt32BE(o) & 0x7fffffff) % 10 ** digits).padStart(digits, '0');
 }
 
-const amzDate = (ms: number): string => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+const amzDate = (ms: number): string =>
+  new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 
 class StsFault extends Error {
   constructor(
@@ -140,7 +149,11 @@ export class StsServer {
 
   async close(): Promise<void> {
     this.#server.closeAllConnections();
-    await new Promise<void>((resolve) => this.#server.close(() => { resolve(); }));
+    await new Promise<void>((resolve) =>
+      this.#server.close(() => {
+        resolve();
+      }),
+    );
   }
 
   /** Another tool used this step's code (AWS keeps no "already used" error: the next use fails as wrong). */
@@ -195,9 +208,15 @@ export class StsServer {
       at: this.now(),
     };
     this.calls.push(call);
-    const requestId = randomBytes(16).toString('hex').replace(/(.{8})(.{4})(.{4})(.{4})(.{12})/, '$1-$2-$3-$4-$5');
+    const requestId = randomBytes(16)
+      .toString('hex')
+      .replace(/(.{8})(.{4})(.{4})(.{4})(.{12})/, '$1-$2-$3-$4-$5');
     const send = (status: number, xml: string): void => {
-      res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId, date: new Date().toUTCString() });
+      res.writeHead(status, {
+        'content-type': 'text/xml',
+        'x-amzn-requestid': requestId,
+        date: new Date().toUTCString(),
+      });
       res.end(xml);
     };
     try {
@@ -216,9 +235,13 @@ export class StsServer {
       else if (action === 'GetCallerIdentity') result = this.#getCallerIdentity(signer);
       else throw new StsFault(400, 'InvalidAction', `Could not find operation ${action} for version 2011-06-15`);
       call.ok = true;
-      send(200, `<${action}Response xmlns="${NS}">\n  <${action}Result>\n${result}  </${action}Result>\n  <ResponseMetadata>\n    <RequestId>${requestId}</RequestId>\n  </ResponseMetadata>\n</${action}Response>\n`);
+      send(
+        200,
+        `<${action}Response xmlns="${NS}">\n  <${action}Result>\n${result}  </${action}Result>\n  <ResponseMetadata>\n    <RequestId>${requestId}</RequestId>\n  </ResponseMetadata>\n</${action}Response>\n`,
+      );
     } catch (e) {
-      const f = e instanceof StsFault ? e : new StsFault(500, 'InternalFailure', 'An internal error occurred', 'Receiver');
+      const f =
+        e instanceof StsFault ? e : new StsFault(500, 'InternalFailure', 'An internal error occurred', 'Receiver');
       call.error = f.code;
       call.message = f.message;
       send(
@@ -229,20 +252,46 @@ export class StsServer {
   }
 
   /** SigV4: recompute the signature from the request and the key's secret. */
-  #authenticate(req: IncomingMessage, body: Buffer, call: StsCall): { user: StsUser; session: Issued | null; accessKeyId: string } {
+  #authenticate(
+    req: IncomingMessage,
+    body: Buffer,
+    call: StsCall,
+  ): { user: StsUser; session: Issued | null; accessKeyId: string } {
     const auth = req.headers.authorization ?? '';
-    const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/sts\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(auth);
+    const m =
+      /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/sts\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(
+        auth,
+      );
     if (!m) throw new StsFault(403, 'MissingAuthenticationToken', 'Request is missing Authentication Token');
-    const [, akid, date, region, signedHeaders, signature] = m as unknown as [string, string, string, string, string, string];
+    const [, akid, date, region, signedHeaders, signature] = m as unknown as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
     call.accessKeyId = akid;
     call.region = region;
     const xDate = String(req.headers['x-amz-date'] ?? '');
-    if (!/^\d{8}T\d{6}Z$/.test(xDate) || !xDate.startsWith(date)) throw new StsFault(400, 'IncompleteSignature', 'Date must be in ISO-8601 basic format');
-    const t = Date.UTC(+xDate.slice(0, 4), +xDate.slice(4, 6) - 1, +xDate.slice(6, 8), +xDate.slice(9, 11), +xDate.slice(11, 13), +xDate.slice(13, 15));
+    if (!/^\d{8}T\d{6}Z$/.test(xDate) || !xDate.startsWith(date))
+      throw new StsFault(400, 'IncompleteSignature', 'Date must be in ISO-8601 basic format');
+    const t = Date.UTC(
+      +xDate.slice(0, 4),
+      +xDate.slice(4, 6) - 1,
+      +xDate.slice(6, 8),
+      +xDate.slice(9, 11),
+      +xDate.slice(11, 13),
+      +xDate.slice(13, 15),
+    );
     const real = Date.now();
     if (Math.abs(real - t) > 15 * 60_000) {
       const cmp = t < real ? 'earlier' : 'later';
-      throw new StsFault(403, 'SignatureDoesNotMatch', `Signature expired: ${xDate} is now ${cmp} than ${amzDate(real - 15 * 60_000)} (${amzDate(real)} - 15 min.)`);
+      throw new StsFault(
+        403,
+        'SignatureDoesNotMatch',
+        `Signature expired: ${xDate} is now ${cmp} than ${amzDate(real - 15 * 60_000)} (${amzDate(real)} - 15 min.)`,
+      );
     }
     let user = this.users.find((u) => u.accessKeyId === akid);
     let session: Issued | null = null;
@@ -251,7 +300,8 @@ export class StsServer {
     else {
       session = this.issued.get(akid) ?? null;
       if (!session) throw new StsFault(403, 'InvalidClientTokenId', INVALID_TOKEN);
-      if (req.headers['x-amz-security-token'] !== session.token) throw new StsFault(403, 'InvalidClientTokenId', INVALID_TOKEN);
+      if (req.headers['x-amz-security-token'] !== session.token)
+        throw new StsFault(403, 'InvalidClientTokenId', INVALID_TOKEN);
       user = session.user;
       secret = session.secret;
     }
@@ -265,16 +315,26 @@ export class StsServer {
       })
       .join('');
     const url = new URL(req.url ?? '/', 'http://x');
-    const query = [...url.searchParams].map(([k, v]) => [encodeURIComponent(k), encodeURIComponent(v)]).sort().map(([k, v]) => `${k}=${v}`).join('&');
+    const query = [...url.searchParams]
+      .map(([k, v]) => [encodeURIComponent(k), encodeURIComponent(v)])
+      .sort()
+      .map(([k, v]) => `${k}=${v}`)
+      .join('&');
     const payloadHash = sha256hex(body);
     const declared = req.headers['x-amz-content-sha256'];
-    if (declared !== undefined && declared !== payloadHash) throw new StsFault(400, 'XAmzContentSHA256Mismatch', 'The provided x-amz-content-sha256 header does not match what was computed.');
+    if (declared !== undefined && declared !== payloadHash)
+      throw new StsFault(
+        400,
+        'XAmzContentSHA256Mismatch',
+        'The provided x-amz-content-sha256 header does not match what was computed.',
+      );
     const canonical = [req.method ?? 'POST', url.pathname, query, canonHeaders, signedHeaders, payloadHash].join('\n');
     const scope = `${date}/${region}/sts/aws4_request`;
     const toSign = ['AWS4-HMAC-SHA256', xDate, scope, sha256hex(canonical)].join('\n');
     const kDate = hmac(`AWS4${secret}`, date);
     const key = hmac(hmac(hmac(kDate, region), 'sts'), 'aws4_request');
-    if (createHmac('sha256', key).update(toSign).digest('hex') !== signature) throw new StsFault(403, 'SignatureDoesNotMatch', BAD_SIGNATURE);
+    if (createHmac('sha256', key).update(toSign).digest('hex') !== signature)
+      throw new StsFault(403, 'SignatureDoesNotMatch', BAD_SIGNATURE);
     if (session && session.expires <= this.now()) throw new StsFault(400, 'ExpiredToken', EXPIRED);
     return { user, session, accessKeyId: akid };
   }
@@ -286,7 +346,11 @@ export class StsServer {
     if (serial === null && code === null) return false;
     if (serial === null || code === null) throw new StsFault(403, 'AccessDenied', MFA_BOTH);
     if (!/^\d*$/.test(code)) {
-      throw new StsFault(400, 'ValidationError', `1 validation error detected: Value '${code}' at 'tokenCode' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\d]*`);
+      throw new StsFault(
+        400,
+        'ValidationError',
+        `1 validation error detected: Value '${code}' at 'tokenCode' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\d]*`,
+      );
     }
     if (serial !== user.mfa.serial) throw new StsFault(403, 'AccessDenied', MFA_UNVALIDATED);
     const period = (user.mfa.period ?? 30) * 1000;
@@ -310,15 +374,30 @@ export class StsServer {
     if (raw === null) return dflt;
     const d = Number(raw);
     if (!Number.isInteger(d) || d < min) {
-      throw new StsFault(400, 'ValidationError', `1 validation error detected: Value '${raw}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to ${min}`);
+      throw new StsFault(
+        400,
+        'ValidationError',
+        `1 validation error detected: Value '${raw}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to ${min}`,
+      );
     }
     if (d > max) {
-      throw new StsFault(400, 'ValidationError', `1 validation error detected: Value '${raw}' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to ${max}`);
+      throw new StsFault(
+        400,
+        'ValidationError',
+        `1 validation error detected: Value '${raw}' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to ${max}`,
+      );
     }
     return d;
   }
 
-  #issue(user: StsUser, kind: Issued['kind'], seconds: number, mfa: boolean, arn: string, sourceIdentity: string | null): { id: string; i: Issued } {
+  #issue(
+    user: StsUser,
+    kind: Issued['kind'],
+    seconds: number,
+    mfa: boolean,
+    arn: string,
+    sourceIdentity: string | null,
+  ): { id: string; i: Issued } {
     const id = `ASIA${randomBytes(8).toString('hex').toUpperCase()}`;
     const i: Issued = {
       secret: randomBytes(30).toString('base64').slice(0, 40),
@@ -351,15 +430,27 @@ export class StsServer {
     const roleArn = params.get('RoleArn') ?? '';
     const name = params.get('RoleSessionName') ?? '';
     if (!/^[\w+=,.@-]{2,64}$/.test(name)) {
-      throw new StsFault(400, 'ValidationError', `1 validation error detected: Value '${name}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`);
+      throw new StsFault(
+        400,
+        'ValidationError',
+        `1 validation error detected: Value '${name}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
+      );
     }
     const si = params.get('SourceIdentity');
     if (si !== null && !/^[\w+=,.@-]{2,64}$/.test(si)) {
-      throw new StsFault(400, 'ValidationError', `1 validation error detected: Value '${si}' at 'sourceIdentity' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`);
+      throw new StsFault(
+        400,
+        'ValidationError',
+        `1 validation error detected: Value '${si}' at 'sourceIdentity' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
+      );
     }
     const role = this.roles.find((r) => r.arn === roleArn);
     const principal = signer.session ? signer.session.arn : signer.user.arn;
-    const denied = new StsFault(403, 'AccessDenied', `User: ${principal} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`);
+    const denied = new StsFault(
+      403,
+      'AccessDenied',
+      `User: ${principal} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`,
+    );
     if (!role) throw denied;
     if (role.trusted && !role.trusted.includes(signer.user.arn)) throw denied;
     const mfaNow = this.#mfa(params, signer.user, call);
@@ -381,7 +472,10 @@ export class StsServer {
   #getCallerIdentity(signer: { user: StsUser; session: Issued | null; accessKeyId: string }): string {
     const arn = signer.session ? signer.session.arn : signer.user.arn;
     const account = /:(\d{12}):/.exec(arn)?.[1] ?? '000000000000';
-    const userId = signer.session?.kind === 'role' ? `AROA${createHash('sha1').update(arn).digest('hex').slice(0, 16).toUpperCase()}:${arn.split('/').pop() ?? ''}` : `AIDA${createHash('sha1').update(signer.user.arn).digest('hex').slice(0, 16).toUpperCase()}`;
+    const userId =
+      signer.session?.kind === 'role'
+        ? `AROA${createHash('sha1').update(arn).digest('hex').slice(0, 16).toUpperCase()}:${arn.split('/').pop() ?? ''}`
+        : `AIDA${createHash('sha1').update(signer.user.arn).digest('hex').slice(0, 16).toUpperCase()}`;
     return `    <Arn>${esc(arn)}</Arn>\n    <UserId>${esc(userId)}</UserId>\n    <Account>${account}</Account>\n`;
   }
 }
@@ -396,7 +490,12 @@ export const DEPLOY_ROLE = `arn:aws:iam::${TEST_ACCOUNT}:role/deploy`;
 export const ADMIN_ROLE = `arn:aws:iam::${TEST_ACCOUNT}:role/admin`;
 
 export function testUser(period = 30): StsUser {
-  return { arn: `arn:aws:iam::${TEST_ACCOUNT}:user/alice`, accessKeyId: TEST_KEY_ID, secretAccessKey: TEST_SECRET, mfa: { serial: TEST_SERIAL, seed: TEST_SEED, period } };
+  return {
+    arn: `arn:aws:iam::${TEST_ACCOUNT}:user/alice`,
+    accessKeyId: TEST_KEY_ID,
+    secretAccessKey: TEST_SECRET,
+    mfa: { serial: TEST_SERIAL, seed: TEST_SEED, period },
+  };
 }
 
 export function testRoles(): StsRole[] {
@@ -406,6 +505,8 @@ export function testRoles(): StsRole[] {
   ];
 }
 
-export async function startSts(opts: { period?: number; now?: () => number; users?: StsUser[]; roles?: StsRole[] } = {}): Promise<StsServer> {
+export async function startSts(
+  opts: { period?: number; now?: () => number; users?: StsUser[]; roles?: StsRole[] } = {},
+): Promise<StsServer> {
   return new StsServer(opts.users ?? [testUser(opts.period)], opts.roles ?? testRoles(), opts.now).start();
 }

@@ -7,7 +7,8 @@ import { cli, cliEnv, newHome } from '../helpers/cli.js';
 import { ACCOUNTS, aegisPlain, b32, otpauthUri, type FxAccount } from './fixtures.js';
 import { expectAccounts, importCli, snapshot, vaultAccounts, writeCount, writeTemp } from './helpers.js';
 
-const aegisFile = (accounts: FxAccount[], extra: unknown[] = []) => writeTemp('aegis.json', aegisPlain(accounts, extra));
+const aegisFile = (accounts: FxAccount[], extra: unknown[] = []) =>
+  writeTemp('aegis.json', aegisPlain(accounts, extra));
 
 describe('import: dry run, table, summary', () => {
   it('--dry-run shows the table and the summary and writes nothing', () => {
@@ -35,7 +36,9 @@ describe('import: dry run, table, summary', () => {
     const before = snapshot(home);
     const again = importCli(home, file);
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout).toMatch(/^1\s+skip\s+-\s+GitHub\s+alice@example\.com\s.*duplicate of github:alice@example\.com \(same secret\)/m);
+    expect(again.stdout).toMatch(
+      /^1\s+skip\s+-\s+GitHub\s+alice@example\.com\s.*duplicate of github:alice@example\.com \(same secret\)/m,
+    );
     expect(again.stdout).toMatch(/imported 0, skipped 6 \(0 with problems, 6 duplicates\), conflicts 0/);
     expect(snapshot(home)).toBe(before);
   });
@@ -45,7 +48,9 @@ describe('import: dry run, table, summary', () => {
     expect(importCli(home, aegisFile(ACCOUNTS), ['--tag', 'first']).code).toBe(0);
     const renamed = importCli(home, aegisFile(ACCOUNTS.slice(0, 2)), ['--on-conflict', 'rename']);
     expect(renamed.code, renamed.stderr).toBe(0);
-    expect(renamed.stdout).toMatch(/^1\s+add\s+github:alice@example\.com-2\s.*same secret as github:alice@example\.com: added under a new id/m);
+    expect(renamed.stdout).toMatch(
+      /^1\s+add\s+github:alice@example\.com-2\s.*same secret as github:alice@example\.com: added under a new id/m,
+    );
     expect(renamed.stdout).toMatch(/imported 2, skipped 0, conflicts 2/);
     expect((await vaultAccounts(home)).length).toBe(8);
 
@@ -53,7 +58,9 @@ describe('import: dry run, table, summary', () => {
     const rotated: FxAccount = { ...ACCOUNTS[0]!, key: Buffer.alloc(20, 7), digits: 8 };
     const r = importCli(home, aegisFile([rotated]), ['--on-conflict', 'replace', '--tag', 'rotated']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^1\s+replace\s+github:alice@example\.com\s.*replaces github:alice@example\.com \(same issuer and label\)/m);
+    expect(r.stdout).toMatch(
+      /^1\s+replace\s+github:alice@example\.com\s.*replaces github:alice@example\.com \(same issuer and label\)/m,
+    );
     expect(r.stdout).toMatch(/imported 1 \(0 new, 1 replaced\), skipped 0, conflicts 1/);
     const a = (await vaultAccounts(home)).find((x) => x.id === 'github:alice@example.com')!;
     expect(a.secret.reveal()).toBe(b32(rotated));
@@ -75,7 +82,12 @@ describe('import: dry run, table, summary', () => {
 
   it('generates readable, valid, unique ids', async () => {
     const home = newHome();
-    const mk = (issuer: string, label: string, seed: number): FxAccount => ({ ...ACCOUNTS[0]!, issuer, label, key: Buffer.alloc(20, seed) });
+    const mk = (issuer: string, label: string, seed: number): FxAccount => ({
+      ...ACCOUNTS[0]!,
+      issuer,
+      label,
+      key: Buffer.alloc(20, seed),
+    });
     const accounts = [
       mk('GitHub', 'a b', 1),
       mk('GitHub', 'a-b', 2),
@@ -106,11 +118,36 @@ describe('import: dry run, table, summary', () => {
   it('reports entries it cannot import in the table, imports the rest, and counts both', async () => {
     const home = newHome();
     const bad = [
-      { type: 'totp', name: 'md5', issuer: 'Old', info: { secret: 'JBSWY3DPEHPK3PXP', algo: 'MD5', digits: 6, period: 30 } },
-      { type: 'motp', name: 'm', issuer: 'Motp', info: { secret: 'abcdef', algo: 'MD5', digits: 6, period: 10, pin: '1234' } },
-      { type: 'yandex', name: 'y', issuer: 'Yandex', info: { secret: 'JBSWY3DPEHPK3PXP', algo: 'SHA256', digits: 8, period: 30 } },
-      { type: 'totp', name: 'badsecret', issuer: 'Bad', info: { secret: 'not base32 !!', algo: 'SHA1', digits: 6, period: 30 } },
-      { type: 'totp', name: 'digits', issuer: 'Bad', info: { secret: 'JBSWY3DPEHPK3PXP', algo: 'SHA1', digits: 12, period: 30 } },
+      {
+        type: 'totp',
+        name: 'md5',
+        issuer: 'Old',
+        info: { secret: 'JBSWY3DPEHPK3PXP', algo: 'MD5', digits: 6, period: 30 },
+      },
+      {
+        type: 'motp',
+        name: 'm',
+        issuer: 'Motp',
+        info: { secret: 'abcdef', algo: 'MD5', digits: 6, period: 10, pin: '1234' },
+      },
+      {
+        type: 'yandex',
+        name: 'y',
+        issuer: 'Yandex',
+        info: { secret: 'JBSWY3DPEHPK3PXP', algo: 'SHA256', digits: 8, period: 30 },
+      },
+      {
+        type: 'totp',
+        name: 'badsecret',
+        issuer: 'Bad',
+        info: { secret: 'not base32 !!', algo: 'SHA1', digits: 6, period: 30 },
+      },
+      {
+        type: 'totp',
+        name: 'digits',
+        issuer: 'Bad',
+        info: { secret: 'JBSWY3DPEHPK3PXP', algo: 'SHA1', digits: 12, period: 30 },
+      },
       { type: 'totp', name: 'noinfo', issuer: 'Bad' },
       'not an object',
       { type: 'totp', name: { nested: true }, issuer: 'Bad', info: { secret: 'JBSWY3DPEHPK3PXP' } },
@@ -135,7 +172,10 @@ describe('import: dry run, table, summary', () => {
   it('when every entry has a problem: exit 1, nothing written', () => {
     const home = newHome();
     const before = snapshot(home);
-    const r = importCli(home, writeTemp('bad.txt', 'otpauth://totp/A?secret=1\notpauth://yaotp/B?secret=JBSWY3DPEHPK3PXP\n'));
+    const r = importCli(
+      home,
+      writeTemp('bad.txt', 'otpauth://totp/A?secret=1\notpauth://yaotp/B?secret=JBSWY3DPEHPK3PXP\n'),
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/nothing imported: every entry has a problem/);
     expect(r.stdout).toMatch(/line 1: secret is not valid base32/);
@@ -154,7 +194,9 @@ describe('import: dry run, table, summary', () => {
     const file = aegisFile(ACCOUNTS);
     const before = snapshot(home);
     expect(importCli(home, file, ['--tag', 'Bad Tag']).stderr).toMatch(/invalid tag/);
-    expect(importCli(home, '-', ['--password-stdin'], 'x').stderr).toMatch(/--password-stdin cannot be used when the export itself comes from standard input/);
+    expect(importCli(home, '-', ['--password-stdin'], 'x').stderr).toMatch(
+      /--password-stdin cannot be used when the export itself comes from standard input/,
+    );
     expect(importCli(home, file, ['--on-conflict', 'merge']).code).toBe(2);
     expect(importCli(home, file, ['--format', 'lastpass']).code).toBe(2);
     expect(snapshot(home)).toBe(before);
@@ -162,11 +204,19 @@ describe('import: dry run, table, summary', () => {
 
   it('an import killed at any moment leaves the vault either as it was or with every account (one atomic write)', async () => {
     const home = newHome();
-    const many: FxAccount[] = Array.from({ length: 2000 }, (_, i) => ({ ...ACCOUNTS[0]!, issuer: `Issuer ${i}`, label: `user${i}`, key: Buffer.alloc(20, i % 256).fill(i >> 8, 0, 1) }));
+    const many: FxAccount[] = Array.from({ length: 2000 }, (_, i) => ({
+      ...ACCOUNTS[0]!,
+      issuer: `Issuer ${i}`,
+      label: `user${i}`,
+      key: Buffer.alloc(20, i % 256).fill(i >> 8, 0, 1),
+    }));
     const file = aegisFile(many);
     const run = (killAfterMs: number | null) =>
       new Promise<number | null>((resolve) => {
-        const child = spawn(process.execPath, [CLI, 'import', file], { env: cliEnv(home), stdio: ['ignore', 'ignore', 'ignore'] });
+        const child = spawn(process.execPath, [CLI, 'import', file], {
+          env: cliEnv(home),
+          stdio: ['ignore', 'ignore', 'ignore'],
+        });
         const t = killAfterMs === null ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
         child.on('close', (code) => {
           clearTimeout(t);
@@ -177,7 +227,9 @@ describe('import: dry run, table, summary', () => {
     const probe = newHome();
     await new Promise<void>((resolve) => {
       const c = spawn(process.execPath, [CLI, 'import', file, '--dry-run'], { env: cliEnv(probe), stdio: 'ignore' });
-      c.on('close', () => { resolve(); });
+      c.on('close', () => {
+        resolve();
+      });
     });
     const life = performance.now() - t0;
     for (const f of [0.2, 0.4, 0.55, 0.7, 0.8, 0.9, 1.0, 1.1]) {

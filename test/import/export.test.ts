@@ -10,12 +10,27 @@ import jsqrModule from 'jsqr';
 import { describe, expect, it } from 'vitest';
 import { cli, newHome, tempDir } from '../helpers/cli.js';
 import { requireTool } from '../helpers/tools.js';
-import { ACCOUNTS, GOOGLE_ACCOUNTS, MigrationPayload, aegisDecrypt, b32, otpauthUri, type AegisDoc, type AegisEntryDoc, type FxAccount } from './fixtures.js';
+import {
+  ACCOUNTS,
+  GOOGLE_ACCOUNTS,
+  MigrationPayload,
+  aegisDecrypt,
+  b32,
+  otpauthUri,
+  type AegisDoc,
+  type AegisEntryDoc,
+  type FxAccount,
+} from './fixtures.js';
 import { expectAccounts, expectCodes, importCli, snapshot, vaultAccounts, writeTemp } from './helpers.js';
 
 const hasAge = requireTool('age', 'age');
 
-type JsQr = (data: Uint8ClampedArray, width: number, height: number, o: { inversionAttempts: 'attemptBoth' }) => { data: string } | null;
+type JsQr = (
+  data: Uint8ClampedArray,
+  width: number,
+  height: number,
+  o: { inversionAttempts: 'attemptBoth' },
+) => { data: string } | null;
 /** jsqr is CommonJS: its default import is the function itself, or carries it as .default. */
 const jsqrExport: unknown = jsqrModule;
 const jsQR = (typeof jsqrExport === 'function' ? jsqrExport : (jsqrExport as { default: unknown }).default) as JsQr;
@@ -63,7 +78,9 @@ describe('export --aegis', () => {
   it('encrypted: Aegis parameters (scrypt N=32768 r=8 p=1, 32-byte salt, AES-256-GCM), readable per the spec, imports back', async () => {
     const home = homeWith(ACCOUNTS);
     const file = out('aegis-enc.json');
-    const r = cli(home, ['export', '--aegis', file, '--encrypt', '--password-stdin', '--yes'], { input: 'hunter2 ✓\n' });
+    const r = cli(home, ['export', '--aegis', file, '--encrypt', '--password-stdin', '--yes'], {
+      input: 'hunter2 ✓\n',
+    });
     expect(r.code, r.stderr).toBe(0);
     const doc = JSON.parse(readFileSync(file, 'utf8')) as AegisDoc;
     expect(typeof doc.db).toBe('string');
@@ -100,18 +117,28 @@ describe('export --aegis', () => {
 
 describe('export --google', () => {
   it('without a terminal: migration URIs, 10 accounts per code, one batch id; GA-incompatible accounts skipped and named', async () => {
-    const many: FxAccount[] = Array.from({ length: 25 }, (_, i) => ({ ...GOOGLE_ACCOUNTS[i % GOOGLE_ACCOUNTS.length]!, label: `user${i}`, key: Buffer.alloc(20, i + 1) }));
+    const many: FxAccount[] = Array.from({ length: 25 }, (_, i) => ({
+      ...GOOGLE_ACCOUNTS[i % GOOGLE_ACCOUNTS.length]!,
+      label: `user${i}`,
+      key: Buffer.alloc(20, i + 1),
+    }));
     const home = homeWith([...many, ACCOUNTS[4]!, ACCOUNTS[1]!]); // + Steam, + a 60 s period
     const r = cli(home, ['export', '--google', '--yes']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/warning: the migration URIs below hold the secrets of 27 account/);
     expect(r.stderr).toMatch(/skipped steam:gamer: Google Authenticator has no Steam type/);
-    expect(r.stderr).toMatch(/skipped acme-co:john.doe: Google Authenticator only knows 30 s periods \(this one is 60 s\)/);
+    expect(r.stderr).toMatch(
+      /skipped acme-co:john.doe: Google Authenticator only knows 30 s periods \(this one is 60 s\)/,
+    );
     const uris = r.stdout.trim().split('\n');
     expect(uris).toHaveLength(3);
     const payloads = uris.map((u) => {
       const data = decodeURIComponent(new URL(u).searchParams.get('data')!.replace(/ /g, '+'));
-      return MigrationPayload.toObject(MigrationPayload.decode(Buffer.from(data, 'base64')), { longs: Number, enums: Number, defaults: true }) as {
+      return MigrationPayload.toObject(MigrationPayload.decode(Buffer.from(data, 'base64')), {
+        longs: Number,
+        enums: Number,
+        defaults: true,
+      }) as {
         otp_parameters: unknown[];
         batch_index: number;
         batch_size: number;
@@ -120,7 +147,11 @@ describe('export --google', () => {
       };
     });
     expect(payloads.map((p) => p.otp_parameters.length)).toEqual([10, 10, 5]);
-    expect(payloads.map((p) => [p.batch_index, p.batch_size, p.version])).toEqual([[0, 3, 1], [1, 3, 1], [2, 3, 1]]);
+    expect(payloads.map((p) => [p.batch_index, p.batch_size, p.version])).toEqual([
+      [0, 3, 1],
+      [1, 3, 1],
+      [2, 3, 1],
+    ]);
     expect(new Set(payloads.map((p) => p.batch_id)).size).toBe(1);
 
     const back = newHome();
@@ -185,9 +216,14 @@ describe('export --backup', () => {
     const file = out('backup.age');
     const r = cli(home, ['export', '--backup', file, '--recipient', recipient, '--yes']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/warning: .* will hold every secret of the vault \(6 account\(s\)\), age-encrypted to 1 recipient/);
+    expect(r.stderr).toMatch(
+      /warning: .* will hold every secret of the vault \(6 account\(s\)\), age-encrypted to 1 recipient/,
+    );
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    const payload = JSON.parse(execFileSync('age', ['-d', '-i', keyFile, file], { encoding: 'utf8' })) as { version: number; accounts: { secret: string }[] };
+    const payload = JSON.parse(execFileSync('age', ['-d', '-i', keyFile, file], { encoding: 'utf8' })) as {
+      version: number;
+      accounts: { secret: string }[];
+    };
     expect(payload.version).toBe(1);
     expect(payload.accounts.map((a) => a.secret).sort()).toEqual(ACCOUNTS.map(b32).sort());
     // The home's own identity cannot read it: it was encrypted to the recipient only.
@@ -202,7 +238,9 @@ describe('export --backup', () => {
     expect(r.code, r.stderr).toBe(0);
     const d = new Decrypter();
     d.addPassphrase('backup pass');
-    const payload = JSON.parse(new TextDecoder().decode(await d.decrypt(readFileSync(file)))) as { accounts: unknown[] };
+    const payload = JSON.parse(new TextDecoder().decode(await d.decrypt(readFileSync(file)))) as {
+      accounts: unknown[];
+    };
     expect(payload.accounts).toHaveLength(ACCOUNTS.length);
 
     const restored = join(tempDir(), 'home');
@@ -216,12 +254,20 @@ describe('export --backup', () => {
   it('refuses a bad recipient, ids, and an existing file; writes nothing', () => {
     const home = homeWith(ACCOUNTS);
     const file = out('b.age');
-    expect(cli(home, ['export', '--backup', file, '--recipient', 'age1nope', '--yes']).stderr).toMatch(/backup recipient 1 is not a valid age recipient/);
+    expect(cli(home, ['export', '--backup', file, '--recipient', 'age1nope', '--yes']).stderr).toMatch(
+      /backup recipient 1 is not a valid age recipient/,
+    );
     expect(existsSync(file)).toBe(false);
-    expect(cli(home, ['export', '--backup', file, '--recipient', 'AGE-SECRET-KEY-1XYZ', '--yes']).stderr).toMatch(/a secret key/);
-    expect(cli(home, ['export', '--backup', file, 'github:alice@example.com', '--yes']).stderr).toMatch(/a backup holds the whole vault/);
+    expect(cli(home, ['export', '--backup', file, '--recipient', 'AGE-SECRET-KEY-1XYZ', '--yes']).stderr).toMatch(
+      /a secret key/,
+    );
+    expect(cli(home, ['export', '--backup', file, 'github:alice@example.com', '--yes']).stderr).toMatch(
+      /a backup holds the whole vault/,
+    );
     writeFileSync(file, 'keep me');
-    expect(cli(home, ['export', '--backup', file, '--password-stdin', '--yes'], { input: 'p\n' }).stderr).toMatch(/already exists/);
+    expect(cli(home, ['export', '--backup', file, '--password-stdin', '--yes'], { input: 'p\n' }).stderr).toMatch(
+      /already exists/,
+    );
     expect(readFileSync(file, 'utf8')).toBe('keep me');
     expect(existsSync(dirname(file))).toBe(true);
   });
@@ -251,7 +297,10 @@ describe('export options', () => {
     usage(['--google', '--recipient', 'age1x'], /--recipient goes with --backup/);
     usage(['--uri', '--password-stdin'], /--password-stdin goes with --aegis --encrypt/);
     usage(['--qr', 'a', 'b'], /--qr takes one account/);
-    usage(['--aegis', out('x.json'), '--encrypt'], /a password for the Aegis export is needed: give it with --password-stdin/);
+    usage(
+      ['--aegis', out('x.json'), '--encrypt'],
+      /a password for the Aegis export is needed: give it with --password-stdin/,
+    );
   });
 
   it('--uri keeps its behaviour: a warning on stderr, URIs on stdout', () => {

@@ -2,7 +2,16 @@
 // from the code under test: the Google payload from its .proto text (protobufjs' own parser), the
 // JSON formats from their documented structure, and the encrypted ones from their KDF and cipher
 // parameters on node:crypto. Nothing here imports src/.
-import { createCipheriv, createDecipheriv, createHash, createHmac, pbkdf2Sync, randomBytes, randomUUID, scryptSync } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  pbkdf2Sync,
+  randomBytes,
+  randomUUID,
+  scryptSync,
+} from 'node:crypto';
 import protobuf from 'protobufjs';
 import QRCode from 'qrcode';
 import { base32 } from '../otp/reference.js';
@@ -39,17 +48,73 @@ const steamKey = (): Buffer => {
 
 /** The accounts every fixture carries (or the part of them its format can hold). */
 export const ACCOUNTS: FxAccount[] = [
-  { issuer: 'GitHub', label: 'alice@example.com', type: 'totp', algorithm: 'SHA1', digits: 6, period: 30, counter: 0, key: key('github') },
-  { issuer: 'ACME Co', label: 'john.doe', type: 'totp', algorithm: 'SHA256', digits: 8, period: 60, counter: 0, key: key('acme', 32) },
-  { issuer: 'Bank', label: 'savings', type: 'totp', algorithm: 'SHA512', digits: 7, period: 20, counter: 0, key: key('bank', 64) },
+  {
+    issuer: 'GitHub',
+    label: 'alice@example.com',
+    type: 'totp',
+    algorithm: 'SHA1',
+    digits: 6,
+    period: 30,
+    counter: 0,
+    key: key('github'),
+  },
+  {
+    issuer: 'ACME Co',
+    label: 'john.doe',
+    type: 'totp',
+    algorithm: 'SHA256',
+    digits: 8,
+    period: 60,
+    counter: 0,
+    key: key('acme', 32),
+  },
+  {
+    issuer: 'Bank',
+    label: 'savings',
+    type: 'totp',
+    algorithm: 'SHA512',
+    digits: 7,
+    period: 20,
+    counter: 0,
+    key: key('bank', 64),
+  },
   { issuer: 'VPN', label: 'me', type: 'hotp', algorithm: 'SHA1', digits: 6, period: 30, counter: 5, key: key('vpn') },
-  { issuer: 'Steam', label: 'gamer', type: 'steam', algorithm: 'SHA1', digits: 5, period: 30, counter: 0, key: steamKey() },
-  { issuer: 'Ünïcode Ltd', label: 'bob smith', type: 'totp', algorithm: 'SHA1', digits: 6, period: 30, counter: 0, key: key('unicode', 10) },
+  {
+    issuer: 'Steam',
+    label: 'gamer',
+    type: 'steam',
+    algorithm: 'SHA1',
+    digits: 5,
+    period: 30,
+    counter: 0,
+    key: steamKey(),
+  },
+  {
+    issuer: 'Ünïcode Ltd',
+    label: 'bob smith',
+    type: 'totp',
+    algorithm: 'SHA1',
+    digits: 6,
+    period: 30,
+    counter: 0,
+    key: key('unicode', 10),
+  },
 ];
 
 /** What Google Authenticator's payload can hold: no Steam, period 30, digits 6 or 8. */
-export const GOOGLE_ACCOUNTS = ACCOUNTS.filter((a) => a.type !== 'steam' && a.period === 30 && (a.digits === 6 || a.digits === 8)).concat([
-  { issuer: 'Shop', label: 'eight', type: 'totp', algorithm: 'SHA256', digits: 8, period: 30, counter: 0, key: key('shop') },
+export const GOOGLE_ACCOUNTS = ACCOUNTS.filter(
+  (a) => a.type !== 'steam' && a.period === 30 && (a.digits === 6 || a.digits === 8),
+).concat([
+  {
+    issuer: 'Shop',
+    label: 'eight',
+    type: 'totp',
+    algorithm: 'SHA256',
+    digits: 8,
+    period: 30,
+    counter: 0,
+    key: key('shop'),
+  },
 ]);
 /** Raivo has TOTP and HOTP only. */
 export const RAIVO_ACCOUNTS = ACCOUNTS.filter((a) => a.type !== 'steam');
@@ -113,7 +178,13 @@ export function googleParams(a: FxAccount): GoogleParams {
 
 export function googlePayload(params: GoogleParams[], batch = { size: 1, index: 0, id: 0 }, version = 1): Uint8Array {
   return MigrationPayload.encode(
-    MigrationPayload.fromObject({ otp_parameters: params, version, batch_size: batch.size, batch_index: batch.index, batch_id: batch.id }),
+    MigrationPayload.fromObject({
+      otp_parameters: params,
+      version,
+      batch_size: batch.size,
+      batch_index: batch.index,
+      batch_id: batch.id,
+    }),
   ).finish();
 }
 
@@ -133,7 +204,17 @@ function aegisEntry(a: FxAccount): Record<string, unknown> {
   const info: Record<string, unknown> = { secret: b32(a), algo: a.algorithm, digits: a.digits };
   if (a.type === 'hotp') info['counter'] = a.counter;
   else info['period'] = a.period;
-  return { type: a.type, uuid: randomUUID(), name: a.label, issuer: a.issuer, note: '', favorite: false, icon: null, info, groups: [] };
+  return {
+    type: a.type,
+    uuid: randomUUID(),
+    name: a.label,
+    issuer: a.issuer,
+    note: '',
+    favorite: false,
+    icon: null,
+    info,
+    groups: [],
+  };
 }
 
 export function aegisContent(accounts: FxAccount[], extra: unknown[] = []): Record<string, unknown> {
@@ -141,7 +222,11 @@ export function aegisContent(accounts: FxAccount[], extra: unknown[] = []): Reco
 }
 
 export function aegisPlain(accounts: FxAccount[], extra: unknown[] = []): string {
-  return JSON.stringify({ version: 1, header: { slots: null, params: null }, db: aegisContent(accounts, extra) }, null, 4);
+  return JSON.stringify(
+    { version: 1, header: { slots: null, params: null }, db: aegisContent(accounts, extra) },
+    null,
+    4,
+  );
 }
 
 function gcm(k: Buffer, plain: Buffer): { ct: Buffer; nonce: Buffer; tag: Buffer } {
@@ -162,7 +247,12 @@ export function aegisEncrypted(accounts: FxAccount[], password: string, params =
     version: 1,
     header: {
       slots: [
-        { type: 2, uuid: randomUUID(), key: randomBytes(32).toString('hex'), key_params: { nonce: randomBytes(12).toString('hex'), tag: randomBytes(16).toString('hex') } },
+        {
+          type: 2,
+          uuid: randomUUID(),
+          key: randomBytes(32).toString('hex'),
+          key_params: { nonce: randomBytes(12).toString('hex'), tag: randomBytes(16).toString('hex') },
+        },
         {
           type: 1,
           uuid: randomUUID(),
@@ -209,7 +299,12 @@ export interface AegisDoc {
 export function aegisDecrypt(text: string, password: string): { version: number; entries: AegisEntryDoc[] } {
   const doc = JSON.parse(text) as AegisDoc;
   for (const slot of (doc.header.slots ?? []).filter((s) => s.type === 1)) {
-    const derived = scryptSync(password, Buffer.from(slot.salt, 'hex'), 32, { N: slot.n, r: slot.r, p: slot.p, maxmem: 256 * 1024 * 1024 });
+    const derived = scryptSync(password, Buffer.from(slot.salt, 'hex'), 32, {
+      N: slot.n,
+      r: slot.r,
+      p: slot.p,
+      maxmem: 256 * 1024 * 1024,
+    });
     const d = (k: Buffer, nonce: string, tag: string, ct: Buffer) => {
       const x = createDecipheriv('aes-256-gcm', k, Buffer.from(nonce, 'hex'));
       x.setAuthTag(Buffer.from(tag, 'hex'));
@@ -217,7 +312,9 @@ export function aegisDecrypt(text: string, password: string): { version: number;
     };
     const master = d(derived, slot.key_params.nonce, slot.key_params.tag, Buffer.from(slot.key, 'hex'));
     const params = doc.header.params!;
-    return JSON.parse(d(master, params.nonce, params.tag, Buffer.from(doc.db as string, 'base64')).toString('utf8')) as { version: number; entries: AegisEntryDoc[] };
+    return JSON.parse(
+      d(master, params.nonce, params.tag, Buffer.from(doc.db as string, 'base64')).toString('utf8'),
+    ) as { version: number; entries: AegisEntryDoc[] };
   }
   throw new Error('no password slot');
 }
@@ -237,10 +334,24 @@ function twoFasService(a: FxAccount, i: number): Record<string, unknown> {
   };
   if (a.type === 'hotp') otp['counter'] = a.counter;
   else otp['period'] = a.period;
-  return { name: a.issuer, secret: b32(a), updatedAt: 1700000000000 + i, otp, order: { position: i }, icon: { selected: 'Label', label: { text: 'XX', backgroundColor: 'Orange' } } };
+  return {
+    name: a.issuer,
+    secret: b32(a),
+    updatedAt: 1700000000000 + i,
+    otp,
+    order: { position: i },
+    icon: { selected: 'Label', label: { text: 'XX', backgroundColor: 'Orange' } },
+  };
 }
 
-const TWOFAS_TOP = { groups: [], updatedAt: 1700000000000, schemaVersion: 4, appVersionCode: 5000012, appVersionName: '5.0.1', appOrigin: 'android' };
+const TWOFAS_TOP = {
+  groups: [],
+  updatedAt: 1700000000000,
+  schemaVersion: 4,
+  appVersionCode: 5000012,
+  appVersionName: '5.0.1',
+  appOrigin: 'android',
+};
 
 export function twoFasPlain(accounts: FxAccount[]): string {
   return JSON.stringify({ services: accounts.map(twoFasService), ...TWOFAS_TOP });
@@ -286,7 +397,8 @@ function andOtpEntry(a: FxAccount, old: boolean): Record<string, unknown> {
   return e;
 }
 
-export const andOtpPlain = (accounts: FxAccount[], old = false): string => JSON.stringify(accounts.map((a) => andOtpEntry(a, old)));
+export const andOtpPlain = (accounts: FxAccount[], old = false): string =>
+  JSON.stringify(accounts.map((a) => andOtpEntry(a, old)));
 
 /** New format: `[int32 BE iterations][salt 12][nonce 12][ct][tag 16]`, PBKDF2-HMAC-SHA1 → AES-256-GCM. */
 export function andOtpEncrypted(accounts: FxAccount[], password: string, iterations = 145_776): Buffer {
@@ -314,7 +426,11 @@ export function andOtpEncryptedOld(accounts: FxAccount[], password: string): Buf
 /** login.totp as Bitwarden stores it: an otpauth URI, steam://BASE32, or a bare secret for plain 6/30 SHA1. */
 function bitwardenTotp(a: FxAccount): string {
   if (a.type === 'steam') return `steam://${b32(a)}`;
-  if (a.type === 'totp' && a.algorithm === 'SHA1' && a.digits === 6 && a.period === 30) return b32(a).toLowerCase().replace(/(.{4})/g, '$1 ').trim();
+  if (a.type === 'totp' && a.algorithm === 'SHA1' && a.digits === 6 && a.period === 30)
+    return b32(a)
+      .toLowerCase()
+      .replace(/(.{4})/g, '$1 ')
+      .trim();
   return otpauthUri(a);
 }
 
@@ -329,15 +445,30 @@ export function bitwardenItems(accounts: FxAccount[]): Record<string, unknown>[]
       name: a.issuer,
       notes: null,
       favorite: false,
-      login: { uris: [{ match: null, uri: 'https://example.com' }], username: a.label, password: 'not-a-seed', totp: bitwardenTotp(a) },
+      login: {
+        uris: [{ match: null, uri: 'https://example.com' }],
+        username: a.label,
+        password: 'not-a-seed',
+        totp: bitwardenTotp(a),
+      },
       collectionIds: null,
     })),
-    { id: randomUUID(), organizationId: null, folderId: null, type: 2, name: 'a secure note', notes: 'x', favorite: false, secureNote: { type: 0 } },
+    {
+      id: randomUUID(),
+      organizationId: null,
+      folderId: null,
+      type: 2,
+      name: 'a secure note',
+      notes: 'x',
+      favorite: false,
+      secureNote: { type: 0 },
+    },
     { id: randomUUID(), type: 1, name: 'login without totp', login: { username: 'u', password: 'p', totp: null } },
   ];
 }
 
-export const bitwardenPlain = (accounts: FxAccount[]): string => JSON.stringify({ encrypted: false, folders: [], items: bitwardenItems(accounts) }, null, 2);
+export const bitwardenPlain = (accounts: FxAccount[]): string =>
+  JSON.stringify({ encrypted: false, folders: [], items: bitwardenItems(accounts) }, null, 2);
 
 /** The Bitwarden Authenticator app's export: otpauth URIs with the issuer inside. */
 export const bitwardenAuthenticator = (accounts: FxAccount[]): string =>
@@ -410,9 +541,18 @@ async function zipLib() {
 }
 
 /** raivo-otp-export.zip: the JSON and an HTML page, password-protected (AES-256, or ZipCrypto). */
-export async function raivoZip(accounts: FxAccount[], password: string | null, mode: 'aes' | 'zipcrypto' = 'aes'): Promise<Buffer> {
+export async function raivoZip(
+  accounts: FxAccount[],
+  password: string | null,
+  mode: 'aes' | 'zipcrypto' = 'aes',
+): Promise<Buffer> {
   const zip = await zipLib();
-  const options = password === null ? {} : mode === 'aes' ? { password, encryptionStrength: 3 as const } : { password, zipCrypto: true };
+  const options =
+    password === null
+      ? {}
+      : mode === 'aes'
+        ? { password, encryptionStrength: 3 as const }
+        : { password, zipCrypto: true };
   const w = new zip.ZipWriter(new zip.Uint8ArrayWriter(), options);
   await w.add('raivo-otp-export.json', new zip.TextReader(raivoJson(accounts)));
   await w.add('raivo-otp-export.html', new zip.TextReader('<html><body>QR codes</body></html>'));
@@ -429,7 +569,8 @@ export async function zipBomb(size: number, password: string | null = null): Pro
 
 // ---- QR images ----
 
-export const qrPng = (text: string, scale = 4): Promise<Buffer> => QRCode.toBuffer(text, { type: 'png', scale, errorCorrectionLevel: 'M', margin: 4 });
+export const qrPng = (text: string, scale = 4): Promise<Buffer> =>
+  QRCode.toBuffer(text, { type: 'png', scale, errorCorrectionLevel: 'M', margin: 4 });
 
 /** Deterministic pseudo-random bytes (mulberry32), for images and fuzz inputs. */
 export function prngBytes(length: number, seed: number): Buffer {

@@ -40,25 +40,146 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: 'otpauth:// URI list', file: 'uris.txt', data: () => `# my accounts\n\n${ACCOUNTS.map(otpauthUri).join('\r\n')}\n`, accounts: ACCOUNTS, detected: /otpauth:\/\/ URI list/ },
-  { name: 'Google Authenticator, one QR code', file: 'ga.txt', data: () => googleExport(GOOGLE_ACCOUNTS).join('\n'), accounts: GOOGLE_ACCOUNTS, detected: /Google Authenticator export/ },
-  { name: 'Google Authenticator, a batch of 4 codes', file: 'ga4.txt', data: () => googleExport(GOOGLE_ACCOUNTS, 1).join('\n'), accounts: GOOGLE_ACCOUNTS, detected: /Google Authenticator export \(4 migration URIs\)/ },
-  { name: 'Aegis plain', file: 'aegis.json', data: () => aegisPlain(ACCOUNTS), accounts: ACCOUNTS, detected: /Aegis export \(plain\)/ },
-  { name: 'Aegis encrypted', file: 'aegis-enc.json', data: () => aegisEncrypted(ACCOUNTS, PASSWORD), accounts: ACCOUNTS, detected: /Aegis export \(encrypted\)/, password: PASSWORD },
-  { name: '2FAS plain', file: 'x.2fas', data: () => twoFasPlain(ACCOUNTS), accounts: ACCOUNTS, detected: /2FAS export \(plain\)/ },
-  { name: '2FAS encrypted', file: 'enc.2fas', data: () => twoFasEncrypted(ACCOUNTS, PASSWORD), accounts: ACCOUNTS, detected: /2FAS export \(encrypted\)/, password: PASSWORD },
-  { name: 'andOTP plain', file: 'andotp.json', data: () => andOtpPlain(ACCOUNTS), accounts: ACCOUNTS, detected: /andOTP backup \(plain\)/ },
-  { name: 'andOTP plain, old labels "Issuer - account"', file: 'andotp-old.json', data: () => andOtpPlain(ACCOUNTS, true), accounts: ACCOUNTS, detected: /andOTP backup \(plain\)/ },
-  { name: 'andOTP encrypted (PBKDF2 format)', file: 'otp_accounts.json.aes', data: () => andOtpEncrypted(ACCOUNTS, PASSWORD), accounts: ACCOUNTS, detected: /andOTP backup \(encrypted/, password: PASSWORD },
-  { name: 'andOTP encrypted (old SHA-256 format)', file: 'old.json.aes', data: () => andOtpEncryptedOld(ACCOUNTS, PASSWORD), accounts: ACCOUNTS, detected: /andOTP backup \(encrypted/, password: PASSWORD },
-  { name: 'Bitwarden password manager JSON', file: 'bitwarden.json', data: () => bitwardenPlain(ACCOUNTS), accounts: ACCOUNTS, detected: /Bitwarden JSON export/ },
-  { name: 'Bitwarden Authenticator JSON', file: 'bw-auth.json', data: () => bitwardenAuthenticator(ACCOUNTS), accounts: ACCOUNTS, detected: /Bitwarden JSON export/ },
-  { name: 'Bitwarden password-protected (PBKDF2)', file: 'bw-enc.json', data: () => bitwardenProtected(ACCOUNTS, PASSWORD), accounts: ACCOUNTS, detected: /Bitwarden JSON export \(encrypted\)/, password: PASSWORD },
-  { name: 'Raivo ZIP (AES-256)', file: 'raivo-otp-export.zip', data: () => raivoZip(RAIVO_ACCOUNTS, PASSWORD), accounts: RAIVO_ACCOUNTS, detected: /Raivo export \(ZIP\)/, password: PASSWORD },
-  { name: 'Raivo ZIP (ZipCrypto)', file: 'raivo-zc.zip', data: () => raivoZip(RAIVO_ACCOUNTS, PASSWORD, 'zipcrypto'), accounts: RAIVO_ACCOUNTS, detected: /Raivo export \(ZIP\)/, password: PASSWORD },
-  { name: 'Raivo JSON (unzipped)', file: 'raivo-otp-export.json', data: () => raivoJson(RAIVO_ACCOUNTS), accounts: RAIVO_ACCOUNTS, detected: /Raivo export \(JSON\)/ },
-  { name: 'QR image (PNG) of an otpauth:// URI', file: 'qr.png', data: () => qrPng(otpauthUri(ACCOUNTS[1]!)), accounts: [ACCOUNTS[1]!], detected: /QR image: otpauth:\/\/ URI list/ },
-  { name: 'QR image (PNG) of a Google export', file: 'ga.png', data: () => qrPng(googleExport(GOOGLE_ACCOUNTS)[0]!), accounts: GOOGLE_ACCOUNTS, detected: /QR image: Google Authenticator export/ },
+  {
+    name: 'otpauth:// URI list',
+    file: 'uris.txt',
+    data: () => `# my accounts\n\n${ACCOUNTS.map(otpauthUri).join('\r\n')}\n`,
+    accounts: ACCOUNTS,
+    detected: /otpauth:\/\/ URI list/,
+  },
+  {
+    name: 'Google Authenticator, one QR code',
+    file: 'ga.txt',
+    data: () => googleExport(GOOGLE_ACCOUNTS).join('\n'),
+    accounts: GOOGLE_ACCOUNTS,
+    detected: /Google Authenticator export/,
+  },
+  {
+    name: 'Google Authenticator, a batch of 4 codes',
+    file: 'ga4.txt',
+    data: () => googleExport(GOOGLE_ACCOUNTS, 1).join('\n'),
+    accounts: GOOGLE_ACCOUNTS,
+    detected: /Google Authenticator export \(4 migration URIs\)/,
+  },
+  {
+    name: 'Aegis plain',
+    file: 'aegis.json',
+    data: () => aegisPlain(ACCOUNTS),
+    accounts: ACCOUNTS,
+    detected: /Aegis export \(plain\)/,
+  },
+  {
+    name: 'Aegis encrypted',
+    file: 'aegis-enc.json',
+    data: () => aegisEncrypted(ACCOUNTS, PASSWORD),
+    accounts: ACCOUNTS,
+    detected: /Aegis export \(encrypted\)/,
+    password: PASSWORD,
+  },
+  {
+    name: '2FAS plain',
+    file: 'x.2fas',
+    data: () => twoFasPlain(ACCOUNTS),
+    accounts: ACCOUNTS,
+    detected: /2FAS export \(plain\)/,
+  },
+  {
+    name: '2FAS encrypted',
+    file: 'enc.2fas',
+    data: () => twoFasEncrypted(ACCOUNTS, PASSWORD),
+    accounts: ACCOUNTS,
+    detected: /2FAS export \(encrypted\)/,
+    password: PASSWORD,
+  },
+  {
+    name: 'andOTP plain',
+    file: 'andotp.json',
+    data: () => andOtpPlain(ACCOUNTS),
+    accounts: ACCOUNTS,
+    detected: /andOTP backup \(plain\)/,
+  },
+  {
+    name: 'andOTP plain, old labels "Issuer - account"',
+    file: 'andotp-old.json',
+    data: () => andOtpPlain(ACCOUNTS, true),
+    accounts: ACCOUNTS,
+    detected: /andOTP backup \(plain\)/,
+  },
+  {
+    name: 'andOTP encrypted (PBKDF2 format)',
+    file: 'otp_accounts.json.aes',
+    data: () => andOtpEncrypted(ACCOUNTS, PASSWORD),
+    accounts: ACCOUNTS,
+    detected: /andOTP backup \(encrypted/,
+    password: PASSWORD,
+  },
+  {
+    name: 'andOTP encrypted (old SHA-256 format)',
+    file: 'old.json.aes',
+    data: () => andOtpEncryptedOld(ACCOUNTS, PASSWORD),
+    accounts: ACCOUNTS,
+    detected: /andOTP backup \(encrypted/,
+    password: PASSWORD,
+  },
+  {
+    name: 'Bitwarden password manager JSON',
+    file: 'bitwarden.json',
+    data: () => bitwardenPlain(ACCOUNTS),
+    accounts: ACCOUNTS,
+    detected: /Bitwarden JSON export/,
+  },
+  {
+    name: 'Bitwarden Authenticator JSON',
+    file: 'bw-auth.json',
+    data: () => bitwardenAuthenticator(ACCOUNTS),
+    accounts: ACCOUNTS,
+    detected: /Bitwarden JSON export/,
+  },
+  {
+    name: 'Bitwarden password-protected (PBKDF2)',
+    file: 'bw-enc.json',
+    data: () => bitwardenProtected(ACCOUNTS, PASSWORD),
+    accounts: ACCOUNTS,
+    detected: /Bitwarden JSON export \(encrypted\)/,
+    password: PASSWORD,
+  },
+  {
+    name: 'Raivo ZIP (AES-256)',
+    file: 'raivo-otp-export.zip',
+    data: () => raivoZip(RAIVO_ACCOUNTS, PASSWORD),
+    accounts: RAIVO_ACCOUNTS,
+    detected: /Raivo export \(ZIP\)/,
+    password: PASSWORD,
+  },
+  {
+    name: 'Raivo ZIP (ZipCrypto)',
+    file: 'raivo-zc.zip',
+    data: () => raivoZip(RAIVO_ACCOUNTS, PASSWORD, 'zipcrypto'),
+    accounts: RAIVO_ACCOUNTS,
+    detected: /Raivo export \(ZIP\)/,
+    password: PASSWORD,
+  },
+  {
+    name: 'Raivo JSON (unzipped)',
+    file: 'raivo-otp-export.json',
+    data: () => raivoJson(RAIVO_ACCOUNTS),
+    accounts: RAIVO_ACCOUNTS,
+    detected: /Raivo export \(JSON\)/,
+  },
+  {
+    name: 'QR image (PNG) of an otpauth:// URI',
+    file: 'qr.png',
+    data: () => qrPng(otpauthUri(ACCOUNTS[1]!)),
+    accounts: [ACCOUNTS[1]!],
+    detected: /QR image: otpauth:\/\/ URI list/,
+  },
+  {
+    name: 'QR image (PNG) of a Google export',
+    file: 'ga.png',
+    data: () => qrPng(googleExport(GOOGLE_ACCOUNTS)[0]!),
+    accounts: GOOGLE_ACCOUNTS,
+    detected: /QR image: Google Authenticator export/,
+  },
 ];
 
 describe('import: every format, detected from its content, same accounts and codes', () => {
@@ -66,7 +187,12 @@ describe('import: every format, detected from its content, same accounts and cod
     const home = newHome();
     // File names say nothing: detection must come from the content.
     const path = writeTemp(`export-${Math.random().toString(36).slice(2)}.bin`, await c.data());
-    const r = importCli(home, path, c.password === undefined ? [] : ['--password-stdin'], c.password === undefined ? undefined : `${c.password}\n`);
+    const r = importCli(
+      home,
+      path,
+      c.password === undefined ? [] : ['--password-stdin'],
+      c.password === undefined ? undefined : `${c.password}\n`,
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(new RegExp(`detected: ${c.detected.source}`));
     expect(r.stdout).toMatch(new RegExp(`imported ${c.accounts.length}, skipped 0, conflicts 0`));
@@ -76,21 +202,24 @@ describe('import: every format, detected from its content, same accounts and cod
     expectCliCode(home, accounts.find((a) => a.issuer === first.issuer && a.label === first.label)!.id, first);
   });
 
-  it.each(cases.filter((c) => c.password !== undefined))('$name: a wrong password says so and writes nothing', async (c) => {
-    const home = newHome();
-    const path = writeTemp('export.bin', await c.data());
-    const before = snapshot(home);
-    const r = importCli(home, path, ['--password-stdin'], 'not the password\n');
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/wrong password/);
-    expect(r.stdout).toBe('');
-    expect(snapshot(home)).toBe(before);
-    // Without a terminal and without --password-stdin, it asks for the flag instead of hanging.
-    const n = importCli(home, path);
-    expect(n.code).toBe(2);
-    expect(n.stderr).toMatch(/--password-stdin/);
-    expect(snapshot(home)).toBe(before);
-  });
+  it.each(cases.filter((c) => c.password !== undefined))(
+    '$name: a wrong password says so and writes nothing',
+    async (c) => {
+      const home = newHome();
+      const path = writeTemp('export.bin', await c.data());
+      const before = snapshot(home);
+      const r = importCli(home, path, ['--password-stdin'], 'not the password\n');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/wrong password/);
+      expect(r.stdout).toBe('');
+      expect(snapshot(home)).toBe(before);
+      // Without a terminal and without --password-stdin, it asks for the flag instead of hanging.
+      const n = importCli(home, path);
+      expect(n.code).toBe(2);
+      expect(n.stderr).toMatch(/--password-stdin/);
+      expect(snapshot(home)).toBe(before);
+    },
+  );
 
   it('reads the published Google Authenticator vectors (reference §9)', async () => {
     const home = newHome();
@@ -101,7 +230,9 @@ describe('import: every format, detected from its content, same accounts and cod
     const r = importCli(home, '-', [], text);
     expect(r.code, r.stderr).toBe(0);
     const accounts = (await import('./helpers.js')).vaultAccounts(home);
-    const got = (await accounts).map((a) => [a.issuer, a.label, a.secret.reveal(), a.type, a.algorithm, a.digits, a.period]).sort();
+    const got = (await accounts)
+      .map((a) => [a.issuer, a.label, a.secret.reveal(), a.type, a.algorithm, a.digits, a.period])
+      .sort();
     expect(got).toEqual([
       ['Amazon', 'jdoe@gmail.com', 'VOHJXBL54OM2TTLKANOUUCJTE7PXVOIV', 'totp', 'SHA1', 6, 30],
       ['Discord', 'johndoe@example.com', 'JRZCL47CMXVOQMNPZR2F7J4RGI', 'totp', 'SHA1', 6, 30],
@@ -110,7 +241,11 @@ describe('import: every format, detected from its content, same accounts and cod
 
   it('reads a migration URI whose "+" arrived as a space (the paste trap), and one given as the argument', () => {
     const home = newHome();
-    const pasted = 'otpauth-migration://offline?data=CjYKEExyJfPiZeroMa/MdF+nkTISE2pvaG5kb2VAZXhhbXBsZS5jb20aB0Rpc2NvcmQgASgBMAIQARgBIAA='.replace('+', ' ');
+    const pasted =
+      'otpauth-migration://offline?data=CjYKEExyJfPiZeroMa/MdF+nkTISE2pvaG5kb2VAZXhhbXBsZS5jb20aB0Rpc2NvcmQgASgBMAIQARgBIAA='.replace(
+        '+',
+        ' ',
+      );
     const r = importCli(home, pasted);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/discord:johndoe@example\.com/);

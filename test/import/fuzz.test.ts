@@ -19,7 +19,10 @@ function noCanary(text: string): void {
 }
 
 /** Runs the importer; returns its result, or the TotpMcpError's message. Anything else fails the test. */
-async function attempt(text: string | Uint8Array, format: Parameters<typeof parseImport>[1] = 'auto'): Promise<ParsedImport | string> {
+async function attempt(
+  text: string | Uint8Array,
+  format: Parameters<typeof parseImport>[1] = 'auto',
+): Promise<ParsedImport | string> {
   const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
   try {
     return await parseImport([{ name: 'input', bytes }], format, hooks);
@@ -55,17 +58,41 @@ describe('Google migration parser (fuzz)', () => {
       { secret: Buffer.from('x'), name: 'h', issuer: '', algorithm: 2, digits: 2, type: 1, counter: 7 },
     ]);
     await fc.assert(
-      fc.asyncProperty(fc.nat(base.length - 1), fc.integer({ min: 0, max: 255 }), fc.nat(base.length), fc.boolean(), async (at, value, cut, insert) => {
-        const b = Buffer.from(base);
-        const mutated = insert ? Buffer.concat([b.subarray(0, at), Buffer.from([value]), b.subarray(at)]) : (b.writeUInt8(value, at), b.subarray(0, cut));
-        checkEntries(await attempt(migrationUri(mutated), 'google'));
-      }),
+      fc.asyncProperty(
+        fc.nat(base.length - 1),
+        fc.integer({ min: 0, max: 255 }),
+        fc.nat(base.length),
+        fc.boolean(),
+        async (at, value, cut, insert) => {
+          const b = Buffer.from(base);
+          const mutated = insert
+            ? Buffer.concat([b.subarray(0, at), Buffer.from([value]), b.subarray(at)])
+            : (b.writeUInt8(value, at), b.subarray(0, cut));
+          checkEntries(await attempt(migrationUri(mutated), 'google'));
+        },
+      ),
       { numRuns: 1500 },
     );
   });
 
   it('random URI text around "otpauth-migration://" never escapes', () => {
-    const piece = fc.constantFrom('otpauth-migration://', 'offline', '?', 'data=', '&', '%', '%2B', '+', ' ', '=', 'AAAA', 'CjYK', '#', '/', 'DATA=');
+    const piece = fc.constantFrom(
+      'otpauth-migration://',
+      'offline',
+      '?',
+      'data=',
+      '&',
+      '%',
+      '%2B',
+      '+',
+      ' ',
+      '=',
+      'AAAA',
+      'CjYK',
+      '#',
+      '/',
+      'DATA=',
+    );
     fc.assert(
       fc.property(fc.array(fc.oneof(piece, fc.string({ maxLength: 6 })), { maxLength: 12 }), (parts) => {
         const text = `otpauth-migration://${parts.join('')}`;
@@ -83,8 +110,12 @@ describe('Google migration parser (fuzz)', () => {
   it('valid payloads decode to exactly what was encoded (property)', async () => {
     const param = fc.record({
       secret: fc.uint8Array({ minLength: 1, maxLength: 64 }),
-      name: fc.string({ maxLength: 40 }).filter((s) => !/[\p{Cc}\p{Zl}\p{Zp}\u202A-\u202E\u2066-\u2069\p{Cs}:]/u.test(s)),
-      issuer: fc.string({ maxLength: 40 }).filter((s) => !/[\p{Cc}\p{Zl}\p{Zp}\u202A-\u202E\u2066-\u2069\p{Cs}:]/u.test(s)),
+      name: fc
+        .string({ maxLength: 40 })
+        .filter((s) => !/[\p{Cc}\p{Zl}\p{Zp}\u202A-\u202E\u2066-\u2069\p{Cs}:]/u.test(s)),
+      issuer: fc
+        .string({ maxLength: 40 })
+        .filter((s) => !/[\p{Cc}\p{Zl}\p{Zp}\u202A-\u202E\u2066-\u2069\p{Cs}:]/u.test(s)),
       algorithm: fc.constantFrom(0, 1, 2, 3),
       digits: fc.constantFrom(0, 1, 2),
       type: fc.constantFrom(0, 1, 2),
@@ -135,8 +166,28 @@ describe('URI list parser (fuzz)', () => {
   it('random lines: every line an entry or a problem, never a crash or an echo', async () => {
     const line = fc.oneof(
       fc.string({ maxLength: 80 }),
-      fc.constantFrom('otpauth://totp/', 'otpauth://hotp/', 'otpauth://steam/', 'steam://', 'motp://x', '# comment', ''),
-      fc.tuple(fc.constantFrom('otpauth://totp/', 'OTPAUTH://TOTP/', 'otpauth://hotp/'), fc.string({ maxLength: 20 }), fc.constantFrom('?secret=', '?secret=' + CANARY, '?secret=' + CANARY + '!', '?issuer=x&secret=' + CANARY.toLowerCase()), fc.string({ maxLength: 30 })).map((p) => p.join('')),
+      fc.constantFrom(
+        'otpauth://totp/',
+        'otpauth://hotp/',
+        'otpauth://steam/',
+        'steam://',
+        'motp://x',
+        '# comment',
+        '',
+      ),
+      fc
+        .tuple(
+          fc.constantFrom('otpauth://totp/', 'OTPAUTH://TOTP/', 'otpauth://hotp/'),
+          fc.string({ maxLength: 20 }),
+          fc.constantFrom(
+            '?secret=',
+            '?secret=' + CANARY,
+            '?secret=' + CANARY + '!',
+            '?issuer=x&secret=' + CANARY.toLowerCase(),
+          ),
+          fc.string({ maxLength: 30 }),
+        )
+        .map((p) => p.join('')),
     );
     await fc.assert(
       fc.asyncProperty(fc.array(line, { maxLength: 20 }), async (lines) => {
@@ -163,9 +214,15 @@ describe('URI list parser (fuzz)', () => {
 
   it('random JSON given to auto-detection and to every JSON format never escapes', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.json({ maxDepth: 6 }), fc.constantFrom('auto', 'aegis', '2fas', 'andotp', 'bitwarden', 'raivo') as fc.Arbitrary<Parameters<typeof parseImport>[1]>, async (json, format) => {
-        checkEntries(await attempt(json, format));
-      }),
+      fc.asyncProperty(
+        fc.json({ maxDepth: 6 }),
+        fc.constantFrom('auto', 'aegis', '2fas', 'andotp', 'bitwarden', 'raivo') as fc.Arbitrary<
+          Parameters<typeof parseImport>[1]
+        >,
+        async (json, format) => {
+          checkEntries(await attempt(json, format));
+        },
+      ),
       { numRuns: 800 },
     );
   });

@@ -56,7 +56,10 @@ export async function expectAccounts(home: string, expected: FxAccount[], exact 
   for (const a of expected) {
     const got = find(accounts, a);
     expect(got, `${a.issuer} / ${a.label}`).toBeDefined();
-    expect({ type: got!.type, algorithm: got!.algorithm, digits: got!.digits, period: got!.period, counter: got!.counter }, a.issuer).toEqual({
+    expect(
+      { type: got!.type, algorithm: got!.algorithm, digits: got!.digits, period: got!.period, counter: got!.counter },
+      a.issuer,
+    ).toEqual({
       type: a.type,
       algorithm: a.type === 'steam' ? 'SHA1' : a.algorithm,
       digits: a.type === 'steam' ? 5 : a.digits,

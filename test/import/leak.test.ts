@@ -69,7 +69,10 @@ describe('leak canary (import)', () => {
       run(['import', path, '--format', name.endsWith('.png') ? 'aegis' : 'qr', '--debug']); // wrong format
     }
     // Problems that quote nothing: a bad secret next to the canary, a canary URI cut in half.
-    run(['import', '-'], `${otpauthUri(CANARY_ACCOUNT)}!\n${otpauthUri(CANARY_ACCOUNT).slice(0, 60)}\n${CANARY_SECRET}\n`);
+    run(
+      ['import', '-'],
+      `${otpauthUri(CANARY_ACCOUNT)}!\n${otpauthUri(CANARY_ACCOUNT).slice(0, 60)}\n${CANARY_SECRET}\n`,
+    );
     run(['import', `${otpauthUri(CANARY_ACCOUNT)}&digits=99`, '--debug']);
     run(['import', '-', '--debug'], aegisPlain(C).slice(0, 200));
     run(['list']);

@@ -30,9 +30,16 @@ function importMeasured(home: string, file: string, args: string[] = []): Promis
   const dir = tempDir('totp-mcp-rss-');
   const preload = join(dir, 'rss.mjs');
   const out = join(dir, 'maxrss');
-  writeFileSync(preload, `import { readFileSync, writeFileSync } from 'node:fs';\nprocess.on('exit', () => { writeFileSync(${JSON.stringify(out)}, String(process.resourceUsage().maxRSS)); });\n`);
+  writeFileSync(
+    preload,
+    `import { readFileSync, writeFileSync } from 'node:fs';\nprocess.on('exit', () => { writeFileSync(${JSON.stringify(out)}, String(process.resourceUsage().maxRSS)); });\n`,
+  );
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', preload, CLI, 'import', file, ...args], { env: cliEnv(home), cwd: dirname(home), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', preload, CLI, 'import', file, ...args], {
+      env: cliEnv(home),
+      cwd: dirname(home),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -48,7 +55,7 @@ function importMeasured(home: string, file: string, args: string[] = []): Promis
       } catch {
         // no report: the process died before exit handlers ran
       }
-      if (process.env["SHOW_RSS"]) console.log(`RSS ${file}: ${Math.round(kib / 1024)} MiB`);
+      if (process.env['SHOW_RSS']) console.log(`RSS ${file}: ${Math.round(kib / 1024)} MiB`);
       resolve({ code, stdout, stderr, peakMiB: Math.round(kib / 1024) });
     });
   });
@@ -97,7 +104,12 @@ async function png16(width: number, height: number, text?: string, module = 64):
   deflate.end();
   await ended;
   const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([signature, pngChunk('IHDR', ihdr), pngChunk('IDAT', Buffer.concat(parts)), pngChunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    signature,
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', Buffer.concat(parts)),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 /** A small real JPEG whose frame header then claims `width`×`height` (the data stays 64×64). */
@@ -165,11 +177,17 @@ describe(`import memory: peak RSS at most ${LIMIT_MIB} MiB for hostile files und
 
   it('an encrypted Aegis file of 47 MB of content is refused before the password is asked or anything decrypted', async () => {
     const home = newHome();
-    const text = aegisEncrypted([CANARY_ACCOUNT, { ...ACCOUNTS[0]!, label: 'x'.repeat(47_000_000) }], 'pw', { n: 1024, r: 8, p: 1 });
+    const text = aegisEncrypted([CANARY_ACCOUNT, { ...ACCOUNTS[0]!, label: 'x'.repeat(47_000_000) }], 'pw', {
+      n: 1024,
+      r: 8,
+      p: 1,
+    });
     // No --password-stdin and no terminal: asking for the password would fail with another message.
     const r = await importMeasured(home, writeTemp('aegis-encrypted.json', text));
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^totp-mcp: the Aegis export holds more than 32 MiB of encrypted data: not an export totp-mcp reads$/m);
+    expect(r.stderr).toMatch(
+      /^totp-mcp: the Aegis export holds more than 32 MiB of encrypted data: not an export totp-mcp reads$/m,
+    );
     expect(r.peakMiB, `peak RSS ${r.peakMiB} MiB`).toBeLessThanOrEqual(LIMIT_MIB);
   });
 
@@ -214,7 +232,9 @@ describe(`import memory: peak RSS at most ${LIMIT_MIB} MiB for hostile files und
     const home = newHome();
     const r = await importMeasured(home, writeTemp('claims.jpg', jpegClaiming(6300, 6300)));
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^totp-mcp: the JPEG image is too large to decode \(6300×6300\): crop it to the QR code, or save it as PNG\n/);
+    expect(r.stderr).toMatch(
+      /^totp-mcp: the JPEG image is too large to decode \(6300×6300\): crop it to the QR code, or save it as PNG\n/,
+    );
     expect(r.peakMiB, `peak RSS ${r.peakMiB} MiB`).toBeLessThanOrEqual(LIMIT_MIB);
   });
 });

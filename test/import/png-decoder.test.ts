@@ -76,13 +76,22 @@ interface Made {
 }
 
 /** A PNG of random samples, written by hand (pngjs cannot write palettes, low depths or Adam7). */
-function makePng(seed: number, width: number, height: number, colorType: number, depth: number, interlaced: boolean, withTrns: boolean): Made {
+function makePng(
+  seed: number,
+  width: number,
+  height: number,
+  colorType: number,
+  depth: number,
+  interlaced: boolean,
+  withTrns: boolean,
+): Made {
   const rand = rng(seed);
   const ch = CHANNELS[colorType]!;
   const max = 2 ** depth - 1;
   const paletteSize = colorType === 3 ? Math.min(2 ** depth, 1 + Math.floor(rand() * 2 ** depth)) : 0;
   // Few distinct values, so that a tRNS colour actually occurs.
-  const pick = (): number => (colorType === 3 ? Math.floor(rand() * paletteSize) : rand() < 0.2 ? 0 : Math.floor(rand() * (max + 1)));
+  const pick = (): number =>
+    colorType === 3 ? Math.floor(rand() * paletteSize) : rand() < 0.2 ? 0 : Math.floor(rand() * (max + 1));
   const samples: number[][] = Array.from({ length: width * height }, () => Array.from({ length: ch }, pick));
   const bitsPerPixel = ch * depth;
   const bpp = Math.max(1, bitsPerPixel >> 3);
@@ -119,15 +128,18 @@ function makePng(seed: number, width: number, height: number, colorType: number,
   ihdr[9] = colorType;
   ihdr[12] = interlaced ? 1 : 0;
   const parts = [Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr)];
-  if (colorType === 3) parts.push(chunk('PLTE', Buffer.from(Array.from({ length: paletteSize * 3 }, () => Math.floor(rand() * 256)))));
+  if (colorType === 3)
+    parts.push(chunk('PLTE', Buffer.from(Array.from({ length: paletteSize * 3 }, () => Math.floor(rand() * 256)))));
   if (withTrns) {
-    if (colorType === 3) parts.push(chunk('tRNS', Buffer.from(Array.from({ length: paletteSize }, () => Math.floor(rand() * 256)))));
+    if (colorType === 3)
+      parts.push(chunk('tRNS', Buffer.from(Array.from({ length: paletteSize }, () => Math.floor(rand() * 256)))));
     else if (colorType === 0) parts.push(chunk('tRNS', Buffer.from([0, 0])));
     else if (colorType === 2) parts.push(chunk('tRNS', Buffer.alloc(6)));
   }
   // The data split over several IDAT chunks, as encoders do.
   const cut = Math.floor(z.length / 3);
-  for (const part of [z.subarray(0, cut), z.subarray(cut, 2 * cut), z.subarray(2 * cut)]) parts.push(chunk('IDAT', part));
+  for (const part of [z.subarray(0, cut), z.subarray(cut, 2 * cut), z.subarray(2 * cut)])
+    parts.push(chunk('IDAT', part));
   parts.push(chunk('IEND', Buffer.alloc(0)));
   return { png: Buffer.concat(parts), width, height };
 }
@@ -147,31 +159,44 @@ function reference(png: Buffer): Float64Array {
 const noCap = (): void => undefined;
 
 const KINDS: [number, number][] = [
-  [0, 1], [0, 2], [0, 4], [0, 8], [0, 16],
-  [2, 8], [2, 16],
-  [3, 1], [3, 2], [3, 4], [3, 8],
-  [4, 8], [4, 16],
-  [6, 8], [6, 16],
+  [0, 1],
+  [0, 2],
+  [0, 4],
+  [0, 8],
+  [0, 16],
+  [2, 8],
+  [2, 16],
+  [3, 1],
+  [3, 2],
+  [3, 4],
+  [3, 8],
+  [4, 8],
+  [4, 16],
+  [6, 8],
+  [6, 16],
 ];
 
 describe('the streaming PNG decoder', () => {
-  it.each(KINDS)('colour type %i, depth %i: same luminance as pngjs, plain and interlaced, with and without tRNS', async (colorType, depth) => {
-    for (let seed = 1; seed <= 6; seed++) {
-      const rand = rng(seed * 97 + colorType * 7 + depth);
-      const width = 1 + Math.floor(rand() * 37);
-      const height = 1 + Math.floor(rand() * 29);
-      const made = makePng(seed, width, height, colorType, depth, seed % 2 === 0, seed % 3 === 0);
-      const want = reference(made.png);
-      const got = await decodePngScaled(made.png, 4096, noCap);
-      expect([got.width, got.height], `seed ${seed}`).toEqual([width, height]);
-      for (let i = 0; i < want.length; i++) {
-        // The output is whole 8-bit values; the reference is not rounded.
-        if (Math.abs(got.data[i * 4]! - want[i]!) > 1) {
-          expect.fail(`seed ${seed}, ${width}×${height}, pixel ${i}: ${got.data[i * 4]} vs ${want[i]}`);
+  it.each(KINDS)(
+    'colour type %i, depth %i: same luminance as pngjs, plain and interlaced, with and without tRNS',
+    async (colorType, depth) => {
+      for (let seed = 1; seed <= 6; seed++) {
+        const rand = rng(seed * 97 + colorType * 7 + depth);
+        const width = 1 + Math.floor(rand() * 37);
+        const height = 1 + Math.floor(rand() * 29);
+        const made = makePng(seed, width, height, colorType, depth, seed % 2 === 0, seed % 3 === 0);
+        const want = reference(made.png);
+        const got = await decodePngScaled(made.png, 4096, noCap);
+        expect([got.width, got.height], `seed ${seed}`).toEqual([width, height]);
+        for (let i = 0; i < want.length; i++) {
+          // The output is whole 8-bit values; the reference is not rounded.
+          if (Math.abs(got.data[i * 4]! - want[i]!) > 1) {
+            expect.fail(`seed ${seed}, ${width}×${height}, pixel ${i}: ${got.data[i * 4]} vs ${want[i]}`);
+          }
         }
       }
-    }
-  });
+    },
+  );
 
   it('downscales by whole blocks, as the importer did after a full decode', async () => {
     const made = makePng(5, 50, 23, 6, 8, true, false);
@@ -190,14 +215,35 @@ describe('the streaming PNG decoder', () => {
   it('refuses data cut short, a bad filter type, and a header it does not know, with the fixed message', async () => {
     const made = makePng(3, 20, 20, 2, 8, false, false);
     const idatEnd = made.png.length - 12;
-    const cut = Buffer.concat([made.png.subarray(0, 33), chunk('IDAT', deflateSync(Buffer.alloc(10))), made.png.subarray(idatEnd)]);
-    await expect(decodePngScaled(cut, 4096, noCap)).rejects.toMatchObject({ code: 'invalid', message: 'the PNG image is damaged or truncated' });
-    const badFilter = Buffer.concat([made.png.subarray(0, 33), chunk('IDAT', deflateSync(Buffer.alloc(21 * 61, 9))), made.png.subarray(idatEnd)]);
-    await expect(decodePngScaled(badFilter, 4096, noCap)).rejects.toMatchObject({ message: 'the PNG image is damaged or truncated' });
+    const cut = Buffer.concat([
+      made.png.subarray(0, 33),
+      chunk('IDAT', deflateSync(Buffer.alloc(10))),
+      made.png.subarray(idatEnd),
+    ]);
+    await expect(decodePngScaled(cut, 4096, noCap)).rejects.toMatchObject({
+      code: 'invalid',
+      message: 'the PNG image is damaged or truncated',
+    });
+    const badFilter = Buffer.concat([
+      made.png.subarray(0, 33),
+      chunk('IDAT', deflateSync(Buffer.alloc(21 * 61, 9))),
+      made.png.subarray(idatEnd),
+    ]);
+    await expect(decodePngScaled(badFilter, 4096, noCap)).rejects.toMatchObject({
+      message: 'the PNG image is damaged or truncated',
+    });
     const badDepth = Buffer.from(made.png);
     badDepth[24] = 3; // depth 3 does not exist
-    await expect(decodePngScaled(badDepth, 4096, noCap)).rejects.toMatchObject({ message: 'the PNG image is damaged or truncated' });
-    const garbage = Buffer.concat([made.png.subarray(0, 33), chunk('IDAT', Buffer.from('not zlib at all')), made.png.subarray(idatEnd)]);
-    await expect(decodePngScaled(garbage, 4096, noCap)).rejects.toMatchObject({ message: 'the PNG image is damaged or truncated' });
+    await expect(decodePngScaled(badDepth, 4096, noCap)).rejects.toMatchObject({
+      message: 'the PNG image is damaged or truncated',
+    });
+    const garbage = Buffer.concat([
+      made.png.subarray(0, 33),
+      chunk('IDAT', Buffer.from('not zlib at all')),
+      made.png.subarray(idatEnd),
+    ]);
+    await expect(decodePngScaled(garbage, 4096, noCap)).rejects.toMatchObject({
+      message: 'the PNG image is damaged or truncated',
+    });
   });
 });

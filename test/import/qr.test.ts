@@ -24,7 +24,10 @@ function qrBitmap(text: string): { size: number; dark: (x: number, y: number) =>
 }
 
 /** A 'screenshot': noise, gradients and coloured boxes, with the code drawn at `module` px per module (fractional: resampled). */
-function screenshot(text: string, o: { width: number; height: number; module: number; at: [number, number]; invert?: boolean; seed?: number }): Img {
+function screenshot(
+  text: string,
+  o: { width: number; height: number; module: number; at: [number, number]; invert?: boolean; seed?: number },
+): Img {
   const { width, height } = o;
   const data = Buffer.alloc(width * height * 4);
   const noise = prngBytes(width * height, o.seed ?? 7);
@@ -65,7 +68,8 @@ function png(img: Img, alpha = false): Buffer {
   return PNG.sync.write(p, { colorType: alpha ? 6 : 2 });
 }
 
-const jpg = (img: Img, quality = 85): Buffer => jpeg.encode({ width: img.width, height: img.height, data: img.data }, quality).data;
+const jpg = (img: Img, quality = 85): Buffer =>
+  jpeg.encode({ width: img.width, height: img.height, data: img.data }, quality).data;
 
 const URI = otpauthUri(ACCOUNTS[0]!);
 
@@ -110,7 +114,9 @@ describe('QR images', () => {
     const img = screenshot(uri, { width: 5120, height: 2880, module: 14, at: [1400, 400], seed: 11 });
     expect(await decoded(png(img))).toBe(uri);
     // As a JPEG, the same 14.7 megapixels would take jpeg-js over 500 MB: refused from its header.
-    expect(await failure(jpg(img, 90))).toBe('the JPEG image is too large to decode (5120×2880): crop it to the QR code, or save it as PNG');
+    expect(await failure(jpg(img, 90))).toBe(
+      'the JPEG image is too large to decode (5120×2880): crop it to the QR code, or save it as PNG',
+    );
   });
 
   it('reads a code whose light modules are transparent', async () => {
@@ -128,7 +134,9 @@ describe('QR images', () => {
 
   it('says so when an image holds no QR code, and when it holds two', async () => {
     const noise = screenshot('x', { width: 800, height: 600, module: 0.01, at: [0, 0], seed: 5 });
-    expect(await failure(png(noise))).toMatch(/^no QR code found in the image \/ the image must show one whole, sharp QR code/);
+    expect(await failure(png(noise))).toMatch(
+      /^no QR code found in the image \/ the image must show one whole, sharp QR code/,
+    );
     const a = await QRCode.toBuffer(URI, { type: 'png', scale: 5 });
     const b = await QRCode.toBuffer(otpauthUri(ACCOUNTS[1]!), { type: 'png', scale: 5 });
     const pa = PNG.sync.read(a);
@@ -170,7 +178,10 @@ describe('QR images', () => {
     expect(r.stderr).toMatch(/detected: QR image: otpauth:\/\/ URI list/);
     await expectAccounts(home, [ACCOUNTS[0]!]);
     const before = snapshot(home);
-    const none = importCli(home, writeTemp('cat.png', png(screenshot('x', { width: 300, height: 300, module: 0.01, at: [0, 0] }))));
+    const none = importCli(
+      home,
+      writeTemp('cat.png', png(screenshot('x', { width: 300, height: 300, module: 0.01, at: [0, 0] }))),
+    );
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/no QR code found in the image/);
     expect(snapshot(home)).toBe(before);

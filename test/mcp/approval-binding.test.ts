@@ -5,7 +5,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsHome, type AwsHome } from '../helpers/sts-fixture.js';
 import { startSts, type StsServer } from '../helpers/sts-server.js';
-import { auditEvents, call, connect, expectAllStdoutClean, expectAuditVerifies, homeWithPolicy, modernMeta, rawServe, TEST_POLICY, writePolicy, type Connected, type Era } from './helpers.js';
+import {
+  auditEvents,
+  call,
+  connect,
+  expectAllStdoutClean,
+  expectAuditVerifies,
+  homeWithPolicy,
+  modernMeta,
+  rawServe,
+  TEST_POLICY,
+  writePolicy,
+  type Connected,
+  type Era,
+} from './helpers.js';
 
 let sts: StsServer;
 let h: AwsHome;
@@ -57,22 +70,37 @@ describe.each(['legacy', 'modern'] as Era[])('a remembered approval stands for o
   });
 
   it('the code of prod, remembered under a TTL rule, does not unlock an AWS session on prod whose rule asks every time', async () => {
-    const before = { code: approvals(h.home, 'code', 'prod').length, aws: approvals(h.home, 'aws_session', 'prod').length };
+    const before = {
+      code: approvals(h.home, 'code', 'prod').length,
+      aws: approvals(h.home, 'aws_session', 'prod').length,
+    };
     c = await connect(h.home, { agent: 'claude', era, env: h.env, elicit: yes });
-    expect((await call(c, 'get_totp_code', { account: 'prod', min_remaining_seconds: 0 })).structured.code).toMatch(/^\d{6}$/);
-    expect((await call(c, 'get_totp_code', { account: 'prod', min_remaining_seconds: 0 })).structured.code).toMatch(/^\d{6}$/);
+    expect((await call(c, 'get_totp_code', { account: 'prod', min_remaining_seconds: 0 })).structured.code).toMatch(
+      /^\d{6}$/,
+    );
+    expect((await call(c, 'get_totp_code', { account: 'prod', min_remaining_seconds: 0 })).structured.code).toMatch(
+      /^\d{6}$/,
+    );
     expect(c.asked).toEqual(['Agent "claude" asks for the code of prod. Allow?']);
     const s = await call(c, 'get_aws_session', { account: 'prod', role: 'deploy' });
     expect(s.isError, s.text).toBe(false);
     expect(s.structured.profile).toBe('totp-mcp-prod-deploy');
     // Asked again, and the question names the action: an AWS session, its role, its duration.
     expect(c.asked).toHaveLength(2);
-    expect(c.asked[1]).toBe('Agent "claude" asks for an AWS session on prod: role deploy, for the default duration (at most 12 h), written to an AWS profile. Allow?');
+    expect(c.asked[1]).toBe(
+      'Agent "claude" asks for an AWS session on prod: role deploy, for the default duration (at most 12 h), written to an AWS profile. Allow?',
+    );
     // No TTL on the AWS rule: every session is asked for.
     expect((await call(c, 'get_aws_session', { account: 'prod', role: 'deploy' })).isError).toBe(false);
     expect(c.asked).toHaveLength(3);
-    expect(approvals(h.home, 'code', 'prod').slice(before.code)).toEqual([['allow', 'confirmed'], ['allow', 'remembered']]);
-    expect(approvals(h.home, 'aws_session', 'prod').slice(before.aws)).toEqual([['allow', 'confirmed'], ['allow', 'confirmed']]);
+    expect(approvals(h.home, 'code', 'prod').slice(before.code)).toEqual([
+      ['allow', 'confirmed'],
+      ['allow', 'remembered'],
+    ]);
+    expect(approvals(h.home, 'aws_session', 'prod').slice(before.aws)).toEqual([
+      ['allow', 'confirmed'],
+      ['allow', 'confirmed'],
+    ]);
   });
 
   it('a remembered AWS session approval does not stand for another duration', async () => {
@@ -80,11 +108,17 @@ describe.each(['legacy', 'modern'] as Era[])('a remembered approval stands for o
     const asked = c.asked.length;
     expect((await call(c, 'get_aws_session', { account: 'user', duration_seconds: 900 })).isError).toBe(false);
     expect((await call(c, 'get_aws_session', { account: 'user', duration_seconds: 900 })).isError).toBe(false);
-    expect(c.asked.slice(asked)).toEqual(['Agent "claude" asks for an AWS session on user: the MFA user\'s own session, for 15 min, written to an AWS profile. Allow?']);
+    expect(c.asked.slice(asked)).toEqual([
+      'Agent "claude" asks for an AWS session on user: the MFA user\'s own session, for 15 min, written to an AWS profile. Allow?',
+    ]);
     expect((await call(c, 'get_aws_session', { account: 'user', duration_seconds: 1800 })).isError).toBe(false);
     expect(c.asked.slice(asked)).toHaveLength(2);
     expect(c.asked.at(-1)).toMatch(/for 30 min/);
-    expect(approvals(h.home, 'aws_session', 'user').slice(before)).toEqual([['allow', 'confirmed'], ['allow', 'remembered'], ['allow', 'confirmed']]);
+    expect(approvals(h.home, 'aws_session', 'user').slice(before)).toEqual([
+      ['allow', 'confirmed'],
+      ['allow', 'remembered'],
+      ['allow', 'confirmed'],
+    ]);
   });
 });
 
@@ -145,7 +179,16 @@ describe('a signed answer cannot be replayed onto another call (2026-07-28 wire)
     let id = 100;
     const send = async (name: string, args: Record<string, unknown>, requestState?: string) => {
       const n = ++id;
-      s.send({ id: n, method: 'tools/call', params: { name, arguments: args, _meta: modernMeta(caps), ...(requestState === undefined ? {} : { inputResponses: accept, requestState }) } });
+      s.send({
+        id: n,
+        method: 'tools/call',
+        params: {
+          name,
+          arguments: args,
+          _meta: modernMeta(caps),
+          ...(requestState === undefined ? {} : { inputResponses: accept, requestState }),
+        },
+      });
       return (await s.response(n)).result;
     };
     const codeArgs = { account: 'prod', min_remaining_seconds: 0 };
@@ -158,7 +201,9 @@ describe('a signed answer cannot be replayed onto another call (2026-07-28 wire)
     const replay = await send('get_aws_session', { account: 'prod', role: 'deploy' }, codeState);
     expect(replay.resultType).toBe('input_required');
     expect(replay.structuredContent).toBeUndefined();
-    expect(replay.inputRequests.confirm.params.message).toMatch(/^Agent "claude" asks for an AWS session on prod: role deploy/);
+    expect(replay.inputRequests.confirm.params.message).toMatch(
+      /^Agent "claude" asks for an AWS session on prod: role deploy/,
+    );
     const awsState: string = replay.requestState;
     // The AWS answer for role deploy, replayed with another role, another duration, or onto the code.
     for (const [name, args] of [
@@ -171,7 +216,9 @@ describe('a signed answer cannot be replayed onto another call (2026-07-28 wire)
       expect(r.structuredContent).toBeUndefined();
     }
     // The code's answer with other arguments: asked again too.
-    expect((await send('get_totp_code', { account: 'prod', min_remaining_seconds: 5 }, codeState)).resultType).toBe('input_required');
+    expect((await send('get_totp_code', { account: 'prod', min_remaining_seconds: 5 }, codeState)).resultType).toBe(
+      'input_required',
+    );
     // Nothing was released, nothing reached STS.
     expect(sts.calls.length).toBe(stsBefore);
     expect(approvals(h.home, 'aws_session', 'prod').slice(awsBefore)).toEqual([]);
@@ -183,7 +230,9 @@ describe('a signed answer cannot be replayed onto another call (2026-07-28 wire)
     const code = await send('get_totp_code', codeArgs, codeState);
     expect(code.structuredContent?.code).toMatch(/^\d{6}$/);
     // Once: the AWS rule has no TTL, so the same state again is a new question.
-    expect((await send('get_aws_session', { account: 'prod', role: 'deploy' }, awsState)).resultType).toBe('input_required');
+    expect((await send('get_aws_session', { account: 'prod', role: 'deploy' }, awsState)).resultType).toBe(
+      'input_required',
+    );
     expect((await s.end()).code).toBe(0);
     expect(approvals(h.home, 'aws_session', 'prod').slice(awsBefore)).toEqual([['allow', 'confirmed']]);
     expect(approvals(h.home, 'code', 'prod').slice(codeBefore)).toEqual([['allow', 'confirmed']]);

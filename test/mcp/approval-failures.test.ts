@@ -6,7 +6,15 @@ import { spawn } from 'node:child_process';
 import { dirname } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI } from '../helpers/build.js';
-import { auditEvents, expectAllStdoutClean, expectAuditVerifies, homeWithPolicy, serverEnv, stdoutCaptures, type Loose } from './helpers.js';
+import {
+  auditEvents,
+  expectAllStdoutClean,
+  expectAuditVerifies,
+  homeWithPolicy,
+  serverEnv,
+  stdoutCaptures,
+  type Loose,
+} from './helpers.js';
 
 afterAll(() => {
   expectAllStdoutClean();
@@ -38,12 +46,17 @@ function legacySession(home: string, extraArgs: string[] = []) {
       const m: Loose = JSON.parse(buffered.slice(0, i));
       buffered = buffered.slice(i + 1);
       messages.push(m);
-      for (const w of waiting.splice(0)) if (w.test(m)) w.resolve(m);
-      else waiting.push(w);
+      for (const w of waiting.splice(0))
+        if (w.test(m)) w.resolve(m);
+        else waiting.push(w);
     }
   });
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => { resolve(code); }));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('close', (code) => {
+      resolve(code);
+    }),
+  );
   const next = (test: (m: Loose) => boolean): Promise<Loose> =>
     new Promise((resolve) => {
       const found = messages.find(test);
@@ -62,11 +75,23 @@ function legacySession(home: string, extraArgs: string[] = []) {
       let taken = 0;
       return async (): Promise<Loose> => {
         const n = taken++;
-        return next((m) => m.method === 'elicitation/create' && messages.filter((x) => x.method === 'elicitation/create').indexOf(m) === n);
+        return next(
+          (m) =>
+            m.method === 'elicitation/create' &&
+            messages.filter((x) => x.method === 'elicitation/create').indexOf(m) === n,
+        );
       };
     })(),
     async init(): Promise<void> {
-      send({ id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: { elicitation: {} }, clientInfo: { name: 'raw-2025', version: '1' } } });
+      send({
+        id: 1,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-06-18',
+          capabilities: { elicitation: {} },
+          clientInfo: { name: 'raw-2025', version: '1' },
+        },
+      });
       await next((m) => m.id === 1 && 'result' in m);
       send({ method: 'notifications/initialized' });
     },
@@ -83,41 +108,67 @@ const ANSWERS: [name: string, answer: (id: number) => Record<string, unknown>][]
   ['an error with a code of its own', (id) => ({ id, error: { code: 4242, message: `${CLIENT_TEXT}\nsecond line` } })],
   ['a result with an unknown action', (id) => ({ id, result: { action: CLIENT_TEXT } })],
   ['a result without an action', (id) => ({ id, result: { content: { confirm: true } } })],
-  ['an accept whose content does not fit the form', (id) => ({ id, result: { action: 'accept', content: { confirm: CLIENT_TEXT } } })],
+  [
+    'an accept whose content does not fit the form',
+    (id) => ({ id, result: { action: 'accept', content: { confirm: CLIENT_TEXT } } }),
+  ],
 ];
 
 describe('a failed approval round (2025-era client, raw wire)', () => {
-  it.each(ANSWERS)('answered with %s: approval_declined in the fixed form, one audit event (approval: error), nothing echoed', async (_what, answer) => {
-    const home = homeWithPolicy();
-    const s = legacySession(home);
-    await s.init();
-    s.send({ id: 10, method: 'tools/call', params: { name: 'get_totp_code', arguments: { account: 'confirm', min_remaining_seconds: 0 } } });
-    const q = await s.elicitation();
-    expect(q.params.message).toBe('Agent "bot" asks for the code of confirm. Allow?');
-    s.send(answer(q.id as number));
-    const r = await s.response(10);
-    expect(r.result).toMatchObject({ isError: true, content: [{ type: 'text', text: ERROR_TEXT }] });
-    expect(JSON.stringify(r)).not.toContain(CLIENT_TEXT);
-    expect(r.result.structuredContent).toBeUndefined();
-    // The session carries on: an ordinary call still works.
-    s.send({ id: 11, method: 'tools/call', params: { name: 'get_totp_code', arguments: { account: 'github:alice', min_remaining_seconds: 0 } } });
-    expect((await s.response(11)).result.structuredContent.code).toMatch(/^\d{6}$/);
-    const end = await s.end();
-    expect(end.code).toBe(0);
-    expect(end.stderr).not.toContain(CLIENT_TEXT);
-    const events = auditEvents(home).filter((e) => e.account === 'confirm');
-    expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ agent: 'bot', action: 'code', decision: 'deny', rule: 'bot-confirm', reason: 'approval_error', approval: 'error', step: null });
-    expect(JSON.stringify(auditEvents(home))).not.toContain(CLIENT_TEXT);
-    expectAuditVerifies(home);
-  });
+  it.each(ANSWERS)(
+    'answered with %s: approval_declined in the fixed form, one audit event (approval: error), nothing echoed',
+    async (_what, answer) => {
+      const home = homeWithPolicy();
+      const s = legacySession(home);
+      await s.init();
+      s.send({
+        id: 10,
+        method: 'tools/call',
+        params: { name: 'get_totp_code', arguments: { account: 'confirm', min_remaining_seconds: 0 } },
+      });
+      const q = await s.elicitation();
+      expect(q.params.message).toBe('Agent "bot" asks for the code of confirm. Allow?');
+      s.send(answer(q.id as number));
+      const r = await s.response(10);
+      expect(r.result).toMatchObject({ isError: true, content: [{ type: 'text', text: ERROR_TEXT }] });
+      expect(JSON.stringify(r)).not.toContain(CLIENT_TEXT);
+      expect(r.result.structuredContent).toBeUndefined();
+      // The session carries on: an ordinary call still works.
+      s.send({
+        id: 11,
+        method: 'tools/call',
+        params: { name: 'get_totp_code', arguments: { account: 'github:alice', min_remaining_seconds: 0 } },
+      });
+      expect((await s.response(11)).result.structuredContent.code).toMatch(/^\d{6}$/);
+      const end = await s.end();
+      expect(end.code).toBe(0);
+      expect(end.stderr).not.toContain(CLIENT_TEXT);
+      const events = auditEvents(home).filter((e) => e.account === 'confirm');
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({
+        agent: 'bot',
+        action: 'code',
+        decision: 'deny',
+        rule: 'bot-confirm',
+        reason: 'approval_error',
+        approval: 'error',
+        step: null,
+      });
+      expect(JSON.stringify(auditEvents(home))).not.toContain(CLIENT_TEXT);
+      expectAuditVerifies(home);
+    },
+  );
 
   it('never answered: after the approval timeout, approval_declined in the fixed form and one audit event (approval: timeout)', async () => {
     const home = homeWithPolicy();
     const s = legacySession(home, ['--approval-timeout', '2s']);
     await s.init();
     const t0 = Date.now();
-    s.send({ id: 10, method: 'tools/call', params: { name: 'get_totp_code', arguments: { account: 'confirm', min_remaining_seconds: 0 } } });
+    s.send({
+      id: 10,
+      method: 'tools/call',
+      params: { name: 'get_totp_code', arguments: { account: 'confirm', min_remaining_seconds: 0 } },
+    });
     const q = await s.elicitation();
     expect(q.params.message).toBe('Agent "bot" asks for the code of confirm. Allow?');
     // No answer. The server gives up on its own, tells the client so, and answers the call.
@@ -128,12 +179,23 @@ describe('a failed approval round (2025-era client, raw wire)', () => {
     expect(r.result).toMatchObject({ isError: true, content: [{ type: 'text', text: TIMEOUT_TEXT }] });
     // A late answer changes nothing.
     s.send({ id: q.id, result: { action: 'accept', content: { confirm: true } } });
-    s.send({ id: 11, method: 'tools/call', params: { name: 'get_totp_code', arguments: { account: 'github:alice', min_remaining_seconds: 0 } } });
+    s.send({
+      id: 11,
+      method: 'tools/call',
+      params: { name: 'get_totp_code', arguments: { account: 'github:alice', min_remaining_seconds: 0 } },
+    });
     expect((await s.response(11)).result.structuredContent.code).toMatch(/^\d{6}$/);
     expect((await s.end()).code).toBe(0);
     const events = auditEvents(home).filter((e) => e.account === 'confirm');
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ agent: 'bot', action: 'code', decision: 'deny', rule: 'bot-confirm', reason: 'approval_timeout', approval: 'timeout' });
+    expect(events[0]).toMatchObject({
+      agent: 'bot',
+      action: 'code',
+      decision: 'deny',
+      rule: 'bot-confirm',
+      reason: 'approval_timeout',
+      approval: 'timeout',
+    });
     expectAuditVerifies(home);
   }, 30_000);
 
@@ -141,7 +203,11 @@ describe('a failed approval round (2025-era client, raw wire)', () => {
     const home = homeWithPolicy();
     const s = legacySession(home);
     await s.init();
-    s.send({ id: 10, method: 'tools/call', params: { name: 'get_totp_code', arguments: { account: 'confirm', min_remaining_seconds: 0 } } });
+    s.send({
+      id: 10,
+      method: 'tools/call',
+      params: { name: 'get_totp_code', arguments: { account: 'confirm', min_remaining_seconds: 0 } },
+    });
     await s.elicitation();
     expect((await s.end()).code).toBe(0);
     const events = auditEvents(home).filter((e) => e.account === 'confirm');

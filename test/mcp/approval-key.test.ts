@@ -1,10 +1,23 @@
 // The approval key (src/app/approval-key.ts): one subject, one key; every part of the tuple counts,
 // and a remembered approval is forgotten when the policy pin changes.
 import { describe, expect, it } from 'vitest';
-import { approvalKey, approvalQuestion, pinId, RememberedApprovals, type ApprovalSubject } from '../../src/app/approval-key.js';
+import {
+  approvalKey,
+  approvalQuestion,
+  pinId,
+  RememberedApprovals,
+  type ApprovalSubject,
+} from '../../src/app/approval-key.js';
 
 const pin = pinId({ sha256: 'a'.repeat(64), applied_at: '2026-12-04T22:00:00.000Z' });
-const base: ApprovalSubject = { agent: 'claude', account: 'prod', action: 'aws_session', aws: { role: 'deploy', duration_seconds: 3600, delivery: 'profile' }, rule: 'r1', pin };
+const base: ApprovalSubject = {
+  agent: 'claude',
+  account: 'prod',
+  action: 'aws_session',
+  aws: { role: 'deploy', duration_seconds: 3600, delivery: 'profile' },
+  rule: 'r1',
+  pin,
+};
 
 describe('approval key', () => {
   it('differs when any part of the subject differs, and not for the shown cap alone', () => {
@@ -23,14 +36,28 @@ describe('approval key', () => {
     ];
     const keys = new Set([base, ...variants].map(approvalKey));
     expect(keys.size).toBe(variants.length + 1);
-    expect(approvalKey({ ...base, aws: { role: 'deploy', duration_seconds: 3600, delivery: 'profile', max_duration_seconds: 7200 } })).toBe(approvalKey(base));
+    expect(
+      approvalKey({
+        ...base,
+        aws: { role: 'deploy', duration_seconds: 3600, delivery: 'profile', max_duration_seconds: 7200 },
+      }),
+    ).toBe(approvalKey(base));
     expect(approvalKey(base)).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('the question names the action, the role and the duration', () => {
-    expect(approvalQuestion({ ...base, action: 'code', aws: undefined })).toBe('Agent "claude" asks for the code of prod. Allow?');
-    expect(approvalQuestion(base)).toBe('Agent "claude" asks for an AWS session on prod: role deploy, for 1 h, written to an AWS profile. Allow?');
-    expect(approvalQuestion({ ...base, aws: { role: null, duration_seconds: null, delivery: 'inline', max_duration_seconds: 1800 } })).toBe(
+    expect(approvalQuestion({ ...base, action: 'code', aws: undefined })).toBe(
+      'Agent "claude" asks for the code of prod. Allow?',
+    );
+    expect(approvalQuestion(base)).toBe(
+      'Agent "claude" asks for an AWS session on prod: role deploy, for 1 h, written to an AWS profile. Allow?',
+    );
+    expect(
+      approvalQuestion({
+        ...base,
+        aws: { role: null, duration_seconds: null, delivery: 'inline', max_duration_seconds: 1800 },
+      }),
+    ).toBe(
       'Agent "claude" asks for an AWS session on prod: the MFA user\'s own session, for the default duration (at most 30 min), keys returned to the agent. Allow?',
     );
   });

@@ -34,30 +34,59 @@ describe('get_aws_session over MCP (local STS endpoint)', () => {
     const c = await as('claude');
     const r = await call(c, 'get_aws_session', { account: 'prod', role: 'deploy' });
     expect(r.isError, r.text).toBe(false);
-    expect(r.structured).toMatchObject({ account: 'prod', delivery: 'profile', profile: 'totp-mcp-prod-deploy', role: 'deploy', account_id: expect.stringMatching(/^\d{12}$/), expiration: expect.any(String) });
+    expect(r.structured).toMatchObject({
+      account: 'prod',
+      delivery: 'profile',
+      profile: 'totp-mcp-prod-deploy',
+      role: 'deploy',
+      account_id: expect.stringMatching(/^\d{12}$/),
+      expiration: expect.any(String),
+    });
     expect(r.structured.credentials).toBeUndefined();
     expect(r.text).not.toMatch(/ASIA|aws_secret_access_key|session_token/i);
     expect(r.text).not.toContain(TEST_SECRET);
     const file = readFileSync(h.env['AWS_SHARED_CREDENTIALS_FILE']!, 'utf8');
     expect(file).toMatch(/\[totp-mcp-prod-deploy\]\n(#[^\n]*\n)*aws_access_key_id = ASIA/);
     expect(sts.mfaCalls.length).toBeGreaterThanOrEqual(1);
-    const ev = auditEvents(h.home).filter((e) => e.action === 'aws_session' && e.decision === 'allow').at(-1);
-    expect(ev).toMatchObject({ agent: 'claude', account: 'prod', rule: 'claude-prod', aws: { role: 'deploy', delivery: 'profile' } });
+    const ev = auditEvents(h.home)
+      .filter((e) => e.action === 'aws_session' && e.decision === 'allow')
+      .at(-1);
+    expect(ev).toMatchObject({
+      agent: 'claude',
+      account: 'prod',
+      rule: 'claude-prod',
+      aws: { role: 'deploy', delivery: 'profile' },
+    });
   });
 
   it('policy caps: inline not allowed, a role not allowed, a duration over the cap are denied', async () => {
     const c = await as('claude');
-    expect(await call(c, 'get_aws_session', { account: 'prod', role: 'deploy', delivery: 'inline' })).toMatchObject({ isError: true, text: 'denied: the policy does not allow this delivery (rule claude-prod)' });
-    expect(await call(c, 'get_aws_session', { account: 'prod', role: 'admin' })).toMatchObject({ isError: true, text: 'denied: the policy does not allow this role (rule claude-prod)' });
-    expect(await call(c, 'get_aws_session', { account: 'prod', role: 'deploy', duration_seconds: 7200 })).toMatchObject({ isError: true, text: 'denied: the requested duration is over the policy cap (rule claude-prod)' });
-    expect(await call(c, 'get_aws_session', { account: 'user' })).toMatchObject({ isError: true, text: 'denied: no policy rule allows this' });
+    expect(await call(c, 'get_aws_session', { account: 'prod', role: 'deploy', delivery: 'inline' })).toMatchObject({
+      isError: true,
+      text: 'denied: the policy does not allow this delivery (rule claude-prod)',
+    });
+    expect(await call(c, 'get_aws_session', { account: 'prod', role: 'admin' })).toMatchObject({
+      isError: true,
+      text: 'denied: the policy does not allow this role (rule claude-prod)',
+    });
+    expect(await call(c, 'get_aws_session', { account: 'prod', role: 'deploy', duration_seconds: 7200 })).toMatchObject(
+      { isError: true, text: 'denied: the requested duration is over the policy cap (rule claude-prod)' },
+    );
+    expect(await call(c, 'get_aws_session', { account: 'user' })).toMatchObject({
+      isError: true,
+      text: 'denied: no policy rule allows this',
+    });
   });
 
   it('inline delivery where policy allows it returns the keys, and only there', async () => {
     const c = await as('capped');
     const r = await call(c, 'get_aws_session', { account: 'user', delivery: 'inline' });
     expect(r.isError, r.text).toBe(false);
-    expect(r.structured.credentials).toMatchObject({ access_key_id: expect.stringMatching(/^ASIA/), secret_access_key: expect.any(String), session_token: expect.any(String) });
+    expect(r.structured.credentials).toMatchObject({
+      access_key_id: expect.stringMatching(/^ASIA/),
+      secret_access_key: expect.any(String),
+      session_token: expect.any(String),
+    });
     expect(r.structured.profile).toBeUndefined();
     // The audit event never holds them.
     const log = readFileSync(`${h.home}/state/audit.log`, 'utf8');

@@ -4,13 +4,25 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { auditEvents, expectAllStdoutClean, expectAuditVerifies, homeWithPolicy, rawServe, type Loose } from './helpers.js';
+import {
+  auditEvents,
+  expectAllStdoutClean,
+  expectAuditVerifies,
+  homeWithPolicy,
+  rawServe,
+  type Loose,
+} from './helpers.js';
 
 afterAll(() => {
   expectAllStdoutClean();
 });
 
-const INIT = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
+const INIT = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+};
 const codeCall = (id: number): string =>
   `${JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'get_totp_code', arguments: { account: 'github:alice', min_remaining_seconds: 0 } } })}\n`;
 
@@ -61,7 +73,9 @@ describe('serve: bounds', () => {
     }
     if (peak > 200) s.child.kill('SIGKILL');
     const end = await s.end();
-    console.log(`flood of ${N} pipelined calls: peak RSS ${peak.toFixed(1)} MB, ${seen.size - 1} answered, ${[...seen.values()].filter((m) => m.result && m.id >= 100).length} executed`);
+    console.log(
+      `flood of ${N} pipelined calls: peak RSS ${peak.toFixed(1)} MB, ${seen.size - 1} answered, ${[...seen.values()].filter((m) => m.result && m.id >= 100).length} executed`,
+    );
     expect(peak).toBeLessThanOrEqual(200);
     expect(seen.size).toBe(N + 1);
     const replies = [...seen.values()].filter((m) => m.id >= 100);
@@ -88,7 +102,8 @@ describe('serve: bounds', () => {
     const N = 10_000;
     let lines = '';
     // On the limited account too: those calls wait for the cross-process limits lock.
-    for (let i = 0; i < N; i++) lines += i % 2 ? codeCall(100 + i) : codeCall(100 + i).replace('github:alice', 'limited');
+    for (let i = 0; i < N; i++)
+      lines += i % 2 ? codeCall(100 + i) : codeCall(100 + i).replace('github:alice', 'limited');
     s.child.stdin.write(lines);
     await sleep(5000);
     s.child.stdout.resume();

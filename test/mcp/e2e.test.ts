@@ -2,7 +2,17 @@
 // (`auto`: probes server/discover on a throwaway sibling process first) and a 2026-07-28 pin.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli.js';
-import { auditEvents, call, connect, ERAS, expectAllStdoutClean, expectAuditVerifies, homeWithPolicy, type Connected, type Loose } from './helpers.js';
+import {
+  auditEvents,
+  call,
+  connect,
+  ERAS,
+  expectAllStdoutClean,
+  expectAuditVerifies,
+  homeWithPolicy,
+  type Connected,
+  type Loose,
+} from './helpers.js';
 
 const TOOLS = ['describe_access', 'get_aws_session', 'get_totp_code', 'list_accounts'];
 
@@ -39,12 +49,25 @@ describe.each(ERAS)('MCP end to end, %s era', (era) => {
     }
     expect(byName['list_accounts']!.annotations).toMatchObject({ readOnlyHint: true, openWorldHint: false });
     expect(byName['describe_access']!.annotations).toMatchObject({ readOnlyHint: true, openWorldHint: false });
-    expect(byName['get_totp_code']!.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false });
-    expect(byName['get_aws_session']!.annotations).toMatchObject({ readOnlyHint: false, idempotentHint: false, openWorldHint: true });
+    expect(byName['get_totp_code']!.annotations).toMatchObject({
+      readOnlyHint: false,
+      destructiveHint: false,
+      idempotentHint: false,
+      openWorldHint: false,
+    });
+    expect(byName['get_aws_session']!.annotations).toMatchObject({
+      readOnlyHint: false,
+      idempotentHint: false,
+      openWorldHint: true,
+    });
     const account = (byName['get_totp_code']!.inputSchema.properties as Loose).account;
     expect(account).toMatchObject({ type: 'string', maxLength: 64, pattern: '^[a-z0-9][a-z0-9._:@+-]{0,63}$' });
     expect(byName['get_totp_code']!.inputSchema.required).toEqual(['account']);
-    expect((byName['get_totp_code']!.inputSchema.properties as Loose).min_remaining_seconds).toMatchObject({ type: 'integer', minimum: 0, maximum: 15 });
+    expect((byName['get_totp_code']!.inputSchema.properties as Loose).min_remaining_seconds).toMatchObject({
+      type: 'integer',
+      minimum: 0,
+      maximum: 15,
+    });
     expect((byName['get_aws_session']!.inputSchema.properties as Loose).delivery.enum).toEqual(['profile', 'inline']);
     expect(Object.keys(byName['describe_access']!.inputSchema.properties ?? {})).toEqual([]);
   });
@@ -54,8 +77,22 @@ describe.each(ERAS)('MCP end to end, %s era', (era) => {
     expect(r.isError).toBe(false);
     expect(r.structured).toEqual({
       accounts: [
-        { id: 'github:alice', issuer: 'X', label: 'y', type: 'totp', actions: ['list', 'code'], approval_required: false },
-        { id: 'github:slow', issuer: 'S', label: 'slow', type: 'totp', actions: ['list', 'code'], approval_required: false },
+        {
+          id: 'github:alice',
+          issuer: 'X',
+          label: 'y',
+          type: 'totp',
+          actions: ['list', 'code'],
+          approval_required: false,
+        },
+        {
+          id: 'github:slow',
+          issuer: 'S',
+          label: 'slow',
+          type: 'totp',
+          actions: ['list', 'code'],
+          approval_required: false,
+        },
       ],
     });
     expect(JSON.parse(r.text)).toEqual(r.structured);
@@ -84,14 +121,22 @@ describe.each(ERAS)('MCP end to end, %s era', (era) => {
     expect(r.structured.description).toBe('a test agent');
     expect(r.structured.rules.map((x: Loose) => x.id)).toEqual(['no-bank', 'bot-github', 'bot-limited', 'bot-confirm']);
     expect(r.structured.rules.find((x: Loose) => x.id === 'bot-confirm').approval).toBe('confirm');
-    expect(r.structured.limits).toEqual([{ rule: 'bot-limited', account: 'limited', count: 5, per_seconds: 3600, remaining: 5 }]);
+    expect(r.structured.limits).toEqual([
+      { rule: 'bot-limited', account: 'limited', count: 5, per_seconds: 3600, remaining: 5 },
+    ]);
     await call(c, 'get_totp_code', { account: 'limited', min_remaining_seconds: 0 });
     expect((await call(c, 'describe_access')).structured.limits[0].remaining).toBe(4);
   });
 
   it('get_aws_session validates its input, applies policy, and says not_configured for an account without AWS settings', async () => {
-    expect(await call(c, 'get_aws_session', { account: 'github:alice' })).toMatchObject({ isError: true, text: 'denied: no policy rule allows this' });
-    expect(await call(c, 'get_aws_session', { account: 'github:bank' })).toMatchObject({ isError: true, text: 'denied: no policy rule allows this' });
+    expect(await call(c, 'get_aws_session', { account: 'github:alice' })).toMatchObject({
+      isError: true,
+      text: 'denied: no policy rule allows this',
+    });
+    expect(await call(c, 'get_aws_session', { account: 'github:bank' })).toMatchObject({
+      isError: true,
+      text: 'denied: no policy rule allows this',
+    });
     const bad = await call(c, 'get_aws_session', { account: 'github:alice', delivery: 'exec' });
     expect(bad.isError).toBe(true);
     expect(bad.text).toMatch(/^Input validation error/);
@@ -103,13 +148,24 @@ describe.each(ERAS)('MCP end to end, %s era', (era) => {
     const left = 15_000 - (Date.now() % 15_000);
     if (left < 2_000) await new Promise((r) => setTimeout(r, left + 50));
     const ac = new AbortController();
-    const pending = c.client.callTool({ name: 'get_totp_code', arguments: { account: 'github:slow', min_remaining_seconds: 15 } }, { signal: ac.signal });
+    const pending = c.client.callTool(
+      { name: 'get_totp_code', arguments: { account: 'github:slow', min_remaining_seconds: 15 } },
+      { signal: ac.signal },
+    );
     await new Promise((r) => setTimeout(r, 300));
     const started = Date.now();
     ac.abort();
     await expect(pending).rejects.toThrow();
     expect(Date.now() - started).toBeLessThan(2_000);
-    await expect.poll(() => auditEvents(home).filter((e) => e.account === 'github:slow').map((e) => [e.decision, e.reason]), { timeout: 5_000 }).toEqual([['error', 'error_internal']]);
+    await expect
+      .poll(
+        () =>
+          auditEvents(home)
+            .filter((e) => e.account === 'github:slow')
+            .map((e) => [e.decision, e.reason]),
+        { timeout: 5_000 },
+      )
+      .toEqual([['error', 'error_internal']]);
     expect((await call(c, 'get_totp_code', { account: 'github:alice', min_remaining_seconds: 0 })).isError).toBe(false);
   });
 

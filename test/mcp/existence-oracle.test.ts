@@ -44,7 +44,10 @@ const HIDDEN: [why: string, id: string, tags: string[], rule: string | null, rea
 function homes(): { exists: string; missing: string } {
   const make = (withHidden: boolean): string => {
     const home = newHome();
-    const accounts: [string, string[]][] = [['github:alice', []], ...(withHidden ? HIDDEN.map(([, id, tags]) => [id, tags] as [string, string[]]) : [])];
+    const accounts: [string, string[]][] = [
+      ['github:alice', []],
+      ...(withHidden ? HIDDEN.map(([, id, tags]) => [id, tags] as [string, string[]]) : []),
+    ];
     for (const [id, tags] of accounts) {
       const r = cli(home, ['add', id, '--uri', URI, ...tags.flatMap((t) => ['--tag', t])]);
       if (r.code !== 0) throw new Error(r.stderr);
@@ -61,40 +64,50 @@ const CALLS: [tool: string, args: (id: string) => Record<string, unknown>][] = [
   ['get_aws_session', (id) => ({ account: id, delivery: 'inline' })],
 ];
 
-describe.each(['legacy', 'modern'] as Era[])('an id the agent cannot see answers the same, existing or not (%s era)', (era) => {
-  const h = homes();
+describe.each(['legacy', 'modern'] as Era[])(
+  'an id the agent cannot see answers the same, existing or not (%s era)',
+  (era) => {
+    const h = homes();
 
-  it.each(HIDDEN)('%s (%s): byte-identical replies on every tool; the audit keeps the true reason', async (_why, id, _tags, rule, reason) => {
-    const replies: Record<'exists' | 'missing', unknown[]> = { exists: [], missing: [] };
-    for (const which of ['exists', 'missing'] as const) {
-      const c = await connect(h[which], { agent: 'bot', era });
-      try {
-        for (const [tool, args] of CALLS) {
-          const r = await c.client.callTool({ name: tool, arguments: args(id) });
-          expect(r.isError, `${which} ${tool}`).toBe(true);
-          replies[which].push({ content: r.content, structuredContent: r.structuredContent, isError: r.isError });
+    it.each(HIDDEN)(
+      '%s (%s): byte-identical replies on every tool; the audit keeps the true reason',
+      async (_why, id, _tags, rule, reason) => {
+        const replies: Record<'exists' | 'missing', unknown[]> = { exists: [], missing: [] };
+        for (const which of ['exists', 'missing'] as const) {
+          const c = await connect(h[which], { agent: 'bot', era });
+          try {
+            for (const [tool, args] of CALLS) {
+              const r = await c.client.callTool({ name: tool, arguments: args(id) });
+              expect(r.isError, `${which} ${tool}`).toBe(true);
+              replies[which].push({ content: r.content, structuredContent: r.structuredContent, isError: r.isError });
+            }
+          } finally {
+            await c.close();
+          }
         }
+        expect(JSON.stringify(replies.exists)).toBe(JSON.stringify(replies.missing));
+        // Where it exists, the owner's audit log says why it was really refused.
+        const truth = auditEvents(h.exists).filter((e) => e.agent === 'bot' && e.account === id);
+        expect(truth.length).toBe(CALLS.length);
+        for (const e of truth) expect(e).toMatchObject({ decision: 'deny', rule, reason });
+      },
+    );
+
+    it('a visible account still answers as before (control)', async () => {
+      const c = await connect(h.exists, { agent: 'bot', era });
+      try {
+        expect(
+          (await call(c, 'get_totp_code', { account: 'github:alice', min_remaining_seconds: 0 })).structured.code,
+        ).toMatch(/^\d{6}$/);
+        expect((await call(c, 'list_accounts')).structured.accounts.map((a: { id: string }) => a.id)).toEqual([
+          'github:alice',
+        ]);
       } finally {
         await c.close();
       }
-    }
-    expect(JSON.stringify(replies.exists)).toBe(JSON.stringify(replies.missing));
-    // Where it exists, the owner's audit log says why it was really refused.
-    const truth = auditEvents(h.exists).filter((e) => e.agent === 'bot' && e.account === id);
-    expect(truth.length).toBe(CALLS.length);
-    for (const e of truth) expect(e).toMatchObject({ decision: 'deny', rule, reason });
-  });
-
-  it('a visible account still answers as before (control)', async () => {
-    const c = await connect(h.exists, { agent: 'bot', era });
-    try {
-      expect((await call(c, 'get_totp_code', { account: 'github:alice', min_remaining_seconds: 0 })).structured.code).toMatch(/^\d{6}$/);
-      expect((await call(c, 'list_accounts')).structured.accounts.map((a: { id: string }) => a.id)).toEqual(['github:alice']);
-    } finally {
-      await c.close();
-    }
-  });
-});
+    });
+  },
+);
 
 describe('the CLI agent path answers the same, existing or not', () => {
   const h = homes();

@@ -17,7 +17,10 @@ export type Loose = any;
 export type Era = 'legacy' | 'auto' | 'modern';
 export const ERAS: readonly Era[] = ['legacy', 'auto', 'modern'];
 
-export type ElicitAnswer = { action: 'accept'; content: Record<string, string | number | boolean | string[]> } | { action: 'decline' } | { action: 'cancel' };
+export type ElicitAnswer =
+  | { action: 'accept'; content: Record<string, string | number | boolean | string[]> }
+  | { action: 'decline' }
+  | { action: 'cancel' };
 
 export interface Connected {
   client: Client;
@@ -93,10 +96,18 @@ export async function connect(home: string, opts: ConnectOptions = {}): Promise<
 }
 
 /** Calls a tool; returns its result with the first text block. */
-export async function call(c: Connected, name: string, args: Record<string, unknown> = {}): Promise<{ isError: boolean; text: string; structured: Loose }> {
+export async function call(
+  c: Connected,
+  name: string,
+  args: Record<string, unknown> = {},
+): Promise<{ isError: boolean; text: string; structured: Loose }> {
   const r = await c.client.callTool({ name, arguments: args }, { timeout: 60_000 });
   const content = r.content as { type: string; text?: string }[];
-  return { isError: r.isError === true, text: content.find((b) => b.type === 'text')?.text ?? '', structured: r.structuredContent };
+  return {
+    isError: r.isError === true,
+    text: content.find((b) => b.type === 'text')?.text ?? '',
+    structured: r.structuredContent,
+  };
 }
 
 /** Every line a server wrote to stdout is one JSON-RPC 2.0 message, and the stream ends on a newline. */
@@ -111,7 +122,10 @@ export function expectJsonRpcOnly(chunks: readonly Buffer[], where = 'server std
     expect(msg?.jsonrpc, `${where}: not JSON-RPC 2.0: ${line.slice(0, 200)}`).toBe('2.0');
     const isResponse = 'id' in msg && ('result' in msg || 'error' in msg);
     const isRequestOrNotification = typeof msg.method === 'string';
-    expect(isResponse || isRequestOrNotification, `${where}: neither a response nor a request: ${line.slice(0, 200)}`).toBe(true);
+    expect(
+      isResponse || isRequestOrNotification,
+      `${where}: neither a response nor a request: ${line.slice(0, 200)}`,
+    ).toBe(true);
   }
   return lines.length;
 }
@@ -144,7 +158,11 @@ export interface RawSession {
 
 /** A server process driven line by line, for wire-level tests; its stdout joins the purity check. */
 export function rawServe(home: string, args: readonly string[], env: Record<string, string> = {}): RawSession {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env['PATH'] ?? '', ...serverEnv(home, env) }, cwd: dirname(home), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { PATH: process.env['PATH'] ?? '', ...serverEnv(home, env) },
+    cwd: dirname(home),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const chunks: Buffer[] = [];
   stdoutCaptures.push(chunks);
   let buffered = '';
@@ -169,7 +187,11 @@ export function rawServe(home: string, args: readonly string[], env: Record<stri
     }
   });
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => { resolve({ code, signal }); }));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => {
+      resolve({ code, signal });
+    }),
+  );
   return {
     child,
     stderr: () => stderr,

@@ -31,7 +31,9 @@ describe('state integrity under a running server', () => {
       copyFileSync(join(home, 'backups', older), join(home, 'vault.age'));
       const again = await call(c, 'get_totp_code', { account: 'vpn' });
       expect(again.isError).toBe(true);
-      expect(again.text).toMatch(/^vault_locked: the vault is older than its audit trail has seen \(vault generation \d+, the trail has seen generation \d+\)/);
+      expect(again.text).toMatch(
+        /^vault_locked: the vault is older than its audit trail has seen \(vault generation \d+, the trail has seen generation \d+\)/,
+      );
       expect(JSON.stringify(again)).not.toContain(issued.code);
       expect((await call(c, 'list_accounts')).text).toMatch(/^vault_locked: /);
       expect((await call(c, 'describe_access')).text).toMatch(/^vault_locked: /);

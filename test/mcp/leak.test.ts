@@ -6,11 +6,27 @@ import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { base32ToBytes } from '../helpers/base32.js';
 import { CANARY_SECRET, canaryUri } from '../helpers/cli.js';
-import { auditEvents, call, connect, expectAllStdoutClean, expectJsonRpcOnly, homeWithPolicy, stdoutCaptures, TEST_POLICY, type Era } from './helpers.js';
+import {
+  auditEvents,
+  call,
+  connect,
+  expectAllStdoutClean,
+  expectJsonRpcOnly,
+  homeWithPolicy,
+  stdoutCaptures,
+  TEST_POLICY,
+  type Era,
+} from './helpers.js';
 
 function canaryForms(): string[] {
   const bytes = Buffer.from(base32ToBytes(CANARY_SECRET));
-  return [CANARY_SECRET, CANARY_SECRET.toLowerCase(), bytes.toString('hex'), bytes.toString('base64').replace(/=+$/, ''), bytes.toString('latin1')];
+  return [
+    CANARY_SECRET,
+    CANARY_SECRET.toLowerCase(),
+    bytes.toString('hex'),
+    bytes.toString('base64').replace(/=+$/, ''),
+    bytes.toString('latin1'),
+  ];
 }
 
 function expectNoCanary(where: string, text: string): void {
@@ -56,7 +72,13 @@ describe.each(['legacy', 'modern'] as Era[])('leak canary through MCP, %s era', 
     ]);
     const texts: [string, string][] = [];
     const codes: string[] = [];
-    const debugged = await connect(home, { agent: 'bot', era, args: ['--debug'], elicit: (m) => (m.includes('confirm-canary') ? { action: 'accept', content: { confirm: true } } : { action: 'decline' }) });
+    const debugged = await connect(home, {
+      agent: 'bot',
+      era,
+      args: ['--debug'],
+      elicit: (m) =>
+        m.includes('confirm-canary') ? { action: 'accept', content: { confirm: true } } : { action: 'decline' },
+    });
     const plain = await connect(home, { agent: 'bot', era: era === 'legacy' ? 'auto' : 'legacy' });
     const calls: [string, Record<string, unknown>][] = [
       ['list_accounts', {}],
@@ -95,7 +117,9 @@ describe.each(['legacy', 'modern'] as Era[])('leak canary through MCP, %s era', 
           }
         }
       }
-      expect(texts.find(([w]) => w.startsWith('get_aws_session {"account":"canary"}'))?.[1]).toMatch(/^not_configured: account 'canary' has no AWS setup/);
+      expect(texts.find(([w]) => w.startsWith('get_aws_session {"account":"canary"}'))?.[1]).toMatch(
+        /^not_configured: account 'canary' has no AWS setup/,
+      );
       // canary, hotp, steam, confirm-canary and canary again (an unknown argument is ignored) for
       // the client that can confirm; the same but confirm-canary for the other.
       expect(codes.length).toBe(9);
@@ -116,7 +140,8 @@ describe.each(['legacy', 'modern'] as Era[])('leak canary through MCP, %s era', 
     }
     // The audit log holds no code: no field of any event equals one.
     for (const e of auditEvents(home)) {
-      for (const v of Object.values(e)) for (const code of codes) expect(v, `audit ${JSON.stringify(e)}`).not.toBe(code);
+      for (const v of Object.values(e))
+        for (const code of codes) expect(v, `audit ${JSON.stringify(e)}`).not.toBe(code);
       expect(JSON.stringify(e)).not.toMatch(/"code"\s*:/);
     }
     expect(stdoutCaptures.every((c) => expectJsonRpcOnly(c) >= 0)).toBe(true);

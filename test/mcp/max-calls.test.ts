@@ -2,9 +2,20 @@
 // the audit log across processes, answered `rate_limited`; off unless set.
 import { afterAll, describe, expect, it } from 'vitest';
 import { parsePolicy } from '../../src/policy/parse.js';
-import { auditEvents, call, connect, expectAllStdoutClean, expectAuditVerifies, homeWithPolicy, TEST_POLICY } from './helpers.js';
+import {
+  auditEvents,
+  call,
+  connect,
+  expectAllStdoutClean,
+  expectAuditVerifies,
+  homeWithPolicy,
+  TEST_POLICY,
+} from './helpers.js';
 
-const POLICY = TEST_POLICY.replace('bot: { description: a test agent }', 'bot: { description: a test agent, max_calls: { count: 3, per: 1h } }');
+const POLICY = TEST_POLICY.replace(
+  'bot: { description: a test agent }',
+  'bot: { description: a test agent, max_calls: { count: 3, per: 1h } }',
+);
 const CAPPED = "rate_limited: this agent's max_calls in the policy is used up for now";
 
 describe('max_calls', () => {
@@ -46,10 +57,15 @@ describe('max_calls', () => {
   });
 
   it('is validated like a limit, and off unless set', () => {
-    const agents = (v: string) => `version: 1\nagents:\n  bot: ${v}\nrules:\n  - { id: r, agents: [bot], accounts: ["*"], actions: [list] }\n`;
-    expect(parsePolicy(agents('{ max_calls: { count: 100, per: 1h } }'), 'p.yaml').agents.get('bot')).toEqual({ max_calls: { count: 100, per_seconds: 3600 } });
+    const agents = (v: string) =>
+      `version: 1\nagents:\n  bot: ${v}\nrules:\n  - { id: r, agents: [bot], accounts: ["*"], actions: [list] }\n`;
+    expect(parsePolicy(agents('{ max_calls: { count: 100, per: 1h } }'), 'p.yaml').agents.get('bot')).toEqual({
+      max_calls: { count: 100, per_seconds: 3600 },
+    });
     expect(parsePolicy(agents('{}'), 'p.yaml').agents.get('bot')).toEqual({});
-    expect(() => parsePolicy(agents('{ max_calls: { count: 0, per: 1h } }'), 'p.yaml')).toThrow(/p\.yaml:3: agents\.bot\.max_calls\.count: expected a whole number of at least 1/);
+    expect(() => parsePolicy(agents('{ max_calls: { count: 0, per: 1h } }'), 'p.yaml')).toThrow(
+      /p\.yaml:3: agents\.bot\.max_calls\.count: expected a whole number of at least 1/,
+    );
     expect(() => parsePolicy(agents('{ max_calls: { count: 5 } }'), 'p.yaml')).toThrow(/max_calls\.per/);
   });
 });

@@ -4,7 +4,18 @@ import { appendFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli.js';
-import { auditEvents, call, connect, ERAS, expectAllStdoutClean, expectAuditVerifies, homeWithPolicy, TEST_POLICY, writePolicy, type Loose } from './helpers.js';
+import {
+  auditEvents,
+  call,
+  connect,
+  ERAS,
+  expectAllStdoutClean,
+  expectAuditVerifies,
+  homeWithPolicy,
+  TEST_POLICY,
+  writePolicy,
+  type Loose,
+} from './helpers.js';
 
 afterAll(() => {
   expectAllStdoutClean();
@@ -18,12 +29,15 @@ function hhmm(hoursFromNow: number): string {
 
 describe.each(ERAS)('policy through the tools, %s era', (era) => {
   it('each denial reason is reachable, stable, names the rule, and is audited', async () => {
-    const home = homeWithPolicy(`${TEST_POLICY}  - id: bot-night
+    const home = homeWithPolicy(
+      `${TEST_POLICY}  - id: bot-night
     agents: [bot]
     accounts: [night]
     actions: [list, code]
     hours: { from: "${hhmm(2)}", to: "${hhmm(3)}", tz: UTC }
-`, [['night', 'otpauth://totp/N:night?secret=JBSWY3DPEHPK3PXP']]);
+`,
+      [['night', 'otpauth://totp/N:night?secret=JBSWY3DPEHPK3PXP']],
+    );
     const c = await connect(home, { agent: 'bot', era });
     try {
       const code = (account: string) => call(c, 'get_totp_code', { account, min_remaining_seconds: 0 });
@@ -32,20 +46,38 @@ describe.each(ERAS)('policy through the tools, %s era', (era) => {
       expect(await code('bank')).toMatchObject({ isError: true, text: 'denied: no policy rule allows this' });
       expect(await code('secret-thing')).toMatchObject({ isError: true, text: 'denied: no policy rule allows this' });
       expect(await code('github:nope')).toMatchObject({ isError: true, text: "not_found: no account 'github:nope'" });
-      expect(await code('night')).toMatchObject({ isError: true, text: 'outside_hours: outside the hours the policy allows (rule bot-night)' });
-      expect(await code('confirm')).toMatchObject({ isError: true, text: 'approval_declined: this account needs the person to confirm, and this client cannot ask' });
+      expect(await code('night')).toMatchObject({
+        isError: true,
+        text: 'outside_hours: outside the hours the policy allows (rule bot-night)',
+      });
+      expect(await code('confirm')).toMatchObject({
+        isError: true,
+        text: 'approval_declined: this account needs the person to confirm, and this client cannot ask',
+      });
       for (let i = 0; i < 5; i++) expect((await code('limited')).isError).toBe(false);
       // The refusal says when the oldest of the 5 uses leaves the 1h window (issue 18 item 11).
       const limited = await code('limited');
       expect(limited.isError).toBe(true);
-      expect(limited.text).toMatch(/^rate_limited: the policy limit for this account is used up for now \(rule bot-limited; the next use frees up at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ, in 1h\)$/);
+      expect(limited.text).toMatch(
+        /^rate_limited: the policy limit for this account is used up for now \(rule bot-limited; the next use frees up at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ, in 1h\)$/,
+      );
       // Outside its hours an account is not listed either.
       expect((await call(c, 'list_accounts')).structured.accounts.map((a: Loose) => a.id)).toEqual(['github:alice']);
     } finally {
       await c.close();
     }
-    const reasons = auditEvents(home).filter((e) => e.agent === 'bot' && e.decision === 'deny').map((e) => e.reason);
-    expect(reasons).toEqual(['denied_by_rule', 'denied_by_rule', 'no_matching_rule', 'not_found', 'outside_hours', 'approval_unavailable', 'rate_limited']);
+    const reasons = auditEvents(home)
+      .filter((e) => e.agent === 'bot' && e.decision === 'deny')
+      .map((e) => e.reason);
+    expect(reasons).toEqual([
+      'denied_by_rule',
+      'denied_by_rule',
+      'no_matching_rule',
+      'not_found',
+      'outside_hours',
+      'approval_unavailable',
+      'rate_limited',
+    ]);
     expectAuditVerifies(home);
   });
 
@@ -53,13 +85,24 @@ describe.each(ERAS)('policy through the tools, %s era', (era) => {
     const home = homeWithPolicy();
     const c = await connect(home, { agent: 'nobody', era });
     try {
-      expect(await call(c, 'get_totp_code', { account: 'github:alice' })).toMatchObject({ isError: true, text: 'denied: this agent is not in the policy' });
+      expect(await call(c, 'get_totp_code', { account: 'github:alice' })).toMatchObject({
+        isError: true,
+        text: 'denied: this agent is not in the policy',
+      });
       expect((await call(c, 'list_accounts')).structured).toEqual({ accounts: [] });
-      expect((await call(c, 'describe_access')).structured).toEqual({ agent: 'nobody', known: false, rules: [], limits: [] });
+      expect((await call(c, 'describe_access')).structured).toEqual({
+        agent: 'nobody',
+        known: false,
+        rules: [],
+        limits: [],
+      });
     } finally {
       await c.close();
     }
-    expect(auditEvents(home).find((e) => e.agent === 'nobody' && e.action === 'code')).toMatchObject({ decision: 'deny', reason: 'unknown_agent' });
+    expect(auditEvents(home).find((e) => e.agent === 'nobody' && e.action === 'code')).toMatchObject({
+      decision: 'deny',
+      reason: 'unknown_agent',
+    });
   });
 
   it('another agent’s rules are never shown, and list_accounts never lists a forbidden account', async () => {
@@ -69,7 +112,9 @@ describe.each(ERAS)('policy through the tools, %s era', (era) => {
       const d = (await call(other, 'describe_access')).structured;
       expect(d.rules.map((r: Loose) => r.id)).toEqual(['no-bank']);
       expect((await call(other, 'list_accounts')).structured).toEqual({ accounts: [] });
-      expect((await call(other, 'get_totp_code', { account: 'github:alice' })).text).toBe('denied: no policy rule allows this');
+      expect((await call(other, 'get_totp_code', { account: 'github:alice' })).text).toBe(
+        'denied: no policy rule allows this',
+      );
     } finally {
       await other.close();
     }
@@ -89,7 +134,9 @@ describe.each(ERAS)('policy through the tools, %s era', (era) => {
     const c = await connect(home, { agent: 'bot', era });
     const policy = join(home, 'policy.yaml');
     try {
-      expect((await call(c, 'get_totp_code', { account: 'github:alice', min_remaining_seconds: 0 })).isError).toBe(false);
+      expect((await call(c, 'get_totp_code', { account: 'github:alice', min_remaining_seconds: 0 })).isError).toBe(
+        false,
+      );
       appendFileSync(policy, '  - id: sneaky\n    agents: [bot]\n    accounts: ["*"]\n    actions: [list, code]\n');
       const edited = await call(c, 'get_totp_code', { account: 'bank' });
       expect(edited.isError).toBe(true);
@@ -101,12 +148,16 @@ describe.each(ERAS)('policy through the tools, %s era', (era) => {
       // `sneaky` allows every id, so a hidden account reads as a missing one.
       expect((await call(c, 'get_totp_code', { account: 'bank' })).text).toBe("not_found: no account 'bank'");
       chmodSync(policy, 0o666);
-      expect((await call(c, 'get_totp_code', { account: 'github:alice' })).text).toMatch(/^denied: .*writable by group or others/);
+      expect((await call(c, 'get_totp_code', { account: 'github:alice' })).text).toMatch(
+        /^denied: .*writable by group or others/,
+      );
       chmodSync(policy, 0o600);
     } finally {
       await c.close();
     }
-    expect(auditEvents(home).map((e) => e.reason)).toEqual(expect.arrayContaining(['policy_differs_from_pin', 'policy_unsafe_permissions']));
+    expect(auditEvents(home).map((e) => e.reason)).toEqual(
+      expect.arrayContaining(['policy_differs_from_pin', 'policy_unsafe_permissions']),
+    );
   });
 });
 
@@ -117,25 +168,27 @@ describe('no argument widens access', () => {
     actions: [code]
 `);
 
-  it.each([
-    '*',
-    'github*',
-    'github:?lice',
-    'tag:bank',
-    'GITHUB:ALICE',
-    'Github:alice',
-    'gіthub:alice', // Cyrillic і
-    'github:alice\u200b',
-    'github:alice\n',
-    ' github:alice',
-    '../bank',
-    'github:alice/../bank',
-    '..',
-    '',
-    'x'.repeat(65),
-    'x'.repeat(100_000),
-    'github:alice,bank',
-  ].map((a) => [a.length > 80 ? `${a.slice(0, 20)}… (${a.length} characters)` : a, a]))('account %j is refused (input validation or denial), never a code', async (_name, account) => {
+  it.each(
+    [
+      '*',
+      'github*',
+      'github:?lice',
+      'tag:bank',
+      'GITHUB:ALICE',
+      'Github:alice',
+      'gіthub:alice', // Cyrillic і
+      'github:alice\u200b',
+      'github:alice\n',
+      ' github:alice',
+      '../bank',
+      'github:alice/../bank',
+      '..',
+      '',
+      'x'.repeat(65),
+      'x'.repeat(100_000),
+      'github:alice,bank',
+    ].map((a) => [a.length > 80 ? `${a.slice(0, 20)}… (${a.length} characters)` : a, a]),
+  )('account %j is refused (input validation or denial), never a code', async (_name, account) => {
     const c = await connect(home, { agent: 'other' });
     try {
       const r = await call(c, 'get_totp_code', { account });
@@ -171,23 +224,40 @@ describe('no argument widens access', () => {
       expect(tag.text).toMatch(/^Input validation error/);
       expect((await call(c, 'list_accounts', { tag: 'bank' })).structured.accounts).toEqual([]);
       // min_remaining_seconds is bounded.
-      expect((await call(c, 'get_totp_code', { account: 'limited', min_remaining_seconds: 16 })).text).toMatch(/^Input validation error/);
-      expect((await call(c, 'get_totp_code', { account: 'limited', min_remaining_seconds: -1 })).text).toMatch(/^Input validation error/);
+      expect((await call(c, 'get_totp_code', { account: 'limited', min_remaining_seconds: 16 })).text).toMatch(
+        /^Input validation error/,
+      );
+      expect((await call(c, 'get_totp_code', { account: 'limited', min_remaining_seconds: -1 })).text).toMatch(
+        /^Input validation error/,
+      );
       expect((await call(c, 'get_totp_code', { account: 'limited', min_remaining_seconds: 0 })).isError).toBe(false);
     } finally {
       await c.close();
     }
     // The agent in the audit log is the one the server was launched as.
-    expect(new Set(auditEvents(home).filter((e) => e.action === 'code').map((e) => e.agent))).toEqual(new Set(['other']));
+    expect(
+      new Set(
+        auditEvents(home)
+          .filter((e) => e.action === 'code')
+          .map((e) => e.agent),
+      ),
+    ).toEqual(new Set(['other']));
   });
 
   it('a policy that changes under a running server takes effect on the next call', async () => {
     const h = homeWithPolicy();
     const c = await connect(h, { agent: 'other' });
     try {
-      expect((await call(c, 'get_totp_code', { account: 'github:alice' })).text).toBe('denied: no policy rule allows this');
-      writePolicy(h, `${TEST_POLICY}  - id: other-github\n    agents: [other]\n    accounts: ["github:alice"]\n    actions: [code]\n`);
-      expect((await call(c, 'get_totp_code', { account: 'github:alice', min_remaining_seconds: 0 })).isError).toBe(false);
+      expect((await call(c, 'get_totp_code', { account: 'github:alice' })).text).toBe(
+        'denied: no policy rule allows this',
+      );
+      writePolicy(
+        h,
+        `${TEST_POLICY}  - id: other-github\n    agents: [other]\n    accounts: ["github:alice"]\n    actions: [code]\n`,
+      );
+      expect((await call(c, 'get_totp_code', { account: 'github:alice', min_remaining_seconds: 0 })).isError).toBe(
+        false,
+      );
     } finally {
       await c.close();
     }

@@ -10,13 +10,28 @@ import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI } from '../helpers/build.js';
 import { cli, cliAsync, newHome } from '../helpers/cli.js';
-import { auditEvents, call, connect, expectAllStdoutClean, expectAuditVerifies, homeWithPolicy, modernMeta, rawServe, type Loose } from './helpers.js';
+import {
+  auditEvents,
+  call,
+  connect,
+  expectAllStdoutClean,
+  expectAuditVerifies,
+  homeWithPolicy,
+  modernMeta,
+  rawServe,
+  type Loose,
+} from './helpers.js';
 
 afterAll(() => {
   expectAllStdoutClean();
 });
 
-const INIT = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
+const INIT = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+};
 
 describe('serve: start-up', () => {
   it('needs an agent: --agent or TOTP_MCP_AGENT, else a usage error on stderr (exit 2) and nothing on stdout', async () => {
@@ -31,7 +46,9 @@ describe('serve: start-up', () => {
     // The environment names the agent too.
     const c = await connect(home, { env: { TOTP_MCP_AGENT: 'bot' } });
     try {
-      expect((await call(c, 'get_totp_code', { account: 'github:alice', min_remaining_seconds: 0 })).isError).toBe(false);
+      expect((await call(c, 'get_totp_code', { account: 'github:alice', min_remaining_seconds: 0 })).isError).toBe(
+        false,
+      );
     } finally {
       await c.close();
     }
@@ -57,7 +74,11 @@ describe('serve: start-up', () => {
 
   it('is quiet on stderr without --debug; with --debug (serve or global) it says what it does, on stderr only', async () => {
     const home = homeWithPolicy();
-    for (const [args, debug] of [[['serve', '--agent', 'bot'], false], [['serve', '--agent', 'bot', '--debug'], true], [['--debug', 'serve', '--agent', 'bot'], true]] as const) {
+    for (const [args, debug] of [
+      [['serve', '--agent', 'bot'], false],
+      [['serve', '--agent', 'bot', '--debug'], true],
+      [['--debug', 'serve', '--agent', 'bot'], true],
+    ] as const) {
       const s = rawServe(home, args);
       s.send(INIT);
       await s.response(1);
@@ -77,7 +98,10 @@ describe('serve: start-up', () => {
 
   it('two servers starting at the same instant on a fresh state folder both serve', async () => {
     const home = homeWithPolicy();
-    const [a, b] = await Promise.all([connect(home, { agent: 'bot', era: 'auto' }), connect(home, { agent: 'bot', era: 'auto' })]);
+    const [a, b] = await Promise.all([
+      connect(home, { agent: 'bot', era: 'auto' }),
+      connect(home, { agent: 'bot', era: 'auto' }),
+    ]);
     try {
       const [ra, rb] = await Promise.all([call(a, 'list_accounts'), call(b, 'list_accounts')]);
       expect(ra.isError || rb.isError).toBe(false);
@@ -92,9 +116,25 @@ describe('serve: shutdown', () => {
   it('exits 0 when stdin closes, after the call in progress has been recorded', async () => {
     const home = homeWithPolicy();
     const s = rawServe(home, ['serve', '--agent', 'bot']);
-    s.send({ id: 1, method: 'tools/call', params: { name: 'get_totp_code', arguments: { account: 'limited', min_remaining_seconds: 0 }, _meta: modernMeta() } });
+    s.send({
+      id: 1,
+      method: 'tools/call',
+      params: {
+        name: 'get_totp_code',
+        arguments: { account: 'limited', min_remaining_seconds: 0 },
+        _meta: modernMeta(),
+      },
+    });
     await new Promise((r) => setTimeout(r, 300));
-    s.send({ id: 2, method: 'tools/call', params: { name: 'get_totp_code', arguments: { account: 'limited', min_remaining_seconds: 0 }, _meta: modernMeta() } });
+    s.send({
+      id: 2,
+      method: 'tools/call',
+      params: {
+        name: 'get_totp_code',
+        arguments: { account: 'limited', min_remaining_seconds: 0 },
+        _meta: modernMeta(),
+      },
+    });
     const started = Date.now();
     const end = await s.end();
     expect(end.code).toBe(0);
@@ -111,9 +151,18 @@ describe('serve: shutdown', () => {
     s.send(INIT);
     await s.response(1);
     s.send({ method: 'notifications/initialized' });
-    const exited = new Promise<number | null>((resolve) => s.child.on('exit', (code) => { resolve(code); }));
+    const exited = new Promise<number | null>((resolve) =>
+      s.child.on('exit', (code) => {
+        resolve(code);
+      }),
+    );
     s.child.stdout.destroy(); // the read end of the server's stdout closes: its next write fails
-    for (let i = 0; i < 32; i++) s.send({ id: 10 + i, method: 'tools/call', params: { name: 'get_totp_code', arguments: { account: 'github:alice', min_remaining_seconds: 0 } } });
+    for (let i = 0; i < 32; i++)
+      s.send({
+        id: 10 + i,
+        method: 'tools/call',
+        params: { name: 'get_totp_code', arguments: { account: 'github:alice', min_remaining_seconds: 0 } },
+      });
     // stdin stays open: the failed write alone must end the session.
     const timeout = setTimeout(() => s.child.kill('SIGKILL'), 10_000);
     const code = await exited;
@@ -130,11 +179,19 @@ describe('serve: shutdown', () => {
     await s.response(1);
     s.send({ method: 'notifications/initialized' });
     const calls = Array.from({ length: 16 }, (_, i) => {
-      s.send({ id: 10 + i, method: 'tools/call', params: { name: 'get_totp_code', arguments: { account: 'github:alice', min_remaining_seconds: 0 } } });
+      s.send({
+        id: 10 + i,
+        method: 'tools/call',
+        params: { name: 'get_totp_code', arguments: { account: 'github:alice', min_remaining_seconds: 0 } },
+      });
       return i;
     });
     await s.response(10);
-    const exited = new Promise<number | null>((resolve) => s.child.on('exit', (code) => { resolve(code); }));
+    const exited = new Promise<number | null>((resolve) =>
+      s.child.on('exit', (code) => {
+        resolve(code);
+      }),
+    );
     s.child.kill(signal);
     const started = Date.now();
     expect(await exited).toBe(0);
@@ -159,7 +216,13 @@ function shellWords(line: string): string[] {
  * `-e/--env` is variadic, so it takes every word up to `--` or the next option, and a value
  * without `=` is refused ("Invalid environment variable format").
  */
-function claudeMcpAdd(words: string[]): { name: string; scope: string; env: Record<string, string>; command: string; args: string[] } {
+function claudeMcpAdd(words: string[]): {
+  name: string;
+  scope: string;
+  env: Record<string, string>;
+  command: string;
+  args: string[];
+} {
   expect(words.slice(0, 3)).toEqual(['claude', 'mcp', 'add']);
   let parsed: { name: string; scope: string; env: Record<string, string>; command: string; args: string[] } | undefined;
   const program = new Command('add')
@@ -183,7 +246,10 @@ function claudeMcpAdd(words: string[]): { name: string; scope: string; env: Reco
   return parsed!;
 }
 
-function stdio(home: string, client: string): { command: string; args: string[]; env: Record<string, string>; text: string; stderr: string } {
+function stdio(
+  home: string,
+  client: string,
+): { command: string; args: string[]; env: Record<string, string>; text: string; stderr: string } {
   const r = cli(home, ['mcp-config', '--client', client, '--agent', 'bot']);
   expect(r.code, r.stderr).toBe(0);
   let server: Loose;
@@ -214,7 +280,11 @@ function stdio(home: string, client: string): { command: string; args: string[];
       expect(lines[0]).toBe('[mcp_servers.totp_mcp]');
       const value = (key: string) => lines.find((l) => l.startsWith(`${key} = `))!.slice(key.length + 3);
       const env = /^\{ TOTP_MCP_HOME = (".*") \}$/.exec(value('env'));
-      server = { command: JSON.parse(value('command')), args: JSON.parse(value('args')), env: { TOTP_MCP_HOME: JSON.parse(env![1]!) } };
+      server = {
+        command: JSON.parse(value('command')),
+        args: JSON.parse(value('args')),
+        env: { TOTP_MCP_HOME: JSON.parse(env![1]!) },
+      };
       break;
     }
   }
@@ -222,38 +292,62 @@ function stdio(home: string, client: string): { command: string; args: string[];
 }
 
 describe('mcp-config', () => {
-  it.each(['claude-desktop', 'claude-code', 'cursor', 'vscode', 'codex'])('%s: the snippet has absolute paths and the home, and it starts a working server', async (client) => {
-    const home = homeWithPolicy();
-    const s = stdio(home, client);
-    expect(s.command).toBe(process.execPath);
-    expect(s.args).toEqual([CLI, 'serve', '--agent', 'bot']);
-    expect(s.env).toEqual({ TOTP_MCP_HOME: home });
-    expect(s.stderr).not.toBe('');
-    const transport = new StdioClientTransport({ command: s.command, args: s.args, env: s.env, stderr: 'pipe' });
-    const c = new Client({ name: client, version: '0' });
-    await c.connect(transport);
-    try {
-      const r = await c.callTool({ name: 'list_accounts', arguments: {} });
-      expect(r.structuredContent).toEqual({ accounts: [expect.objectContaining({ id: 'github:alice' })] });
-    } finally {
-      await c.close();
-    }
-  });
+  it.each(['claude-desktop', 'claude-code', 'cursor', 'vscode', 'codex'])(
+    '%s: the snippet has absolute paths and the home, and it starts a working server',
+    async (client) => {
+      const home = homeWithPolicy();
+      const s = stdio(home, client);
+      expect(s.command).toBe(process.execPath);
+      expect(s.args).toEqual([CLI, 'serve', '--agent', 'bot']);
+      expect(s.env).toEqual({ TOTP_MCP_HOME: home });
+      expect(s.stderr).not.toBe('');
+      const transport = new StdioClientTransport({ command: s.command, args: s.args, env: s.env, stderr: 'pipe' });
+      const c = new Client({ name: client, version: '0' });
+      await c.connect(transport);
+      try {
+        const r = await c.callTool({ name: 'list_accounts', arguments: {} });
+        expect(r.structuredContent).toEqual({ accounts: [expect.objectContaining({ id: 'github:alice' })] });
+      } finally {
+        await c.close();
+      }
+    },
+  );
 
   it('quotes what the shell needs, carries the identity and passphrase options, and refuses bad input', async () => {
     const home = homeWithPolicy();
-    const r = cli(home, ['--identity', join(home, 'identity.txt'), '--passphrase-command', "security find-generic-password -w -s 'totp mcp'", 'mcp-config', '--client', 'claude-code', '--agent', 'bot']);
+    const r = cli(home, [
+      '--identity',
+      join(home, 'identity.txt'),
+      '--passphrase-command',
+      "security find-generic-password -w -s 'totp mcp'",
+      'mcp-config',
+      '--client',
+      'claude-code',
+      '--agent',
+      'bot',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.split('\n')[0]).toContain(`-e TOTP_MCP_IDENTITY=${join(home, 'identity.txt')}`);
-    expect(r.stdout.split('\n')[0]).toContain(`--passphrase-command 'security find-generic-password -w -s '\\''totp mcp'\\''' serve --agent bot`);
+    expect(r.stdout.split('\n')[0]).toContain(
+      `--passphrase-command 'security find-generic-password -w -s '\\''totp mcp'\\''' serve --agent bot`,
+    );
     const server = claudeMcpAdd(shellWords(r.stdout.trim()));
     expect(server.env['TOTP_MCP_IDENTITY']).toBe(join(home, 'identity.txt'));
-    expect(server.args).toEqual([CLI, '--passphrase-command', "security find-generic-password -w -s 'totp mcp'", 'serve', '--agent', 'bot']);
+    expect(server.args).toEqual([
+      CLI,
+      '--passphrase-command',
+      "security find-generic-password -w -s 'totp mcp'",
+      'serve',
+      '--agent',
+      'bot',
+    ]);
     expect(cli(home, ['mcp-config', '--client', 'emacs', '--agent', 'bot']).code).toBe(2);
     expect(cli(home, ['mcp-config', '--client', 'vscode']).code).toBe(2);
     expect(cli(home, ['mcp-config', '--client', 'vscode', '--agent', '../x']).code).toBe(2);
     expect(cli(home, ['mcp-config', '--client', 'vscode', '--agent', 'bot', '--format', 'command']).code).toBe(2);
-    const shell = spawnSync('sh', ['-c', `printf '%s\\n' ${r.stdout.split('\n')[0]!.split(' -- ')[1]}`], { encoding: 'utf8' });
+    const shell = spawnSync('sh', ['-c', `printf '%s\\n' ${r.stdout.split('\n')[0]!.split(' -- ')[1]}`], {
+      encoding: 'utf8',
+    });
     expect(shell.stdout.split('\n')).toContain("security find-generic-password -w -s 'totp mcp'");
     const ok = await cliAsync(home, ['mcp-config', '--client', 'codex', '--agent', 'bot']);
     expect(ok.stdout).toMatch(/^\[mcp_servers\.totp_mcp\]\n/);

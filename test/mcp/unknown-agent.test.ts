@@ -11,12 +11,17 @@ afterAll(() => {
 });
 
 describe('serve --agent with a name the policy does not know', () => {
-  it('prints one line on stderr naming the agent and the policy\'s agents; requests are still denied and answered', async () => {
+  it("prints one line on stderr naming the agent and the policy's agents; requests are still denied and answered", async () => {
     const home = homeWithPolicy();
     const c = await connect(home, { agent: 'claude-dekstop' });
     try {
-      expect(await call(c, 'get_totp_code', { account: 'github:alice' })).toMatchObject({ isError: true, text: 'denied: this agent is not in the policy' });
-      expect(c.stderr()).toBe("totp-mcp serve: agent 'claude-dekstop' is not in the applied policy: every request will be denied (the policy names: bot, other)\n");
+      expect(await call(c, 'get_totp_code', { account: 'github:alice' })).toMatchObject({
+        isError: true,
+        text: 'denied: this agent is not in the policy',
+      });
+      expect(c.stderr()).toBe(
+        "totp-mcp serve: agent 'claude-dekstop' is not in the applied policy: every request will be denied (the policy names: bot, other)\n",
+      );
     } finally {
       await c.close();
     }
@@ -47,7 +52,9 @@ describe('serve and loose permissions', () => {
       expect((await call(quiet, 'list_accounts')).isError).toBe(false);
       expect((await call(debug, 'list_accounts')).isError).toBe(false);
       expect(quiet.stderr()).toBe('');
-      expect(debug.stderr()).toContain(`totp-mcp serve: warning: ${home} has mode 0755: group or others have access (chmod 700 ${home})\n`);
+      expect(debug.stderr()).toContain(
+        `totp-mcp serve: warning: ${home} has mode 0755: group or others have access (chmod 700 ${home})\n`,
+      );
     } finally {
       await quiet.close();
       await debug.close();

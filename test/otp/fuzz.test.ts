@@ -56,7 +56,11 @@ function outcome<T>(fn: () => T): T | undefined {
     const shown = [e.message, e.hint ?? '', String(e.stack)].join('\n');
     const leaked = CANARY_PIECES.filter((piece) => shown.includes(piece));
     if (e.code !== 'invalid' || !MESSAGES.has(e.message) || leaked.length > 0) {
-      expect({ code: e.code, message: e.message, leaked }).toEqual({ code: 'invalid', message: '(one of MESSAGES)', leaked: [] });
+      expect({ code: e.code, message: e.message, leaked }).toEqual({
+        code: 'invalid',
+        message: '(one of MESSAGES)',
+        leaked: [],
+      });
     }
     return undefined;
   }
@@ -81,10 +85,32 @@ function checkDraft(d: AccountDraft): void {
 const anyText = fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ maxLength: 40 }));
 /** Characters that matter to a URI parser, mixed with arbitrary ones. */
 const uriChar = fc.oneof(
-  fc.constantFrom(':', '%', '%3A', '%3a', '+', '&', '=', '?', '#', '/', ' ', '%20', '%2', '%ZZ', '%C0%80', '%0A', '\n', '\u202e', '-'),
+  fc.constantFrom(
+    ':',
+    '%',
+    '%3A',
+    '%3a',
+    '+',
+    '&',
+    '=',
+    '?',
+    '#',
+    '/',
+    ' ',
+    '%20',
+    '%2',
+    '%ZZ',
+    '%C0%80',
+    '%0A',
+    '\n',
+    '\u202e',
+    '-',
+  ),
   fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
 );
-const uriText = fc.array(fc.oneof(uriChar, fc.string({ unit: 'grapheme-ascii', maxLength: 6 })), { maxLength: 12 }).map((a) => a.join(''));
+const uriText = fc
+  .array(fc.oneof(uriChar, fc.string({ unit: 'grapheme-ascii', maxLength: 6 })), { maxLength: 12 })
+  .map((a) => a.join(''));
 
 describe('parseOtpUri never throws anything but its own errors', () => {
   it('on arbitrary strings', () => {
@@ -101,25 +127,53 @@ describe('parseOtpUri never throws anything but its own errors', () => {
     // Weighted towards the plausible, so that a fair share parse and the draft checks run.
     const often = <T>(good: fc.Arbitrary<T>, bad: fc.Arbitrary<T>): fc.Arbitrary<T> =>
       fc.oneof({ arbitrary: good, weight: 4 }, { arbitrary: bad, weight: 1 });
-    const scheme = often(fc.constantFrom('otpauth://', 'OTPAUTH://'), fc.constantFrom('otpauth:', 'steam://', 'otpauth-migration://', ''));
-    const type = often(fc.constantFrom('totp', 'hotp', 'steam', 'TOTP'), fc.oneof(fc.constantFrom('yaotp', ''), uriText));
+    const scheme = often(
+      fc.constantFrom('otpauth://', 'OTPAUTH://'),
+      fc.constantFrom('otpauth:', 'steam://', 'otpauth-migration://', ''),
+    );
+    const type = often(
+      fc.constantFrom('totp', 'hotp', 'steam', 'TOTP'),
+      fc.oneof(fc.constantFrom('yaotp', ''), uriText),
+    );
     const value = fc.oneof(
-      fc.constantFrom(CANARY, CANARY.toLowerCase(), `${CANARY}====`, 'SHA-256', 'sha512', 'MD5', '6', '8', '10', '30', '0', '-1', 'steam', ''),
+      fc.constantFrom(
+        CANARY,
+        CANARY.toLowerCase(),
+        `${CANARY}====`,
+        'SHA-256',
+        'sha512',
+        'MD5',
+        '6',
+        '8',
+        '10',
+        '30',
+        '0',
+        '-1',
+        'steam',
+        '',
+      ),
       uriText,
     );
     const key = often(fc.constantFrom(...KEYS, 'SECRET', 'image', 'pin'), uriText);
     const params = fc.array(fc.tuple(key, value), { maxLength: 8 });
     let parsed = 0;
     fc.assert(
-      fc.property(scheme, type, often(fc.string({ maxLength: 20 }), uriText), params, fc.boolean(), (sc, ty, label, ps, withSecret) => {
-        const query = (withSecret ? [['secret', CANARY] as const, ...ps] : ps).map(([k, v]) => `${k}=${v}`).join('&');
-        const uri = sc.startsWith('steam') ? `${sc}${label}` : `${sc}${ty}/${label}?${query}`;
-        const d = outcome(() => parseOtpUri(uri));
-        if (d) {
-          checkDraft(d);
-          parsed++;
-        }
-      }),
+      fc.property(
+        scheme,
+        type,
+        often(fc.string({ maxLength: 20 }), uriText),
+        params,
+        fc.boolean(),
+        (sc, ty, label, ps, withSecret) => {
+          const query = (withSecret ? [['secret', CANARY] as const, ...ps] : ps).map(([k, v]) => `${k}=${v}`).join('&');
+          const uri = sc.startsWith('steam') ? `${sc}${label}` : `${sc}${ty}/${label}?${query}`;
+          const d = outcome(() => parseOtpUri(uri));
+          if (d) {
+            checkDraft(d);
+            parsed++;
+          }
+        },
+      ),
       { numRuns: 2000 },
     );
     // Not vacuous: a fair share of these parse, so checkDraft really ran.
@@ -163,19 +217,30 @@ describe('parseOtpUri never throws anything but its own errors', () => {
 describe('canonicalBase32', () => {
   it('returns canonical base32 or a fixed error, for any string', () => {
     fc.assert(
-      fc.property(fc.oneof(anyText, fc.string({ unit: fc.constantFrom(...Array.from('abcxyzABCXYZ234567= -\t01ſı')), maxLength: 60 })), (s) => {
-        const out = outcome(() => canonicalBase32(s));
-        if (out !== undefined) {
-          expect(out).toMatch(/^[A-Z2-7]+$/);
-          expect(canonicalBase32(out)).toBe(out);
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          anyText,
+          fc.string({ unit: fc.constantFrom(...Array.from('abcxyzABCXYZ234567= -\t01ſı')), maxLength: 60 }),
+        ),
+        (s) => {
+          const out = outcome(() => canonicalBase32(s));
+          if (out !== undefined) {
+            expect(out).toMatch(/^[A-Z2-7]+$/);
+            expect(canonicalBase32(out)).toBe(out);
+          }
+        },
+      ),
       { numRuns: 3000 },
     );
   });
 
   it('undoes every way people write a seed', () => {
-    const layout = fc.record({ lower: fc.boolean(), sep: fc.constantFrom('', ' ', '-', '  ', '\t', '\u00a0'), group: fc.integer({ min: 1, max: 8 }), pad: fc.boolean() });
+    const layout = fc.record({
+      lower: fc.boolean(),
+      sep: fc.constantFrom('', ' ', '-', '  ', '\t', '\u00a0'),
+      group: fc.integer({ min: 1, max: 8 }),
+      pad: fc.boolean(),
+    });
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 1, maxLength: 1024 }), layout, (bytes, { lower, sep, group, pad }) => {
         const b32 = base32(bytes);
@@ -207,7 +272,9 @@ describe('makeDraft', () => {
   );
   const input = fc.record(
     {
-      secret: fc.oneof(fc.constant(CANARY), fc.constant(`${CANARY.toLowerCase()}==`), anyText).map((s) => new Redacted(s)),
+      secret: fc
+        .oneof(fc.constant(CANARY), fc.constant(`${CANARY.toLowerCase()}==`), anyText)
+        .map((s) => new Redacted(s)),
       type: fc.oneof(fc.constantFrom('totp', 'hotp', 'steam', 'HOTP', ' Steam '), anyText),
       algorithm: fc.oneof(fc.constantFrom('SHA1', 'sha-256', 'SHA2-512', 'MD5', 'sha384'), anyText),
       digits: numberish,
@@ -262,9 +329,19 @@ it('the error list above is not vacuous: the fuzzers reach most messages', () =>
     }
   };
   fc.assert(
-    fc.property(uriText, fc.array(fc.tuple(fc.constantFrom(...KEYS), fc.oneof(uriText, fc.constantFrom('x', '0', CANARY))), { maxLength: 6 }), (label, ps) => {
-      record(() => parseOtpUri(`otpauth://${ps.length % 2 ? 'hotp' : 'totp'}/${label}?${ps.map(([k, v]) => `${k}=${v}`).join('&')}`));
-    }),
+    fc.property(
+      uriText,
+      fc.array(fc.tuple(fc.constantFrom(...KEYS), fc.oneof(uriText, fc.constantFrom('x', '0', CANARY))), {
+        maxLength: 6,
+      }),
+      (label, ps) => {
+        record(() =>
+          parseOtpUri(
+            `otpauth://${ps.length % 2 ? 'hotp' : 'totp'}/${label}?${ps.map(([k, v]) => `${k}=${v}`).join('&')}`,
+          ),
+        );
+      },
+    ),
     { numRuns: 3000, seed: 42 },
   );
   expect(seen.size).toBeGreaterThanOrEqual(12);

@@ -54,7 +54,16 @@ describe('drafts and URIs', () => {
     const d = otp.parseOtpUri(uri);
     expect(d.secret.reveal()).toBe(SECRET);
     expectHidden(d, SECRET);
-    expect(Object.keys(d).sort()).toEqual(['algorithm', 'counter', 'digits', 'issuer', 'label', 'period', 'secret', 'type']);
+    expect(Object.keys(d).sort()).toEqual([
+      'algorithm',
+      'counter',
+      'digits',
+      'issuer',
+      'label',
+      'period',
+      'secret',
+      'type',
+    ]);
   });
 
   it('makeDraft keeps the seed wrapped', () => {

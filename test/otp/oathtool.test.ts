@@ -34,7 +34,8 @@ function makeCase(rand: () => number, i: number): Case {
     const draft = makeDraft({ secret, type: 'hotp', digits: String(digits), counter: String(counter) });
     return {
       args: ['--hotp', '-d', String(digits), '-c', String(counter), '-w', String(WINDOW), hex],
-      ours: () => Array.from({ length: WINDOW + 1 }, (_, k) => generateCode({ ...draft, counter: counter + k }, 0).code.reveal()),
+      ours: () =>
+        Array.from({ length: WINDOW + 1 }, (_, k) => generateCode({ ...draft, counter: counter + k }, 0).code.reveal()),
       what: `hotp SHA1/${digits} counter ${counter} key ${key.length} B`,
     };
   }
@@ -47,8 +48,20 @@ function makeCase(rand: () => number, i: number): Case {
   // Milliseconds inside the second must not change the step.
   const atMs = seconds * 1000 + int(rand, 0, 999);
   return {
-    args: [`--totp=${algorithm}`, '-d', String(digits), '-s', `${period}s`, '-N', `@${seconds}`, '-w', String(WINDOW), hex],
-    ours: () => Array.from({ length: WINDOW + 1 }, (_, k) => generateCode(draft, atMs + k * period * 1000).code.reveal()),
+    args: [
+      `--totp=${algorithm}`,
+      '-d',
+      String(digits),
+      '-s',
+      `${period}s`,
+      '-N',
+      `@${seconds}`,
+      '-w',
+      String(WINDOW),
+      hex,
+    ],
+    ours: () =>
+      Array.from({ length: WINDOW + 1 }, (_, k) => generateCode(draft, atMs + k * period * 1000).code.reveal()),
     what: `totp ${algorithm}/${digits}/${period}s at ${seconds} key ${key.length} B`,
   };
 }

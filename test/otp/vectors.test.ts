@@ -125,7 +125,9 @@ describe('9 and 10 digits, and every algorithm for HOTP (beyond oathtool)', () =
         const atMs = int(rand, 0, 2 ** 42);
         const p = makeDraft({ secret, algorithm, digits, period });
         const step = Math.floor(atMs / 1000 / period);
-        expect(codeAt(p, atMs), `totp ${algorithm}/${digits}/${period} @${atMs}`).toBe(refHotp(key, algorithm, step, digits));
+        expect(codeAt(p, atMs), `totp ${algorithm}/${digits}/${period} @${atMs}`).toBe(
+          refHotp(key, algorithm, step, digits),
+        );
       }
     }
   });
@@ -133,7 +135,11 @@ describe('9 and 10 digits, and every algorithm for HOTP (beyond oathtool)', () =
   it('a shorter code is the tail of the 10-digit one', () => {
     const rand = prng(10);
     for (let i = 0; i < 100; i++) {
-      const p = totp(pick(rand, ['SHA1', 'SHA256', 'SHA512'] as const), 10, new Redacted(base32(randomBytes(rand, 20))));
+      const p = totp(
+        pick(rand, ['SHA1', 'SHA256', 'SHA512'] as const),
+        10,
+        new Redacted(base32(randomBytes(rand, 20))),
+      );
       const at = int(rand, 0, 2 ** 41);
       const ten = codeAt(p, at);
       expect(ten).toMatch(/^[0-9]{10}$/);
@@ -192,7 +198,12 @@ describe('generateCode refuses what would give a meaningless code', () => {
     ['sha1 lower case', { ...base, algorithm: 'sha1' as Algorithm }, 0, 'algorithm must be SHA1, SHA256 or SHA512'],
     ['negative time', base, -1, 'time must be a non-negative number of milliseconds'],
     ['NaN time', base, Number.NaN, 'time must be a non-negative number of milliseconds'],
-    ['bad secret', { ...base, secret: new Redacted('NOT-BASE32!1') }, 0, 'secret is not valid base32 (letters A-Z and digits 2-7)'],
+    [
+      'bad secret',
+      { ...base, secret: new Redacted('NOT-BASE32!1') },
+      0,
+      'secret is not valid base32 (letters A-Z and digits 2-7)',
+    ],
     ['empty secret', { ...base, secret: new Redacted('') }, 0, 'secret is empty'],
     ['negative counter', { ...base, type: 'hotp', counter: -1 }, 0, 'counter must be a non-negative integer'],
     ['unsafe counter', { ...base, type: 'hotp', counter: 2 ** 53 }, 0, 'counter must be a non-negative integer'],

@@ -1,5 +1,12 @@
 import { describe, expect, test } from 'vitest';
-import { STARTER_POLICY, describeAgent, explain, lintPolicy, visibleAccounts, type PolicyWarning } from '../../src/policy/index.js';
+import {
+  STARTER_POLICY,
+  describeAgent,
+  explain,
+  lintPolicy,
+  visibleAccounts,
+  type PolicyWarning,
+} from '../../src/policy/index.js';
 import { DESIGN_POLICY, SAT_NOON, WED_NOON, ctxAt, parse } from './fixtures.js';
 
 const VAULT = [
@@ -53,7 +60,16 @@ agents: { t: {} }
 rules:
   - { id: all, agents: [t], accounts: ["*"], actions: [list] }
 `);
-    const got = visibleAccounts(q, 't', [{ id: 'ok', tags: [] }, { id: 'Not-Ok', tags: [] }, { id: '', tags: [] }], { now: WED_NOON });
+    const got = visibleAccounts(
+      q,
+      't',
+      [
+        { id: 'ok', tags: [] },
+        { id: 'Not-Ok', tags: [] },
+        { id: '', tags: [] },
+      ],
+      { now: WED_NOON },
+    );
     expect(got.map((a) => a.id)).toEqual(['ok']);
   });
 });
@@ -100,7 +116,11 @@ describe('explain', () => {
   const p = parse(DESIGN_POLICY);
 
   test('names the deciding rule, why others did not match, and its conditions', () => {
-    const x = explain(p, { agent: 'claude-desktop', action: 'code', account: { id: 'github-work', tags: [] } }, ctxAt(SAT_NOON, 2));
+    const x = explain(
+      p,
+      { agent: 'claude-desktop', action: 'code', account: { id: 'github-work', tags: [] } },
+      ctxAt(SAT_NOON, 2),
+    );
     expect(x.decision).toEqual({ decision: 'deny', rule: 'desktop-github', reason: 'outside_hours', approval: 'none' });
     expect(x.rules.map((r) => [r.rule, r.outcome])).toEqual([
       ['desktop-github', 'decides'],
@@ -119,16 +139,28 @@ describe('explain', () => {
   });
 
   test('a deny rule that wins is shown as deciding, the allow that matched as overridden', () => {
-    const x = explain(p, { agent: 'claude-desktop', action: 'code', account: { id: 'github-bank', tags: ['bank'] } }, ctxAt(WED_NOON));
+    const x = explain(
+      p,
+      { agent: 'claude-desktop', action: 'code', account: { id: 'github-bank', tags: ['bank'] } },
+      ctxAt(WED_NOON),
+    );
     expect(x.decision.reason).toBe('denied_by_rule');
     expect(x.rules.find((r) => r.rule === 'never-bank')?.outcome).toBe('decides');
-    expect(x.rules.find((r) => r.rule === 'desktop-github')).toMatchObject({ outcome: 'matched', note: expect.stringContaining('a deny rule wins') });
+    expect(x.rules.find((r) => r.rule === 'desktop-github')).toMatchObject({
+      outcome: 'matched',
+      note: expect.stringContaining('a deny rule wins'),
+    });
   });
 
   test('aws conditions are each shown', () => {
     const x = explain(
       p,
-      { agent: 'terraform', action: 'aws_session', account: { id: 'aws-prod', tags: [] }, aws: { role: 'deploy', duration_seconds: 7200, delivery: 'inline' } },
+      {
+        agent: 'terraform',
+        action: 'aws_session',
+        account: { id: 'aws-prod', tags: [] },
+        aws: { role: 'deploy', duration_seconds: 7200, delivery: 'inline' },
+      },
       ctxAt(WED_NOON),
     );
     expect(x.decision.reason).toBe('aws_duration_over_cap');
@@ -140,7 +172,9 @@ describe('explain', () => {
   });
 
   test('default deny and unknown agents are explained', () => {
-    expect(explain(p, { agent: 'terraform', action: 'code', account: { id: 'x', tags: [] } }, ctxAt(WED_NOON)).text).toMatch(/no rule matches: denied by default/);
+    expect(
+      explain(p, { agent: 'terraform', action: 'code', account: { id: 'x', tags: [] } }, ctxAt(WED_NOON)).text,
+    ).toMatch(/no rule matches: denied by default/);
     const u = explain(p, { agent: 'mallory', action: 'code', account: { id: 'x', tags: [] } }, ctxAt(WED_NOON));
     expect(u.decision.reason).toBe('unknown_agent');
     expect(u.text).toMatch(/not declared/);
@@ -229,7 +263,10 @@ rules:
   });
 
   test('stays quick on a large policy and vault', () => {
-    const rules = Array.from({ length: 300 }, (_, i) => `  - { id: r${i}, agents: [a${i % 5}], accounts: ["acct-${i}", "tag:t${i % 7}"], actions: [code] }`);
+    const rules = Array.from(
+      { length: 300 },
+      (_, i) => `  - { id: r${i}, agents: [a${i % 5}], accounts: ["acct-${i}", "tag:t${i % 7}"], actions: [code] }`,
+    );
     const q = parse(`version: 1\nagents: { a0: {}, a1: {}, a2: {}, a3: {}, a4: {} }\nrules:\n${rules.join('\n')}\n`);
     const vault = Array.from({ length: 2000 }, (_, i) => ({ id: `acct-${i}`, tags: [`t${i % 7}`] }));
     const t0 = performance.now();

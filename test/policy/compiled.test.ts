@@ -5,9 +5,11 @@ import { fromCompiledJson, toCompiledJson } from '../../src/policy/compiled.js';
 import { evaluate, parsePolicy, STARTER_POLICY } from '../../src/policy/index.js';
 import { DESIGN_POLICY as DESIGN } from './fixtures.js';
 
-
 describe('compiled policy (pinned in the vault)', () => {
-  it.each([['DESIGN example', DESIGN], ['starter', STARTER_POLICY]])('%s: survives JSON exactly and decides the same', (_name, text) => {
+  it.each([
+    ['DESIGN example', DESIGN],
+    ['starter', STARTER_POLICY],
+  ])('%s: survives JSON exactly and decides the same', (_name, text) => {
     const p = parsePolicy(text, 'policy.yaml');
     const back = fromCompiledJson(JSON.parse(JSON.stringify(toCompiledJson(p))));
     expect(back).toEqual(p);
@@ -24,7 +26,14 @@ describe('compiled policy (pinned in the vault)', () => {
   });
 
   it('refuses a copy of the wrong shape', () => {
-    for (const bad of [null, 1, 'x', {}, { version: 2, fileName: 'p', agents: [], rules: [] }, { version: 1, fileName: 'p', agents: {}, rules: [] }]) {
+    for (const bad of [
+      null,
+      1,
+      'x',
+      {},
+      { version: 2, fileName: 'p', agents: [], rules: [] },
+      { version: 1, fileName: 'p', agents: {}, rules: [] },
+    ]) {
       expect(fromCompiledJson(bad)).toBeUndefined();
     }
   });

@@ -46,7 +46,15 @@ rules:
     limit: { count: 1, per: 1h }
 `);
 
-type Row = [agent: string, action: Action, id: string, tags: string[], decision: 'allow' | 'deny', rule: string | null, reason: ReasonCode];
+type Row = [
+  agent: string,
+  action: Action,
+  id: string,
+  tags: string[],
+  decision: 'allow' | 'deny',
+  rule: string | null,
+  reason: ReasonCode,
+];
 
 const ROWS: Row[] = [
   // Exact ids: no prefix confusion, no case folding, no look-alikes, no whitespace.
@@ -131,8 +139,18 @@ describe('evaluate: matching', () => {
   });
 
   test('approval is returned as a requirement, with its ttl', () => {
-    const d = evaluate(ADVERSARIAL, { agent: 'carol', action: 'code', account: { id: 'github-x', tags: [] } }, ctxAt(WED_NOON));
-    expect(d).toEqual({ decision: 'allow', rule: 'gh-confirm', reason: 'allowed', approval: 'confirm', approval_ttl_seconds: 600 });
+    const d = evaluate(
+      ADVERSARIAL,
+      { agent: 'carol', action: 'code', account: { id: 'github-x', tags: [] } },
+      ctxAt(WED_NOON),
+    );
+    expect(d).toEqual({
+      decision: 'allow',
+      rule: 'gh-confirm',
+      reason: 'allowed',
+      approval: 'confirm',
+      approval_ttl_seconds: 600,
+    });
   });
 
   test('malformed requests are denied, never thrown on', () => {
@@ -152,7 +170,11 @@ describe('evaluate: matching', () => {
   });
 
   test('tags that are not a list are ignored, so they never match a tag selector', () => {
-    const d = evaluate(ADVERSARIAL, { agent: 'alice', action: 'code', account: { id: 'prod', tags: 'bank' as never } }, ctxAt(WED_NOON));
+    const d = evaluate(
+      ADVERSARIAL,
+      { agent: 'alice', action: 'code', account: { id: 'prod', tags: 'bank' as never } },
+      ctxAt(WED_NOON),
+    );
     expect(d.rule).toBe('prod-exact');
   });
 });
@@ -176,65 +198,157 @@ describe('evaluate: the DESIGN policy', () => {
   test('limits at the boundary: count-1 used is allowed (0 left), count used is rate_limited', () => {
     expect(gh(WED_NOON, 0).limit?.remaining).toBe(9);
     expect(gh(WED_NOON, 9)).toMatchObject({ decision: 'allow', limit: { remaining: 0 } });
-    expect(gh(WED_NOON, 10)).toEqual({ decision: 'deny', rule: 'desktop-github', reason: 'rate_limited', approval: 'none' });
+    expect(gh(WED_NOON, 10)).toEqual({
+      decision: 'deny',
+      rule: 'desktop-github',
+      reason: 'rate_limited',
+      approval: 'none',
+    });
     expect(gh(WED_NOON, 11).reason).toBe('rate_limited');
     expect(gh(WED_NOON, Number.NaN).reason).toBe('rate_limited');
   });
 
   test('the usage counter is asked about this rule, agent, account and window', () => {
     const usage = vi.fn(() => 0);
-    evaluate(p, { agent: 'claude-desktop', action: 'list', account: { id: 'github-work', tags: [] } }, { now: WED_NOON, usage });
+    evaluate(
+      p,
+      { agent: 'claude-desktop', action: 'list', account: { id: 'github-work', tags: [] } },
+      { now: WED_NOON, usage },
+    );
     expect(usage).toHaveBeenCalledWith('desktop-github', 'claude-desktop', 'github-work', 3600);
   });
 
   test('the usage counter is not asked when an earlier condition fails', () => {
     const usage = vi.fn(() => 0);
-    evaluate(p, { agent: 'claude-desktop', action: 'code', account: { id: 'github', tags: [] } }, { now: SAT_NOON, usage });
+    evaluate(
+      p,
+      { agent: 'claude-desktop', action: 'code', account: { id: 'github', tags: [] } },
+      { now: SAT_NOON, usage },
+    );
     expect(usage).not.toHaveBeenCalled();
   });
 
   test('outside hours, the conditioned rule still decides', () => {
-    expect(gh(SAT_NOON)).toEqual({ decision: 'deny', rule: 'desktop-github', reason: 'outside_hours', approval: 'none' });
+    expect(gh(SAT_NOON)).toEqual({
+      decision: 'deny',
+      rule: 'desktop-github',
+      reason: 'outside_hours',
+      approval: 'none',
+    });
   });
 
   test('tag:personal matches by tag; bank tag wins over everything', () => {
-    const req = (tags: string[]) => ({ agent: 'claude-desktop', action: 'code' as const, account: { id: 'mail', tags } });
+    const req = (tags: string[]) => ({
+      agent: 'claude-desktop',
+      action: 'code' as const,
+      account: { id: 'mail', tags },
+    });
     expect(evaluate(p, req(['personal']), ctxAt(WED_NOON)).rule).toBe('desktop-github');
-    expect(evaluate(p, req(['personal', 'bank']), ctxAt(WED_NOON))).toMatchObject({ rule: 'never-bank', reason: 'denied_by_rule' });
+    expect(evaluate(p, req(['personal', 'bank']), ctxAt(WED_NOON))).toMatchObject({
+      rule: 'never-bank',
+      reason: 'denied_by_rule',
+    });
     expect(evaluate(p, req([]), ctxAt(WED_NOON)).reason).toBe('no_matching_rule');
   });
 
   test('a denial never says what would have been allowed', () => {
-    const d = evaluate(p, { agent: 'terraform', action: 'aws_session', account: { id: 'aws-prod', tags: [] }, aws: { role: 'admin', delivery: 'profile' } }, ctxAt(WED_NOON));
+    const d = evaluate(
+      p,
+      {
+        agent: 'terraform',
+        action: 'aws_session',
+        account: { id: 'aws-prod', tags: [] },
+        aws: { role: 'admin', delivery: 'profile' },
+      },
+      ctxAt(WED_NOON),
+    );
     expect(d).toEqual({ decision: 'deny', rule: 'terraform-prod', reason: 'aws_role_not_allowed', approval: 'none' });
     expect(JSON.stringify(d)).not.toContain('deploy');
   });
 
   const AWS: [string, AwsRequest | undefined, 'allow' | 'deny', ReasonCode][] = [
-    ['role, duration and delivery within caps', { role: 'deploy', duration_seconds: 3600, delivery: 'credential_process' }, 'allow', 'allowed'],
+    [
+      'role, duration and delivery within caps',
+      { role: 'deploy', duration_seconds: 3600, delivery: 'credential_process' },
+      'allow',
+      'allowed',
+    ],
     ['profile delivery', { role: 'deploy', duration_seconds: 900, delivery: 'profile' }, 'allow', 'allowed'],
     ['no duration: allowed, carrying the cap', { role: 'deploy', delivery: 'profile' }, 'allow', 'allowed'],
     ['role not listed', { role: 'admin', duration_seconds: 900, delivery: 'profile' }, 'deny', 'aws_role_not_allowed'],
-    ['role differing in case', { role: 'Deploy', duration_seconds: 900, delivery: 'profile' }, 'deny', 'aws_role_not_allowed'],
-    ['role with a suffix', { role: 'deploy-admin', duration_seconds: 900, delivery: 'profile' }, 'deny', 'aws_role_not_allowed'],
+    [
+      'role differing in case',
+      { role: 'Deploy', duration_seconds: 900, delivery: 'profile' },
+      'deny',
+      'aws_role_not_allowed',
+    ],
+    [
+      'role with a suffix',
+      { role: 'deploy-admin', duration_seconds: 900, delivery: 'profile' },
+      'deny',
+      'aws_role_not_allowed',
+    ],
     ['no role when roles are listed', { duration_seconds: 900, delivery: 'profile' }, 'deny', 'aws_role_not_allowed'],
-    ['one second over the cap', { role: 'deploy', duration_seconds: 3601, delivery: 'profile' }, 'deny', 'aws_duration_over_cap'],
+    [
+      'one second over the cap',
+      { role: 'deploy', duration_seconds: 3601, delivery: 'profile' },
+      'deny',
+      'aws_duration_over_cap',
+    ],
     ['zero duration', { role: 'deploy', duration_seconds: 0, delivery: 'profile' }, 'deny', 'aws_duration_over_cap'],
-    ['negative duration', { role: 'deploy', duration_seconds: -5, delivery: 'profile' }, 'deny', 'aws_duration_over_cap'],
-    ['NaN duration', { role: 'deploy', duration_seconds: Number.NaN, delivery: 'profile' }, 'deny', 'aws_duration_over_cap'],
-    ['infinite duration', { role: 'deploy', duration_seconds: Number.POSITIVE_INFINITY, delivery: 'profile' }, 'deny', 'aws_duration_over_cap'],
-    ['inline delivery not listed', { role: 'deploy', duration_seconds: 900, delivery: 'inline' }, 'deny', 'aws_delivery_not_allowed'],
-    ['exec delivery not listed', { role: 'deploy', duration_seconds: 900, delivery: 'exec' }, 'deny', 'aws_delivery_not_allowed'],
+    [
+      'negative duration',
+      { role: 'deploy', duration_seconds: -5, delivery: 'profile' },
+      'deny',
+      'aws_duration_over_cap',
+    ],
+    [
+      'NaN duration',
+      { role: 'deploy', duration_seconds: Number.NaN, delivery: 'profile' },
+      'deny',
+      'aws_duration_over_cap',
+    ],
+    [
+      'infinite duration',
+      { role: 'deploy', duration_seconds: Number.POSITIVE_INFINITY, delivery: 'profile' },
+      'deny',
+      'aws_duration_over_cap',
+    ],
+    [
+      'inline delivery not listed',
+      { role: 'deploy', duration_seconds: 900, delivery: 'inline' },
+      'deny',
+      'aws_delivery_not_allowed',
+    ],
+    [
+      'exec delivery not listed',
+      { role: 'deploy', duration_seconds: 900, delivery: 'exec' },
+      'deny',
+      'aws_delivery_not_allowed',
+    ],
     ['no delivery', { role: 'deploy', duration_seconds: 900 }, 'deny', 'aws_delivery_not_allowed'],
     ['no aws block at all', undefined, 'deny', 'aws_role_not_allowed'],
   ];
   test.each(AWS)('aws caps: %s', (_name, aws, decision, reason) => {
-    const d = evaluate(p, { agent: 'terraform', action: 'aws_session', account: { id: 'aws-prod', tags: [] }, aws }, ctxAt(WED_NOON));
+    const d = evaluate(
+      p,
+      { agent: 'terraform', action: 'aws_session', account: { id: 'aws-prod', tags: [] }, aws },
+      ctxAt(WED_NOON),
+    );
     expect(d).toMatchObject({ decision, rule: 'terraform-prod', reason });
   });
 
   test('an allow without a requested duration carries the cap', () => {
-    const d = evaluate(p, { agent: 'terraform', action: 'aws_session', account: { id: 'aws-prod', tags: [] }, aws: { role: 'deploy', delivery: 'profile' } }, ctxAt(WED_NOON));
+    const d = evaluate(
+      p,
+      {
+        agent: 'terraform',
+        action: 'aws_session',
+        account: { id: 'aws-prod', tags: [] },
+        aws: { role: 'deploy', delivery: 'profile' },
+      },
+      ctxAt(WED_NOON),
+    );
     expect(d.aws).toEqual({ max_duration_seconds: 3600 });
   });
 
@@ -244,8 +358,10 @@ agents: { t: {} }
 rules:
   - { id: r, agents: [t], accounts: [x], actions: [aws_session] }
 `);
-    const ev = (aws: AwsRequest) => evaluate(q, { agent: 't', action: 'aws_session', account: { id: 'x', tags: [] }, aws }, ctxAt(WED_NOON));
-    for (const delivery of ['credential_process', 'profile', 'exec', 'container']) expect(ev({ role: 'any', delivery }).decision).toBe('allow');
+    const ev = (aws: AwsRequest) =>
+      evaluate(q, { agent: 't', action: 'aws_session', account: { id: 'x', tags: [] }, aws }, ctxAt(WED_NOON));
+    for (const delivery of ['credential_process', 'profile', 'exec', 'container'])
+      expect(ev({ role: 'any', delivery }).decision).toBe('allow');
     expect(ev({ delivery: 'exec', duration_seconds: 43_200 }).decision).toBe('allow');
     expect(ev({ role: 'x', delivery: 'inline' }).reason).toBe('aws_delivery_not_allowed');
     expect(ev({ role: 'x', delivery: 'clipboard' }).reason).toBe('aws_delivery_not_allowed');
@@ -258,13 +374,27 @@ agents: { t: {} }
 rules:
   - { id: r, agents: [t], accounts: [x], actions: [aws_session], aws: { delivery: [inline] } }
 `);
-    const ev = (delivery: string) => evaluate(q, { agent: 't', action: 'aws_session', account: { id: 'x', tags: [] }, aws: { delivery } }, ctxAt(WED_NOON));
+    const ev = (delivery: string) =>
+      evaluate(
+        q,
+        { agent: 't', action: 'aws_session', account: { id: 'x', tags: [] }, aws: { delivery } },
+        ctxAt(WED_NOON),
+      );
     expect(ev('inline').decision).toBe('allow');
     expect(ev('profile').reason).toBe('aws_delivery_not_allowed');
   });
 
   test('aws fields do not matter for other actions', () => {
-    const d = evaluate(p, { agent: 'claude-desktop', action: 'code', account: { id: 'github', tags: [] }, aws: { role: 'root', delivery: 'inline' } }, ctxAt(WED_NOON));
+    const d = evaluate(
+      p,
+      {
+        agent: 'claude-desktop',
+        action: 'code',
+        account: { id: 'github', tags: [] },
+        aws: { role: 'root', delivery: 'inline' },
+      },
+      ctxAt(WED_NOON),
+    );
     expect(d.decision).toBe('allow');
   });
 
@@ -281,7 +411,11 @@ rules:
     aws: { roles: [deploy] }
 `);
     const ev = (now: number, role: string) =>
-      evaluate(q, { agent: 't', action: 'aws_session', account: { id: 'x', tags: [] }, aws: { role, delivery: 'exec' } }, ctxAt(now, 5)).reason;
+      evaluate(
+        q,
+        { agent: 't', action: 'aws_session', account: { id: 'x', tags: [] }, aws: { role, delivery: 'exec' } },
+        ctxAt(now, 5),
+      ).reason;
     expect(ev(SAT_NOON, 'admin')).toBe('outside_hours');
     expect(ev(WED_NOON, 'admin')).toBe('aws_role_not_allowed');
     expect(ev(WED_NOON, 'deploy')).toBe('rate_limited');
@@ -289,9 +423,25 @@ rules:
 });
 
 describe('selectors with regex characters outside the id alphabet are refused at parse time', () => {
-  test.each(['m(a)*', 'q[1]', 'u^v$', 'a|b', 'a\\d', '(?:x)', 'a{2}', 'x y', 'tag:*', 'tag:ba*', '**/x', 'GitHub*', 'g\u0456thub*'])('%s', (sel) => {
+  test.each([
+    'm(a)*',
+    'q[1]',
+    'u^v$',
+    'a|b',
+    'a\\d',
+    '(?:x)',
+    'a{2}',
+    'x y',
+    'tag:*',
+    'tag:ba*',
+    '**/x',
+    'GitHub*',
+    'g\u0456thub*',
+  ])('%s', (sel) => {
     expect(() =>
-      parse(`version: 1\nagents: { a: {} }\nrules:\n  - { id: r, agents: [a], accounts: [${JSON.stringify(sel)}], actions: [code] }\n`),
+      parse(
+        `version: 1\nagents: { a: {} }\nrules:\n  - { id: r, agents: [a], accounts: [${JSON.stringify(sel)}], actions: [code] }\n`,
+      ),
     ).toThrow(/rules\[0\]\.accounts\[0\]: expected an account id/);
   });
 });
@@ -303,9 +453,16 @@ agents: { a: {}, b: {} }
 rules:
   - { id: everyone, agents: ["*"], accounts: ["*"], actions: [list] }
 `);
-    for (const agent of ['a', 'b']) expect(evaluate(q, { agent, action: 'list', account: { id: 'z', tags: [] } }, ctxAt(WED_NOON)).decision).toBe('allow');
-    expect(evaluate(q, { agent: 'c', action: 'list', account: { id: 'z', tags: [] } }, ctxAt(WED_NOON)).reason).toBe('unknown_agent');
-    expect(evaluate(q, { agent: 'a', action: 'code', account: { id: 'z', tags: [] } }, ctxAt(WED_NOON)).reason).toBe('no_matching_rule');
+    for (const agent of ['a', 'b'])
+      expect(evaluate(q, { agent, action: 'list', account: { id: 'z', tags: [] } }, ctxAt(WED_NOON)).decision).toBe(
+        'allow',
+      );
+    expect(evaluate(q, { agent: 'c', action: 'list', account: { id: 'z', tags: [] } }, ctxAt(WED_NOON)).reason).toBe(
+      'unknown_agent',
+    );
+    expect(evaluate(q, { agent: 'a', action: 'code', account: { id: 'z', tags: [] } }, ctxAt(WED_NOON)).reason).toBe(
+      'no_matching_rule',
+    );
   });
 
   test('the first matching rule is found in file order across exact, tag and glob selectors', () => {
@@ -317,7 +474,8 @@ rules:
   - { id: r-exact, agents: [a], accounts: [abc, zzz], actions: [code] }
   - { id: r-any, agents: [a], accounts: ["*"], actions: [code] }
 `);
-    const who = (id: string, tags: string[] = []) => evaluate(q, { agent: 'a', action: 'code', account: { id, tags } }, ctxAt(WED_NOON)).rule;
+    const who = (id: string, tags: string[] = []) =>
+      evaluate(q, { agent: 'a', action: 'code', account: { id, tags } }, ctxAt(WED_NOON)).rule;
     expect(who('abc', ['t'])).toBe('r-glob');
     expect(who('zzz', ['t'])).toBe('r-tag');
     expect(who('zzz')).toBe('r-exact');
@@ -331,8 +489,12 @@ rules:
   - { id: r, agents: [a], accounts: ["*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b"], actions: [code] }
 `);
     const t0 = performance.now();
-    for (let i = 0; i < 1000; i++) evaluate(q, { agent: 'a', action: 'code', account: { id: 'a'.repeat(64), tags: [] } }, ctxAt(WED_NOON));
+    for (let i = 0; i < 1000; i++)
+      evaluate(q, { agent: 'a', action: 'code', account: { id: 'a'.repeat(64), tags: [] } }, ctxAt(WED_NOON));
     expect(performance.now() - t0).toBeLessThan(1000);
-    expect(evaluate(q, { agent: 'a', action: 'code', account: { id: `${'a'.repeat(40)}b`, tags: [] } }, ctxAt(WED_NOON)).decision).toBe('allow');
+    expect(
+      evaluate(q, { agent: 'a', action: 'code', account: { id: `${'a'.repeat(40)}b`, tags: [] } }, ctxAt(WED_NOON))
+        .decision,
+    ).toBe('allow');
   });
 });

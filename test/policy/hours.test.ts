@@ -137,13 +137,16 @@ describe('hours: whole days, and unusable instants', () => {
 
   test('a time without days means every day', () => {
     const q = withHours('{ from: "08:00", to: "09:00", tz: UTC }');
-    for (const day of ['02', '03', '04', '05', '06', '07', '08']) expect(at(q, `2025-06-${day}T08:30:00Z`)).toBe('allowed');
+    for (const day of ['02', '03', '04', '05', '06', '07', '08'])
+      expect(at(q, `2025-06-${day}T08:30:00Z`)).toBe('allowed');
   });
 
   test('NaN, infinite or out-of-range now fails closed', () => {
     const q = withHours('{ days: [mon, tue, wed, thu, fri, sat, sun], tz: UTC }');
     for (const now of [Number.NaN, Number.POSITIVE_INFINITY, -Number.MAX_VALUE, 9e15]) {
-      expect(evaluate(q, { agent: 'a', action: 'code', account: { id: 'x', tags: [] } }, ctxAt(now)).reason).toBe('outside_hours');
+      expect(evaluate(q, { agent: 'a', action: 'code', account: { id: 'x', tags: [] } }, ctxAt(now)).reason).toBe(
+        'outside_hours',
+      );
     }
   });
 });

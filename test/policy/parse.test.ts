@@ -26,7 +26,11 @@ describe('parsePolicy: the DESIGN example', () => {
       line: lineOf(DESIGN_POLICY, 'id: desktop-github'),
     });
     expect(gh?.aws).toBeUndefined();
-    expect(tf?.aws).toEqual({ roles: ['deploy'], max_duration_seconds: 3600, delivery: ['credential_process', 'profile'] });
+    expect(tf?.aws).toEqual({
+      roles: ['deploy'],
+      max_duration_seconds: 3600,
+      delivery: ['credential_process', 'profile'],
+    });
     expect(bank).toMatchObject({ effect: 'deny', approval: 'none', actions: ['list', 'code', 'aws_session'] });
   });
 
@@ -40,7 +44,9 @@ describe('parsePolicy: the DESIGN example', () => {
   test('the starter policy parses', () => {
     const s = parsePolicy(STARTER_POLICY, 'policy.yaml');
     expect(s.rules.length).toBeGreaterThanOrEqual(4);
-    const features = new Set(s.rules.flatMap((r) => [r.effect, r.approval, r.limit && 'limit', r.hours && 'hours', r.aws && 'aws']));
+    const features = new Set(
+      s.rules.flatMap((r) => [r.effect, r.approval, r.limit && 'limit', r.hours && 'hours', r.aws && 'aws']),
+    );
     for (const f of ['allow', 'deny', 'confirm', 'limit', 'hours', 'aws']) expect(features).toContain(f);
   });
 
@@ -101,61 +107,350 @@ rules:
  * Each case: an edit of the DESIGN policy, the marker of the line the error must name, and the
  * field path it must name.
  */
-const ERROR_CASES: { name: string; from: string; to: string; line: string; lineDelta?: number; field: string; says?: RegExp }[] = [
+const ERROR_CASES: {
+  name: string;
+  from: string;
+  to: string;
+  line: string;
+  lineDelta?: number;
+  field: string;
+  says?: RegExp;
+}[] = [
   // Unknown keys at every level.
-  { name: 'unknown top-level key', from: 'version: 1\n', to: 'version: 1\nextra: true\n', line: 'extra:', field: 'extra', says: /unknown field/ },
-  { name: 'unknown key in an agent', from: 'terraform: {}', to: 'terraform: { descripton: x }', line: 'terraform:', field: 'agents.terraform.descripton', says: /unknown field "descripton"/ },
+  {
+    name: 'unknown top-level key',
+    from: 'version: 1\n',
+    to: 'version: 1\nextra: true\n',
+    line: 'extra:',
+    field: 'extra',
+    says: /unknown field/,
+  },
+  {
+    name: 'unknown key in an agent',
+    from: 'terraform: {}',
+    to: 'terraform: { descripton: x }',
+    line: 'terraform:',
+    field: 'agents.terraform.descripton',
+    says: /unknown field "descripton"/,
+  },
   // An unquoted comma in a flow mapping is YAML for a second key: the key is named.
-  { name: 'comma in an unquoted description', from: 'terraform: {}', to: 'terraform: { description: Terraform, local and CI }', line: 'terraform:', field: 'agents.terraform.<key>', says: /unknown field "local and CI"/ },
-  { name: 'unknown key in a rule', from: '    approval_ttl: 15m', to: '    approval_ttl: 15m\n    limt: 3', line: 'limt:', field: 'rules[0].limt', says: /unknown field/ },
-  { name: 'unknown key in limit', from: '{ count: 10, per: 1h }', to: '{ count: 10, per: 1h, burst: 2 }', line: 'limit:', field: 'rules[0].limit.burst' },
-  { name: 'unknown key in hours', from: 'tz: Europe/Berlin }', to: 'tz: Europe/Berlin, timezone: UTC }', line: 'hours:', field: 'rules[0].hours.timezone' },
-  { name: 'unknown key in aws', from: 'aws: { roles:', to: 'aws: { role: [x], roles:', line: 'aws:', field: 'rules[1].aws.role' },
-  { name: 'misspelt effect key', from: '    effect: deny', to: '    efect: deny', line: 'efect:', field: 'rules[2].efect' },
+  {
+    name: 'comma in an unquoted description',
+    from: 'terraform: {}',
+    to: 'terraform: { description: Terraform, local and CI }',
+    line: 'terraform:',
+    field: 'agents.terraform.<key>',
+    says: /unknown field "local and CI"/,
+  },
+  {
+    name: 'unknown key in a rule',
+    from: '    approval_ttl: 15m',
+    to: '    approval_ttl: 15m\n    limt: 3',
+    line: 'limt:',
+    field: 'rules[0].limt',
+    says: /unknown field/,
+  },
+  {
+    name: 'unknown key in limit',
+    from: '{ count: 10, per: 1h }',
+    to: '{ count: 10, per: 1h, burst: 2 }',
+    line: 'limit:',
+    field: 'rules[0].limit.burst',
+  },
+  {
+    name: 'unknown key in hours',
+    from: 'tz: Europe/Berlin }',
+    to: 'tz: Europe/Berlin, timezone: UTC }',
+    line: 'hours:',
+    field: 'rules[0].hours.timezone',
+  },
+  {
+    name: 'unknown key in aws',
+    from: 'aws: { roles:',
+    to: 'aws: { role: [x], roles:',
+    line: 'aws:',
+    field: 'rules[1].aws.role',
+  },
+  {
+    name: 'misspelt effect key',
+    from: '    effect: deny',
+    to: '    efect: deny',
+    line: 'efect:',
+    field: 'rules[2].efect',
+  },
   // Wrong types.
-  { name: 'limit count as text', from: 'count: 10', to: 'count: ten', line: 'limit:', field: 'rules[0].limit.count', says: /whole number/ },
-  { name: 'limit count 0', from: 'count: 10', to: 'count: 0', line: 'limit:', field: 'rules[0].limit.count', says: /at least 1/ },
-  { name: 'limit count fractional', from: 'count: 10', to: 'count: 2.5', line: 'limit:', field: 'rules[0].limit.count' },
-  { name: 'actions as a string', from: 'actions: [aws_session]', to: 'actions: aws_session', line: 'actions: aws_session', field: 'rules[1].actions', says: /list/ },
-  { name: 'unknown action', from: 'actions: [list, code]', to: 'actions: [list, codes]', line: 'actions: [list, codes]', field: 'rules[0].actions[1]' },
-  { name: 'agents as a list', from: 'agents:\n  claude-desktop: { description: desktop assistant }\n  terraform: {}', to: 'agents: [claude-desktop, terraform]', line: 'agents: [claude-desktop', field: 'agents' },
-  { name: 'effect misspelt', from: 'effect: deny ', to: 'effect: Deny ', line: 'effect:', field: 'rules[2].effect', says: /allow or deny/ },
-  { name: 'approval yes', from: 'approval: confirm ', to: 'approval: yes ', line: 'approval: yes', field: 'rules[0].approval' },
-  { name: 'rule as a string', from: '  - id: never-bank\n    effect: deny               # allow (default) | deny\n    agents: ["*"]\n    accounts: ["tag:bank"]\n', to: '  - never-bank\n', line: '- never-bank', field: 'rules[2]' },
-  { name: 'upper-case account selector', from: 'accounts: [aws-prod]', to: 'accounts: [AWS-Prod]', line: 'AWS-Prod', field: 'rules[1].accounts[0]', says: /account id/ },
+  {
+    name: 'limit count as text',
+    from: 'count: 10',
+    to: 'count: ten',
+    line: 'limit:',
+    field: 'rules[0].limit.count',
+    says: /whole number/,
+  },
+  {
+    name: 'limit count 0',
+    from: 'count: 10',
+    to: 'count: 0',
+    line: 'limit:',
+    field: 'rules[0].limit.count',
+    says: /at least 1/,
+  },
+  {
+    name: 'limit count fractional',
+    from: 'count: 10',
+    to: 'count: 2.5',
+    line: 'limit:',
+    field: 'rules[0].limit.count',
+  },
+  {
+    name: 'actions as a string',
+    from: 'actions: [aws_session]',
+    to: 'actions: aws_session',
+    line: 'actions: aws_session',
+    field: 'rules[1].actions',
+    says: /list/,
+  },
+  {
+    name: 'unknown action',
+    from: 'actions: [list, code]',
+    to: 'actions: [list, codes]',
+    line: 'actions: [list, codes]',
+    field: 'rules[0].actions[1]',
+  },
+  {
+    name: 'agents as a list',
+    from: 'agents:\n  claude-desktop: { description: desktop assistant }\n  terraform: {}',
+    to: 'agents: [claude-desktop, terraform]',
+    line: 'agents: [claude-desktop',
+    field: 'agents',
+  },
+  {
+    name: 'effect misspelt',
+    from: 'effect: deny ',
+    to: 'effect: Deny ',
+    line: 'effect:',
+    field: 'rules[2].effect',
+    says: /allow or deny/,
+  },
+  {
+    name: 'approval yes',
+    from: 'approval: confirm ',
+    to: 'approval: yes ',
+    line: 'approval: yes',
+    field: 'rules[0].approval',
+  },
+  {
+    name: 'rule as a string',
+    from: '  - id: never-bank\n    effect: deny               # allow (default) | deny\n    agents: ["*"]\n    accounts: ["tag:bank"]\n',
+    to: '  - never-bank\n',
+    line: '- never-bank',
+    field: 'rules[2]',
+  },
+  {
+    name: 'upper-case account selector',
+    from: 'accounts: [aws-prod]',
+    to: 'accounts: [AWS-Prod]',
+    line: 'AWS-Prod',
+    field: 'rules[1].accounts[0]',
+    says: /account id/,
+  },
   { name: 'bad tag selector', from: '"tag:bank"', to: '"tag:Bank"', line: 'tag:Bank', field: 'rules[2].accounts[0]' },
-  { name: 'unknown delivery', from: 'delivery: [credential_process, profile]', to: 'delivery: [credential_process, clipboard]', line: 'clipboard', field: 'rules[1].aws.delivery[1]' },
-  { name: 'bad day', from: 'days: [mon, tue,', to: 'days: [monday, tue,', line: 'monday', field: 'rules[0].hours.days[0]' },
+  {
+    name: 'unknown delivery',
+    from: 'delivery: [credential_process, profile]',
+    to: 'delivery: [credential_process, clipboard]',
+    line: 'clipboard',
+    field: 'rules[1].aws.delivery[1]',
+  },
+  {
+    name: 'bad day',
+    from: 'days: [mon, tue,',
+    to: 'days: [monday, tue,',
+    line: 'monday',
+    field: 'rules[0].hours.days[0]',
+  },
   // Durations.
-  { name: 'duration with a space', from: 'per: 1h', to: 'per: 1 hour', line: 'limit:', field: 'rules[0].limit.per', says: /expected a duration like 15m or 1h/ },
-  { name: 'zero duration', from: 'per: 1h', to: 'per: 0m', line: 'limit:', field: 'rules[0].limit.per', says: /duration/ },
-  { name: 'negative approval_ttl', from: 'approval_ttl: 15m', to: 'approval_ttl: -1', line: 'approval_ttl', field: 'rules[0].approval_ttl', says: /or 0 to ask every time/ },
-  { name: 'bare number duration', from: 'approval_ttl: 15m', to: 'approval_ttl: 15', line: 'approval_ttl', field: 'rules[0].approval_ttl', says: /duration/ },
-  { name: 'unknown unit', from: 'max_duration: 1h', to: 'max_duration: 1y', line: 'max_duration', field: 'rules[1].aws.max_duration', says: /duration/ },
+  {
+    name: 'duration with a space',
+    from: 'per: 1h',
+    to: 'per: 1 hour',
+    line: 'limit:',
+    field: 'rules[0].limit.per',
+    says: /expected a duration like 15m or 1h/,
+  },
+  {
+    name: 'zero duration',
+    from: 'per: 1h',
+    to: 'per: 0m',
+    line: 'limit:',
+    field: 'rules[0].limit.per',
+    says: /duration/,
+  },
+  {
+    name: 'negative approval_ttl',
+    from: 'approval_ttl: 15m',
+    to: 'approval_ttl: -1',
+    line: 'approval_ttl',
+    field: 'rules[0].approval_ttl',
+    says: /or 0 to ask every time/,
+  },
+  {
+    name: 'bare number duration',
+    from: 'approval_ttl: 15m',
+    to: 'approval_ttl: 15',
+    line: 'approval_ttl',
+    field: 'rules[0].approval_ttl',
+    says: /duration/,
+  },
+  {
+    name: 'unknown unit',
+    from: 'max_duration: 1h',
+    to: 'max_duration: 1y',
+    line: 'max_duration',
+    field: 'rules[1].aws.max_duration',
+    says: /duration/,
+  },
   { name: 'units out of order', from: 'per: 1h', to: 'per: 30m1h', line: 'limit:', field: 'rules[0].limit.per' },
   // Hours.
-  { name: 'unknown time zone', from: 'tz: Europe/Berlin', to: 'tz: Europe/Berlinn', line: 'hours:', field: 'rules[0].hours.tz', says: /time zone/ },
-  { name: 'path-like time zone', from: 'tz: Europe/Berlin', to: 'tz: "../../etc/passwd"', line: 'hours:', field: 'rules[0].hours.tz' },
-  { name: 'H:MM time', from: 'from: "08:00"', to: 'from: "8:00"', line: 'hours:', field: 'rules[0].hours.from', says: /HH:MM/ },
-  { name: '24:00 time', from: 'to: "20:00"', to: 'to: "24:00"', line: 'hours:', field: 'rules[0].hours.to', says: /HH:MM/ },
+  {
+    name: 'unknown time zone',
+    from: 'tz: Europe/Berlin',
+    to: 'tz: Europe/Berlinn',
+    line: 'hours:',
+    field: 'rules[0].hours.tz',
+    says: /time zone/,
+  },
+  {
+    name: 'path-like time zone',
+    from: 'tz: Europe/Berlin',
+    to: 'tz: "../../etc/passwd"',
+    line: 'hours:',
+    field: 'rules[0].hours.tz',
+  },
+  {
+    name: 'H:MM time',
+    from: 'from: "08:00"',
+    to: 'from: "8:00"',
+    line: 'hours:',
+    field: 'rules[0].hours.from',
+    says: /HH:MM/,
+  },
+  {
+    name: '24:00 time',
+    from: 'to: "20:00"',
+    to: 'to: "24:00"',
+    line: 'hours:',
+    field: 'rules[0].hours.to',
+    says: /HH:MM/,
+  },
   { name: 'from equals to', from: 'to: "20:00"', to: 'to: "08:00"', line: 'hours:', field: 'rules[0].hours.to' },
   { name: 'from without to', from: ', to: "20:00"', to: '', line: 'hours:', field: 'rules[0].hours' },
   // Cross-field rules.
-  { name: 'duplicate rule id', from: 'id: never-bank', to: 'id: desktop-github', line: 'effect: deny', lineDelta: -1, field: 'rules[2].id', says: /duplicate rule id/ },
-  { name: 'undeclared agent', from: 'agents: [terraform]', to: 'agents: [terraform, ci-bot]', line: 'ci-bot', field: 'rules[1].agents[1]', says: /not declared/ },
-  { name: 'empty accounts', from: 'accounts: [aws-prod]', to: 'accounts: []', line: 'accounts: []', field: 'rules[1].accounts', says: /at least one/ },
-  { name: 'empty agents of a rule', from: 'agents: [terraform]', to: 'agents: []', line: 'agents: []', field: 'rules[1].agents', says: /at least one/ },
-  { name: 'empty actions', from: 'actions: [aws_session]', to: 'actions: []', line: 'actions: []', field: 'rules[1].actions', says: /at least one/ },
-  { name: 'empty days', from: 'days: [mon, tue, wed, thu, fri]', to: 'days: []', line: 'hours:', field: 'rules[0].hours.days' },
+  {
+    name: 'duplicate rule id',
+    from: 'id: never-bank',
+    to: 'id: desktop-github',
+    line: 'effect: deny',
+    lineDelta: -1,
+    field: 'rules[2].id',
+    says: /duplicate rule id/,
+  },
+  {
+    name: 'undeclared agent',
+    from: 'agents: [terraform]',
+    to: 'agents: [terraform, ci-bot]',
+    line: 'ci-bot',
+    field: 'rules[1].agents[1]',
+    says: /not declared/,
+  },
+  {
+    name: 'empty accounts',
+    from: 'accounts: [aws-prod]',
+    to: 'accounts: []',
+    line: 'accounts: []',
+    field: 'rules[1].accounts',
+    says: /at least one/,
+  },
+  {
+    name: 'empty agents of a rule',
+    from: 'agents: [terraform]',
+    to: 'agents: []',
+    line: 'agents: []',
+    field: 'rules[1].agents',
+    says: /at least one/,
+  },
+  {
+    name: 'empty actions',
+    from: 'actions: [aws_session]',
+    to: 'actions: []',
+    line: 'actions: []',
+    field: 'rules[1].actions',
+    says: /at least one/,
+  },
+  {
+    name: 'empty days',
+    from: 'days: [mon, tue, wed, thu, fri]',
+    to: 'days: []',
+    line: 'hours:',
+    field: 'rules[0].hours.days',
+  },
   { name: 'empty roles', from: 'roles: [deploy]', to: 'roles: []', line: 'aws:', field: 'rules[1].aws.roles' },
-  { name: 'allow rule without actions', from: '    actions: [aws_session]\n', to: '', line: 'id: terraform-prod', field: 'rules[1].actions', says: /must list its actions/ },
-  { name: 'deny rule with a condition', from: '    accounts: ["tag:bank"]\n', to: '    accounts: ["tag:bank"]\n    limit: { count: 1, per: 1h }\n', line: 'count: 1, per', field: 'rules[2].limit', says: /deny rule takes no conditions/ },
-  { name: 'approval_ttl without confirm', from: 'approval: confirm ', to: 'approval: none ', line: 'approval_ttl', field: 'rules[0].approval_ttl', says: /approval: confirm/ },
-  { name: 'aws block without aws_session', from: 'actions: [aws_session]', to: 'actions: [code]', line: 'aws:', field: 'rules[1].aws', says: /aws_session/ },
-  { name: 'agent name with a capital', from: 'terraform: {}', to: 'Terraform: {}', line: 'Terraform', field: 'agents.<key>', says: /expected an agent name/ },
-  { name: 'missing rules', from: DESIGN_POLICY.slice(DESIGN_POLICY.indexOf('rules:')), to: '', line: 'version', field: 'rules' },
+  {
+    name: 'allow rule without actions',
+    from: '    actions: [aws_session]\n',
+    to: '',
+    line: 'id: terraform-prod',
+    field: 'rules[1].actions',
+    says: /must list its actions/,
+  },
+  {
+    name: 'deny rule with a condition',
+    from: '    accounts: ["tag:bank"]\n',
+    to: '    accounts: ["tag:bank"]\n    limit: { count: 1, per: 1h }\n',
+    line: 'count: 1, per',
+    field: 'rules[2].limit',
+    says: /deny rule takes no conditions/,
+  },
+  {
+    name: 'approval_ttl without confirm',
+    from: 'approval: confirm ',
+    to: 'approval: none ',
+    line: 'approval_ttl',
+    field: 'rules[0].approval_ttl',
+    says: /approval: confirm/,
+  },
+  {
+    name: 'aws block without aws_session',
+    from: 'actions: [aws_session]',
+    to: 'actions: [code]',
+    line: 'aws:',
+    field: 'rules[1].aws',
+    says: /aws_session/,
+  },
+  {
+    name: 'agent name with a capital',
+    from: 'terraform: {}',
+    to: 'Terraform: {}',
+    line: 'Terraform',
+    field: 'agents.<key>',
+    says: /expected an agent name/,
+  },
+  {
+    name: 'missing rules',
+    from: DESIGN_POLICY.slice(DESIGN_POLICY.indexOf('rules:')),
+    to: '',
+    line: 'version',
+    field: 'rules',
+  },
   // YAML level.
-  { name: 'duplicate key', from: '    accounts: [aws-prod]\n', to: '    accounts: [aws-prod]\n    accounts: ["*"]\n', line: 'accounts: ["*"]', field: '', says: /duplicate key/ },
+  {
+    name: 'duplicate key',
+    from: '    accounts: [aws-prod]\n',
+    to: '    accounts: [aws-prod]\n    accounts: ["*"]\n',
+    line: 'accounts: ["*"]',
+    field: '',
+    says: /duplicate key/,
+  },
 ];
 
 describe('parsePolicy: errors name file:line and field, never a value', () => {
@@ -165,7 +460,9 @@ describe('parsePolicy: errors name file:line and field, never a value', () => {
     expect(e.code).toBe('invalid');
     const expectedLine = lineOf(text, line) + (lineDelta ?? 0);
     const prefix = field === '' ? `policy.yaml:${expectedLine}: ` : `policy.yaml:${expectedLine}: ${field}: `;
-    expect(e.message.split('\n')).toContainEqual(expect.stringMatching(new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`)));
+    expect(e.message.split('\n')).toContainEqual(
+      expect.stringMatching(new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`)),
+    );
     if (says) expect(e.message).toMatch(says);
   });
 
@@ -187,8 +484,12 @@ describe('parsePolicy: errors name file:line and field, never a value', () => {
   });
 
   test('no rules, no agents, not a mapping, empty file', () => {
-    expect(parseError(edit(DESIGN_POLICY, DESIGN_POLICY.slice(DESIGN_POLICY.indexOf('rules:')), 'rules: []\n')).message).toMatch(/rules: must list at least one rule/);
-    expect(parseError('version: 1\nagents: {}\nrules:\n  - { id: r, agents: ["*"], accounts: [x], effect: deny }\n').message).toMatch(/agents: must declare at least one agent/);
+    expect(
+      parseError(edit(DESIGN_POLICY, DESIGN_POLICY.slice(DESIGN_POLICY.indexOf('rules:')), 'rules: []\n')).message,
+    ).toMatch(/rules: must list at least one rule/);
+    expect(
+      parseError('version: 1\nagents: {}\nrules:\n  - { id: r, agents: ["*"], accounts: [x], effect: deny }\n').message,
+    ).toMatch(/agents: must declare at least one agent/);
     expect(parseError('- version: 1\n').message).toMatch(/^policy\.yaml:1: expected a mapping/);
     expect(parseError('').message).toMatch(/^policy\.yaml/);
   });
@@ -320,14 +621,23 @@ test('a YAML syntax error gets a hint about YAML, not about unknown fields', () 
   expect(e.message).toMatch(/tab|indent|YAML/);
   expect(e.hint).not.toMatch(/unknown fields/);
   expect(e.hint).toMatch(/indent with spaces/);
-  expect(parseError(edit(DESIGN_POLICY, 'version: 1', 'version: 1\nextra: 1')).hint).toMatch(/unknown fields are errors on purpose/);
+  expect(parseError(edit(DESIGN_POLICY, 'version: 1', 'version: 1\nextra: 1')).hint).toMatch(
+    /unknown fields are errors on purpose/,
+  );
 });
 
 describe('buildPolicy', () => {
   test('validates plain objects with the same schema (no line numbers)', () => {
-    expect(() => buildPolicy({ version: 1, agents: { a: {} }, rules: [{ id: 'r', agents: ['a'], accounts: ['x'], actions: ['code'], typo: 1 }] }, 'obj')).toThrow(
-      /^obj: rules\[0\]\.typo: unknown field "typo"$/,
-    );
+    expect(() =>
+      buildPolicy(
+        {
+          version: 1,
+          agents: { a: {} },
+          rules: [{ id: 'r', agents: ['a'], accounts: ['x'], actions: ['code'], typo: 1 }],
+        },
+        'obj',
+      ),
+    ).toThrow(/^obj: rules\[0\]\.typo: unknown field "typo"$/);
   });
 });
 

@@ -20,7 +20,20 @@ import {
 const AGENTS = ['a1', 'a2', 'a3'];
 const IDS = ['prod', 'prod-admin', 'production', 'github', 'github-work', 'bank-1', 'x.y', 'x+y', 'xay', 'p'];
 const TAGS = ['bank', 'personal', 'work'];
-const SELECTORS = [...IDS, 'prod*', 'github*', 'x?y', 'x.*', '*', 'tag:bank', 'tag:personal', 'tag:work', '*-admin', 'p*n', '?'];
+const SELECTORS = [
+  ...IDS,
+  'prod*',
+  'github*',
+  'x?y',
+  'x.*',
+  '*',
+  'tag:bank',
+  'tag:personal',
+  'tag:work',
+  '*-admin',
+  'p*n',
+  '?',
+];
 
 type RawRule = Record<string, unknown>;
 
@@ -54,9 +67,15 @@ const ruleArb: fc.Arbitrary<RawRule> = fc
     ),
   })
   .map((r) => {
-    const clean = (o: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+    const clean = (o: Record<string, unknown>): Record<string, unknown> =>
+      Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
     if (r.effect === 'deny') {
-      return clean({ effect: 'deny', agents: r.agents, accounts: r.accounts, actions: r.omitDenyActions ? undefined : r.actions });
+      return clean({
+        effect: 'deny',
+        agents: r.agents,
+        accounts: r.accounts,
+        actions: r.omitDenyActions ? undefined : r.actions,
+      });
     }
     return clean({
       agents: r.agents,
@@ -93,7 +112,8 @@ const requestArb: fc.Arbitrary<PolicyRequest> = fc.record({
 const nowArb = fc.integer({ min: Date.UTC(2024, 0, 1), max: Date.UTC(2027, 0, 1) });
 const usedArb = fc.integer({ min: 0, max: 6 });
 
-const ev = (p: Policy, req: PolicyRequest, now: number, used: number): Decision => evaluate(p, req, { now, usage: () => used });
+const ev = (p: Policy, req: PolicyRequest, now: number, used: number): Decision =>
+  evaluate(p, req, { now, usage: () => used });
 
 /** The decision under `rules`; a file needs at least one rule, and with none every request is denied anyway. */
 const evRules = (rules: RawRule[], req: PolicyRequest, now: number, used: number): Decision['decision'] =>
@@ -114,7 +134,13 @@ describe('policy properties', () => {
     fc.assert(
       fc.property(rulesArb, ruleArb, fc.nat(), requestArb, nowArb, usedArb, (rules, extra, pos, req, now, used) => {
         // Whatever the generated rule was, keep only what a deny rule may have.
-        const deny: RawRule = { id: 'extra-deny', effect: 'deny', agents: extra['agents'], accounts: extra['accounts'], actions: extra['actions'] };
+        const deny: RawRule = {
+          id: 'extra-deny',
+          effect: 'deny',
+          agents: extra['agents'],
+          accounts: extra['accounts'],
+          actions: extra['actions'],
+        };
         const at = pos % (rules.length + 1);
         const before = ev(policyOf(rules), req, now, used);
         const after = ev(policyOf([...rules.slice(0, at), deny, ...rules.slice(at)]), req, now, used);
@@ -133,7 +159,12 @@ describe('policy properties', () => {
         const i = allowIdx[pick % allowIdx.length]!;
         const removed = rules[i]!;
         const before = ev(policyOf(rules), req, now, used);
-        const after = evRules(rules.filter((_, k) => k !== i), req, now, used);
+        const after = evRules(
+          rules.filter((_, k) => k !== i),
+          req,
+          now,
+          used,
+        );
         if (before.decision === 'deny' && after === 'allow') {
           // Only possible when the removed rule decided and one of its conditions failed: a
           // later rule may then decide instead (see evaluate.ts, rule 4).
@@ -147,7 +178,17 @@ describe('policy properties', () => {
 
   test('with unconditioned allow rules, removing an allow rule never adds access', () => {
     const plain = rulesArb.map((rs) =>
-      rs.map((r) => (r['effect'] === 'deny' ? r : { id: r['id'], agents: r['agents'], accounts: r['accounts'], actions: r['actions'], approval: r['approval'] })),
+      rs.map((r) =>
+        r['effect'] === 'deny'
+          ? r
+          : {
+              id: r['id'],
+              agents: r['agents'],
+              accounts: r['accounts'],
+              actions: r['actions'],
+              approval: r['approval'],
+            },
+      ),
     );
     const codeOrList = requestArb.map((r): PolicyRequest => {
       const action: Action = r.action === 'aws_session' ? 'code' : r.action;
@@ -158,7 +199,12 @@ describe('policy properties', () => {
         const i = pick % rules.length;
         fc.pre(rules[i]?.['effect'] !== 'deny');
         const before = ev(policyOf(rules), req, now, 0);
-        const after = evRules(rules.filter((_, k) => k !== i), req, now, 0);
+        const after = evRules(
+          rules.filter((_, k) => k !== i),
+          req,
+          now,
+          0,
+        );
         if (before.decision === 'deny') expect(after).toBe('deny');
       }),
       RUNS,
@@ -167,7 +213,10 @@ describe('policy properties', () => {
 
   test('an agent absent from the policy is always denied', () => {
     const stranger = fc
-      .oneof(fc.string({ maxLength: 80 }), fc.constantFrom('A1', 'a1 ', '*', '', '__proto__', 'constructor', 'hasOwnProperty', '\u0430' + '1'))
+      .oneof(
+        fc.string({ maxLength: 80 }),
+        fc.constantFrom('A1', 'a1 ', '*', '', '__proto__', 'constructor', 'hasOwnProperty', '\u0430' + '1'),
+      )
       .filter((a) => !AGENTS.includes(a));
     fc.assert(
       fc.property(rulesArb, requestArb, stranger, nowArb, usedArb, (rules, req, agent, now, used) => {
@@ -206,7 +255,10 @@ describe('policy properties', () => {
   });
 
   test('an account is visible exactly when listing it is allowed (with nothing used yet)', () => {
-    const accountsArb = fc.uniqueArray(fc.record({ id: fc.constantFrom(...IDS), tags: fc.subarray(TAGS) }), { selector: (a) => a.id, maxLength: 6 });
+    const accountsArb = fc.uniqueArray(fc.record({ id: fc.constantFrom(...IDS), tags: fc.subarray(TAGS) }), {
+      selector: (a) => a.id,
+      maxLength: 6,
+    });
     fc.assert(
       fc.property(rulesArb, fc.constantFrom(...AGENTS), accountsArb, nowArb, (rules, agent, accounts, now) => {
         const p = policyOf(rules);

@@ -58,7 +58,10 @@ export async function runAdd(rt: Runtime, id: string, o: AddOptions): Promise<vo
     warnings = addWarnings(existing, draft);
   });
   for (const w of warnings) rt.io.err(`warning: ${w}\n`);
-  const what = a.type === 'steam' ? 'steam' : `${a.type} ${a.algorithm} ${a.digits} digits${a.type === 'totp' ? ` ${a.period}s` : ''}`;
+  const what =
+    a.type === 'steam'
+      ? 'steam'
+      : `${a.type} ${a.algorithm} ${a.digits} digits${a.type === 'totp' ? ` ${a.period}s` : ''}`;
   rt.io.out(`added ${a.id}: ${printable([a.issuer, a.label].filter(Boolean).join(' / '))} (${what})\n`);
 }
 
@@ -81,7 +84,11 @@ export async function runList(rt: Runtime, o: { tag?: string; json?: boolean }):
 }
 
 export async function runRemove(rt: Runtime, id: string, o: { yes?: boolean }): Promise<void> {
-  if (!o.yes && rt.io.interactive && !(await promptConfirm(`Remove ${id} and its secret? (the last 3 vault versions stay in backups/)`))) {
+  if (
+    !o.yes &&
+    rt.io.interactive &&
+    !(await promptConfirm(`Remove ${id} and its secret? (the last 3 vault versions stay in backups/)`))
+  ) {
     fail('usage', 'not removed');
   }
   await removeAccount(rt.ctx, id);

@@ -78,7 +78,10 @@ async function readSecret(rt: Runtime, keyId: string): Promise<Redacted> {
     return promptSecret(`AWS secret access key for ${keyId.slice(0, 4)}…${keyId.slice(-4)}:`);
   }
   const text = (await rt.io.readStdin()).trim();
-  if (text === '') fail('usage', 'no secret access key on stdin', { hint: 'pipe it in (never pass it as an argument), or run in a terminal to type it hidden' });
+  if (text === '')
+    fail('usage', 'no secret access key on stdin', {
+      hint: 'pipe it in (never pass it as an argument), or run in a terminal to type it hidden',
+    });
   return new Redacted(text);
 }
 
@@ -100,18 +103,34 @@ export async function runAwsSetup(rt: Runtime, id: string, raw: Record<string, u
     return;
   }
   for (const w of r.warnings) rt.io.err(`warning: ${w}\n`);
-  const aws = r.aws as { mfa_serial: string; region: string | null; source: { kind: string; profile?: string; access_key_id?: string }; session_duration: number; roles: Record<string, { arn: string; duration: number; max_duration: number }> };
-  const src = aws.source.kind === 'vault' ? `vault (${aws.source.access_key_id ?? ''})` : aws.source.kind === 'profile' ? `profile ${aws.source.profile ?? ''}` : 'default chain';
+  const aws = r.aws as {
+    mfa_serial: string;
+    region: string | null;
+    source: { kind: string; profile?: string; access_key_id?: string };
+    session_duration: number;
+    roles: Record<string, { arn: string; duration: number; max_duration: number }>;
+  };
+  const src =
+    aws.source.kind === 'vault'
+      ? `vault (${aws.source.access_key_id ?? ''})`
+      : aws.source.kind === 'profile'
+        ? `profile ${aws.source.profile ?? ''}`
+        : 'default chain';
   const lines = [
     `aws set up for ${id}: MFA device ${aws.mfa_serial}, keys from ${src}, MFA session ${formatSeconds(aws.session_duration)}${aws.region ? `, region ${aws.region}` : ''}`,
-    ...Object.entries(aws.roles).map(([n, x]) => `  role ${n}: ${x.arn} (${formatSeconds(x.duration)}, max ${formatSeconds(x.max_duration)})`),
+    ...Object.entries(aws.roles).map(
+      ([n, x]) => `  role ${n}: ${x.arn} (${formatSeconds(x.duration)}, max ${formatSeconds(x.max_duration)})`,
+    ),
     '',
     'For ~/.aws/config (one profile per role; pick the agent name your policy allows):',
   ];
   const cmd = `${rt.env.nodePath} ${rt.env.entry} aws credential-process --account ${id}`;
   const roles = Object.keys(aws.roles);
   for (const role of roles.length ? roles : [null]) {
-    lines.push(`[profile ${id}${role ? `-${role}` : ''}]`, `credential_process = ${cmd}${role ? ` --role ${role}` : ''} --agent terraform`);
+    lines.push(
+      `[profile ${id}${role ? `-${role}` : ''}]`,
+      `credential_process = ${cmd}${role ? ` --role ${role}` : ''} --agent terraform`,
+    );
     if (aws.region) lines.push(`region = ${aws.region}`);
     lines.push('');
   }
@@ -127,7 +146,8 @@ function oneLine(rt: Runtime, e: unknown): void {
     rt.io.err('totp-mcp: internal error (run with --debug for details)\n');
     rt.exitCode = 1;
   }
-  if (rt.globals.debug && e instanceof Error) rt.io.err(`${(e.cause instanceof Error ? e.cause.stack : undefined) ?? e.stack ?? e.message}\n`);
+  if (rt.globals.debug && e instanceof Error)
+    rt.io.err(`${(e.cause instanceof Error ? e.cause.stack : undefined) ?? e.stack ?? e.message}\n`);
 }
 
 async function withAgent<T>(rt: Runtime, agent: string, fn: (service: AgentService) => Promise<T>): Promise<T> {
@@ -142,7 +162,11 @@ async function withAgent<T>(rt: Runtime, agent: string, fn: (service: AgentServi
 
 function needAgent(rt: Runtime, o: SessionOptions, command: string): string {
   const agent = o.agent ?? rt.env.agent;
-  if (agent === undefined) fail('usage', `${command} needs --agent NAME (or TOTP_MCP_AGENT): its requests are policy-checked and audited as that agent`);
+  if (agent === undefined)
+    fail(
+      'usage',
+      `${command} needs --agent NAME (or TOTP_MCP_AGENT): its requests are policy-checked and audited as that agent`,
+    );
   return agent;
 }
 
@@ -152,17 +176,31 @@ export async function runCredentialProcess(rt: Runtime, raw: Record<string, unkn
   try {
     if (o.account === undefined) fail('usage', '--account is required');
     const agent = needAgent(rt, o, 'credential-process');
-    const req: AwsRequest = { account: o.account, role: o.role, duration_seconds: durationOf(o), delivery: 'credential_process' };
+    const req: AwsRequest = {
+      account: o.account,
+      role: o.role,
+      duration_seconds: durationOf(o),
+      delivery: 'credential_process',
+    };
     if (rt.env.aws.resolvingSource) {
-      fail('invalid', "started by the AWS SDK while totp-mcp was resolving an account's source profile: the source profile must not use totp-mcp itself");
+      fail(
+        'invalid',
+        "started by the AWS SDK while totp-mcp was resolving an account's source profile: the source profile must not use totp-mcp itself",
+      );
     }
     if (o.explain) {
       rt.io.out(await explainAwsSession(rt.ctx, req, agent, rt.env.aws));
       return;
     }
     // No progress (a consumer may show stderr as an error); with --debug, why the cache was ignored.
-    const debug = rt.globals.debug ? (m: string): void => { rt.io.err(`totp-mcp: ${m}\n`); } : undefined;
-    const m = await withAgent(rt, agent, (s) => agentAwsSession(s, { client: client('totp-mcp-credential-process') }, req, { env: rt.env.aws, debug }));
+    const debug = rt.globals.debug
+      ? (m: string): void => {
+          rt.io.err(`totp-mcp: ${m}\n`);
+        }
+      : undefined;
+    const m = await withAgent(rt, agent, (s) =>
+      agentAwsSession(s, { client: client('totp-mcp-credential-process') }, req, { env: rt.env.aws, debug }),
+    );
     rt.io.out(credentialProcessJson(m.session));
   } catch (e) {
     oneLine(rt, e);
@@ -170,7 +208,16 @@ export async function runCredentialProcess(rt: Runtime, raw: Record<string, unkn
 }
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
-const SIGNUM: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGUSR1: 10, SIGUSR2: 12, SIGPIPE: 13, SIGTERM: 15 };
+const SIGNUM: Record<string, number> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGKILL: 9,
+  SIGUSR1: 10,
+  SIGUSR2: 12,
+  SIGPIPE: 13,
+  SIGTERM: 15,
+};
 
 /**
  * Runs a child with `env`, passing signals through; resolves to its exit code (128+n for a signal).
@@ -192,7 +239,9 @@ function runChild(rt: Runtime, command: readonly string[], env: Record<string, s
       resolve(code);
     };
     child.on('error', (e: NodeJS.ErrnoException) => {
-      rt.io.err(`totp-mcp: cannot run ${printable(file)}: ${e.code === 'ENOENT' ? 'command not found' : (e.code ?? 'error')}\n`);
+      rt.io.err(
+        `totp-mcp: cannot run ${printable(file)}: ${e.code === 'ENOENT' ? 'command not found' : (e.code ?? 'error')}\n`,
+      );
       done(e.code === 'ENOENT' ? 127 : 126);
     });
     child.on('exit', (code, signal) => {
@@ -204,21 +253,35 @@ function runChild(rt: Runtime, command: readonly string[], env: Record<string, s
 function refuseNesting(rt: Runtime): void {
   const marker = rt.env.aws.execMarker;
   if (marker !== undefined) {
-    fail('usage', `already inside 'totp-mcp aws exec' (${EXEC_MARKER}=${printable(marker).slice(0, 80)}): nested sessions would shadow each other`, {
-      hint: 'exit that shell first, or use profiles (credential_process) for several accounts at once',
-    });
+    fail(
+      'usage',
+      `already inside 'totp-mcp aws exec' (${EXEC_MARKER}=${printable(marker).slice(0, 80)}): nested sessions would shadow each other`,
+      {
+        hint: 'exit that shell first, or use profiles (credential_process) for several accounts at once',
+      },
+    );
   }
 }
 
 async function sessionFor(rt: Runtime, o: SessionOptions, req: AwsRequest, clientName: string): Promise<MintedSession> {
-  const deps: AwsDeps = { env: rt.env.aws, progress: (m) => { rt.io.err(`totp-mcp: ${m}\n`); } };
+  const deps: AwsDeps = {
+    env: rt.env.aws,
+    progress: (m) => {
+      rt.io.err(`totp-mcp: ${m}\n`);
+    },
+  };
   const agent = o.agent ?? rt.env.agent;
   if (agent === undefined) return ownerAwsSession(rt.ctx, req, deps);
   return withAgent(rt, agent, (s) => agentAwsSession(s, { client: client(clientName) }, req, deps));
 }
 
 /** `exec ID -- CMD…`: the command runs with the session in its environment (aws-vault's variables). */
-export async function runAwsExec(rt: Runtime, id: string, command: string[], raw: Record<string, unknown>): Promise<void> {
+export async function runAwsExec(
+  rt: Runtime,
+  id: string,
+  command: string[],
+  raw: Record<string, unknown>,
+): Promise<void> {
   const o = sessionOptions(raw);
   refuseNesting(rt);
   const req: AwsRequest = { account: id, role: o.role, duration_seconds: durationOf(o), delivery: 'exec' };
@@ -230,7 +293,10 @@ export async function runAwsExec(rt: Runtime, id: string, command: string[], raw
   const parent = rt.env.processEnv;
   const env = execEnv(parent, m.session, regionFor(m.region, parent), `${id}${m.role ? `/${m.role}` : ''}`);
   const cmd = command.length > 0 ? command : [parent['SHELL'] ?? '/bin/sh'];
-  if (command.length === 0) rt.io.err(`totp-mcp: starting ${printable(cmd[0] ?? '')} with ${id}${m.role ? ` role ${m.role}` : ''} credentials until ${isoSeconds(m.session.expires)}; exit to end\n`);
+  if (command.length === 0)
+    rt.io.err(
+      `totp-mcp: starting ${printable(cmd[0] ?? '')} with ${id}${m.role ? ` role ${m.role}` : ''} credentials until ${isoSeconds(m.session.expires)}; exit to end\n`,
+    );
   rt.exitCode = await runChild(rt, cmd, env);
 }
 
@@ -248,21 +314,36 @@ const shellQuote = (v: string): string => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(v) ? 
  */
 function endpointVars(format: 'export' | 'env' | 'json', vars: Record<string, string>): string {
   if (format === 'json') return `${JSON.stringify(vars)}\n`;
-  return Object.entries(vars).map(([k, v]) => `${format === 'export' ? 'export ' : ''}${k}=${shellQuote(v)}\n`).join('');
+  return Object.entries(vars)
+    .map(([k, v]) => `${format === 'export' ? 'export ' : ''}${k}=${shellQuote(v)}\n`)
+    .join('');
 }
 
-export async function runServeCredentials(rt: Runtime, id: string, raw: Record<string, unknown>, command: string[] = []): Promise<void> {
+export async function runServeCredentials(
+  rt: Runtime,
+  id: string,
+  raw: Record<string, unknown>,
+  command: string[] = [],
+): Promise<void> {
   const o = sessionOptions(raw);
   const format = raw['format'] === undefined ? 'export' : raw['format'];
   if (format !== 'export' && format !== 'env' && format !== 'json') fail('usage', '--format is export, env or json');
-  if (command.length > 0 && raw['format'] !== undefined) fail('usage', '--format is for serving without a command: with -- CMD the command gets the variables itself');
+  if (command.length > 0 && raw['format'] !== undefined)
+    fail('usage', '--format is for serving without a command: with -- CMD the command gets the variables itself');
   const agent = needAgent(rt, o, 'serve-credentials');
   const port = o.port === undefined ? 0 : Number(o.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail('usage', '--port is a port number (1-65535), or 0 for any free port');
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    fail('usage', '--port is a port number (1-65535), or 0 for any free port');
   const lifetime = o.lifetime === undefined ? 12 * 3600 : parseAwsDuration(o.lifetime);
-  if (lifetime === undefined || lifetime < 60 || lifetime > 7 * 86_400) fail('usage', '--lifetime is a duration from 1m to 168h (default 12h)');
+  if (lifetime === undefined || lifetime < 60 || lifetime > 7 * 86_400)
+    fail('usage', '--lifetime is a duration from 1m to 168h (default 12h)');
   const req: AwsRequest = { account: id, role: o.role, duration_seconds: durationOf(o), delivery: 'container' };
-  const deps: AwsDeps = { env: rt.env.aws, progress: (m) => { rt.io.err(`totp-mcp: ${m}\n`); } };
+  const deps: AwsDeps = {
+    env: rt.env.aws,
+    progress: (m) => {
+      rt.io.err(`totp-mcp: ${m}\n`);
+    },
+  };
   const { AgentService } = await import('../../app/agent.js');
   const service = new AgentService(rt.ctx, agent);
   const rc: RequestContext = { client: client('totp-mcp-serve-credentials') };
@@ -285,7 +366,10 @@ export async function runServeCredentials(rt: Runtime, id: string, raw: Record<s
     });
     // Refresh ahead of the SDKs (their container provider waits a second or two, not for an MFA step).
     const refresher = setInterval(() => {
-      if (expires - Date.now() < 20 * 60_000) void get().catch((e: unknown) => { rt.io.err(`totp-mcp: refresh failed: ${isTotpMcpError(e) ? e.message : 'internal error'}\n`); });
+      if (expires - Date.now() < 20 * 60_000)
+        void get().catch((e: unknown) => {
+          rt.io.err(`totp-mcp: refresh failed: ${isTotpMcpError(e) ? e.message : 'internal error'}\n`);
+        });
     }, 60_000);
     refresher.unref();
     const stop = new AbortController();
@@ -298,12 +382,35 @@ export async function runServeCredentials(rt: Runtime, id: string, raw: Record<s
     const timer = command.length > 0 ? undefined : setTimeout(onSignal, lifetime * 1000);
     try {
       if (command.length > 0) {
-        rt.exitCode = await runChild(rt, command, containerEnv(rt.env.processEnv, server.url, server.token, regionFor(null, rt.env.processEnv), `${id}${o.role ? `/${o.role}` : ''}`));
+        rt.exitCode = await runChild(
+          rt,
+          command,
+          containerEnv(
+            rt.env.processEnv,
+            server.url,
+            server.token,
+            regionFor(null, rt.env.processEnv),
+            `${id}${o.role ? `/${o.role}` : ''}`,
+          ),
+        );
       } else {
-        rt.io.out(endpointVars(format, { AWS_CONTAINER_CREDENTIALS_FULL_URI: server.url, AWS_CONTAINER_AUTHORIZATION_TOKEN: server.token }));
-        rt.io.err(`totp-mcp: serving ${id}${o.role ? ` role ${o.role}` : ''} as agent ${agent} on ${server.url} (loopback only) for at most ${formatSeconds(lifetime)}; Ctrl-C stops\n`);
+        rt.io.out(
+          endpointVars(format, {
+            AWS_CONTAINER_CREDENTIALS_FULL_URI: server.url,
+            AWS_CONTAINER_AUTHORIZATION_TOKEN: server.token,
+          }),
+        );
+        rt.io.err(
+          `totp-mcp: serving ${id}${o.role ? ` role ${o.role}` : ''} as agent ${agent} on ${server.url} (loopback only) for at most ${formatSeconds(lifetime)}; Ctrl-C stops\n`,
+        );
         await new Promise<void>((resolve) => {
-          stop.signal.addEventListener('abort', () => { resolve(); }, { once: true });
+          stop.signal.addEventListener(
+            'abort',
+            () => {
+              resolve();
+            },
+            { once: true },
+          );
         });
       }
     } finally {

@@ -43,13 +43,16 @@ const tick = (ms: number, signal: AbortSignal): Promise<void> =>
 
 function untilCtrlC(): AbortSignal {
   const ac = new AbortController();
-  process.once('SIGINT', () => { ac.abort(); });
+  process.once('SIGINT', () => {
+    ac.abort();
+  });
   return ac.signal;
 }
 
 const toNextSecond = (rt: Runtime): number => 1000 - (rt.clock.now() % 1000) + 5;
 
-const secondsLeft = (c: IssuedCode, now: number): number => Math.max(0, Math.ceil((Date.parse(c.expires_at ?? '') - now) / 1000));
+const secondsLeft = (c: IssuedCode, now: number): number =>
+  Math.max(0, Math.ceil((Date.parse(c.expires_at ?? '') - now) / 1000));
 
 /**
  * One account, live: the code with a bar and the seconds left, redrawn each second; when it rolls
@@ -100,27 +103,44 @@ export async function codeTable(rt: Runtime, ids: string[], o: CodesOptions): Pr
   if (o.all) {
     const tag = o.tag === undefined ? undefined : checkTag(o.tag);
     chosen = accounts.filter((a) => tag === undefined || a.tags.includes(tag)).sort((a, b) => a.id.localeCompare(b.id));
-    if (chosen.length === 0) fail('not_found', tag === undefined ? 'the vault holds no account' : 'no account with that tag');
+    if (chosen.length === 0)
+      fail('not_found', tag === undefined ? 'the vault holds no account' : 'no account with that tag');
   } else {
     chosen = [...new Set(ids)].map((id) => findAccount(accounts, checkId(id)));
   }
   const now = rt.clock.now();
   const rows: Row[] = [];
   for (const a of chosen) {
-    rows.push({ account: a, code: a.type === 'hotp' ? (o.all ? null : await issueFor(rt.ctx, a, now)) : toIssued(a, now) });
+    rows.push({
+      account: a,
+      code: a.type === 'hotp' ? (o.all ? null : await issueFor(rt.ctx, a, now)) : toIssued(a, now),
+    });
   }
   const skipped = rows.filter((r) => r.code === null).length;
 
   if (o.json) {
-    rt.io.out(json(rows.map((r) => (r.code ? { ...r.code, code: r.code.code.reveal() } : { account: r.account.id, code: null, note: 'hotp: not advanced; name it to use its counter' }))));
+    rt.io.out(
+      json(
+        rows.map((r) =>
+          r.code
+            ? { ...r.code, code: r.code.code.reveal() }
+            : { account: r.account.id, code: null, note: 'hotp: not advanced; name it to use its counter' },
+        ),
+      ),
+    );
     return;
   }
   const render = (at: number): string => {
     const lines = rows.map((r) => {
-      if (r.code === null) return [r.account.id, '-', 'HOTP: not advanced (name it: totp-mcp code ' + r.account.id + ')'];
+      if (r.code === null)
+        return [r.account.id, '-', 'HOTP: not advanced (name it: totp-mcp code ' + r.account.id + ')'];
       if (r.code.expires_at === null) return [r.account.id, r.code.code.reveal(), `HOTP counter ${r.code.step}`];
       const left = secondsLeft(r.code, at);
-      return [r.account.id, r.code.code.reveal(), `${left}s${left <= dyingSeconds(r.account.period) ? ' about to expire' : ''}`];
+      return [
+        r.account.id,
+        r.code.code.reveal(),
+        `${left}s${left <= dyingSeconds(r.account.period) ? ' about to expire' : ''}`,
+      ];
     });
     return table(['ID', 'CODE', 'LEFT'], lines);
   };

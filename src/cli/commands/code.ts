@@ -47,10 +47,13 @@ export async function runCodes(rt: Runtime, ids: string[], o: CodesOptions): Pro
   if (o.all && ids.length > 0) fail('usage', 'give account ids or --all, not both');
   if (ids.length === 0 && !o.all) fail('usage', 'give an account id (or several, or --all)');
   if (agent !== undefined && (several || o.watch)) {
-    fail('usage', 'as an agent, code shows one code per request: no --watch, several ids or --all', { hint: 'each code an agent gets is policy-checked and audited on its own' });
+    fail('usage', 'as an agent, code shows one code per request: no --watch, several ids or --all', {
+      hint: 'each code an agent gets is policy-checked and audited on its own',
+    });
   }
   if (o.watch && o.json) fail('usage', '--watch shows codes as they come: it does not go with --json');
-  if (o.at !== undefined && (several || o.watch || minRemaining !== undefined)) fail('usage', '--at gives one code at one time: no --watch, --min-remaining, several ids or --all');
+  if (o.at !== undefined && (several || o.watch || minRemaining !== undefined))
+    fail('usage', '--at gives one code at one time: no --watch, --min-remaining, several ids or --all');
   if (!several) {
     await runCode(rt, ids[0] as string, { json: o.json, at: o.at, agent: o.agent, minRemaining, watch: o.watch });
     return;
@@ -64,7 +67,9 @@ export async function runCode(rt: Runtime, id: string, o: CodeOptions): Promise<
   // An agent gets the code of now, like over MCP: a chosen time would dodge `hours` and hand out
   // a future step. Refused before anything is decided, recorded or released.
   if (agent !== undefined && o.at !== undefined) {
-    fail('usage', '--at is not allowed for an agent (--agent or TOTP_MCP_AGENT): an agent only gets the current code', { hint: 'drop --at, or run as the owner without an agent' });
+    fail('usage', '--at is not allowed for an agent (--agent or TOTP_MCP_AGENT): an agent only gets the current code', {
+      hint: 'drop --at, or run as the owner without an agent',
+    });
   }
   let at: number | undefined;
   if (o.at !== undefined) {
@@ -107,11 +112,18 @@ export function warnIfDying(rt: Runtime, c: IssuedCode): void {
 }
 
 /** As an agent: the same path as the MCP server (policy, audit), with no way to ask a person. */
-async function agentCode(rt: Runtime, agent: string, id: string, minRemaining: number | undefined): Promise<IssuedCode> {
+async function agentCode(
+  rt: Runtime,
+  agent: string,
+  id: string,
+  minRemaining: number | undefined,
+): Promise<IssuedCode> {
   const { AgentService } = await import('../../app/agent.js');
   const service = new AgentService(rt.ctx, agent);
   try {
-    return await service.getCode({ client: { name: 'totp-mcp-cli', version: VERSION } }, id, { minRemainingSeconds: minRemaining });
+    return await service.getCode({ client: { name: 'totp-mcp-cli', version: VERSION } }, id, {
+      minRemainingSeconds: minRemaining,
+    });
   } finally {
     await service.close();
   }

@@ -14,7 +14,10 @@ export async function runEdit(rt: Runtime, id: string, o: EditOptions): Promise<
     return;
   }
   // Names are quoted (they may be empty or hold spaces); numbers and algorithm names are not.
-  const show = (field: string, v: string | number): string => (field === 'issuer' || field === 'label' ? JSON.stringify(printable(String(v))) : String(v));
-  rt.io.out(`edited ${id}: ${r.changed.map((c) => `${c.field} ${show(c.field, c.from)} → ${show(c.field, c.to)}`).join(', ')}\n`);
+  const show = (field: string, v: string | number): string =>
+    field === 'issuer' || field === 'label' ? JSON.stringify(printable(String(v))) : String(v);
+  rt.io.out(
+    `edited ${id}: ${r.changed.map((c) => `${c.field} ${show(c.field, c.from)} → ${show(c.field, c.to)}`).join(', ')}\n`,
+  );
   if (r.counterBack) rt.io.err(`warning: the HOTP counter of ${id} moved back: codes already used are valid again\n`);
 }

@@ -1,6 +1,15 @@
 import { resolve } from 'node:path';
 import { exportUris, listAccounts } from '../../app/accounts.js';
-import { exportAegis, exportBackup, exportCount, exportGoogle, exportQr, exportQrImage, writeExportFile, type QrStyle } from '../../app/export.js';
+import {
+  exportAegis,
+  exportBackup,
+  exportCount,
+  exportGoogle,
+  exportQr,
+  exportQrImage,
+  writeExportFile,
+  type QrStyle,
+} from '../../app/export.js';
 import { fail } from '../../core/errors.js';
 import { Redacted } from '../../core/redacted.js';
 import { printable } from '../format.js';
@@ -29,7 +38,11 @@ async function confirm(rt: Runtime, o: ExportOptions, warning: string, question:
 }
 
 /** A password for an encrypted export: stdin (one trailing newline dropped), else a hidden prompt asked twice. */
-async function newPassword(rt: Runtime, o: ExportOptions, what: 'password for the Aegis export' | 'passphrase for the backup'): Promise<Redacted> {
+async function newPassword(
+  rt: Runtime,
+  o: ExportOptions,
+  what: 'password for the Aegis export' | 'passphrase for the backup',
+): Promise<Redacted> {
   let p: Redacted;
   if (o.passwordStdin) {
     let text: string;
@@ -52,15 +65,24 @@ async function newPassword(rt: Runtime, o: ExportOptions, what: 'password for th
 const qrStyle = (rt: Runtime): QrStyle => (rt.io.stdoutIsTTY && !rt.env.noColor ? 'ansi' : 'utf8');
 
 function checkOptions(ids: string[], o: ExportOptions): void {
-  const modes = [o.uri && '--uri', o.qr !== undefined && '--qr', o.google && '--google', o.aegis !== undefined && '--aegis', o.backup !== undefined && '--backup'].filter(
-    (m): m is string => typeof m === 'string',
-  );
-  if ((o.png !== undefined || o.svg !== undefined) && o.qr === undefined) fail('usage', '--png and --svg go with --qr <id>');
-  if (modes.length === 0) fail('usage', 'choose a format: --uri, --qr <id>, --google, --aegis <file> or --backup <file>');
+  const modes = [
+    o.uri && '--uri',
+    o.qr !== undefined && '--qr',
+    o.google && '--google',
+    o.aegis !== undefined && '--aegis',
+    o.backup !== undefined && '--backup',
+  ].filter((m): m is string => typeof m === 'string');
+  if ((o.png !== undefined || o.svg !== undefined) && o.qr === undefined)
+    fail('usage', '--png and --svg go with --qr <id>');
+  if (modes.length === 0)
+    fail('usage', 'choose a format: --uri, --qr <id>, --google, --aegis <file> or --backup <file>');
   if (modes.length > 1) fail('usage', `choose one format, not ${modes.join(' and ')}`);
   if (o.encrypt && o.aegis === undefined) fail('usage', '--encrypt goes with --aegis (a --backup is always encrypted)');
   if (o.recipient !== undefined && o.backup === undefined) fail('usage', '--recipient goes with --backup');
-  if (o.passwordStdin && !((o.aegis !== undefined && o.encrypt) || (o.backup !== undefined && o.recipient === undefined))) {
+  if (
+    o.passwordStdin &&
+    !((o.aegis !== undefined && o.encrypt) || (o.backup !== undefined && o.recipient === undefined))
+  ) {
     fail('usage', '--password-stdin goes with --aegis --encrypt, or with --backup without --recipient');
   }
   if (o.qr !== undefined && ids.length > 0) fail('usage', '--qr takes one account: export --qr <id>');
@@ -76,7 +98,9 @@ export async function runExport(rt: Runtime, ids: string[], o: ExportOptions): P
 
   if (o.uri) {
     const uris = await exportUris(rt.ctx, ids);
-    rt.io.err(`warning: the ${uris.length} URI(s) below contain the secrets themselves. Anyone who sees them can make codes.\n`);
+    rt.io.err(
+      `warning: the ${uris.length} URI(s) below contain the secrets themselves. Anyone who sees them can make codes.\n`,
+    );
     if (!o.yes && rt.io.interactive && !(await promptConfirm('Print them?'))) fail('usage', 'not exported');
     for (const { uri } of uris) rt.io.out(`${uri.reveal()}\n`);
     return;
@@ -88,16 +112,28 @@ export async function runExport(rt: Runtime, ids: string[], o: ExportOptions): P
     const file = o.png ?? o.svg;
     if (file !== undefined) {
       const path = resolve(file);
-      await confirm(rt, o, `${path} will hold the secret of ${id} as a QR code. Anyone who sees, copies or photographs it can make codes; delete it once scanned.`, 'Write it?');
+      await confirm(
+        rt,
+        o,
+        `${path} will hold the secret of ${id} as a QR code. Anyone who sees, copies or photographs it can make codes; delete it once scanned.`,
+        'Write it?',
+      );
       const r = await exportQrImage(rt.ctx, id, o.png !== undefined ? 'png' : 'svg');
       await writeExportFile(path, r.image, { overwrite: o.force === true });
       rt.io.out(`wrote the QR code of ${r.id} to ${path} (${o.png !== undefined ? 'PNG' : 'SVG'})\n`);
       return;
     }
-    await confirm(rt, o, `the QR code below holds the secret of ${id}. Anyone who sees or photographs it can make codes.`, 'Show it?');
+    await confirm(
+      rt,
+      o,
+      `the QR code below holds the secret of ${id}. Anyone who sees or photographs it can make codes.`,
+      'Show it?',
+    );
     const r = await exportQr(rt.ctx, id, qrStyle(rt));
     rt.io.out(`${r.qr.reveal()}\n`);
-    rt.io.err(`${r.id}: scan with the phone's authenticator app${r.steam ? ' (a Steam account: only apps that know otpauth://steam show the right codes)' : ''}\n`);
+    rt.io.err(
+      `${r.id}: scan with the phone's authenticator app${r.steam ? ' (a Steam account: only apps that know otpauth://steam show the right codes)' : ''}\n`,
+    );
     return;
   }
 
@@ -117,10 +153,15 @@ export async function runExport(rt: Runtime, ids: string[], o: ExportOptions): P
       if (c.qr === null) {
         rt.io.out(`${c.uri.reveal()}\n`);
       } else {
-        rt.io.out(`Google Authenticator export, code ${i + 1} of ${r.codes.length} (${c.ids.map(printable).join(', ')}):\n${c.qr.reveal()}\n\n`);
+        rt.io.out(
+          `Google Authenticator export, code ${i + 1} of ${r.codes.length} (${c.ids.map(printable).join(', ')}):\n${c.qr.reveal()}\n\n`,
+        );
       }
     });
-    if (tty) rt.io.err(`In Google Authenticator: Transfer accounts → Import accounts, then scan the ${r.codes.length} code(s) in order.\n`);
+    if (tty)
+      rt.io.err(
+        `In Google Authenticator: Transfer accounts → Import accounts, then scan the ${r.codes.length} code(s) in order.\n`,
+      );
     return;
   }
 

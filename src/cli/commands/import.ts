@@ -1,5 +1,13 @@
 import { resolve } from 'node:path';
-import { CONFLICT_MODES, IMPORT_FORMATS, importAccounts, type ConflictMode, type ImportFormat, type ImportInput, type ImportReport } from '../../app/import.js';
+import {
+  CONFLICT_MODES,
+  IMPORT_FORMATS,
+  importAccounts,
+  type ConflictMode,
+  type ImportFormat,
+  type ImportInput,
+  type ImportReport,
+} from '../../app/import.js';
 import { fail } from '../../core/errors.js';
 import { Redacted } from '../../core/redacted.js';
 import { printable, table } from '../format.js';
@@ -92,17 +100,24 @@ function printReport(rt: Runtime, r: ImportReport): void {
 
 export async function runImport(rt: Runtime, source: string, o: ImportOptions): Promise<void> {
   const format = o.format as ImportFormat | 'auto';
-  if (format !== 'auto' && !(IMPORT_FORMATS as readonly string[]).includes(format)) fail('usage', `unknown format '${printable(o.format)}'`);
-  if (!(CONFLICT_MODES as readonly string[]).includes(o.onConflict)) fail('usage', 'on-conflict must be skip, rename or replace');
-  if (o.passwordStdin && source === '-') fail('usage', "--password-stdin cannot be used when the export itself comes from standard input ('-')", {
-    hint: 'give the export as a file, and the password on standard input',
-  });
+  if (format !== 'auto' && !(IMPORT_FORMATS as readonly string[]).includes(format))
+    fail('usage', `unknown format '${printable(o.format)}'`);
+  if (!(CONFLICT_MODES as readonly string[]).includes(o.onConflict))
+    fail('usage', 'on-conflict must be skip, rename or replace');
+  if (o.passwordStdin && source === '-')
+    fail('usage', "--password-stdin cannot be used when the export itself comes from standard input ('-')", {
+      hint: 'give the export as a file, and the password on standard input',
+    });
 
   let input: ImportInput;
   if (source === '-') {
     const text = await readStdin(rt, 'the export');
     // Binary data does not survive the text reader: say so rather than fail on mangled bytes.
-    if (text.includes('\uFFFD')) fail('usage', 'standard input carries binary data (an image, a ZIP or an encrypted backup): give the file path instead');
+    if (text.includes('\uFFFD'))
+      fail(
+        'usage',
+        'standard input carries binary data (an image, a ZIP or an encrypted backup): give the file path instead',
+      );
     input = { kind: 'text', name: 'standard input', text };
   } else if (isUriArgument(source)) {
     input = { kind: 'text', name: 'the URI', text: source };
@@ -129,7 +144,10 @@ export async function runImport(rt: Runtime, source: string, o: ImportOptions): 
         line.clear();
         if (o.passwordStdin) return passwordFromStdin(rt);
         if (rt.io.interactive) return promptSecret(prompt);
-        return fail('usage', 'this export is encrypted: give its password with --password-stdin (or run in a terminal)');
+        return fail(
+          'usage',
+          'this export is encrypted: give its password with --password-stdin (or run in a terminal)',
+        );
       },
       progress: (done, total) => {
         if (showProgress && total >= PROGRESS_FROM) line.update(`checking entries: ${done}/${total}`, done === total);

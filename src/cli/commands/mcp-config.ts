@@ -34,7 +34,8 @@ export interface Launch {
 export function launchFor(rt: Runtime, agent: string): Launch {
   const globals: string[] = [];
   if (rt.globals.passphraseCommand !== undefined) globals.push('--passphrase-command', rt.globals.passphraseCommand);
-  if (rt.globals.passphraseCommand !== undefined && rt.globals.passphraseTimeout !== undefined) globals.push('--passphrase-timeout', rt.globals.passphraseTimeout);
+  if (rt.globals.passphraseCommand !== undefined && rt.globals.passphraseTimeout !== undefined)
+    globals.push('--passphrase-timeout', rt.globals.passphraseTimeout);
   if (rt.globals.passphraseFile !== undefined) globals.push('--passphrase-file', rt.globals.passphraseFile);
   const env: Record<string, string> = { TOTP_MCP_HOME: rt.home };
   if (rt.identityFile !== undefined) env['TOTP_MCP_IDENTITY'] = rt.identityFile;
@@ -65,20 +66,36 @@ export function snippet(client: McpClient, l: Launch, format?: SnippetFormat): {
       if (format === 'json') {
         return {
           text: pretty({ mcpServers: { [SERVER_NAME]: { type: 'stdio', ...stdio } } }),
-          where: 'Put this in .mcp.json at the root of one project (project scope), or merge it into an existing one. Check with /mcp.',
+          where:
+            'Put this in .mcp.json at the root of one project (project scope), or merge it into an existing one. Check with /mcp.',
         };
       }
       // The name goes before -e: `-e` takes every value up to `--`, so a name after it is taken for a variable.
-      const cli = ['claude', 'mcp', 'add', '--transport', 'stdio', '--scope', 'user', SERVER_NAME, ...Object.entries(l.env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), '--', l.command, ...l.args];
+      const cli = [
+        'claude',
+        'mcp',
+        'add',
+        '--transport',
+        'stdio',
+        '--scope',
+        'user',
+        SERVER_NAME,
+        ...Object.entries(l.env).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
+        '--',
+        l.command,
+        ...l.args,
+      ];
       return {
         text: `${cli.map(shellQuote).join(' ')}\n`,
-        where: 'Run the command (user scope: every project); for one project, run mcp-config again with --format json and save it as .mcp.json. Check with /mcp.',
+        where:
+          'Run the command (user scope: every project); for one project, run mcp-config again with --format json and save it as .mcp.json. Check with /mcp.',
       };
     }
     case 'cursor':
       return {
         text: pretty({ mcpServers: { [SERVER_NAME]: { type: 'stdio', ...stdio } } }),
-        where: 'Merge into ~/.cursor/mcp.json (every project) or .cursor/mcp.json (one project), then enable it under Settings → MCP.',
+        where:
+          'Merge into ~/.cursor/mcp.json (every project) or .cursor/mcp.json (one project), then enable it under Settings → MCP.',
       };
     case 'vscode':
       return {
@@ -91,19 +108,26 @@ export function snippet(client: McpClient, l: Launch, format?: SnippetFormat): {
           `[mcp_servers.${SERVER_NAME.replace(/-/g, '_')}]\n` +
           `command = ${tomlString(l.command)}\n` +
           `args = [${l.args.map(tomlString).join(', ')}]\n` +
-          `env = { ${Object.entries(l.env).map(([k, v]) => `${k} = ${tomlString(v)}`).join(', ')} }\n` +
+          `env = { ${Object.entries(l.env)
+            .map(([k, v]) => `${k} = ${tomlString(v)}`)
+            .join(', ')} }\n` +
           'startup_timeout_sec = 20\n',
-        where: 'Append to ~/.codex/config.toml (or .codex/config.toml in a trusted project). Check with codex mcp list.',
+        where:
+          'Append to ~/.codex/config.toml (or .codex/config.toml in a trusted project). Check with codex mcp list.',
       };
   }
 }
 
-export async function runMcpConfig(rt: Runtime, o: { client: string; agent: string; format?: string | undefined }): Promise<void> {
+export async function runMcpConfig(
+  rt: Runtime,
+  o: { client: string; agent: string; format?: string | undefined },
+): Promise<void> {
   await Promise.resolve();
   const client = MCP_CLIENTS.find((c) => c === o.client);
   if (client === undefined) fail('usage', `unknown client: use one of ${MCP_CLIENTS.join(', ')}`);
   const format = o.format === undefined ? undefined : FORMATS_OF[client].find((f) => f === o.format);
-  if (o.format !== undefined && format === undefined) fail('usage', `--format for ${client}: use ${FORMATS_OF[client].join(' or ')}`);
+  if (o.format !== undefined && format === undefined)
+    fail('usage', `--format for ${client}: use ${FORMATS_OF[client].join(' or ')}`);
   if (!ID_PATTERN.test(o.agent)) fail('usage', `invalid agent name: use ${ID_RULE}`);
   const launch = launchFor(rt, o.agent);
   const { text, where } = snippet(client, launch, format);
@@ -111,7 +135,11 @@ export async function runMcpConfig(rt: Runtime, o: { client: string; agent: stri
   rt.io.err(`${where}\n`);
   const passphrase = rt.globals.passphraseCommand !== undefined || rt.globals.passphraseFile !== undefined;
   if (!passphrase && rt.identityFile === undefined && !existsSync(rt.ctx.paths.identityTxt)) {
-    rt.io.err('note: this home needs a passphrase, and the server has no terminal to ask on: run mcp-config again with --passphrase-command (e.g. an OS keychain lookup).\n');
+    rt.io.err(
+      'note: this home needs a passphrase, and the server has no terminal to ask on: run mcp-config again with --passphrase-command (e.g. an OS keychain lookup).\n',
+    );
   }
-  rt.io.err(`note: policy.yaml must name the agent "${o.agent}" (totp-mcp policy explain --agent ${o.agent} --account ID).\n`);
+  rt.io.err(
+    `note: policy.yaml must name the agent "${o.agent}" (totp-mcp policy explain --agent ${o.agent} --account ID).\n`,
+  );
 }

@@ -28,20 +28,28 @@ and it denies anything tagged bank, to every agent, and every other request.
 
 export async function runPolicyInit(rt: Runtime): Promise<void> {
   const path = await initPolicy(rt.ctx);
-  rt.io.out(`wrote ${path}: a commented starter policy.\n${STARTER_SUMMARY}edit it, then: totp-mcp policy check && totp-mcp policy apply\n`);
+  rt.io.out(
+    `wrote ${path}: a commented starter policy.\n${STARTER_SUMMARY}edit it, then: totp-mcp policy check && totp-mcp policy apply\n`,
+  );
 }
 
 export async function runPolicyCheck(rt: Runtime): Promise<void> {
   const r = await checkPolicy(rt.ctx);
   printWarnings(rt, r.warnings);
-  rt.io.out(`policy.yaml is valid: ${r.policy.rules.length} rule(s), ${r.policy.agents.size} agent(s), ${r.warnings.length} warning(s)\n`);
+  rt.io.out(
+    `policy.yaml is valid: ${r.policy.rules.length} rule(s), ${r.policy.agents.size} agent(s), ${r.warnings.length} warning(s)\n`,
+  );
   if (!r.pinned) rt.io.out("it is not applied yet: agents are denied until 'totp-mcp policy apply'\n");
 }
 
 export async function runPolicyApply(rt: Runtime): Promise<void> {
   const r = await applyPolicy(rt.ctx);
   printWarnings(rt, r.warnings);
-  rt.io.out(r.previous === r.hash ? `policy unchanged (sha256 ${r.hash})\n` : `applied policy.yaml (sha256 ${r.hash}); agents now follow it\n`);
+  rt.io.out(
+    r.previous === r.hash
+      ? `policy unchanged (sha256 ${r.hash})\n`
+      : `applied policy.yaml (sha256 ${r.hash}); agents now follow it\n`,
+  );
 }
 
 export interface ExplainOptions {
@@ -59,16 +67,23 @@ export async function runPolicyExplain(rt: Runtime, o: ExplainOptions): Promise<
   const at = o.at === undefined ? rt.clock.now() : parseTime(o.at);
   if (at === undefined) fail('usage', '--at takes ISO 8601 or Unix seconds');
   const duration = o.duration === undefined ? undefined : Number(o.duration);
-  if (duration !== undefined && !(Number.isInteger(duration) && duration > 0)) fail('usage', '--duration takes whole seconds');
+  if (duration !== undefined && !(Number.isInteger(duration) && duration > 0))
+    fail('usage', '--duration takes whole seconds');
   const r = await explainRequest(rt.ctx, {
     agent: o.agent,
     account: o.account,
     action: o.action,
     at,
-    aws: o.role === undefined && duration === undefined && o.delivery === undefined ? undefined : { role: o.role, duration_seconds: duration, delivery: o.delivery },
+    aws:
+      o.role === undefined && duration === undefined && o.delivery === undefined
+        ? undefined
+        : { role: o.role, duration_seconds: duration, delivery: o.delivery },
   });
   if (o.json) rt.io.out(`${JSON.stringify(r.explanation, null, 2)}\n`);
   else rt.io.out(r.text.endsWith('\n') ? r.text : `${r.text}\n`);
-  if (!r.pinned) rt.io.err("note: this is the policy.yaml on disk, which is not applied: agents are denied until 'totp-mcp policy apply'\n");
+  if (!r.pinned)
+    rt.io.err(
+      "note: this is the policy.yaml on disk, which is not applied: agents are denied until 'totp-mcp policy apply'\n",
+    );
   if (r.explanation.decision.decision === 'deny') rt.exitCode = 3;
 }

@@ -20,7 +20,10 @@ export async function runRecipients(rt: Runtime, verb: 'list' | 'add' | 'remove'
     // no backup, no rewritten file) for a no-op.
     const present = add.filter((k) => current.includes(k.trim()));
     add = add.filter((k) => !current.includes(k.trim()));
-    if (present.length) rt.io.err(`${keys.length === 1 ? 'that recipient is' : `${present.length} of the given recipients ${present.length === 1 ? 'is' : 'are'}`} already in recipients.txt\n`);
+    if (present.length)
+      rt.io.err(
+        `${keys.length === 1 ? 'that recipient is' : `${present.length} of the given recipients ${present.length === 1 ? 'is' : 'are'}`} already in recipients.txt\n`,
+      );
     if (!add.length) {
       rt.io.out(`nothing changed: the vault stays encrypted to ${current.length} recipient(s)\n`);
       return;
@@ -29,6 +32,8 @@ export async function runRecipients(rt: Runtime, verb: 'list' | 'add' | 'remove'
   const next = await changeRecipients(rt.ctx, add, verb === 'remove' ? keys : []);
   rt.io.out(`the vault is now encrypted to ${next.length} recipient(s)\n`);
   if (verb === 'remove') {
-    rt.io.err('note: a removed recipient can still read any copy of the vault made before now: rotate the seeds they could see\n');
+    rt.io.err(
+      'note: a removed recipient can still read any copy of the vault made before now: rotate the seeds they could see\n',
+    );
   }
 }

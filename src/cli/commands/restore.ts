@@ -18,13 +18,17 @@ export async function runRestore(rt: Runtime, which: string | undefined, o: Rest
       rt.io.out(json(list));
       return;
     }
-    rt.io.out(`current vault: generation ${list.current.generation}, written ${list.current.written}, ${list.current.accounts} account(s)\n`);
+    rt.io.out(
+      `current vault: generation ${list.current.generation}, written ${list.current.written}, ${list.current.accounts} account(s)\n`,
+    );
     if (list.backups.length === 0) {
       rt.io.out('no backup in backups/ yet (each vault write keeps the previous version)\n');
       return;
     }
     const rows = list.backups.map((b) =>
-      b.error === null ? [String(b.generation), b.written ?? '', String(b.accounts), b.file] : ['?', '', '', `${b.file} (${b.error})`],
+      b.error === null
+        ? [String(b.generation), b.written ?? '', String(b.accounts), b.file]
+        : ['?', '', '', `${b.file} (${b.error})`],
     );
     rt.io.out(table(['GENERATION', 'WRITTEN', 'ACCOUNTS', 'FILE'], rows));
     rt.io.out("restore one with 'totp-mcp restore GENERATION' (the current vault is kept as a backup first)\n");
@@ -44,9 +48,13 @@ export async function runRestore(rt: Runtime, which: string | undefined, o: Rest
     rt.io.out(json(r));
     return;
   }
-  rt.io.out(`restored generation ${r.restored} from ${r.file}; the vault it replaced (generation ${r.replaced}) is kept in backups/, and this was recorded in the audit log\n`);
+  rt.io.out(
+    `restored generation ${r.restored} from ${r.file}; the vault it replaced (generation ${r.replaced}) is kept in backups/, and this was recorded in the audit log\n`,
+  );
   if (r.accepted !== null) {
-    rt.io.out(`accepted the rollback: the vault is now generation ${r.accepted.to}, past the generation ${r.accepted.trail} the audit trail had seen\n`);
+    rt.io.out(
+      `accepted the rollback: the vault is now generation ${r.accepted.to}, past the generation ${r.accepted.trail} the audit trail had seen\n`,
+    );
     for (const [id, counter] of Object.entries({ ...r.accepted.hotp, ...r.hotp })) {
       rt.io.out(`  ${id}: HOTP counter moved forward to ${counter}, past the counters already issued\n`);
     }

@@ -15,21 +15,31 @@ import type { Runtime } from '../runtime.js';
 /** Longest wait for an approval answer `--approval-timeout` accepts. */
 const MAX_APPROVAL_TIMEOUT_SECONDS = 600;
 
-export async function runServe(rt: Runtime, o: { agent?: string; debug?: boolean; approvalTimeout?: string }): Promise<void> {
+export async function runServe(
+  rt: Runtime,
+  o: { agent?: string; debug?: boolean; approvalTimeout?: string },
+): Promise<void> {
   const agent = o.agent ?? rt.env.agent;
   if (agent === undefined) {
-    fail('usage', 'serve needs the agent it serves: --agent NAME or TOTP_MCP_AGENT', { hint: "the name policy.yaml gives it, e.g. 'totp-mcp serve --agent claude-desktop'" });
+    fail('usage', 'serve needs the agent it serves: --agent NAME or TOTP_MCP_AGENT', {
+      hint: "the name policy.yaml gives it, e.g. 'totp-mcp serve --agent claude-desktop'",
+    });
   }
   if (!ID_PATTERN.test(agent)) fail('usage', `invalid agent name: use ${ID_RULE}`);
   let approvalTimeoutMs: number | undefined;
   if (o.approvalTimeout !== undefined) {
     const m = /^([0-9]{1,3})(s|m)$/.exec(o.approvalTimeout);
     const s = m ? Number(m[1]) * (m[2] === 'm' ? 60 : 1) : 0;
-    if (!(s >= 1 && s <= MAX_APPROVAL_TIMEOUT_SECONDS)) fail('usage', '--approval-timeout: expected a duration from 1s to 10m, e.g. 55s or 2m');
+    if (!(s >= 1 && s <= MAX_APPROVAL_TIMEOUT_SECONDS))
+      fail('usage', '--approval-timeout: expected a duration from 1s to 10m, e.g. 55s or 2m');
     approvalTimeoutMs = s * 1000;
   }
   const debug = o.debug === true || rt.globals.debug === true;
-  const log = debug ? (line: string): void => { rt.io.err(`totp-mcp serve: ${line}\n`); } : undefined;
+  const log = debug
+    ? (line: string): void => {
+        rt.io.err(`totp-mcp serve: ${line}\n`);
+      }
+    : undefined;
   quietWarnings(log);
   if (log) {
     // The loose-permission line every other command prints (cli/main.ts); serve only with --debug.
@@ -48,7 +58,9 @@ export async function runServe(rt: Runtime, o: { agent?: string; debug?: boolean
   // would be denied with nothing said. One line on stderr (stdout stays JSON-RPC), --debug or not.
   const known = await service.policyAgents();
   if (known !== null && !known.includes(agent)) {
-    rt.io.err(`totp-mcp serve: agent '${agent}' is not in the applied policy: every request will be denied (the policy names: ${known.join(', ') || 'no agent'})\n`);
+    rt.io.err(
+      `totp-mcp serve: agent '${agent}' is not in the applied policy: every request will be denied (the policy names: ${known.join(', ') || 'no agent'})\n`,
+    );
   }
   const mcp = await loading;
   log?.(`serving agent ${agent} from ${rt.home}`);

@@ -9,7 +9,9 @@ export async function runAcceptRollback(rt: Runtime, o: { json?: boolean }): Pro
     rt.io.out(json(r));
     return;
   }
-  rt.io.out(`accepted: the vault (generation ${r.from}) is kept although the audit trail had seen generation ${r.trail}; it is now generation ${r.to}, and this was recorded in the audit log\n`);
+  rt.io.out(
+    `accepted: the vault (generation ${r.from}) is kept although the audit trail had seen generation ${r.trail}; it is now generation ${r.to}, and this was recorded in the audit log\n`,
+  );
   for (const [id, counter] of Object.entries(r.hotp)) {
     rt.io.out(`  ${id}: HOTP counter moved forward to ${counter}, past the counters the audit log shows as issued\n`);
   }

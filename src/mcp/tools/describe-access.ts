@@ -23,16 +23,27 @@ const output = z.object({
         approval_ttl_seconds: seconds.optional().describe('How long one approval is remembered.'),
         limit: z.object({ count: seconds, per_seconds: seconds }).optional(),
         hours: z
-          .object({ days: z.array(z.string().max(3)), from: z.string().max(5), to: z.string().max(5), tz: z.string().max(64) })
+          .object({
+            days: z.array(z.string().max(3)),
+            from: z.string().max(5),
+            to: z.string().max(5),
+            tz: z.string().max(64),
+          })
           .optional()
           .describe('When the rule allows requests: days and HH:MM (from inclusive, to exclusive) in the time zone.'),
         aws: z
-          .object({ roles: z.array(z.string().max(64)).optional(), max_duration_seconds: seconds.optional(), delivery: z.array(z.string().max(32)) })
+          .object({
+            roles: z.array(z.string().max(64)).optional(),
+            max_duration_seconds: seconds.optional(),
+            delivery: z.array(z.string().max(32)),
+          })
           .optional(),
       }),
     )
     .max(10_000)
-    .describe('The rules that name this agent or every agent, in policy order. A deny rule wins; otherwise the first matching allow rule decides.'),
+    .describe(
+      'The rules that name this agent or every agent, in policy order. A deny rule wins; otherwise the first matching allow rule decides.',
+    ),
   limits: z
     .array(z.object({ rule: ruleId, account: accountId, count: seconds, per_seconds: seconds, remaining: seconds }))
     .max(100_000)
@@ -50,7 +61,13 @@ export function registerDescribeAccess(server: McpServer, deps: ToolDeps): void 
         'Use it to plan before asking for codes or to understand a denial. Shows only the rules that apply to this agent, ' +
         "never another agent's. Never returns codes or secrets.",
       outputSchema: output,
-      annotations: { title: 'Describe my access', readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+      annotations: {
+        title: 'Describe my access',
+        readOnlyHint: true,
+        destructiveHint: false,
+        idempotentHint: true,
+        openWorldHint: false,
+      },
     },
     (ctx) =>
       deps.inflight.run(async () => {
@@ -68,13 +85,17 @@ export function registerDescribeAccess(server: McpServer, deps: ToolDeps): void 
               approval: r.approval,
               ...(r.approval_ttl_seconds === undefined ? {} : { approval_ttl_seconds: r.approval_ttl_seconds }),
               ...(r.limit === undefined ? {} : { limit: { count: r.limit.count, per_seconds: r.limit.per_seconds } }),
-              ...(r.hours === undefined ? {} : { hours: { days: [...r.hours.days], from: r.hours.from, to: r.hours.to, tz: r.hours.tz } }),
+              ...(r.hours === undefined
+                ? {}
+                : { hours: { days: [...r.hours.days], from: r.hours.from, to: r.hours.to, tz: r.hours.tz } }),
               ...(r.aws === undefined
                 ? {}
                 : {
                     aws: {
                       ...(r.aws.roles === undefined ? {} : { roles: [...r.aws.roles] }),
-                      ...(r.aws.max_duration_seconds === undefined ? {} : { max_duration_seconds: r.aws.max_duration_seconds }),
+                      ...(r.aws.max_duration_seconds === undefined
+                        ? {}
+                        : { max_duration_seconds: r.aws.max_duration_seconds }),
                       delivery: [...r.aws.delivery],
                     },
                   }),

@@ -22,7 +22,10 @@ const input = z.object({
 
 const output = z.object({
   account: accountId,
-  code: z.string().regex(/^[0-9A-Z]{5,10}$/).describe('The one-time code. Use it once, now; do not repeat it in your reply.'),
+  code: z
+    .string()
+    .regex(/^[0-9A-Z]{5,10}$/)
+    .describe('The one-time code. Use it once, now; do not repeat it in your reply.'),
   step: z.number().int().min(0).describe('TOTP/Steam: the time step of the code. HOTP: the counter value used.'),
   expires_at: isoTime.nullable().describe('When the code stops being valid (ISO 8601); null for HOTP.'),
   remaining_seconds: z.number().int().min(0).nullable().describe('Seconds until expires_at; null for HOTP.'),
@@ -44,28 +47,40 @@ export function registerGetTotpCode(server: McpServer, deps: ToolDeps): void {
       inputSchema: input,
       outputSchema: output,
       // Not read-only: HOTP advances a counter and every call uses up rate limits; not idempotent.
-      annotations: { title: 'Get a one-time code', readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+      annotations: {
+        title: 'Get a one-time code',
+        readOnlyHint: false,
+        destructiveHint: false,
+        idempotentHint: false,
+        openWorldHint: false,
+      },
     },
     ({ account, min_remaining_seconds }, ctx) =>
-      deps.inflight.run(() =>
-        deps.approvals.run(server, ctx, { tool: 'get_totp_code', args: { account, min_remaining_seconds } }, async (rc) => {
-          try {
-            const issued = await deps.service.getCode(rc, account, {
-              minRemainingSeconds: min_remaining_seconds ?? DEFAULT_MIN_REMAINING_SECONDS,
-            });
-            return ok({
-              account: issued.account,
-              code: issued.code.reveal(),
-              step: issued.step,
-              expires_at: issued.expires_at,
-              remaining_seconds: issued.remaining_seconds,
-            });
-          } catch (e) {
-            if (e instanceof ApprovalRequired) throw e;
-            deps.log(`get_totp_code ${account}: ${diagnostic(e)}`);
-            return errorResult(e);
-          }
-        }),
+      deps.inflight.run(
+        () =>
+          deps.approvals.run(
+            server,
+            ctx,
+            { tool: 'get_totp_code', args: { account, min_remaining_seconds } },
+            async (rc) => {
+              try {
+                const issued = await deps.service.getCode(rc, account, {
+                  minRemainingSeconds: min_remaining_seconds ?? DEFAULT_MIN_REMAINING_SECONDS,
+                });
+                return ok({
+                  account: issued.account,
+                  code: issued.code.reveal(),
+                  step: issued.step,
+                  expires_at: issued.expires_at,
+                  remaining_seconds: issued.remaining_seconds,
+                });
+              } catch (e) {
+                if (e instanceof ApprovalRequired) throw e;
+                deps.log(`get_totp_code ${account}: ${diagnostic(e)}`);
+                return errorResult(e);
+              }
+            },
+          ),
         ctx.mcpReq.id,
       ),
   );

@@ -36,7 +36,13 @@ export function registerListAccounts(server: McpServer, deps: ToolDeps): void {
         'Accounts this agent may not use are not listed and cannot be discovered. Never returns codes or secrets.',
       inputSchema: input,
       outputSchema: output,
-      annotations: { title: 'List my accounts', readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+      annotations: {
+        title: 'List my accounts',
+        readOnlyHint: true,
+        destructiveHint: false,
+        idempotentHint: true,
+        openWorldHint: false,
+      },
     },
     ({ tag }, ctx) =>
       deps.inflight.run(async () => {
@@ -50,4 +56,3 @@ export function registerListAccounts(server: McpServer, deps: ToolDeps): void {
       }, ctx.mcpReq.id),
   );
 }
-

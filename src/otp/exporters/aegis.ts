@@ -22,7 +22,17 @@ function entryOf(d: AccountDraft): Record<string, unknown> {
       : d.type === 'steam'
         ? { secret, algo: 'SHA1', digits: 5, period: 30 }
         : { secret, algo: d.algorithm, digits: d.digits, period: d.period };
-  return { type: d.type, uuid: randomUUID(), name: d.label, issuer: d.issuer, note: '', favorite: false, icon: null, info, groups: [] };
+  return {
+    type: d.type,
+    uuid: randomUUID(),
+    name: d.label,
+    issuer: d.issuer,
+    note: '',
+    favorite: false,
+    icon: null,
+    info,
+    groups: [],
+  };
 }
 
 function seal(key: Uint8Array, plaintext: Uint8Array): { ct: Buffer; nonce: Buffer; tag: Buffer } {
@@ -36,7 +46,9 @@ function seal(key: Uint8Array, plaintext: Uint8Array): { ct: Buffer; nonce: Buff
 export async function aegisExport(drafts: readonly AccountDraft[], password: Redacted | null): Promise<Redacted> {
   const content = { version: 3, entries: drafts.map(entryOf), groups: [] };
   if (password === null) {
-    return new Redacted(`${JSON.stringify({ version: 1, header: { slots: null, params: null }, db: content }, null, 4)}\n`);
+    return new Redacted(
+      `${JSON.stringify({ version: 1, header: { slots: null, params: null }, db: content }, null, 4)}\n`,
+    );
   }
   if (password.reveal() === '') fail('usage', 'the export password is empty');
   const master = randomBytes(32);

@@ -9,7 +9,13 @@
 import { randomInt } from 'node:crypto';
 import type { AccountDraft } from '../../core/model.js';
 import { Redacted } from '../../core/redacted.js';
-import { ALGORITHM, DIGIT_COUNT, OTP_TYPE, encodeMigrationPayload, type RawOtpParameters } from '../importers/google-schema.js';
+import {
+  ALGORITHM,
+  DIGIT_COUNT,
+  OTP_TYPE,
+  encodeMigrationPayload,
+  type RawOtpParameters,
+} from '../importers/google-schema.js';
 import { base32ToBytes } from '../base32.js';
 
 export const ACCOUNTS_PER_CODE = 10;
@@ -29,8 +35,10 @@ export interface GoogleExport {
 
 function reasonSkipped(d: AccountDraft): string | null {
   if (d.type === 'steam') return 'Google Authenticator has no Steam type';
-  if (d.type === 'totp' && d.period !== 30) return `Google Authenticator only knows 30 s periods (this one is ${d.period} s)`;
-  if (d.digits !== 6 && d.digits !== 8) return `Google Authenticator only knows 6 or 8 digits (this one has ${d.digits})`;
+  if (d.type === 'totp' && d.period !== 30)
+    return `Google Authenticator only knows 30 s periods (this one is ${d.period} s)`;
+  if (d.digits !== 6 && d.digits !== 8)
+    return `Google Authenticator only knows 6 or 8 digits (this one has ${d.digits})`;
   return null;
 }
 
@@ -39,7 +47,8 @@ function parameters(d: AccountDraft): RawOtpParameters {
     secret: base32ToBytes(d.secret.reveal()),
     name: d.label,
     issuer: d.issuer,
-    algorithm: d.algorithm === 'SHA256' ? ALGORITHM.SHA256 : d.algorithm === 'SHA512' ? ALGORITHM.SHA512 : ALGORITHM.SHA1,
+    algorithm:
+      d.algorithm === 'SHA256' ? ALGORITHM.SHA256 : d.algorithm === 'SHA512' ? ALGORITHM.SHA512 : ALGORITHM.SHA1,
     digits: d.digits === 8 ? DIGIT_COUNT.EIGHT : DIGIT_COUNT.SIX,
     type: d.type === 'hotp' ? OTP_TYPE.HOTP : OTP_TYPE.TOTP,
     counter: String(d.type === 'hotp' ? d.counter : 0),
@@ -49,7 +58,10 @@ function parameters(d: AccountDraft): RawOtpParameters {
 const toUri = (bytes: Uint8Array): string =>
   `otpauth-migration://offline?data=${encodeURIComponent(Buffer.from(bytes).toString('base64'))}`;
 
-export function googleExport(drafts: readonly AccountDraft[], batchId: number = randomInt(1, 2 ** 31 - 1)): GoogleExport {
+export function googleExport(
+  drafts: readonly AccountDraft[],
+  batchId: number = randomInt(1, 2 ** 31 - 1),
+): GoogleExport {
   const skipped: GoogleExport['skipped'] = [];
   const groups: { params: RawOtpParameters[]; members: number[] }[] = [];
   let current: { params: RawOtpParameters[]; members: number[]; bytes: number } | null = null;
@@ -61,7 +73,11 @@ export function googleExport(drafts: readonly AccountDraft[], batchId: number = 
     }
     const p = parameters(d);
     const size = p.secret.length + Buffer.byteLength(p.name) + Buffer.byteLength(p.issuer) + 24;
-    if (!current || current.params.length >= ACCOUNTS_PER_CODE || (current.params.length > 0 && current.bytes + size > MAX_PAYLOAD_BYTES)) {
+    if (
+      !current ||
+      current.params.length >= ACCOUNTS_PER_CODE ||
+      (current.params.length > 0 && current.bytes + size > MAX_PAYLOAD_BYTES)
+    ) {
       current = { params: [], members: [], bytes: 0 };
       groups.push(current);
     }
@@ -71,7 +87,15 @@ export function googleExport(drafts: readonly AccountDraft[], batchId: number = 
   });
   const codes = groups.map((g, i) => ({
     uri: new Redacted(
-      toUri(encodeMigrationPayload({ otp_parameters: g.params, version: 1, batch_size: groups.length, batch_index: i, batch_id: batchId })),
+      toUri(
+        encodeMigrationPayload({
+          otp_parameters: g.params,
+          version: 1,
+          batch_size: groups.length,
+          batch_index: i,
+          batch_id: batchId,
+        }),
+      ),
     ),
     members: g.members,
   }));

@@ -20,6 +20,9 @@ export async function renderQr(text: Redacted, style: QrStyle, level: 'L' | 'M' 
 /** A QR code as an image file's bytes (PNG) or text (SVG), for printing or another device. */
 export async function renderQrImage(text: Redacted, format: 'png' | 'svg'): Promise<Redacted<string | Uint8Array>> {
   const QRCode = (await import('qrcode')).default;
-  if (format === 'svg') return new Redacted(await QRCode.toString(text.reveal(), { type: 'svg', errorCorrectionLevel: 'M', margin: 4 }));
-  return new Redacted(await QRCode.toBuffer(text.reveal(), { type: 'png', errorCorrectionLevel: 'M', margin: 4, scale: 8 }));
+  if (format === 'svg')
+    return new Redacted(await QRCode.toString(text.reveal(), { type: 'svg', errorCorrectionLevel: 'M', margin: 4 }));
+  return new Redacted(
+    await QRCode.toBuffer(text.reveal(), { type: 'png', errorCorrectionLevel: 'M', margin: 4, scale: 8 }),
+  );
 }

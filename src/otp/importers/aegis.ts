@@ -9,7 +9,23 @@ import { Redacted } from '../../core/redacted.js';
 import type { Collector } from './collector.js';
 import { aesGcmOpen, scryptKey } from './crypto.js';
 import type { ImportHooks } from './types.js';
-import { base64Bytes, base64Size, checkCount, checkSealedSize, entry, get, hexBytes, isObj, optNumber, optObj, optText, otpType, parseJson, progressEvery, type Obj } from './util.js';
+import {
+  base64Bytes,
+  base64Size,
+  checkCount,
+  checkSealedSize,
+  entry,
+  get,
+  hexBytes,
+  isObj,
+  optNumber,
+  optObj,
+  optText,
+  otpType,
+  parseJson,
+  progressEvery,
+  type Obj,
+} from './util.js';
 
 export const isAegis = (doc: unknown): doc is Obj =>
   isObj(doc) && isObj(get(doc, 'header')) && get(doc, 'db') !== undefined && typeof get(doc, 'version') === 'number';
@@ -22,9 +38,14 @@ async function decryptDb(doc: Obj, hooks: ImportHooks): Promise<unknown> {
   const header = get(doc, 'header') as Obj;
   const slots = get(header, 'slots');
   const params = get(header, 'params');
-  if (!Array.isArray(slots) || !isObj(params)) fail('invalid', 'the Aegis export is encrypted but its header has no slots or params');
+  if (!Array.isArray(slots) || !isObj(params))
+    fail('invalid', 'the Aegis export is encrypted but its header has no slots or params');
   const passwordSlots = slots.filter((s): s is Obj => isObj(s) && get(s, 'type') === 1);
-  if (passwordSlots.length === 0) fail('invalid', 'the Aegis export has no password slot (only biometric or raw keys): export it again with a password');
+  if (passwordSlots.length === 0)
+    fail(
+      'invalid',
+      'the Aegis export has no password slot (only biometric or raw keys): export it again with a password',
+    );
   if (passwordSlots.length > 16) fail('invalid', 'the Aegis export has too many slots');
   const nonce = hexBytes(get(params, 'nonce'), 12);
   const tag = hexBytes(get(params, 'tag'), 16);
@@ -61,9 +82,11 @@ export async function parseAegis(c: Collector, doc: Obj, hooks: ImportHooks): Pr
   if (version !== 1) fail('invalid', 'unsupported Aegis export version');
   const encrypted = aegisEncrypted(doc);
   const content = encrypted ? await decryptDb(doc, hooks) : get(doc, 'db');
-  if (!isObj(content) || !Array.isArray(get(content, 'entries'))) fail('invalid', 'the Aegis export has no entries list');
+  if (!isObj(content) || !Array.isArray(get(content, 'entries')))
+    fail('invalid', 'the Aegis export has no entries list');
   const dbVersion = get(content, 'version');
-  if (typeof dbVersion === 'number' && dbVersion > 3) c.notes.push('the Aegis content version is newer than 3: read as version 3');
+  if (typeof dbVersion === 'number' && dbVersion > 3)
+    c.notes.push('the Aegis content version is newer than 3: read as version 3');
   const entries = get(content, 'entries') as unknown[];
   checkCount(entries.length);
   const tick = progressEvery(entries.length, hooks.progress);

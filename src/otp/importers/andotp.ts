@@ -12,7 +12,19 @@ import { Redacted } from '../../core/redacted.js';
 import type { Collector } from './collector.js';
 import { MAX_PBKDF2_ITERATIONS, aesGcmOpen, pbkdf2Key } from './crypto.js';
 import type { ImportHooks } from './types.js';
-import { asText, checkCount, checkSealedSize, entry, get, isObj, optNumber, optText, otpType, parseJson, progressEvery } from './util.js';
+import {
+  asText,
+  checkCount,
+  checkSealedSize,
+  entry,
+  get,
+  isObj,
+  optNumber,
+  optText,
+  otpType,
+  parseJson,
+  progressEvery,
+} from './util.js';
 
 const NONCE = 12;
 const TAG = 16;
@@ -23,7 +35,12 @@ const ITER = 4;
 export function isAndOtp(doc: unknown): doc is unknown[] {
   if (!Array.isArray(doc) || doc.length === 0) return false;
   const first: unknown = doc[0];
-  return isObj(first) && typeof get(first, 'secret') === 'string' && typeof get(first, 'type') === 'string' && get(first, 'label') !== undefined;
+  return (
+    isObj(first) &&
+    typeof get(first, 'secret') === 'string' &&
+    typeof get(first, 'type') === 'string' &&
+    get(first, 'label') !== undefined
+  );
 }
 
 /** The plaintext of an encrypted backup: the new format first, then the old one. */
@@ -38,11 +55,21 @@ async function decrypt(bytes: Uint8Array, hooks: ImportHooks): Promise<Buffer> {
     const salt = buf.subarray(ITER, ITER + SALT);
     const nonce = buf.subarray(ITER + SALT, ITER + SALT + NONCE);
     const key = await pbkdf2Key(password.reveal(), salt, iterations, 'sha1');
-    const plain = aesGcmOpen(key, nonce, buf.subarray(ITER + SALT + NONCE, buf.length - TAG), buf.subarray(buf.length - TAG));
+    const plain = aesGcmOpen(
+      key,
+      nonce,
+      buf.subarray(ITER + SALT + NONCE, buf.length - TAG),
+      buf.subarray(buf.length - TAG),
+    );
     if (plain) return plain;
   }
   const oldKey = createHash('sha256').update(password.reveal(), 'utf8').digest();
-  const plain = aesGcmOpen(oldKey, buf.subarray(0, NONCE), buf.subarray(NONCE, buf.length - TAG), buf.subarray(buf.length - TAG));
+  const plain = aesGcmOpen(
+    oldKey,
+    buf.subarray(0, NONCE),
+    buf.subarray(NONCE, buf.length - TAG),
+    buf.subarray(buf.length - TAG),
+  );
   if (plain) return plain;
   return fail('invalid', 'wrong password: the andOTP backup did not decrypt with it (nothing was imported)');
 }

@@ -17,10 +17,24 @@ import { parseOtpUri } from '../uri.js';
 import type { Collector } from './collector.js';
 import { hkdfExpand32, pbkdf2Key } from './crypto.js';
 import type { ImportHooks } from './types.js';
-import { base64Bytes, base64Size, checkCount, checkSealedSize, entry, get, isObj, optObj, optText, parseJson, progressEvery, type Obj } from './util.js';
+import {
+  base64Bytes,
+  base64Size,
+  checkCount,
+  checkSealedSize,
+  entry,
+  get,
+  isObj,
+  optObj,
+  optText,
+  parseJson,
+  progressEvery,
+  type Obj,
+} from './util.js';
 
 export const isBitwarden = (doc: unknown): doc is Obj =>
-  isObj(doc) && (Array.isArray(get(doc, 'items')) || (get(doc, 'encrypted') === true && get(doc, 'passwordProtected') === true));
+  isObj(doc) &&
+  (Array.isArray(get(doc, 'items')) || (get(doc, 'encrypted') === true && get(doc, 'passwordProtected') === true));
 
 interface Keys {
   enc: Buffer;
@@ -59,12 +73,16 @@ async function decryptProtected(doc: Obj, hooks: ImportHooks): Promise<unknown> 
   if (kdfType !== 0) fail('invalid', 'the Bitwarden export uses an unknown key derivation');
   const salt = get(doc, 'salt');
   const iterations = get(doc, 'kdfIterations');
-  if (typeof salt !== 'string' || salt === '' || typeof iterations !== 'number') fail('invalid', 'the Bitwarden export header is malformed');
+  if (typeof salt !== 'string' || salt === '' || typeof iterations !== 'number')
+    fail('invalid', 'the Bitwarden export header is malformed');
   const password = await hooks.password('Password of the Bitwarden export:');
   const master = await pbkdf2Key(password.reveal(), Buffer.from(salt, 'utf8'), iterations, 'sha256');
   const keys = { enc: hkdfExpand32(master, 'enc'), mac: hkdfExpand32(master, 'mac') };
   const wrong = 'wrong password: the Bitwarden export did not decrypt with it (nothing was imported)';
-  if (get(doc, 'encKeyValidation_DO_NOT_EDIT') !== undefined && openEncString(get(doc, 'encKeyValidation_DO_NOT_EDIT'), keys) === null) {
+  if (
+    get(doc, 'encKeyValidation_DO_NOT_EDIT') !== undefined &&
+    openEncString(get(doc, 'encKeyValidation_DO_NOT_EDIT'), keys) === null
+  ) {
     fail('invalid', wrong);
   }
   const plain = openEncString(get(doc, 'data'), keys);
@@ -79,8 +97,15 @@ function totpInput(totp: string, name: string, username: string) {
     const d = parseOtpUri(t);
     return { ...d, issuer: d.issuer || name, label: d.label || username };
   }
-  if (/^steam:\/\//i.test(t)) return { type: 'steam', secret: new Redacted(t.slice('steam://'.length)), issuer: name || 'Steam', label: username };
-  if (/^[a-z][a-z0-9+.-]*:/i.test(t)) return fail('invalid', 'the TOTP field holds a URI that is neither otpauth:// nor steam://');
+  if (/^steam:\/\//i.test(t))
+    return {
+      type: 'steam',
+      secret: new Redacted(t.slice('steam://'.length)),
+      issuer: name || 'Steam',
+      label: username,
+    };
+  if (/^[a-z][a-z0-9+.-]*:/i.test(t))
+    return fail('invalid', 'the TOTP field holds a URI that is neither otpauth:// nor steam://');
   return { type: 'totp', secret: new Redacted(t), issuer: name, label: username };
 }
 

@@ -14,7 +14,14 @@ const MAX_SCRYPT_RP = 64;
 /** Largest PBKDF2 iteration count accepted (andOTP writes 140,000–160,000; Bitwarden at most 2,000,000). */
 export const MAX_PBKDF2_ITERATIONS = 2_000_000;
 
-export function scryptKey(password: Redacted, salt: Uint8Array, n: number, r: number, p: number, length = 32): Promise<Buffer> {
+export function scryptKey(
+  password: Redacted,
+  salt: Uint8Array,
+  n: number,
+  r: number,
+  p: number,
+  length = 32,
+): Promise<Buffer> {
   if (!Number.isSafeInteger(n) || n < 2 || n > MAX_SCRYPT_N || (n & (n - 1)) !== 0) {
     fail('invalid', `the export's scrypt N must be a power of two up to ${MAX_SCRYPT_N}`);
   }
@@ -29,9 +36,18 @@ export function scryptKey(password: Redacted, salt: Uint8Array, n: number, r: nu
   });
 }
 
-export function pbkdf2Key(password: BinaryLike, salt: Uint8Array, iterations: number, digest: 'sha1' | 'sha256', length = 32): Promise<Buffer> {
+export function pbkdf2Key(
+  password: BinaryLike,
+  salt: Uint8Array,
+  iterations: number,
+  digest: 'sha1' | 'sha256',
+  length = 32,
+): Promise<Buffer> {
   if (!Number.isSafeInteger(iterations) || iterations < 1 || iterations > MAX_PBKDF2_ITERATIONS) {
-    fail('invalid', `the export asks for ${Number.isSafeInteger(iterations) ? iterations : 'an invalid number of'} PBKDF2 iterations (the limit is ${MAX_PBKDF2_ITERATIONS})`);
+    fail(
+      'invalid',
+      `the export asks for ${Number.isSafeInteger(iterations) ? iterations : 'an invalid number of'} PBKDF2 iterations (the limit is ${MAX_PBKDF2_ITERATIONS})`,
+    );
   }
   return new Promise((resolve, reject) => {
     pbkdf2(password, salt, iterations, length, digest, (err, key) => {
@@ -55,5 +71,7 @@ export function aesGcmOpen(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8
 
 /** HKDF-Expand (RFC 5869 §2.3) for up to one SHA-256 block: Bitwarden stretches keys without an extract step. */
 export function hkdfExpand32(prk: Uint8Array, info: string): Buffer {
-  return createHmac('sha256', prk).update(Buffer.concat([Buffer.from(info, 'utf8'), Buffer.from([1])])).digest();
+  return createHmac('sha256', prk)
+    .update(Buffer.concat([Buffer.from(info, 'utf8'), Buffer.from([1])]))
+    .digest();
 }

@@ -20,7 +20,13 @@ const root = protobuf.Root.fromJSON({
       },
       nested: {
         Algorithm: {
-          values: { ALGORITHM_UNSPECIFIED: 0, ALGORITHM_SHA1: 1, ALGORITHM_SHA256: 2, ALGORITHM_SHA512: 3, ALGORITHM_MD5: 4 },
+          values: {
+            ALGORITHM_UNSPECIFIED: 0,
+            ALGORITHM_SHA1: 1,
+            ALGORITHM_SHA256: 2,
+            ALGORITHM_SHA512: 3,
+            ALGORITHM_MD5: 4,
+          },
         },
         DigitCount: { values: { DIGIT_COUNT_UNSPECIFIED: 0, DIGIT_COUNT_SIX: 1, DIGIT_COUNT_EIGHT: 2 } },
         OtpType: { values: { OTP_TYPE_UNSPECIFIED: 0, OTP_TYPE_HOTP: 1, OTP_TYPE_TOTP: 2 } },
@@ -64,7 +70,13 @@ export interface RawMigrationPayload {
 /** Throws whatever protobufjs throws on a malformed buffer; the caller words the error. */
 export function decodeMigrationPayload(bytes: Uint8Array): RawMigrationPayload {
   const message = MigrationPayload.decode(bytes);
-  return MigrationPayload.toObject(message, { longs: String, enums: Number, bytes: Buffer, defaults: true, arrays: true }) as RawMigrationPayload;
+  return MigrationPayload.toObject(message, {
+    longs: String,
+    enums: Number,
+    bytes: Buffer,
+    defaults: true,
+    arrays: true,
+  }) as RawMigrationPayload;
 }
 
 export function encodeMigrationPayload(payload: RawMigrationPayload): Uint8Array {

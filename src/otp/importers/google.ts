@@ -71,7 +71,11 @@ export function decodeMigrationUri(uri: string): DecodedMigration {
   checkCount(payload.otp_parameters.length);
   const size = payload.batch_size > 0 ? payload.batch_size : 1;
   const index = payload.batch_index >= 0 ? payload.batch_index : 0;
-  return { batch: { id: payload.batch_id, index, size }, parameters: payload.otp_parameters, key: bytes.toString('base64') };
+  return {
+    batch: { id: payload.batch_id, index, size },
+    parameters: payload.otp_parameters,
+    key: bytes.toString('base64'),
+  };
 }
 
 function algorithmOf(a: number): string {
@@ -106,7 +110,9 @@ function typeOf(t: number): 'totp' | 'hotp' {
 export function splitName(name: string, issuer: string): { issuer: string; label: string } {
   if (issuer === '') {
     const colon = name.indexOf(':');
-    return colon < 0 ? { issuer: '', label: name } : { issuer: name.slice(0, colon).trim(), label: name.slice(colon + 1).trim() };
+    return colon < 0
+      ? { issuer: '', label: name }
+      : { issuer: name.slice(0, colon).trim(), label: name.slice(colon + 1).trim() };
   }
   return { issuer, label: name.startsWith(`${issuer}:`) ? name.slice(issuer.length + 1).trim() : name };
 }

@@ -17,7 +17,14 @@ import type { ImportFormat, ImportHooks, ImportSource, ParsedImport } from './ty
 import { parseUriList, uriLines } from './uri-list.js';
 import { MAX_INPUT_BYTES, asText, parseJson } from './util.js';
 
-export { IMPORT_FORMATS, type ImportEntry, type ImportFormat, type ImportHooks, type ImportSource, type ParsedImport } from './types.js';
+export {
+  IMPORT_FORMATS,
+  type ImportEntry,
+  type ImportFormat,
+  type ImportHooks,
+  type ImportSource,
+  type ParsedImport,
+} from './types.js';
 export { MAX_INPUT_BYTES, MAX_ENTRIES } from './util.js';
 export { isImage } from './qr.js';
 
@@ -41,7 +48,14 @@ type Found = { format: ImportFormat; description: string };
 const EMPTY = new Uint8Array(0);
 
 /** Text of URIs: a Google export when every line is a migration URI, else a URI list. */
-function parseText(c: Collector, text: string, want: ImportFormat | 'auto', where: string, hooks: ImportHooks, prefix = ''): Found {
+function parseText(
+  c: Collector,
+  text: string,
+  want: ImportFormat | 'auto',
+  where: string,
+  hooks: ImportHooks,
+  prefix = '',
+): Found {
   const lines = uriLines(text);
   if (lines.length === 0) fail('invalid', `${where} holds no account (no otpauth:// or otpauth-migration:// URI)`);
   const allMigration = lines.every((l) => isMigrationUri(l.text));
@@ -51,7 +65,8 @@ function parseText(c: Collector, text: string, want: ImportFormat | 'auto', wher
       hint: 'expected otpauth:// URIs (one per line), a Google Authenticator export, an Aegis, 2FAS, andOTP, Bitwarden or Raivo export, or a QR image',
     });
   }
-  if (want === 'google' && !allMigration) fail('invalid', `${where} is not a Google Authenticator export (otpauth-migration:// URIs only)`);
+  if (want === 'google' && !allMigration)
+    fail('invalid', `${where} is not a Google Authenticator export (otpauth-migration:// URIs only)`);
   const format: ImportFormat = allMigration ? 'google' : 'uri-list';
   const description = `${prefix}${allMigration ? `${NAMES.google}${lines.length > 1 ? ` (${lines.length} migration URIs)` : ''}` : `${NAMES['uri-list']} (${lines.length} line${lines.length === 1 ? '' : 's'})`}`;
   hooks.detected?.(description);
@@ -59,7 +74,13 @@ function parseText(c: Collector, text: string, want: ImportFormat | 'auto', wher
   return { format, description };
 }
 
-async function parseJsonDoc(c: Collector, text: string, want: ImportFormat | 'auto', where: string, hooks: ImportHooks): Promise<Found> {
+async function parseJsonDoc(
+  c: Collector,
+  text: string,
+  want: ImportFormat | 'auto',
+  where: string,
+  hooks: ImportHooks,
+): Promise<Found> {
   const doc = parseJson(text, where);
   const kind: ImportFormat | null = isAegis(doc)
     ? 'aegis'
@@ -78,7 +99,11 @@ async function parseJsonDoc(c: Collector, text: string, want: ImportFormat | 'au
       hint: 'Aegis, 2FAS, andOTP, Bitwarden and Raivo exports are read; pass --format to name one',
     });
   }
-  const mismatch = () => fail('invalid', `${where} is not ${format === 'aegis' ? 'an' : 'a'} ${NAMES[format]}${kind ? ` (it looks like ${kind === 'aegis' || kind === 'andotp' ? 'an' : 'a'} ${NAMES[kind]})` : ''}`);
+  const mismatch = () =>
+    fail(
+      'invalid',
+      `${where} is not ${format === 'aegis' ? 'an' : 'a'} ${NAMES[format]}${kind ? ` (it looks like ${kind === 'aegis' || kind === 'andotp' ? 'an' : 'a'} ${NAMES[kind]})` : ''}`,
+    );
   const announce = (d: string): void => hooks.detected?.(d);
   switch (format) {
     case 'aegis': {
@@ -112,14 +137,21 @@ async function parseJsonDoc(c: Collector, text: string, want: ImportFormat | 'au
   }
 }
 
-async function parseOne(c: Collector, src: ImportSource, want: ImportFormat | 'auto', hooks: ImportHooks): Promise<Found> {
+async function parseOne(
+  c: Collector,
+  src: ImportSource,
+  want: ImportFormat | 'auto',
+  hooks: ImportHooks,
+): Promise<Found> {
   const b = src.bytes;
   const where = src.name;
-  if (b.length > MAX_INPUT_BYTES) fail('invalid', `${where} is larger than ${MAX_INPUT_BYTES / 1024 / 1024} MiB: not an export totp-mcp reads`);
+  if (b.length > MAX_INPUT_BYTES)
+    fail('invalid', `${where} is larger than ${MAX_INPUT_BYTES / 1024 / 1024} MiB: not an export totp-mcp reads`);
   if (b.length === 0) fail('invalid', `${where} is empty`);
 
   if (isImage(b)) {
-    if (want !== 'auto' && want !== 'qr' && want !== 'google' && want !== 'uri-list') fail('invalid', `${where} is an image, not ${NAMES[want]}: use --format qr`);
+    if (want !== 'auto' && want !== 'qr' && want !== 'google' && want !== 'uri-list')
+      fail('invalid', `${where} is an image, not ${NAMES[want]}: use --format qr`);
     const text = await decodeQrImage(b);
     const found = parseText(c, text.reveal(), want === 'qr' ? 'auto' : want, where, hooks, 'QR image: ');
     return { format: 'qr', description: found.description };
@@ -127,7 +159,8 @@ async function parseOne(c: Collector, src: ImportSource, want: ImportFormat | 'a
   if (want === 'qr') fail('invalid', `${where} is not a PNG or JPEG image`);
 
   if (isZip(b)) {
-    if (want !== 'auto' && want !== 'raivo') fail('invalid', `${where} is a ZIP file, not ${NAMES[want]} (of the formats read, only Raivo's is zipped)`);
+    if (want !== 'auto' && want !== 'raivo')
+      fail('invalid', `${where} is a ZIP file, not ${NAMES[want]} (of the formats read, only Raivo's is zipped)`);
     hooks.detected?.('Raivo export (ZIP)');
     return { format: 'raivo', description: await parseRaivoZip(c, b, hooks) };
   }
@@ -146,12 +179,15 @@ async function parseOne(c: Collector, src: ImportSource, want: ImportFormat | 'a
     return Promise.resolve().then(() => parseJsonDoc(c, text, want, where, hooks));
   }
   if (text !== null && want !== 'andotp') {
-    if (want !== 'auto' && want !== 'uri-list' && want !== 'google') fail('invalid', `${where} is not ${want === 'aegis' ? 'an' : 'a'} ${NAMES[want]} (it is not JSON)`);
+    if (want !== 'auto' && want !== 'uri-list' && want !== 'google')
+      fail('invalid', `${where} is not ${want === 'aegis' ? 'an' : 'a'} ${NAMES[want]} (it is not JSON)`);
     return parseText(c, text, want, where, hooks);
   }
   // Binary, not an image or a ZIP: andOTP's encrypted backups have no magic number at all.
   if (want !== 'auto' && want !== 'andotp') fail('invalid', `${where} is binary data, not ${NAMES[want]}`);
-  hooks.detected?.(want === 'auto' ? 'andOTP backup (encrypted; binary data of no other known kind)' : 'andOTP backup (encrypted)');
+  hooks.detected?.(
+    want === 'auto' ? 'andOTP backup (encrypted; binary data of no other known kind)' : 'andOTP backup (encrypted)',
+  );
   return { format: 'andotp', description: await parseAndOtpEncrypted(c, b, hooks) };
 }
 
@@ -159,17 +195,29 @@ async function parseOne(c: Collector, src: ImportSource, want: ImportFormat | 'a
  * Reads one source, or several (the images of a folder: a Google export spread over QR codes).
  * Asks for a password through the hooks only when a source is encrypted.
  */
-export async function parseImport(sources: readonly ImportSource[], want: ImportFormat | 'auto', hooks: ImportHooks): Promise<ParsedImport> {
+export async function parseImport(
+  sources: readonly ImportSource[],
+  want: ImportFormat | 'auto',
+  hooks: ImportHooks,
+): Promise<ParsedImport> {
   if (sources.length === 0) fail('invalid', 'nothing to read');
   const c = new Collector();
   const found: Found[] = [];
   for (const src of sources) {
-    const inner: ImportHooks = sources.length > 1 ? { ...hooks, detected: (d) => hooks.detected?.(`${src.name}: ${d}`) } : hooks;
+    const inner: ImportHooks =
+      sources.length > 1 ? { ...hooks, detected: (d) => hooks.detected?.(`${src.name}: ${d}`) } : hooks;
     found.push(await parseOne(c, src, want, inner));
   }
   const first = found[0] as Found;
   const formats = new Set(found.map((f) => f.format));
   const description =
-    found.length === 1 ? first.description : `${found.length} files: ${[...new Set(found.map((f) => f.description))].join('; ')}`;
-  return { format: formats.size === 1 ? first.format : 'uri-list', description, entries: c.entries, notes: c.allNotes() };
+    found.length === 1
+      ? first.description
+      : `${found.length} files: ${[...new Set(found.map((f) => f.description))].join('; ')}`;
+  return {
+    format: formats.size === 1 ? first.format : 'uri-list',
+    description,
+    entries: c.entries,
+    notes: c.allNotes(),
+  };
 }

@@ -83,7 +83,15 @@ export function jpegDecodeCost(buf: Buffer): JpegCost | null {
     pos += 2 + length;
     if (m === 0xda) {
       // Entropy-coded data: 0xFF appears only stuffed (FF 00) or as a restart marker.
-      while (pos + 1 < buf.length && !(buf[pos] === 0xff && buf[pos + 1] !== 0x00 && !((buf[pos + 1] as number) >= 0xd0 && (buf[pos + 1] as number) <= 0xd7))) pos++;
+      while (
+        pos + 1 < buf.length &&
+        !(
+          buf[pos] === 0xff &&
+          buf[pos + 1] !== 0x00 &&
+          !((buf[pos + 1] as number) >= 0xd0 && (buf[pos + 1] as number) <= 0xd7)
+        )
+      )
+        pos++;
     }
   }
   return worst === null ? null : { ...worst, bytes: total + buf.length };

@@ -32,7 +32,13 @@ interface Header {
 }
 
 const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
-const DEPTHS: Record<number, readonly number[]> = { 0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16] };
+const DEPTHS: Record<number, readonly number[]> = {
+  0: [1, 2, 4, 8, 16],
+  2: [8, 16],
+  3: [1, 2, 4, 8],
+  4: [8, 16],
+  6: [8, 16],
+};
 
 /** Adam7: x0, y0, dx, dy of each pass. */
 const ADAM7 = [
@@ -67,7 +73,13 @@ export function readPngHeader(buf: Buffer, checkSize: (width: number, height: nu
       if (width === 0 || height === 0) fail('invalid', BAD_PNG);
       checkSize(width, height);
       const channels = CHANNELS[colorType];
-      if (channels === undefined || !(DEPTHS[colorType] ?? []).includes(depth) || data[10] !== 0 || data[11] !== 0 || (data[12] ?? 2) > 1) {
+      if (
+        channels === undefined ||
+        !(DEPTHS[colorType] ?? []).includes(depth) ||
+        data[10] !== 0 ||
+        data[11] !== 0 ||
+        (data[12] ?? 2) > 1
+      ) {
         fail('invalid', BAD_PNG);
       }
       h = { width, height, depth, colorType, interlaced: data[12] === 1, channels, palette: null, trns: null, idat };
@@ -110,7 +122,9 @@ function unfilter(type: number, line: Buffer, prev: Buffer, bpp: number): void {
       for (let i = 0; i < n; i++) line[i] = ((line[i] as number) + (prev[i] as number)) & 0xff;
       return;
     case 3:
-      for (let i = 0; i < n; i++) line[i] = ((line[i] as number) + (((i >= bpp ? (line[i - bpp] as number) : 0) + (prev[i] as number)) >> 1)) & 0xff;
+      for (let i = 0; i < n; i++)
+        line[i] =
+          ((line[i] as number) + (((i >= bpp ? (line[i - bpp] as number) : 0) + (prev[i] as number)) >> 1)) & 0xff;
       return;
     case 4:
       for (let i = 0; i < n; i++) {
@@ -129,7 +143,11 @@ function unfilter(type: number, line: Buffer, prev: Buffer, bpp: number): void {
  * `maxSide` (each output pixel averages an f×f block; the remainder rows and columns are dropped,
  * as `downscale` does). Output is RGBA with R = G = B, for jsQR.
  */
-export async function decodePngScaled(buf: Buffer, maxSide: number, checkSize: (width: number, height: number) => void): Promise<Rgba> {
+export async function decodePngScaled(
+  buf: Buffer,
+  maxSide: number,
+  checkSize: (width: number, height: number) => void,
+): Promise<Rgba> {
   const h = readPngHeader(buf, checkSize);
   const { width, height, depth, channels, colorType } = h;
   const f = Math.max(1, Math.ceil(Math.max(width, height) / maxSide));
@@ -145,7 +163,10 @@ export async function decodePngScaled(buf: Buffer, maxSide: number, checkSize: (
   const trns = h.trns;
   // The transparent raw value of a gray or RGB image, when tRNS names one.
   const trGray = colorType === 0 && trns !== null && trns.length >= 2 ? trns.readUInt16BE(0) : -1;
-  const trRgb = colorType === 2 && trns !== null && trns.length >= 6 ? [trns.readUInt16BE(0), trns.readUInt16BE(2), trns.readUInt16BE(4)] : null;
+  const trRgb =
+    colorType === 2 && trns !== null && trns.length >= 6
+      ? [trns.readUInt16BE(0), trns.readUInt16BE(2), trns.readUInt16BE(4)]
+      : null;
 
   /** The raw sample `s` of pixel `x` on an unfiltered line (full depth). */
   const sample = (line: Buffer, x: number, s: number): number => {
@@ -154,7 +175,8 @@ export async function decodePngScaled(buf: Buffer, maxSide: number, checkSize: (
     const bit = x * depth; // sub-byte depths have one channel
     return ((line[bit >> 3] as number) >> (8 - depth - (bit & 7))) & ((1 << depth) - 1);
   };
-  const to8 = (v: number): number => (depth === 16 ? Math.round((v * 255) / 65535) : depth === 8 ? v : (v * 255) / maxSample);
+  const to8 = (v: number): number =>
+    depth === 16 ? Math.round((v * 255) / 65535) : depth === 8 ? v : (v * 255) / maxSample;
 
   /** Adds the luminance of each pixel of one unfiltered line into its output cell. */
   const addLine = (line: Buffer, count: number, y: number, x0: number, dx: number): void => {
@@ -261,8 +283,12 @@ export async function decodePngScaled(buf: Buffer, maxSide: number, checkSize: (
         end(e);
       }
     });
-    inflate.on('error', (e) => { end(e); });
-    inflate.on('end', () => { end(pass < lines.length ? new Error(BAD_PNG) : null); });
+    inflate.on('error', (e) => {
+      end(e);
+    });
+    inflate.on('end', () => {
+      end(pass < lines.length ? new Error(BAD_PNG) : null);
+    });
     for (const part of h.idat) inflate.write(part);
     inflate.end();
   }).catch((e: unknown) => {

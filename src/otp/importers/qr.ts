@@ -25,11 +25,24 @@ export const MAX_JPEG_DECODE_BYTES = 200 * 1024 * 1024;
 const MAX_SCAN_SIDE = 2048;
 
 export const isPng = (b: Uint8Array): boolean =>
-  b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47 && b[4] === 0x0d && b[5] === 0x0a && b[6] === 0x1a && b[7] === 0x0a;
+  b.length >= 8 &&
+  b[0] === 0x89 &&
+  b[1] === 0x50 &&
+  b[2] === 0x4e &&
+  b[3] === 0x47 &&
+  b[4] === 0x0d &&
+  b[5] === 0x0a &&
+  b[6] === 0x1a &&
+  b[7] === 0x0a;
 export const isJpeg = (b: Uint8Array): boolean => b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
 export const isImage = (b: Uint8Array): boolean => isPng(b) || isJpeg(b);
 
-type JsQr = (data: Uint8ClampedArray, width: number, height: number, options: { inversionAttempts: 'attemptBoth' }) => { data: string } | null;
+type JsQr = (
+  data: Uint8ClampedArray,
+  width: number,
+  height: number,
+  options: { inversionAttempts: 'attemptBoth' },
+) => { data: string } | null;
 
 const BAD_JPEG = 'the JPEG image is damaged, truncated or of an unsupported kind';
 
@@ -42,19 +55,31 @@ async function decodeJpeg(buf: Buffer): Promise<Rgba> {
   if (cost === null) return fail('invalid', BAD_JPEG);
   if (cost.width * cost.height > MAX_PIXELS) tooBig();
   if (cost.bytes > MAX_JPEG_DECODE_BYTES) {
-    fail('invalid', `the JPEG image is too large to decode (${cost.width}×${cost.height}): crop it to the QR code, or save it as PNG`);
+    fail(
+      'invalid',
+      `the JPEG image is too large to decode (${cost.width}×${cost.height}): crop it to the QR code, or save it as PNG`,
+    );
   }
   const jpeg = (await import('jpeg-js')).default;
   let img;
   try {
     // jpeg-js counts less than it takes: its own limit is only a backstop to the estimate above.
-    img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_PIXELS / 1_000_000, maxMemoryUsageInMB: MAX_JPEG_DECODE_BYTES / 1024 / 1024 });
+    img = jpeg.decode(buf, {
+      useTArray: true,
+      formatAsRGBA: true,
+      maxResolutionInMP: MAX_PIXELS / 1_000_000,
+      maxMemoryUsageInMB: MAX_JPEG_DECODE_BYTES / 1024 / 1024,
+    });
   } catch (e) {
     if (e instanceof Error && /maxResolutionInMP|maxMemoryUsageInMB/.test(e.message)) tooBig();
     return fail('invalid', BAD_JPEG);
   }
   if (img.width === 0 || img.height === 0) fail('invalid', BAD_JPEG);
-  return { width: img.width, height: img.height, data: new Uint8ClampedArray(img.data.buffer, img.data.byteOffset, img.data.length) };
+  return {
+    width: img.width,
+    height: img.height,
+    data: new Uint8ClampedArray(img.data.buffer, img.data.byteOffset, img.data.length),
+  };
 }
 
 /** Box-filter downscale by an integer factor (averages each f×f block). */
@@ -112,7 +137,9 @@ export async function decodeQrImage(bytes: Uint8Array): Promise<Redacted> {
   let first: Rgba;
   if (isPng(buf)) {
     // Streamed: luminance over white, already at most MAX_SCAN_SIDE on a side.
-    first = await decodePngScaled(buf, MAX_SCAN_SIDE, (w, h) => { if (w * h > MAX_PIXELS) tooBig(); });
+    first = await decodePngScaled(buf, MAX_SCAN_SIDE, (w, h) => {
+      if (w * h > MAX_PIXELS) tooBig();
+    });
   } else if (isJpeg(buf)) {
     const img = await decodeJpeg(buf);
     flattenAlpha(img);

@@ -20,12 +20,22 @@ const MAX_ZIP_ENTRIES = 64;
 /** The JSON of 50,000 entries is under 10 MB. */
 export const MAX_UNZIPPED_BYTES = 16 * 1024 * 1024;
 
-export const isZip = (b: Uint8Array): boolean => b.length >= 4 && b[0] === 0x50 && b[1] === 0x4b && (b[2] === 0x03 || b[2] === 0x05) && (b[3] === 0x04 || b[3] === 0x06);
+export const isZip = (b: Uint8Array): boolean =>
+  b.length >= 4 &&
+  b[0] === 0x50 &&
+  b[1] === 0x4b &&
+  (b[2] === 0x03 || b[2] === 0x05) &&
+  (b[3] === 0x04 || b[3] === 0x06);
 
 export function isRaivo(doc: unknown): doc is unknown[] {
   if (!Array.isArray(doc) || doc.length === 0) return false;
   const first: unknown = doc[0];
-  return isObj(first) && typeof get(first, 'kind') === 'string' && get(first, 'timer') !== undefined && typeof get(first, 'secret') === 'string';
+  return (
+    isObj(first) &&
+    typeof get(first, 'kind') === 'string' &&
+    get(first, 'timer') !== undefined &&
+    typeof get(first, 'secret') === 'string'
+  );
 }
 
 class TooBig extends Error {}
@@ -54,8 +64,11 @@ async function unzipJson(bytes: Uint8Array, hooks: ImportHooks): Promise<{ text:
     if (tooMany) fail('invalid', `the ZIP file holds more than ${MAX_ZIP_ENTRIES} entries: not a Raivo export`);
     const file = entries.find((e) => !e.directory && e.filename.split('/').pop() === JSON_NAME);
     if (!file || file.directory) return fail('invalid', `the ZIP file holds no ${JSON_NAME}: not a Raivo export`);
-    if (file.uncompressedSize > MAX_UNZIPPED_BYTES) fail('invalid', `${JSON_NAME} in the ZIP is larger than ${MAX_UNZIPPED_BYTES / 1024 / 1024} MiB: refusing it`);
-    const password = file.encrypted ? (await hooks.password('Password of the Raivo export (ZIP):')).reveal() : undefined;
+    if (file.uncompressedSize > MAX_UNZIPPED_BYTES)
+      fail('invalid', `${JSON_NAME} in the ZIP is larger than ${MAX_UNZIPPED_BYTES / 1024 / 1024} MiB: refusing it`);
+    const password = file.encrypted
+      ? (await hooks.password('Password of the Raivo export (ZIP):')).reveal()
+      : undefined;
 
     const chunks: Uint8Array[] = [];
     let size = 0;
@@ -70,7 +83,10 @@ async function unzipJson(bytes: Uint8Array, hooks: ImportHooks): Promise<{ text:
       await file.getData(sink, password === undefined ? {} : { password });
     } catch (e) {
       if (e instanceof TooBig || size > MAX_UNZIPPED_BYTES) {
-        return fail('invalid', `${JSON_NAME} unpacks to more than ${MAX_UNZIPPED_BYTES / 1024 / 1024} MiB (a zip bomb?): refusing it`);
+        return fail(
+          'invalid',
+          `${JSON_NAME} unpacks to more than ${MAX_UNZIPPED_BYTES / 1024 / 1024} MiB (a zip bomb?): refusing it`,
+        );
       }
       if (isTotpMcpError(e)) throw e;
       const message = e instanceof Error ? e.message : '';
@@ -79,7 +95,11 @@ async function unzipJson(bytes: Uint8Array, hooks: ImportHooks): Promise<{ text:
       }
       // ZipCrypto checks a password with one byte: 1 wrong password in 256 passes it, and the data
       // then fails to inflate. Encrypted data that does not unpack cannot tell the two apart.
-      if (file.encrypted) return fail('invalid', 'wrong password, or a damaged file: the Raivo export did not decrypt with it (nothing was imported)');
+      if (file.encrypted)
+        return fail(
+          'invalid',
+          'wrong password, or a damaged file: the Raivo export did not decrypt with it (nothing was imported)',
+        );
       return fail('invalid', 'the ZIP file is damaged (its data does not unpack)');
     }
     const text = asText(Buffer.concat(chunks));

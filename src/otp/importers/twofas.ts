@@ -9,12 +9,29 @@ import { Redacted } from '../../core/redacted.js';
 import type { Collector } from './collector.js';
 import { aesGcmOpen, pbkdf2Key } from './crypto.js';
 import type { ImportHooks } from './types.js';
-import { base64Bytes, base64Size, checkCount, checkSealedSize, entry, get, isObj, optNumber, optObj, optText, otpType, parseJson, progressEvery, type Obj } from './util.js';
+import {
+  base64Bytes,
+  base64Size,
+  checkCount,
+  checkSealedSize,
+  entry,
+  get,
+  isObj,
+  optNumber,
+  optObj,
+  optText,
+  otpType,
+  parseJson,
+  progressEvery,
+  type Obj,
+} from './util.js';
 
 export const TWOFAS_PBKDF2_ITERATIONS = 10_000;
 
 export const isTwoFas = (doc: unknown): doc is Obj =>
-  isObj(doc) && typeof get(doc, 'schemaVersion') === 'number' && (Array.isArray(get(doc, 'services')) || typeof get(doc, 'servicesEncrypted') === 'string');
+  isObj(doc) &&
+  typeof get(doc, 'schemaVersion') === 'number' &&
+  (Array.isArray(get(doc, 'services')) || typeof get(doc, 'servicesEncrypted') === 'string');
 
 async function decryptServices(blob: string, hooks: ImportHooks): Promise<unknown> {
   const parts = blob.split(':');
@@ -35,7 +52,8 @@ async function decryptServices(blob: string, hooks: ImportHooks): Promise<unknow
 
 export async function parseTwoFas(c: Collector, doc: Obj, hooks: ImportHooks): Promise<string> {
   const schema = get(doc, 'schemaVersion') as number;
-  if (!Number.isInteger(schema) || schema < 1 || schema > 4) fail('invalid', 'unsupported 2FAS schema version (1 to 4 are known)');
+  if (!Number.isInteger(schema) || schema < 1 || schema > 4)
+    fail('invalid', 'unsupported 2FAS schema version (1 to 4 are known)');
   const blob = get(doc, 'servicesEncrypted');
   const encrypted = typeof blob === 'string' && blob !== '';
   const services = encrypted ? await decryptServices(blob, hooks) : get(doc, 'services');

@@ -35,7 +35,14 @@ export function addMigration(c: Collector, uri: string, where: string): void {
 function otpauthEntry(index: number, line: number, text: string): ImportEntry {
   try {
     const draft = parseOtpUri(text);
-    const e: ImportEntry = { index, issuer: shown(draft.issuer), label: shown(draft.label), draft, problem: null, note: null };
+    const e: ImportEntry = {
+      index,
+      issuer: shown(draft.issuer),
+      label: shown(draft.label),
+      draft,
+      problem: null,
+      note: null,
+    };
     if (draft.type === 'totp' && draft.issuer.toLowerCase() === 'steam') {
       e.note = 'Steam account as plain TOTP: Steam Guard needs type steam (5 characters)';
     }
@@ -45,7 +52,12 @@ function otpauthEntry(index: number, line: number, text: string): ImportEntry {
   }
 }
 
-export function parseUriList(c: Collector, text: string, where: string, progress?: (done: number, total: number) => void): void {
+export function parseUriList(
+  c: Collector,
+  text: string,
+  where: string,
+  progress?: (done: number, total: number) => void,
+): void {
   const lines = uriLines(text);
   let done = 0;
   for (const { line, text: t } of lines) {

@@ -90,7 +90,8 @@ export function jsonShapeProblem(text: string, maxDepth: number, maxValues: numb
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) {
       inString = true;
@@ -110,7 +111,8 @@ export function jsonShapeProblem(text: string, maxDepth: number, maxValues: numb
 /** JSON.parse with limits on depth and size, and a fixed message (V8's messages quote the input). */
 export function parseJson(text: string, what: string): unknown {
   const shape = jsonShapeProblem(text, MAX_JSON_DEPTH, MAX_JSON_VALUES);
-  if (shape === 'depth') fail('invalid', `${what} is nested more than ${MAX_JSON_DEPTH} levels deep: not a real export`);
+  if (shape === 'depth')
+    fail('invalid', `${what} is nested more than ${MAX_JSON_DEPTH} levels deep: not a real export`);
   if (shape === 'values') fail('invalid', `${what} holds more than ${MAX_JSON_VALUES} JSON values: not a real export`);
   try {
     return JSON.parse(text) as unknown;
@@ -127,7 +129,11 @@ export const MAX_SEALED_BYTES = 32 * 1024 * 1024;
 
 /** Refuses encrypted content over MAX_SEALED_BYTES, before it is decoded or decrypted. */
 export function checkSealedSize(bytes: number, what: string): void {
-  if (bytes > MAX_SEALED_BYTES) fail('invalid', `${what} holds more than ${MAX_SEALED_BYTES / 1024 / 1024} MiB of encrypted data: not an export totp-mcp reads`);
+  if (bytes > MAX_SEALED_BYTES)
+    fail(
+      'invalid',
+      `${what} holds more than ${MAX_SEALED_BYTES / 1024 / 1024} MiB of encrypted data: not an export totp-mcp reads`,
+    );
 }
 
 /** The decoded size of a base64 text, without decoding it. */
@@ -173,7 +179,12 @@ export function entry(index: number, issuer: unknown, label: unknown, build: () 
 }
 
 /** An entry that failed before any field could be read. */
-export const problemEntry = (index: number, problem: string, issuer: unknown = '', label: unknown = ''): ImportEntry => ({
+export const problemEntry = (
+  index: number,
+  problem: string,
+  issuer: unknown = '',
+  label: unknown = '',
+): ImportEntry => ({
   index,
   issuer: shown(issuer),
   label: shown(label),
