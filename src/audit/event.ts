@@ -59,8 +59,8 @@ export const AUDIT_APPROVALS = [
 ] as const;
 export type AuditApproval = (typeof AUDIT_APPROVALS)[number];
 
-export const AUDIT_DELIVERIES = ['credential_process', 'profile', 'exec', 'container', 'inline'] as const;
-export type AuditDelivery = (typeof AUDIT_DELIVERIES)[number];
+import { DELIVERIES as AUDIT_DELIVERIES, HEX64, type Delivery as AuditDelivery } from '../core/vocab.js';
+export { AUDIT_DELIVERIES, HEX64, type AuditDelivery };
 
 /** Agent names and account ids: the project's id alphabet (core/model.ts), lowercase ASCII, ≤ 64. */
 export const AUDIT_ID_PATTERN = ID_PATTERN;
@@ -74,7 +74,6 @@ export const AUDIT_ROLE_PATTERN = /^(?:[\w+=,.@-]{1,64}|arn:aws[a-z-]{0,16}:iam:
 export const AUDIT_SESSION_NAME_PATTERN = /^[\w+=,.@-]{2,64}$/;
 /** ISO 8601 UTC timestamp, as `Date.prototype.toISOString` writes it (seconds fraction optional). */
 export const ISO_UTC_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z$/;
-export const HEX64 = /^[0-9a-f]{64}$/;
 
 /** Longest client name or version kept, in characters (code points). */
 export const CLIENT_FIELD_MAX = 64;

@@ -14,6 +14,7 @@
  *   audit.lock                         the cross-process writer lock (core/lock.ts)
  *   audit.want                         its mtime: when a writer last waited for the lock
  */
+import { HEX64 } from '../core/vocab.js';
 import { constants } from 'node:fs';
 import { lstat, readdir, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -27,7 +28,6 @@ export const LOCK_FILE = 'audit.lock';
 export const WANT_FILE = 'audit.want';
 const HEAD_TMP = 'audit.head.tmp';
 const ROTATED = /^audit\.(\d{12})-(\d{12})\.log$/;
-const HEX64 = /^[0-9a-f]{64}$/;
 
 export const errno = (e: unknown): string | undefined => (e as NodeJS.ErrnoException | undefined)?.code;
 

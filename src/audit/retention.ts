@@ -17,6 +17,7 @@
  * It is derived from the files themselves, so there is no separate index to go stale or to be
  * edited into skipping events: a last line that does not parse counts as recent.
  */
+import { HEX64 } from '../core/vocab.js';
 import { constants } from 'node:fs';
 import { createHmac } from 'node:crypto';
 import { open, rename, unlink } from 'node:fs/promises';
@@ -38,8 +39,6 @@ export const DEFAULT_KEEP_BYTES = 200 * 1024 * 1024;
  * along the chain; a file is judged by its last event with this much to spare.
  */
 export const CLOCK_MARGIN_MS = 10 * 60_000;
-
-const HEX64 = /^[0-9a-f]{64}$/;
 
 export interface RetentionOptions {
   /** Rotated files kept at most (at least 1). */

@@ -12,6 +12,7 @@
  * event the vault last saw must still be in the log with the same MAC (when it was pruned away,
  * only its seq can be compared).
  */
+import { HEX64 } from '../core/vocab.js';
 import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -72,8 +73,6 @@ export interface VerifyReport {
   /** Set when older events were pruned (retention.ts): the seq the retained chain starts at. */
   readonly startSeq?: number;
 }
-
-const HEX64 = /^[0-9a-f]{64}$/;
 
 interface Shape {
   seq: number;

@@ -62,7 +62,8 @@ const U2F_ARN = /^arn:[\w-]*:iam::\d{12}:u2f\//;
 const HARDWARE_SERIAL = /^[A-Z0-9]{9,64}$/;
 const ROLE_ARN = new RegExp(`^arn:${PARTITION}:iam::(\\d{12}):role/((?:[\\w+=,.@-]+/)*)([\\w+=,.@-]{1,64})$`);
 /** Role names as policy names them (policy/schema.ts). */
-export const ROLE_NAME = /^[A-Za-z0-9+=,.@_-]{1,64}$/;
+import { ROLE_NAME } from '../core/vocab.js';
+export { ROLE_NAME };
 export const REGION = /^[a-z]{2}(?:-[a-z]+){1,3}-\d{1,2}$/;
 /** A shared-config profile: no whitespace, brackets, comment or assignment characters. */
 export const PROFILE_NAME = /^[A-Za-z0-9_.+@:/-]{1,128}$/;

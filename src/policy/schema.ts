@@ -3,7 +3,8 @@ import { ID_PATTERN, ID_RULE } from '../core/model.js';
 import { DURATION_RULE, isZeroDuration, parseDuration } from './duration.js';
 import { HHMM, HHMM_RULE, TZ_RULE, isValidTimeZone } from './hours.js';
 import { ACCOUNT_SELECTOR_RULE, AGENT_SELECTOR_RULE, isAgentName, parseAccountSelector } from './selectors.js';
-import { ACTIONS, APPROVALS, DELIVERIES, EFFECTS, WEEKDAYS } from './types.js';
+import { DELIVERIES, ROLE_NAME } from '../core/vocab.js';
+import { ACTIONS, APPROVALS, EFFECTS, WEEKDAYS } from './types.js';
 
 /**
  * The zod schema of `policy.yaml`. Every object is strict (an unknown key is an error: a typo must
@@ -43,8 +44,6 @@ const countPer = (example: string) =>
   );
 
 const hhmm = z.string({ error: HHMM_RULE }).regex(HHMM, { error: HHMM_RULE });
-
-const ROLE_NAME = /^[A-Za-z0-9+=,.@_-]{1,64}$/;
 
 const agentSelector = z
   .string({ error: AGENT_SELECTOR_RULE })

@@ -13,8 +13,8 @@ export const APPROVALS = ['none', 'confirm'] as const;
 export type Approval = (typeof APPROVALS)[number];
 
 /** How AWS credentials may leave the process (DESIGN §2 "AWS sessions"). */
-export const DELIVERIES = ['credential_process', 'profile', 'exec', 'container', 'inline'] as const;
-export type Delivery = (typeof DELIVERIES)[number];
+import type { Delivery } from '../core/vocab.js';
+export { DELIVERIES, type Delivery } from '../core/vocab.js';
 
 /**
  * Deliveries allowed by an `aws_session` rule that does not list `aws.delivery`: every one except

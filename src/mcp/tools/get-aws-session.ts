@@ -1,4 +1,5 @@
 import type { CallToolResult, McpServer } from '@modelcontextprotocol/server';
+import { ROLE_NAME } from '../../core/vocab.js';
 import * as z from 'zod/v4';
 import { ApprovalRequired } from '../../app/agent.js';
 import type { ToolDeps } from '../deps.js';
@@ -7,7 +8,6 @@ import { AwsFailure, diagnostic, errorResult, NotConfigured, ok, toolError } fro
 import { accountId, isoTime } from '../schemas.js';
 
 /** IAM role names (the policy's `aws.roles` alphabet). */
-const ROLE_NAME = /^[A-Za-z0-9+=,.@_-]{1,64}$/;
 
 const input = z.object({
   account: accountId,
