@@ -11,7 +11,7 @@ const sdkOwners = [
   { name: '@aws-sdk/client-sts', owner: 'src/aws' },
   { name: '@aws-sdk/client-iam', owner: 'src/aws' },
   { name: 'playwright-core', owner: 'src/browser' },
-  { name: 'redis', owner: 'src/fleet' },
+  { name: '@redis/client', owner: 'src/fleet' },
   { name: '@modelcontextprotocol/server', owner: 'src/mcp' },
 ];
 

@@ -50,7 +50,7 @@ const cases: [file: string, code: string, rule: RegExp][] = [
   ],
   [
     'src/app/accounts.ts',
-    "import { createClient } from 'redis';\nexport const x = createClient;\n",
+    "import { createClient } from '@redis/client';\nexport const x = createClient;\n",
     /only under src\/fleet/,
   ],
   [
