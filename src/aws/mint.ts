@@ -15,7 +15,7 @@ import type { Clock } from '../core/clock.js';
 import { TotpMcpError } from '../core/errors.js';
 import { withLock } from '../core/lock.js';
 import type { Redacted } from '../core/redacted.js';
-import { AwsError, classify, mapStsError, StsCallError, twiceRejected, type MapContext } from './errors.js';
+import { awsReason, classify, mapStsError, StsCallError, twiceRejected, type MapContext } from './errors.js';
 import { ensureRealDir } from '../core/safe-fs.js';
 import { readLedger, recordStep, waitForFreshStep } from './ledger.js';
 import { planSession, type Plan, type SessionRequest } from './planner.js';
@@ -183,12 +183,7 @@ async function mint(env: MintEnv, req: SessionRequest, doc: CacheDoc | null, pla
           );
         } catch (e) {
           // A cached MFA session that AWS no longer accepts (expired early, revoked): drop it and plan again, once.
-          if (
-            from === plan.chain_from &&
-            cache &&
-            e instanceof AwsError &&
-            (e.kind === 'expired' || e.kind === 'invalid_key')
-          ) {
+          if (from === plan.chain_from && cache && (awsReason(e) === 'expired' || awsReason(e) === 'invalid_key')) {
             cache = withoutSession(cache, from);
             await env.cache.write(cache);
             const again = planSession(req, cache, env.clock.now());

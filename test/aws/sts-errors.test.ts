@@ -3,7 +3,7 @@
 // own rules (reuse answered as a wrong code, chaining cap, role maximum, trust, session keys) are
 // exercised for real where they apply.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classify, mapStsError, StsCallError, type AwsErrorKind } from '../../src/aws/errors.js';
+import { classify, mapStsError, StsCallError, type AwsReason } from '../../src/aws/errors.js';
 import { sdkSts } from '../../src/aws/sts.js';
 import type { SigningKeys } from '../../src/aws/sts-api.js';
 import { Redacted } from '../../src/core/redacted.js';
@@ -66,7 +66,7 @@ async function failure(p: Promise<unknown>): Promise<StsCallError> {
 
 function expectMapped(
   e: StsCallError,
-  kind: AwsErrorKind,
+  kind: AwsReason,
   message: RegExp,
   ctx: Partial<Parameters<typeof mapStsError>[1]> = {},
 ): void {
@@ -79,7 +79,7 @@ function expectMapped(
     now: Date.now(),
     ...ctx,
   });
-  expect(m.kind).toBe(kind);
+  expect([m.kind, m.reason]).toEqual(['aws_error', kind]);
   expect(`${m.message} ${m.hint ?? ''}`).toMatch(message);
   expect(m.message).not.toContain(TEST_SECRET);
 }
