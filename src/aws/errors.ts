@@ -3,25 +3,7 @@
  * SDK's error is kept as `cause` (shown only with --debug); our messages never quote a key.
  */
 import { TotpMcpError } from '../core/errors.js';
-
-/** What an STS call ended with, as seen on the wire. Thrown by the STS adapter (sts.ts). */
-export class StsCallError extends Error {
-  constructor(
-    /** The STS error code (`AccessDenied`, `ValidationError`, …), or a network errno. */
-    readonly stsCode: string,
-    /** AWS's message, for mapping (may quote an ARN; never shown as-is). */
-    readonly awsMessage: string,
-    readonly status: number | null,
-    /** An HTTP response came back: the request reached STS (an MFA code sent in it is spent). */
-    readonly answered: boolean,
-    /** The response's Date header (ms), for clock-skew hints. */
-    readonly serverDate: number | null,
-    options?: { cause?: unknown },
-  ) {
-    super(`${stsCode}: ${awsMessage}`, options);
-    this.name = 'StsCallError';
-  }
-}
+import type { StsFailure } from './sts-api.js';
 
 /** Why an AWS step failed: the `reason` of the error, which the minting code branches on. */
 export type AwsReason =
@@ -93,7 +75,7 @@ const NETWORK = new Set([
 ]);
 
 /** Classifies an STS failure; `mfa_code_rejected` is retried once by the caller. */
-export function classify(e: StsCallError): AwsReason {
+export function classify(e: StsFailure): AwsReason {
   const code = bare(e.stsCode);
   const m = e.awsMessage;
   if (!e.answered || NETWORK.has(code)) return 'unreachable';
@@ -122,7 +104,7 @@ export function classify(e: StsCallError): AwsReason {
   return 'sts_error';
 }
 
-const skewNote = (e: StsCallError, now: number | undefined): string => {
+const skewNote = (e: StsFailure, now: number | undefined): string => {
   if (e.serverDate === null || now === undefined) return '';
   const skew = Math.round((now - e.serverDate) / 1000);
   return Math.abs(skew) >= 10
@@ -131,9 +113,10 @@ const skewNote = (e: StsCallError, now: number | undefined): string => {
 };
 
 /** The message a person (or an agent) sees for an STS failure. */
-export function mapStsError(e: StsCallError, ctx: MapContext): TotpMcpError {
+export function mapStsError(e: StsFailure, ctx: MapContext): TotpMcpError {
   const reason = classify(e);
-  const cause = { cause: e };
+  // The SDK's error (shown only with --debug).
+  const cause = e.cause === undefined ? {} : { cause: e.cause };
   const serial = ctx.serial ?? 'the MFA device';
   switch (reason) {
     case 'mfa_code_rejected':
@@ -245,14 +228,14 @@ export function mapStsError(e: StsCallError, ctx: MapContext): TotpMcpError {
 export function twiceRejected(
   serial: string,
   steps: readonly number[],
-  lastError: StsCallError,
+  lastError: StsFailure,
   now: number,
 ): TotpMcpError {
   return awsError(
     'mfa_codes_rejected_twice',
     `AWS rejected the MFA codes of two consecutive steps (${steps.join(', ')}) for ${serial}, both unused by totp-mcp before: the seed in the vault does not belong to this MFA device, or this computer's clock is off by 30 s or more.${skewNote(lastError, now)} (A wrong serial gets a different answer from AWS.)`,
     {
-      cause: lastError,
+      cause: lastError.cause,
       hint: "compare 'totp-mcp code ID' with the code the device or app shows; if they differ, fix the clock (NTP) or re-add the seed; if they match, another tool may be spending each code first",
     },
   );
