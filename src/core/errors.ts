@@ -55,9 +55,19 @@ const CODES: Record<ErrorCode, { exit: number; kind: ErrorKind; text?: string }>
   internal: { exit: 1, kind: 'internal', text: INTERNAL_MESSAGE },
 };
 
-/** A refusal's kind that is not itself a code is a policy refusal: `denied` (exit 3). */
-const codeOfKind = (kind: ErrorKind): ErrorCode =>
-  kind === 'not_found' || kind === 'vault_locked' || kind === 'internal' ? kind : 'denied';
+/** The code (so the exit code) of a refusal written for an agent: its policy refusals are `denied` (exit 3). */
+const CODE_OF_KIND: Record<ErrorKind, ErrorCode> = {
+  denied: 'denied',
+  approval_declined: 'denied',
+  rate_limited: 'denied',
+  outside_hours: 'denied',
+  not_found: 'not_found',
+  vault_locked: 'vault_locked',
+  invalid_input: 'usage',
+  not_configured: 'invalid',
+  aws_error: 'io',
+  internal: 'internal',
+};
 
 export interface ErrorOptions {
   /** A one-line hint on what to do, shown after the message (to a person and to an agent). */
@@ -102,7 +112,7 @@ export function fail(code: ErrorCode, message: string, options?: ErrorOptions): 
 
 /** A refusal written for an agent (policy, approval, limits, a locked vault): its code follows from its kind. */
 export const refusal = (kind: ErrorKind, message: string, options: Omit<ErrorOptions, 'kind'> = {}): TotpMcpError =>
-  new TotpMcpError(codeOfKind(kind), message, { ...options, kind });
+  new TotpMcpError(CODE_OF_KIND[kind], message, { ...options, kind });
 
 export const isTotpMcpError = (e: unknown): e is TotpMcpError => e instanceof TotpMcpError;
 
