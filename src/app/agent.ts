@@ -8,17 +8,17 @@
 import { statSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import type { AuditApproval, AuditAws, AuditClient, AuditInput } from '../audit/event.js';
-import { openAuditLog, TrailBroken, type AuditLog } from '../audit/log.js';
+import { isTrailBroken, openAuditLog, type AuditLog } from '../audit/log.js';
 import { sleep } from '../core/clock.js';
 import { sameStamp, type FileStamp } from '../core/file-stamp.js';
 import { perTurn } from '../core/per-turn.js';
 import { ensureRealDir } from '../core/safe-fs.js';
 import { withLock } from '../core/lock.js';
-import { diskErrno, isTotpMcpError, TotpMcpError } from '../core/errors.js';
+import { diskErrno, isTotpMcpError, refusal, type ErrorKind, type TotpMcpError } from '../core/errors.js';
 import type { Account, IssuedCode } from '../core/model.js';
 // Specific policy modules, not the barrel: the YAML parser stays off the agent path.
 import { describeAgent, evaluate, matchRequest, visibleAccounts, type AgentDescription } from '../policy/evaluate.js';
-import type { Action, AwsRequest, Decision, Policy, PolicyRequest, ReasonCode } from '../policy/types.js';
+import type { Action, PolicyAwsRequest, Decision, Policy, PolicyRequest, ReasonCode } from '../policy/types.js';
 import { longestWindowSeconds } from '../policy/windows.js';
 import type { Payload, Vault } from '../vault/index.js';
 import { checkId } from './accounts.js';
@@ -27,34 +27,10 @@ import { auditKey } from './audit.js';
 import { issueFor } from './codes.js';
 import { freesUpText, limitFreesAt } from './frees-at.js';
 import type { AppContext } from './context.js';
-import { PolicyGate, PolicyUnusable } from './policy-file.js';
+import { PolicyGate, policyProblem } from './policy-file.js';
 import { brokenMessage, rollbackMessage, ROLLBACK_HINT, TrailGuard } from './trail.js';
 
-/** Stable error codes an agent sees (DESIGN §2 MCP surface). */
-export type AgentErrorCode =
-  'denied' | 'not_found' | 'approval_declined' | 'rate_limited' | 'outside_hours' | 'vault_locked' | 'internal';
-
-/** A refusal an agent may see: a fixed message, a code, and the deciding rule when there is one. */
-export class AgentError extends TotpMcpError {
-  constructor(
-    readonly agentCode: AgentErrorCode,
-    message: string,
-    readonly rule: string | null = null,
-  ) {
-    super(
-      agentCode === 'vault_locked'
-        ? 'vault_locked'
-        : agentCode === 'internal'
-          ? 'internal'
-          : agentCode === 'not_found'
-            ? 'not_found'
-            : 'denied',
-      message,
-    );
-  }
-}
-
-const REASON_TEXT: Record<ReasonCode, [AgentErrorCode, string]> = {
+const REASON_TEXT: Record<ReasonCode, [ErrorKind, string]> = {
   allowed: ['internal', 'allowed'],
   no_matching_rule: ['denied', 'no policy rule allows this'],
   denied_by_rule: ['denied', 'a deny rule forbids this'],
@@ -67,10 +43,10 @@ const REASON_TEXT: Record<ReasonCode, [AgentErrorCode, string]> = {
 };
 
 /** `freesUp`: for `rate_limited`, when the next use is let through (frees-at.ts), after the rule. */
-export function denialError(d: Decision, freesUp?: string): AgentError {
+export function denialError(d: Decision, freesUp?: string): TotpMcpError {
   const [code, text] = REASON_TEXT[d.reason];
   const why = [d.rule ? `rule ${d.rule}` : '', freesUp ?? ''].filter(Boolean).join('; ');
-  return new AgentError(code, why ? `${text} (${why})` : text, d.rule);
+  return refusal(code, why ? `${text} (${why})` : text);
 }
 
 /**
@@ -82,7 +58,12 @@ export function denialError(d: Decision, freesUp?: string): AgentError {
 export type ApprovalAnswer = Exclude<AuditApproval, 'none' | 'remembered'> | 'ask';
 export type ApprovalAsker = (subject: ApprovalSubject) => Promise<ApprovalAnswer> | ApprovalAnswer;
 
-/** Thrown when the person must be asked before the request can be decided. */
+/**
+ * Thrown when the person must be asked before the request can be decided. Not an error but a
+ * signal: nothing was decided or recorded, the approval flow (mcp/approval.ts) always catches it,
+ * asks, and calls again; it never reaches a person or an agent. It extends Error only to be
+ * thrown through `gated`, past the producer, like any rejection.
+ */
 export class ApprovalRequired extends Error {
   constructor(
     readonly question: string,
@@ -190,7 +171,7 @@ export class AgentService {
     try {
       return [...(await this.#gate.load((await this.#payload()).policy_pin)).policy.agents.keys()];
     } catch (e) {
-      if (e instanceof PolicyUnusable) return null;
+      if (policyProblem(e) !== undefined) return null;
       throw e;
     }
   }
@@ -216,7 +197,6 @@ export class AgentService {
       return await cached.payload;
     } catch (e) {
       this.#cached = undefined;
-      if (isTotpMcpError(e) && e.code === 'vault_locked') throw new AgentError('vault_locked', 'the vault is locked');
       throw e;
     }
   }
@@ -237,11 +217,12 @@ export class AgentService {
       const gen = Math.max(payload.generation, this.#vault?.generationSeen ?? 0);
       await this.#auditLog(payload).append({ ...event, agent: this.agent, client, gen });
     } catch (e) {
-      if (e instanceof TrailBroken) throw new AgentError('internal', `${e.message}, so nothing was released`);
+      if (isTrailBroken(e))
+        throw refusal('internal', `${e.message}, so nothing was released`, { hint: e.hint, cause: e });
       // A full or read-only disk is named as such (the person can fix it); the path stays out.
       const disk = diskErrno(e);
       const why = disk === undefined ? '' : disk === 'EROFS' ? ' (its disk is read-only)' : ' (its disk is full)';
-      throw new AgentError('internal', `the audit log could not be written${why}, so nothing was released`);
+      throw refusal('internal', `the audit log could not be written${why}, so nothing was released`);
     }
   }
 
@@ -264,13 +245,13 @@ export class AgentService {
       await this.#record(payload, { action, account, decision: 'deny', reason: 'vault_rollback' }, client).catch(
         () => undefined,
       );
-      throw new AgentError('vault_locked', `${rollbackMessage(v.rollback)}; ${ROLLBACK_HINT}`);
+      throw refusal('vault_locked', `${rollbackMessage(v.rollback)}; ${ROLLBACK_HINT}`);
     }
     if (limited && v.broken !== null) {
       await this.#record(payload, { action, account, decision: 'deny', reason: 'audit_trail_broken' }, client).catch(
         () => undefined,
       );
-      throw new AgentError(
+      throw refusal(
         'denied',
         `${brokenMessage(v.broken)}: requests under a rule with a limit are refused until the owner runs 'totp-mcp audit reset'`,
       );
@@ -290,9 +271,10 @@ export class AgentService {
       this.#countedMs = longestWindowSeconds(policy) * 1000;
       return policy;
     } catch (e) {
-      if (!(e instanceof PolicyUnusable)) throw e;
-      await this.#record(payload, { action, account, decision: 'deny', reason: `policy_${e.problem}` }, client);
-      throw new AgentError('denied', e.message);
+      const problem = policyProblem(e);
+      if (problem === undefined) throw e;
+      await this.#record(payload, { action, account, decision: 'deny', reason: `policy_${problem}` }, client);
+      throw e;
     }
   }
 
@@ -316,7 +298,7 @@ export class AgentService {
     if (used < cap.count) return;
     if (used === cap.count)
       await this.#record(payload, { action, account, decision: 'deny', reason: 'max_calls' }, client);
-    throw new AgentError('rate_limited', "this agent's max_calls in the policy is used up for now");
+    throw refusal('rate_limited', "this agent's max_calls in the policy is used up for now");
   }
 
   /**
@@ -366,7 +348,7 @@ export class AgentService {
           { ...base, decision: 'deny', rule: d.rule, reason: `approval_${approval}` },
           rc.client,
         );
-        throw new AgentError('approval_declined', APPROVAL_REFUSED[approval], d.rule);
+        throw refusal('approval_declined', APPROVAL_REFUSED[approval]);
       }
       let out: Produced<T>;
       try {
@@ -394,7 +376,7 @@ export class AgentService {
    */
   async gated<T>(
     rc: RequestContext,
-    req: { action: Action; account: string; aws?: AwsRequest | undefined },
+    req: { action: Action; account: string; aws?: PolicyAwsRequest | undefined },
     produce: Producer<T>,
   ): Promise<T> {
     checkId(req.account);
@@ -455,7 +437,7 @@ export class AgentService {
   async #find(
     payload: Payload,
     policy: Policy,
-    req: { action: Action; account: string; aws?: AwsRequest | undefined },
+    req: { action: Action; account: string; aws?: PolicyAwsRequest | undefined },
     client: AuditClient | null,
   ): Promise<Account> {
     const { action, account: id } = req;
@@ -479,7 +461,7 @@ export class AgentService {
       },
       client,
     );
-    throw found ? new AgentError('not_found', `no account '${id}'`) : denialError(probe);
+    throw found ? refusal('not_found', `no account '${id}'`) : denialError(probe);
   }
 
   async #waitForFreshStep(account: Account, minRemaining: number, signal: AbortSignal | undefined): Promise<void> {
@@ -489,7 +471,7 @@ export class AgentService {
     const left = periodMs - (now % periodMs);
     if (left >= minRemaining * 1000 || minRemaining * 1000 > periodMs) return;
     await sleep(left + 5, signal).catch(() => {
-      throw new AgentError('internal', 'cancelled');
+      throw refusal('internal', 'cancelled');
     });
   }
 

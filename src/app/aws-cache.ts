@@ -48,6 +48,7 @@ async function recipients(vault: Vault, config: AwsConfig): Promise<string[]> {
   const list = await vault.recipients();
   if (list.length === 0) {
     throw new TotpMcpError('invalid', 'this vault has no recipients to encrypt the AWS session cache to', {
+      kind: 'not_configured',
       hint: 'run aws setup for the account again (a passphrase-only vault gets a cache key then)',
     });
   }

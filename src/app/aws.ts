@@ -153,7 +153,9 @@ export async function awsSetup(ctx: AppContext, id: string, input: AwsSetupInput
 
 function checkTotpAccount(a: Account): void {
   if (a.type !== 'totp' || a.digits !== 6)
-    fail('invalid', `account ${a.id} is not a 6-digit TOTP account: AWS MFA devices use 6-digit TOTP codes`);
+    fail('invalid', `account ${a.id} is not a 6-digit TOTP account: AWS MFA devices use 6-digit TOTP codes`, {
+      kind: 'not_configured',
+    });
 }
 
 function safeParse(id: string, raw: unknown): AwsConfig | null {
@@ -241,6 +243,7 @@ function mintEnv(
         fail(
           'invalid',
           "a source profile's credential_process started totp-mcp again: the account's --source must not itself use totp-mcp",
+          { kind: 'not_configured' },
         );
       }
       if (config.source.kind !== 'vault') markResolvingSource();
@@ -457,4 +460,3 @@ export {
   regionFor,
 } from '../aws/index.js';
 export { formatSeconds };
-export { isAwsError } from '../aws/index.js';

@@ -4,7 +4,7 @@ import { isTotpMcpError } from '../core/errors.js';
 import { verifyAudit } from '../audit/index.js';
 import { inspectHome, PAYLOAD_VERSION, type Payload } from '../vault/index.js';
 import { auditKey } from './audit.js';
-import { PolicyGate, PolicyUnusable } from './policy-file.js';
+import { PolicyGate, policyProblem } from './policy-file.js';
 import { BROKEN_HINT, brokenMessage, judgeReport, ROLLBACK_HINT, rollbackMessage } from './trail.js';
 import { VERSION } from '../version.js';
 import type { AppContext } from './context.js';
@@ -66,7 +66,11 @@ export async function doctor(ctx: AppContext): Promise<Check[]> {
         const { hash, policy } = await new PolicyGate(ctx.paths.policy).load(payload.policy_pin);
         add('policy', 'ok', `applied: ${policy.rules.length} rule(s), sha256 ${hash.slice(0, 12)}…`);
       } catch (e) {
-        add('policy', 'fail', e instanceof PolicyUnusable ? `${e.message} (${e.hint ?? ''})` : 'cannot be checked');
+        add(
+          'policy',
+          'fail',
+          isTotpMcpError(e) && policyProblem(e) !== undefined ? `${e.message} (${e.hint ?? ''})` : 'cannot be checked',
+        );
       }
     }
     const homeId = (await ctx.vault()).homeId;

@@ -1,7 +1,7 @@
 /** `policy explain`: the decision an agent would get now (or at a given time), and why. */
 import { openAuditLog } from '../audit/index.js';
 import { fail } from '../core/errors.js';
-import { ACTIONS, explain, type Action, type AwsRequest, type Explanation } from '../policy/index.js';
+import { ACTIONS, explain, type Action, type PolicyAwsRequest, type Explanation } from '../policy/index.js';
 import { checkId } from './accounts.js';
 import { auditKey } from './audit.js';
 import type { AppContext } from './context.js';
@@ -12,7 +12,7 @@ export interface ExplainQuery {
   account: string;
   action: string;
   at: number;
-  aws?: AwsRequest | undefined;
+  aws?: PolicyAwsRequest | undefined;
 }
 
 const isAction = (a: string): a is Action => (ACTIONS as readonly string[]).includes(a);

@@ -22,16 +22,14 @@ import { recordOwner } from './audit.js';
 import type { AppContext } from './context.js';
 
 /** Why the policy cannot be used: each denies every request, and doctor reports it. */
-export type PolicyProblem = 'missing' | 'not_pinned' | 'differs_from_pin' | 'unsafe_permissions' | 'invalid';
+const PROBLEMS = ['missing', 'not_pinned', 'differs_from_pin', 'unsafe_permissions', 'invalid'] as const;
+export type PolicyProblem = (typeof PROBLEMS)[number];
 
-export class PolicyUnusable extends TotpMcpError {
-  constructor(
-    readonly problem: PolicyProblem,
-    message: string,
-    hint?: string,
-  ) {
-    super('denied', message, hint === undefined ? {} : { hint });
-  }
+/** The problem of an unusable-policy error (its `reason` is `policy_<problem>`, as audited), else undefined. */
+export function policyProblem(e: unknown): PolicyProblem | undefined {
+  if (!(e instanceof TotpMcpError) || e.reason?.startsWith('policy_') !== true) return undefined;
+  const problem = e.reason.slice('policy_'.length);
+  return PROBLEMS.find((p) => p === problem);
 }
 
 const MESSAGES: Record<PolicyProblem, [string, string]> = {
@@ -54,7 +52,13 @@ const MESSAGES: Record<PolicyProblem, [string, string]> = {
   invalid: ['policy.yaml does not validate: every agent request is denied', "run 'totp-mcp policy check'"],
 };
 
-export const unusable = (problem: PolicyProblem): PolicyUnusable => new PolicyUnusable(problem, ...MESSAGES[problem]);
+/** Denies every agent request, said to the agent with what the owner should do. */
+export const unusable = (problem: PolicyProblem): TotpMcpError =>
+  new TotpMcpError('denied', MESSAGES[problem][0], {
+    kind: 'denied',
+    hint: MESSAGES[problem][1],
+    reason: `policy_${problem}`,
+  });
 
 interface Loaded {
   stamp: FileStamp;

@@ -23,8 +23,7 @@ export const YIELD_MS = 8;
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** core/lock.ts reports a busy lock (past our zero timeout) as this error. */
-const isLockBusy = (e: unknown): boolean =>
-  isTotpMcpError(e) && e.code === 'io' && e.message.startsWith('timed out waiting for the lock');
+const isLockBusy = (e: unknown): boolean => isTotpMcpError(e) && e.reason === 'lock_timeout';
 
 /**
  * Sets the mtime of `audit.want` to now (our clock, not the file system's coarser one). lutimes

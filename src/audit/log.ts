@@ -110,13 +110,14 @@ export interface AuditLogOptions {
 }
 
 /** The error a broken trail gives: the caller fails closed; the owner's way back is `audit reset`. */
-export class TrailBroken extends TotpMcpError {
-  constructor(readonly why: string) {
-    super('io', `the audit trail is broken: ${why}`, {
-      hint: "run 'totp-mcp audit verify'; to start a new chain that records the break, 'totp-mcp audit reset --reason TEXT'",
-    });
-  }
-}
+const trailBroken = (why: string): TotpMcpError =>
+  new TotpMcpError('io', `the audit trail is broken: ${why}`, {
+    reason: 'trail_broken',
+    hint: "run 'totp-mcp audit verify'; to start a new chain that records the break, 'totp-mcp audit reset --reason TEXT'",
+  });
+
+export const isTrailBroken = (e: unknown): e is TotpMcpError =>
+  e instanceof TotpMcpError && e.reason === 'trail_broken';
 
 /** Counters for tests and benchmarks. */
 export interface AuditWriterStats {
@@ -156,7 +157,7 @@ interface Tail {
   liveExists: boolean;
 }
 
-const damaged = (message: string): TotpMcpError => new TrailBroken(message);
+const damaged = trailBroken;
 
 export class AuditLog {
   readonly stateDir: string;

@@ -266,6 +266,7 @@ export function sessionNameFor(agent: string | null): string {
 
 const corrupt = (account: string, what: string): TotpMcpError =>
   new TotpMcpError('invalid', `the aws block of account '${account}' is invalid (${what})`, {
+    kind: 'not_configured',
     hint: `run 'totp-mcp aws setup ${account} …' again`,
   });
 
@@ -278,6 +279,7 @@ const reveal = (x: unknown): string | undefined => (x instanceof Redacted ? str(
 export function parseAwsBlock(account: string, raw: unknown): AwsConfig {
   if (!isObj(raw))
     throw new TotpMcpError('invalid', `account '${account}' has no AWS setup`, {
+      kind: 'not_configured',
       hint: `run 'totp-mcp aws setup ${account} --mfa-serial ARN …'`,
     });
   if (raw['v'] !== 1) throw corrupt(account, 'version');

@@ -2,28 +2,11 @@
  * STS failures, mapped to messages that say what is wrong and what to do (reference §4). The
  * SDK's error is kept as `cause` (shown only with --debug); our messages never quote a key.
  */
-import { TotpMcpError, type ErrorCode } from '../core/errors.js';
+import { TotpMcpError } from '../core/errors.js';
+import type { StsFailure } from './sts-api.js';
 
-/** What an STS call ended with, as seen on the wire. Thrown by the STS adapter (sts.ts). */
-export class StsCallError extends Error {
-  constructor(
-    /** The STS error code (`AccessDenied`, `ValidationError`, …), or a network errno. */
-    readonly stsCode: string,
-    /** AWS's message, for mapping (may quote an ARN; never shown as-is). */
-    readonly awsMessage: string,
-    readonly status: number | null,
-    /** An HTTP response came back: the request reached STS (an MFA code sent in it is spent). */
-    readonly answered: boolean,
-    /** The response's Date header (ms), for clock-skew hints. */
-    readonly serverDate: number | null,
-    options?: { cause?: unknown },
-  ) {
-    super(`${stsCode}: ${awsMessage}`, options);
-    this.name = 'StsCallError';
-  }
-}
-
-export type AwsErrorKind =
+/** Why an AWS step failed: the `reason` of the error, which the minting code branches on. */
+export type AwsReason =
   | 'mfa_code_rejected'
   | 'mfa_codes_rejected_twice'
   | 'mfa_serial_invalid'
@@ -47,17 +30,24 @@ export type AwsErrorKind =
   | 'step_wait'
   | 'config';
 
-export class AwsError extends TotpMcpError {
-  constructor(
-    readonly kind: AwsErrorKind,
-    message: string,
-    options: { hint?: string; cause?: unknown; code?: ErrorCode } = {},
-  ) {
-    super(options.code ?? (kind === 'unreachable' || kind === 'throttled' ? 'io' : 'invalid'), message, options);
-  }
-}
+/**
+ * An AWS failure, as a person and an agent see it (`aws_error`, with its hint): STS could not be
+ * reached or kept refusing (`io`), or refused what it was sent (`invalid`).
+ */
+export const awsError = (
+  reason: AwsReason,
+  message: string,
+  options: { hint?: string; cause?: unknown } = {},
+): TotpMcpError =>
+  new TotpMcpError(reason === 'unreachable' || reason === 'throttled' ? 'io' : 'invalid', message, {
+    ...options,
+    kind: 'aws_error',
+    reason,
+  });
 
-export const isAwsError = (e: unknown): e is AwsError => e instanceof AwsError;
+/** The AWS classification of an error, when it is an AWS failure. */
+export const awsReason = (e: unknown): AwsReason | undefined =>
+  e instanceof TotpMcpError && e.kind === 'aws_error' ? (e.reason as AwsReason) : undefined;
 
 /** The error code without the SDK's `Exception` suffix (`ExpiredTokenException` → `ExpiredToken`). */
 const bare = (code: string): string => code.replace(/Exception$/, '');
@@ -85,7 +75,7 @@ const NETWORK = new Set([
 ]);
 
 /** Classifies an STS failure; `mfa_code_rejected` is retried once by the caller. */
-export function classify(e: StsCallError): AwsErrorKind {
+export function classify(e: StsFailure): AwsReason {
   const code = bare(e.stsCode);
   const m = e.awsMessage;
   if (!e.answered || NETWORK.has(code)) return 'unreachable';
@@ -114,7 +104,7 @@ export function classify(e: StsCallError): AwsErrorKind {
   return 'sts_error';
 }
 
-const skewNote = (e: StsCallError, now: number | undefined): string => {
+const skewNote = (e: StsFailure, now: number | undefined): string => {
   if (e.serverDate === null || now === undefined) return '';
   const skew = Math.round((now - e.serverDate) / 1000);
   return Math.abs(skew) >= 10
@@ -123,20 +113,21 @@ const skewNote = (e: StsCallError, now: number | undefined): string => {
 };
 
 /** The message a person (or an agent) sees for an STS failure. */
-export function mapStsError(e: StsCallError, ctx: MapContext): AwsError {
-  const kind = classify(e);
-  const cause = { cause: e };
+export function mapStsError(e: StsFailure, ctx: MapContext): TotpMcpError {
+  const reason = classify(e);
+  // The SDK's error (shown only with --debug).
+  const cause = e.cause === undefined ? {} : { cause: e.cause };
   const serial = ctx.serial ?? 'the MFA device';
-  switch (kind) {
+  switch (reason) {
     case 'mfa_code_rejected':
-      return new AwsError(
-        kind,
+      return awsError(
+        reason,
         `AWS rejected the MFA code (${ctx.call}): it was wrong, or already used by another tool in this 30-second step`,
         cause,
       );
     case 'mfa_serial_invalid':
-      return new AwsError(
-        kind,
+      return awsError(
+        reason,
         `AWS cannot validate MFA codes for ${serial}: the serial is not an MFA device of the IAM user whose keys signed the request`,
         {
           ...cause,
@@ -144,15 +135,15 @@ export function mapStsError(e: StsCallError, ctx: MapContext): AwsError {
         },
       );
     case 'mfa_incomplete':
-      return new AwsError(kind, 'AWS needs both the MFA serial and a code in the same request', cause);
+      return awsError(reason, 'AWS needs both the MFA serial and a code in the same request', cause);
     case 'mfa_code_format':
-      return new AwsError(kind, 'AWS refused the MFA code’s format: it takes six digits', {
+      return awsError(reason, 'AWS refused the MFA code’s format: it takes six digits', {
         ...cause,
         hint: 'AWS virtual MFA devices are 6-digit SHA1 TOTP; check the account’s digits and algorithm',
       });
     case 'source_is_session':
-      return new AwsError(
-        kind,
+      return awsError(
+        reason,
         'the source credentials are temporary (session) credentials: GetSessionToken needs an IAM user’s long-term access key',
         {
           ...cause,
@@ -160,20 +151,20 @@ export function mapStsError(e: StsCallError, ctx: MapContext): AwsError {
         },
       );
     case 'invalid_key':
-      return new AwsError(
-        kind,
+      return awsError(
+        reason,
         'AWS does not recognise the access key id (deleted, deactivated, from another partition, or mistyped)',
         { ...cause, hint: 'check the key in IAM and run aws setup again' },
       );
     case 'bad_secret':
-      return new AwsError(
-        kind,
+      return awsError(
+        reason,
         'AWS says the request signature does not match: the secret access key is wrong for this access key id',
         cause,
       );
     case 'clock':
-      return new AwsError(
-        kind,
+      return awsError(
+        reason,
         `AWS refused the request's timestamp: this computer's clock is off by more than 15 minutes.${skewNote(e, ctx.now)}`,
         {
           ...cause,
@@ -181,8 +172,8 @@ export function mapStsError(e: StsCallError, ctx: MapContext): AwsError {
         },
       );
     case 'chaining_limit':
-      return new AwsError(
-        kind,
+      return awsError(
+        reason,
         'AWS caps roles assumed from a session (role chaining, including from GetSessionToken) at 1 hour',
         {
           ...cause,
@@ -190,26 +181,22 @@ export function mapStsError(e: StsCallError, ctx: MapContext): AwsError {
         },
       );
     case 'over_role_max':
-      return new AwsError(
-        kind,
-        `the requested duration is over the MaxSessionDuration of ${ctx.roleArn ?? 'the role'}`,
-        {
-          ...cause,
-          hint: 'ask for less, or raise the role’s maximum session duration in IAM and record it with aws setup --role NAME=ARN,max_duration=…',
-        },
-      );
+      return awsError(reason, `the requested duration is over the MaxSessionDuration of ${ctx.roleArn ?? 'the role'}`, {
+        ...cause,
+        hint: 'ask for less, or raise the role’s maximum session duration in IAM and record it with aws setup --role NAME=ARN,max_duration=…',
+      });
     case 'assume_denied':
-      return new AwsError(kind, `this user may not assume ${ctx.roleArn ?? 'the role'}`, {
+      return awsError(reason, `this user may not assume ${ctx.roleArn ?? 'the role'}`, {
         ...cause,
         hint: "the role's trust policy must allow sts:AssumeRole (and sts:SetSourceIdentity, as totp-mcp sends the agent's name; or set the role's source_identity=off), with MFA if it requires it, and the external id if it sets one",
       });
     case 'access_denied':
-      return new AwsError(kind, `AWS denied ${ctx.call} (AccessDenied)`, cause);
+      return awsError(reason, `AWS denied ${ctx.call} (AccessDenied)`, cause);
     case 'expired':
-      return new AwsError(kind, 'the session used to sign the request has expired', cause);
+      return awsError(reason, 'the session used to sign the request has expired', cause);
     case 'throttled':
-      return new AwsError(
-        kind,
+      return awsError(
+        reason,
         `STS kept refusing ${ctx.call} with ${e.status === null || e.status < 500 ? 'Throttling (Rate exceeded)' : `HTTP ${e.status}`} after retries with back-off`,
         {
           ...cause,
@@ -217,17 +204,17 @@ export function mapStsError(e: StsCallError, ctx: MapContext): AwsError {
         },
       );
     case 'region_disabled':
-      return new AwsError(kind, 'STS is not activated in this region for the account', {
+      return awsError(reason, 'STS is not activated in this region for the account', {
         ...cause,
         hint: 'activate it in IAM → Account settings, or set another region',
       });
     case 'unreachable':
-      return new AwsError(kind, `cannot reach STS${ctx.endpoint ? ` at ${ctx.endpoint}` : ''} (${e.stsCode})`, {
+      return awsError(reason, `cannot reach STS${ctx.endpoint ? ` at ${ctx.endpoint}` : ''} (${e.stsCode})`, {
         ...cause,
         hint: 'check the network, the region, and AWS_ENDPOINT_URL_STS if set',
       });
     default:
-      return new AwsError(
+      return awsError(
         'sts_error',
         `STS refused ${ctx.call}: ${bare(e.stsCode)
           .replace(/[^\w.-]/g, '')
@@ -241,14 +228,14 @@ export function mapStsError(e: StsCallError, ctx: MapContext): AwsError {
 export function twiceRejected(
   serial: string,
   steps: readonly number[],
-  lastError: StsCallError,
+  lastError: StsFailure,
   now: number,
-): AwsError {
-  return new AwsError(
+): TotpMcpError {
+  return awsError(
     'mfa_codes_rejected_twice',
     `AWS rejected the MFA codes of two consecutive steps (${steps.join(', ')}) for ${serial}, both unused by totp-mcp before: the seed in the vault does not belong to this MFA device, or this computer's clock is off by 30 s or more.${skewNote(lastError, now)} (A wrong serial gets a different answer from AWS.)`,
     {
-      cause: lastError,
+      cause: lastError.cause,
       hint: "compare 'totp-mcp code ID' with the code the device or app shows; if they differ, fix the clock (NTP) or re-add the seed; if they match, another tool may be spending each code first",
     },
   );

@@ -5,7 +5,7 @@
  * answered (a request that never left did not spend its code).
  */
 import { TotpMcpError } from '../core/errors.js';
-import { AwsError } from './errors.js';
+import { awsError } from './errors.js';
 import { readOrNull, writeAtomic } from './files.js';
 
 export interface LedgerEntry {
@@ -59,7 +59,7 @@ export async function waitForFreshStep(
     const { step, waitMs } = freshStep(lastSpent, clock.now(), periodMs);
     if (waitMs === 0) return step;
     if (waitMs > opts.maxWaitMs) {
-      throw new AwsError(
+      throw awsError(
         'step_wait',
         `the MFA step ledger is ${Math.ceil(waitMs / 1000)} s ahead of this computer's clock: was the clock set back?`,
         {

@@ -15,12 +15,12 @@ import type { Clock } from '../core/clock.js';
 import { TotpMcpError } from '../core/errors.js';
 import { withLock } from '../core/lock.js';
 import type { Redacted } from '../core/redacted.js';
-import { AwsError, classify, mapStsError, StsCallError, twiceRejected, type MapContext } from './errors.js';
+import { awsReason, classify, mapStsError, twiceRejected, type MapContext } from './errors.js';
 import { ensureRealDir } from '../core/safe-fs.js';
 import { readLedger, recordStep, waitForFreshStep } from './ledger.js';
 import { planSession, type Plan, type SessionRequest } from './planner.js';
 import { usableFor, pick, withSession, withoutSession, type CacheDoc, type Session } from './session.js';
-import type { IssuedCredentials, MfaInput, SigningKeys, StsApi, StsTarget } from './sts-api.js';
+import type { IssuedCredentials, MfaInput, SigningKeys, StsApi, StsResult, StsTarget } from './sts-api.js';
 
 export interface CacheStore {
   /** The cache for the serial, or null (missing or unreadable: a damaged cache is ignored). */
@@ -183,12 +183,7 @@ async function mint(env: MintEnv, req: SessionRequest, doc: CacheDoc | null, pla
           );
         } catch (e) {
           // A cached MFA session that AWS no longer accepts (expired early, revoked): drop it and plan again, once.
-          if (
-            from === plan.chain_from &&
-            cache &&
-            e instanceof AwsError &&
-            (e.kind === 'expired' || e.kind === 'invalid_key')
-          ) {
+          if (from === plan.chain_from && cache && (awsReason(e) === 'expired' || awsReason(e) === 'invalid_key')) {
             cache = withoutSession(cache, from);
             await env.cache.write(cache);
             const again = planSession(req, cache, env.clock.now());
@@ -250,23 +245,20 @@ function mapCtx(c: Ctx, call: MapContext['call']): MapContext {
 }
 
 /** A call without an MFA code: retried on throttling, 5xx and network failures, with jittered back-off. */
-async function retrying<T>(c: Ctx, call: MapContext['call'], fn: () => Promise<T>): Promise<T> {
+async function retrying<T>(c: Ctx, call: MapContext['call'], fn: () => Promise<StsResult<T>>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn();
-    } catch (e) {
-      if (!(e instanceof StsCallError)) throw e;
-      const kind = classify(e);
-      if ((kind === 'throttled' || kind === 'unreachable') && attempt < MAX_THROTTLE_RETRIES) {
-        const ms = backoffMs(attempt, c.random);
-        c.env.progress?.(
-          `STS ${kind === 'throttled' ? 'throttled' : 'unreachable'}: retrying ${call} in ${(ms / 1000).toFixed(1)} s`,
-        );
-        await c.env.sleep(ms, c.env.signal);
-        continue;
-      }
-      throw mapStsError(e, mapCtx(c, call));
+    const r = await fn();
+    if (r.ok) return r.value;
+    const kind = classify(r.failure);
+    if ((kind === 'throttled' || kind === 'unreachable') && attempt < MAX_THROTTLE_RETRIES) {
+      const ms = backoffMs(attempt, c.random);
+      c.env.progress?.(
+        `STS ${kind === 'throttled' ? 'throttled' : 'unreachable'}: retrying ${call} in ${(ms / 1000).toFixed(1)} s`,
+      );
+      await c.env.sleep(ms, c.env.signal);
+      continue;
     }
+    throw mapStsError(r.failure, mapCtx(c, call));
   }
 }
 
@@ -278,7 +270,7 @@ async function retrying<T>(c: Ctx, call: MapContext['call'], fn: () => Promise<T
 async function mfaCall<T>(
   c: Ctx,
   call: 'GetSessionToken' | 'AssumeRole',
-  fn: (mfa: MfaInput) => Promise<T>,
+  fn: (mfa: MfaInput) => Promise<StsResult<T>>,
 ): Promise<T> {
   const { env } = c;
   const serial = c.req.config.mfa_serial;
@@ -299,34 +291,33 @@ async function mfaCall<T>(
           ),
       },
     );
-    try {
-      const r = await fn({ serial, code: env.code(step) });
+    const r = await fn({ serial, code: env.code(step) });
+    if (r.ok) {
       await recordStep(c.ledgerPath, serial, step, env.clock.now());
       c.step = step;
-      return r;
-    } catch (e) {
-      if (!(e instanceof StsCallError)) throw e;
-      if (e.answered) await recordStep(c.ledgerPath, serial, step, env.clock.now());
-      const kind = classify(e);
-      if (kind === 'mfa_code_rejected') {
-        rejected.push(step);
-        if (rejected.length === 1) {
-          env.progress?.(
-            `AWS rejected the code of step ${step} (another tool may have used it): retrying once with the next step`,
-          );
-          continue;
-        }
-        throw twiceRejected(serial, rejected, e, env.clock.now());
-      }
-      if ((kind === 'throttled' || kind === 'unreachable') && transient < MAX_THROTTLE_RETRIES) {
-        const ms = backoffMs(transient++, c.random);
+      return r.value;
+    }
+    const e = r.failure;
+    if (e.answered) await recordStep(c.ledgerPath, serial, step, env.clock.now());
+    const kind = classify(e);
+    if (kind === 'mfa_code_rejected') {
+      rejected.push(step);
+      if (rejected.length === 1) {
         env.progress?.(
-          `STS ${kind === 'throttled' ? 'throttled' : 'unreachable'}: retrying ${call} in ${(ms / 1000).toFixed(1)} s`,
+          `AWS rejected the code of step ${step} (another tool may have used it): retrying once with the next step`,
         );
-        await env.sleep(ms, env.signal);
         continue;
       }
-      throw mapStsError(e, mapCtx(c, call));
+      throw twiceRejected(serial, rejected, e, env.clock.now());
     }
+    if ((kind === 'throttled' || kind === 'unreachable') && transient < MAX_THROTTLE_RETRIES) {
+      const ms = backoffMs(transient++, c.random);
+      env.progress?.(
+        `STS ${kind === 'throttled' ? 'throttled' : 'unreachable'}: retrying ${call} in ${(ms / 1000).toFixed(1)} s`,
+      );
+      await env.sleep(ms, env.signal);
+      continue;
+    }
+    throw mapStsError(e, mapCtx(c, call));
   }
 }

@@ -6,7 +6,7 @@ import { fromIni } from '@aws-sdk/credential-provider-ini';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { Redacted } from '../core/redacted.js';
 import type { SourceSpec } from './config.js';
-import { AwsError } from './errors.js';
+import { awsError } from './errors.js';
 import type { SigningKeys } from './sts-api.js';
 
 /**
@@ -23,7 +23,7 @@ export async function resolveSource(spec: SourceSpec): Promise<SigningKeys> {
         ? await fromIni({ profile: spec.profile, ignoreCache: true })()
         : await defaultProvider()();
   } catch (e) {
-    throw new AwsError('source_unavailable', `no AWS keys from ${what}`, {
+    throw awsError('source_unavailable', `no AWS keys from ${what}`, {
       cause: e,
       hint:
         spec.kind === 'profile'
@@ -32,7 +32,7 @@ export async function resolveSource(spec: SourceSpec): Promise<SigningKeys> {
     });
   }
   if (c.sessionToken) {
-    throw new AwsError(
+    throw awsError(
       'source_is_session',
       `${what} gives temporary (session) credentials: MFA sessions need an IAM user's long-term access key`,
       {

@@ -26,8 +26,37 @@ export interface IssuedCredentials extends Credentials {
   expires: number;
 }
 
+/**
+ * What a failed STS call ended with, as seen on the wire: data for the retry policy and for the
+ * message a person and an agent get (aws/errors.ts), never shown as-is.
+ */
+export interface StsFailure {
+  /** The STS error code (`AccessDenied`, `ValidationError`, …), or a network errno. */
+  readonly stsCode: string;
+  /** AWS's message, for mapping (may quote an ARN; never shown as-is). */
+  readonly awsMessage: string;
+  readonly status: number | null;
+  /** An HTTP response came back: the request reached STS (an MFA code sent in it is spent). */
+  readonly answered: boolean;
+  /** The response's Date header (ms), for clock-skew hints. */
+  readonly serverDate: number | null;
+  /** The SDK's error, kept as the cause of the mapped error (shown only with --debug). */
+  readonly cause?: unknown;
+}
+
+/**
+ * An STS call's outcome. A failure is a value, not a throw: the caller retries it (throttling, a
+ * rejected code) or maps it once into the error a person or an agent sees.
+ */
+export type StsResult<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly failure: StsFailure };
+
 export interface StsApi {
-  getSessionToken(t: StsTarget, keys: SigningKeys, p: { duration: number; mfa: MfaInput }): Promise<IssuedCredentials>;
+  getSessionToken(
+    t: StsTarget,
+    keys: SigningKeys,
+    p: { duration: number; mfa: MfaInput },
+  ): Promise<StsResult<IssuedCredentials>>;
   assumeRole(
     t: StsTarget,
     keys: SigningKeys,
@@ -39,6 +68,6 @@ export interface StsApi {
       duration: number;
       mfa: MfaInput | null;
     },
-  ): Promise<IssuedCredentials & { arn: string; account_id: string }>;
-  getCallerIdentity(t: StsTarget, keys: SigningKeys): Promise<{ arn: string; account_id: string }>;
+  ): Promise<StsResult<IssuedCredentials & { arn: string; account_id: string }>>;
+  getCallerIdentity(t: StsTarget, keys: SigningKeys): Promise<StsResult<{ arn: string; account_id: string }>>;
 }

@@ -6,14 +6,14 @@
  *   code, which AWS answers as a wrong one. mint.ts retries with back-off and a fresh step.
  * - The endpoint follows the SDK's own settings (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, a
  *   profile's endpoint_url); otherwise the regional endpoint of the account's region.
- * - Every failure comes out as a StsCallError that says whether STS answered (an HTTP response
- *   came back, so an MFA code in it is spent) and the server's Date (for clock-skew hints).
+ * - Every failure comes back as a value (StsFailure, not thrown) that says whether STS answered
+ *   (an HTTP response came back, so an MFA code in it is spent) and the server's Date (for
+ *   clock-skew hints).
  */
 import { AssumeRoleCommand, GetCallerIdentityCommand, GetSessionTokenCommand, STSClient } from '@aws-sdk/client-sts';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Redacted } from '../core/redacted.js';
-import { StsCallError } from './errors.js';
-import type { IssuedCredentials, SigningKeys, StsApi, StsTarget } from './sts-api.js';
+import type { IssuedCredentials, SigningKeys, StsApi, StsFailure, StsResult, StsTarget } from './sts-api.js';
 
 /** A handler that remembers whether a response came back, and its Date header. */
 class WatchingHandler extends NodeHttpHandler {
@@ -57,24 +57,44 @@ interface SdkError {
   $metadata?: { httpStatusCode?: unknown };
 }
 
-function toCallError(e: unknown, handler: WatchingHandler): StsCallError {
+function toFailure(e: unknown, handler: WatchingHandler): StsFailure {
   const x = (typeof e === 'object' && e !== null ? e : {}) as SdkError;
   const status = typeof x.$metadata?.httpStatusCode === 'number' ? x.$metadata.httpStatusCode : null;
   const answered = handler.answered || status !== null;
   const netCode = typeof x.code === 'string' ? x.code : undefined;
   const name = typeof x.Code === 'string' ? x.Code : typeof x.name === 'string' ? x.name : 'Error';
   const code = !answered && netCode !== undefined ? netCode : name;
-  return new StsCallError(code, typeof x.message === 'string' ? x.message : '', status, answered, handler.serverDate, {
+  return {
+    stsCode: code,
+    awsMessage: typeof x.message === 'string' ? x.message : '',
+    status,
+    answered,
+    serverDate: handler.serverDate,
     cause: e,
-  });
+  };
 }
 
-async function run<T>(t: StsTarget, keys: SigningKeys, call: (sts: STSClient) => Promise<T>): Promise<T> {
+/** STS answered 200 without credentials. */
+const INCOMPLETE: StsFailure = {
+  stsCode: 'IncompleteResponse',
+  awsMessage: 'STS returned no credentials',
+  status: 200,
+  answered: true,
+  serverDate: null,
+};
+
+/** `call` gives null for an answer without credentials. */
+async function run<T>(
+  t: StsTarget,
+  keys: SigningKeys,
+  call: (sts: STSClient) => Promise<T | null>,
+): Promise<StsResult<T>> {
   const { sts, handler } = client(t, keys);
   try {
-    return await call(sts);
+    const value = await call(sts);
+    return value === null ? { ok: false, failure: INCOMPLETE } : { ok: true, value };
   } catch (e) {
-    throw toCallError(e, handler);
+    return { ok: false, failure: toFailure(e, handler) };
   } finally {
     sts.destroy();
   }
@@ -89,10 +109,8 @@ function issued(
         Expiration?: Date | undefined;
       }
     | undefined,
-): IssuedCredentials {
-  if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
-    throw new StsCallError('IncompleteResponse', 'STS returned no credentials', 200, true, null);
-  }
+): IssuedCredentials | null {
+  if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) return null;
   return {
     access_key_id: c.AccessKeyId,
     secret_access_key: new Redacted(c.SecretAccessKey),
@@ -128,7 +146,8 @@ export const sdkSts: StsApi = {
         }),
       );
       const arn = r.AssumedRoleUser?.Arn ?? '';
-      return { ...issued(r.Credentials), arn, account_id: accountOf(arn) };
+      const got = issued(r.Credentials);
+      return got && { ...got, arn, account_id: accountOf(arn) };
     }),
   getCallerIdentity: (t, keys) =>
     run(t, keys, async (sts) => {

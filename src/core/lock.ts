@@ -161,6 +161,7 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
     }
     if (Date.now() >= deadline) {
       throw new TotpMcpError('io', `timed out waiting for the lock ${path}`, {
+        reason: 'lock_timeout',
         hint: 'another totp-mcp process is holding it; if none is running, remove the lock file',
       });
     }

@@ -2,4 +2,3 @@
 export { serveAgent, type ServeOptions } from './stdio.js';
 export { createServer, TOOL_NAMES, type ServerDeps } from './server.js';
 export { ApprovalFlow } from './approval.js';
-export { AwsFailure } from './results.js';

@@ -146,7 +146,7 @@ export function awsFailure(r: CompiledRule, request: PolicyRequest): ReasonCode 
   return undefined;
 }
 
-export interface VisibleAccount {
+export interface PolicyVisibleAccount {
   readonly id: string;
   /** The actions this agent may request on the account now (hours applied; limits and AWS caps not). */
   readonly actions: Action[];
@@ -166,10 +166,10 @@ export function visibleAccounts(
   agent: string,
   accounts: readonly AccountRef[],
   ctx: Pick<EvalContext, 'now'>,
-): VisibleAccount[] {
+): PolicyVisibleAccount[] {
   const buckets = typeof agent === 'string' ? compiled(policy).agents.get(agent) : undefined;
   if (buckets === undefined) return [];
-  const out: VisibleAccount[] = [];
+  const out: PolicyVisibleAccount[] = [];
   const hoursMemo = new Map<CompiledRule, boolean>();
   const open = (r: CompiledRule): boolean => {
     if (r.hours === undefined) return true;

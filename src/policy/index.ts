@@ -4,7 +4,7 @@ export {
   evaluate,
   visibleAccounts,
   describeAgent,
-  type VisibleAccount,
+  type PolicyVisibleAccount,
   type AgentDescription,
   type DescribedRule,
 } from './evaluate.js';

@@ -104,7 +104,7 @@ export interface AccountRef {
   readonly tags: readonly string[];
 }
 
-export interface AwsRequest {
+export interface PolicyAwsRequest {
   /** The named role to assume; absent for the MFA user's own session. */
   readonly role?: string | undefined;
   /** Requested session length; when absent, an allow carries `aws.max_duration_seconds` to cap the default. */
@@ -118,7 +118,7 @@ export interface PolicyRequest {
   readonly agent: string;
   readonly action: Action;
   readonly account: AccountRef;
-  readonly aws?: AwsRequest | undefined;
+  readonly aws?: PolicyAwsRequest | undefined;
 }
 
 /** Counts the uses already allowed for (rule, agent, account) in the last `windowSeconds`. */

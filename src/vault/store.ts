@@ -216,7 +216,7 @@ async function decodePayload(plain: Uint8Array, paths: HomePaths): Promise<Paylo
     return await parsePayload(text);
   } catch (e) {
     if (e instanceof TotpMcpError && e.code === 'vault_corrupt') {
-      throw new TotpMcpError(e.code, e.message, { hint: restoreHint(paths) });
+      throw new TotpMcpError(e.code, e.message, { hint: restoreHint(paths), cause: e });
     }
     throw e;
   }

@@ -3,7 +3,8 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentError, AgentService } from '../../src/app/agent.js';
+import { AgentService } from '../../src/app/agent.js';
+import { TotpMcpError } from '../../src/core/errors.js';
 import {
   agentAwsSession,
   awsSetup,
@@ -363,7 +364,8 @@ describe('policy on AWS sessions: each refusal is denied and audited', () => {
     for (const [agent, req, message] of cases) {
       const svc = g.service(agent);
       const err = await agentAwsSession(svc, rc, req, g.deps).catch((e: unknown) => e);
-      expect(err, `${agent} ${JSON.stringify(req)}`).toBeInstanceOf(AgentError);
+      expect(err, `${agent} ${JSON.stringify(req)}`).toBeInstanceOf(TotpMcpError);
+      expect((err as TotpMcpError).kind).toBe('denied');
       expect((err as Error).message).toMatch(message);
       await svc.close();
     }

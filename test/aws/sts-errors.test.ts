@@ -3,9 +3,9 @@
 // own rules (reuse answered as a wrong code, chaining cap, role maximum, trust, session keys) are
 // exercised for real where they apply.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classify, mapStsError, StsCallError, type AwsErrorKind } from '../../src/aws/errors.js';
+import { classify, mapStsError, type AwsReason } from '../../src/aws/errors.js';
 import { sdkSts } from '../../src/aws/sts.js';
-import type { SigningKeys } from '../../src/aws/sts-api.js';
+import type { SigningKeys, StsFailure, StsResult } from '../../src/aws/sts-api.js';
 import { Redacted } from '../../src/core/redacted.js';
 import {
   ADMIN_ROLE,
@@ -55,18 +55,22 @@ const nextStep = (): void => {
   t += 30_000;
 };
 
-async function failure(p: Promise<unknown>): Promise<StsCallError> {
-  const e = await p.then(
-    () => null,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(StsCallError);
-  return e as StsCallError;
+/** The adapter never throws for an STS failure: it says so in its result. */
+async function failure(p: Promise<StsResult<unknown>>): Promise<StsFailure> {
+  const r = await p;
+  if (r.ok) throw new Error('expected a failure');
+  return r.failure;
+}
+
+async function value<T>(p: Promise<StsResult<T>>): Promise<T> {
+  const r = await p;
+  if (!r.ok) throw new Error(`expected a success, got ${r.failure.stsCode}`);
+  return r.value;
 }
 
 function expectMapped(
-  e: StsCallError,
-  kind: AwsErrorKind,
+  e: StsFailure,
+  kind: AwsReason,
   message: RegExp,
   ctx: Partial<Parameters<typeof mapStsError>[1]> = {},
 ): void {
@@ -79,7 +83,7 @@ function expectMapped(
     now: Date.now(),
     ...ctx,
   });
-  expect(m.kind).toBe(kind);
+  expect([m.kind, m.reason]).toEqual(['aws_error', kind]);
   expect(`${m.message} ${m.hint ?? ''}`).toMatch(message);
   expect(m.message).not.toContain(TEST_SECRET);
 }
@@ -92,7 +96,7 @@ describe('the reference error table, end to end through the SDK', () => {
     const e1 = await failure(
       sdkSts.getSessionToken(t0, keys, { duration: 900, mfa: { serial: TEST_SERIAL, code: wrong } }),
     );
-    await sdkSts.getSessionToken(t0, keys, { duration: 900, mfa: { serial: TEST_SERIAL, code: good } });
+    await value(sdkSts.getSessionToken(t0, keys, { duration: 900, mfa: { serial: TEST_SERIAL, code: good } }));
     const e2 = await failure(
       sdkSts.getSessionToken(t0, keys, { duration: 900, mfa: { serial: TEST_SERIAL, code: good } }),
     );
@@ -137,7 +141,9 @@ describe('the reference error table, end to end through the SDK', () => {
 
   it('GetSessionToken signed with session credentials', async () => {
     nextStep();
-    const s = await sdkSts.getSessionToken(t0, keys, { duration: 3600, mfa: { serial: TEST_SERIAL, code: code() } });
+    const s = await value(
+      sdkSts.getSessionToken(t0, keys, { duration: 3600, mfa: { serial: TEST_SERIAL, code: code() } }),
+    );
     const e = await failure(
       sdkSts.getSessionToken(t0, { ...s }, { duration: 900, mfa: { serial: TEST_SERIAL, code: code(step() + 1) } }),
     );
@@ -167,7 +173,9 @@ describe('the reference error table, end to end through the SDK', () => {
 
   it('role chaining over 1 h, over the role maximum, a trust policy that refuses', async () => {
     nextStep();
-    const s = await sdkSts.getSessionToken(t0, keys, { duration: 3600, mfa: { serial: TEST_SERIAL, code: code() } });
+    const s = await value(
+      sdkSts.getSessionToken(t0, keys, { duration: 3600, mfa: { serial: TEST_SERIAL, code: code() } }),
+    );
     const base = {
       roleArn: DEPLOY_ROLE,
       sessionName: 'totp-mcp.t',
@@ -205,7 +213,9 @@ describe('the reference error table, end to end through the SDK', () => {
 
   it('an expired session', async () => {
     nextStep();
-    const s = await sdkSts.getSessionToken(t0, keys, { duration: 900, mfa: { serial: TEST_SERIAL, code: code() } });
+    const s = await value(
+      sdkSts.getSessionToken(t0, keys, { duration: 900, mfa: { serial: TEST_SERIAL, code: code() } }),
+    );
     t += 901_000;
     const e = await failure(sdkSts.getCallerIdentity(t0, s));
     expect([e.stsCode, e.awsMessage, e.status]).toEqual(['ExpiredToken', EXPIRED, 400]);

@@ -1,5 +1,11 @@
 import { describe, expect, test, vi } from 'vitest';
-import { evaluate, type Action, type AwsRequest, type Decision, type ReasonCode } from '../../src/policy/index.js';
+import {
+  evaluate,
+  type Action,
+  type PolicyAwsRequest,
+  type Decision,
+  type ReasonCode,
+} from '../../src/policy/index.js';
 import { DESIGN_POLICY, SAT_NOON, WED_NOON, ctxAt, parse } from './fixtures.js';
 
 const ADVERSARIAL = parse(`version: 1
@@ -266,7 +272,7 @@ describe('evaluate: the DESIGN policy', () => {
     expect(JSON.stringify(d)).not.toContain('deploy');
   });
 
-  const AWS: [string, AwsRequest | undefined, 'allow' | 'deny', ReasonCode][] = [
+  const AWS: [string, PolicyAwsRequest | undefined, 'allow' | 'deny', ReasonCode][] = [
     [
       'role, duration and delivery within caps',
       { role: 'deploy', duration_seconds: 3600, delivery: 'credential_process' },
@@ -358,7 +364,7 @@ agents: { t: {} }
 rules:
   - { id: r, agents: [t], accounts: [x], actions: [aws_session] }
 `);
-    const ev = (aws: AwsRequest) =>
+    const ev = (aws: PolicyAwsRequest) =>
       evaluate(q, { agent: 't', action: 'aws_session', account: { id: 'x', tags: [] }, aws }, ctxAt(WED_NOON));
     for (const delivery of ['credential_process', 'profile', 'exec', 'container'])
       expect(ev({ role: 'any', delivery }).decision).toBe('allow');

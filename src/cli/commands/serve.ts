@@ -74,14 +74,8 @@ export async function runServe(
       stdout: rt.io.stdout,
       approvalTimeoutMs,
       // The AWS code loads on the first get_aws_session call, not at start-up.
-      awsSession: async (rc, req) => {
-        const app = await import('../../app/aws.js');
-        try {
-          return await app.getAwsSession(service, rc, req, aws, { debug: log });
-        } catch (e) {
-          throw app.isAwsError(e) ? new mcp.AwsFailure(e.message) : e;
-        }
-      },
+      awsSession: async (rc, req) =>
+        (await import('../../app/aws.js')).getAwsSession(service, rc, req, aws, { debug: log }),
     });
   } finally {
     await service.close();

@@ -3,8 +3,8 @@ import { ROLE_NAME } from '../../core/vocab.js';
 import * as z from 'zod/v4';
 import { ApprovalRequired } from '../../app/agent.js';
 import type { ToolDeps } from '../deps.js';
-import { isTotpMcpError } from '../../core/errors.js';
-import { AwsFailure, diagnostic, errorResult, NotConfigured, ok, toolError } from '../results.js';
+import { TotpMcpError } from '../../core/errors.js';
+import { diagnostic, errorResult, ok } from '../results.js';
 import { accountId, isoTime } from '../schemas.js';
 
 /** IAM role names (the policy's `aws.roles` alphabet). */
@@ -67,17 +67,6 @@ const output = z.object({
     .describe('Only with delivery "inline".'),
 });
 
-/**
- * AWS failures carry fixed messages that say what to fix (seed or clock, serial, role trust…);
- * an account without (valid) AWS settings is `not_configured`; the rest maps as for every tool.
- */
-function awsErrorResult(e: unknown): CallToolResult {
-  if (e instanceof AwsFailure) return toolError('aws_error', e.message);
-  if (isTotpMcpError(e) && e.code === 'invalid' && !(e instanceof NotConfigured))
-    return toolError('not_configured', e.message);
-  return errorResult(e);
-}
-
 export function registerGetAwsSession(server: McpServer, deps: ToolDeps): void {
   server.registerTool(
     'get_aws_session',
@@ -118,7 +107,12 @@ export function registerGetAwsSession(server: McpServer, deps: ToolDeps): void {
                       account,
                       aws: { role, duration_seconds, delivery: delivery ?? 'profile' },
                     },
-                    () => Promise.reject(new NotConfigured('AWS sessions are not available in this server')),
+                    () =>
+                      Promise.reject(
+                        new TotpMcpError('invalid', 'AWS sessions are not available in this server', {
+                          kind: 'not_configured',
+                        }),
+                      ),
                   );
                 }
                 const r = await deps.awsSession(rc, { account, role, duration_seconds, delivery });
@@ -146,7 +140,7 @@ export function registerGetAwsSession(server: McpServer, deps: ToolDeps): void {
               } catch (e) {
                 if (e instanceof ApprovalRequired) throw e;
                 deps.log(`get_aws_session ${account}: ${diagnostic(e)}`);
-                return awsErrorResult(e);
+                return errorResult(e);
               }
             },
           ),

@@ -9,7 +9,7 @@
  * size must be under the cap, and extraction stops the moment the real output passes the cap,
  * whatever the header claimed (zip bombs).
  */
-import { fail, isTotpMcpError } from '../../core/errors.js';
+import { fail, isTotpMcpError, TotpMcpError } from '../../core/errors.js';
 import { Redacted } from '../../core/redacted.js';
 import type { Collector } from './collector.js';
 import type { ImportHooks } from './types.js';
@@ -38,7 +38,11 @@ export function isRaivo(doc: unknown): doc is unknown[] {
   );
 }
 
-class TooBig extends Error {}
+const zipBomb = (): TotpMcpError =>
+  new TotpMcpError(
+    'invalid',
+    `${JSON_NAME} unpacks to more than ${MAX_UNZIPPED_BYTES / 1024 / 1024} MiB (a zip bomb?): refusing it`,
+  );
 
 /** Reads the JSON entry of the ZIP, asking for the password only when the entry is encrypted. */
 async function unzipJson(bytes: Uint8Array, hooks: ImportHooks): Promise<{ text: string; encrypted: boolean }> {
@@ -75,19 +79,15 @@ async function unzipJson(bytes: Uint8Array, hooks: ImportHooks): Promise<{ text:
     const sink = new WritableStream<Uint8Array>({
       write(chunk) {
         size += chunk.length;
-        if (size > MAX_UNZIPPED_BYTES) throw new TooBig();
+        if (size > MAX_UNZIPPED_BYTES) throw zipBomb();
         chunks.push(chunk);
       },
     });
     try {
       await file.getData(sink, password === undefined ? {} : { password });
     } catch (e) {
-      if (e instanceof TooBig || size > MAX_UNZIPPED_BYTES) {
-        return fail(
-          'invalid',
-          `${JSON_NAME} unpacks to more than ${MAX_UNZIPPED_BYTES / 1024 / 1024} MiB (a zip bomb?): refusing it`,
-        );
-      }
+      // Said from `size`, whatever zip.js made of the sink's error on its way out.
+      if (size > MAX_UNZIPPED_BYTES) throw zipBomb();
       if (isTotpMcpError(e)) throw e;
       const message = e instanceof Error ? e.message : '';
       if (file.encrypted && /password|signature|crc/i.test(message)) {
