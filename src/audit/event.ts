@@ -198,7 +198,6 @@ const EVENT = object(
 
 export type AuditClient = Readonly<Infer<typeof CLIENT_STORED.fields>>;
 export type AuditAws = Readonly<Infer<typeof AWS.fields>>;
-export type AuditReset = Readonly<Infer<typeof RESET_STORED.fields>>;
 export type AuditInput = InferIn<typeof INPUT.fields>;
 /** Normalized caller fields, ready to be stamped. */
 export type CheckedInput = Readonly<Infer<typeof INPUT.fields>>;

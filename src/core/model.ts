@@ -28,19 +28,19 @@ export const TAG_RULE = 'lowercase letters, digits and . _ - (at most 32, starti
 export type OtpParams = Pick<Account, 'type' | 'secret' | 'algorithm' | 'digits' | 'period' | 'counter'>;
 
 /** AWS settings for an account; filled in by the AWS work, kept opaque until then. */
-export type AwsBlock = Record<string, unknown>;
+type AwsBlock = Record<string, unknown>;
 
 /** Longest issuer or label; longest secret (base32 characters); most tags on one account. */
 export const MAX_TEXT = 256;
-export const MAX_SECRET = 1024;
-export const MAX_TAGS = 64;
-export const BASE32_CANONICAL = /^[A-Z2-7]+$/;
+const MAX_SECRET = 1024;
+const MAX_TAGS = 64;
+const BASE32_CANONICAL = /^[A-Z2-7]+$/;
 /** RFC 3339 date-time (what Date#toISOString writes, or with an offset). */
-export const TIMESTAMP =
+const TIMESTAMP =
   /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,9})?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
 export const timestamp = str({ re: TIMESTAMP });
 
-export const digitsOk = (type: OtpType, digits: number): boolean =>
+const digitsOk = (type: OtpType, digits: number): boolean =>
   type === 'steam' ? digits === STEAM_DIGITS : digits >= MIN_DIGITS && digits <= MAX_DIGITS;
 
 /** Free-form JSON of a block that may hold Redacted values (`aws`): written with them revealed. */
