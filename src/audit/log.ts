@@ -39,7 +39,6 @@ import type { Redacted } from '../core/redacted.js';
 import { GENESIS_MAC, checkKey, eventMac, sameMac, signEvent } from './canonical.js';
 import {
   checkInput,
-  fastCheckInput,
   parseEventLine,
   type AuditAction,
   type AuditEvent,
@@ -206,12 +205,14 @@ export class AuditLog {
    */
   append(input: AuditInput): Promise<AuditEvent> {
     if (this.#closed) return Promise.reject(new TotpMcpError('internal', 'the audit log is closed'));
-    // The plain check accepts every well-formed event synchronously (so an allow is counted for
-    // rate limits the moment it is appended); anything else goes to the zod reference, which
-    // words the rejection.
-    const fast = fastCheckInput(input);
-    if (fast) return this.#enqueue(fast);
-    return checkInput(input).then((checked) => this.#enqueue(checked));
+    // Checked synchronously, so an allow is counted for rate limits the moment it is appended.
+    let checked: CheckedInput;
+    try {
+      checked = checkInput(input);
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new TotpMcpError('internal', 'audit event rejected'));
+    }
+    return this.#enqueue(checked);
   }
 
   #enqueue(checked: CheckedInput): Promise<AuditEvent> {

@@ -35,6 +35,7 @@ import {
 } from '@modelcontextprotocol/server';
 import { ApprovalRequired, type ApprovalAnswer, type ApprovalAsker, type RequestContext } from '../app/agent.js';
 import { approvalKey, type ApprovalSubject } from '../app/approval-key.js';
+import { canonicalJson } from '../core/canonical-json.js';
 import { clientView, requestContext } from './context.js';
 import { Confirm } from './schemas.js';
 
@@ -65,18 +66,7 @@ const MAX_LEGACY_ROUNDS = 2;
 
 /** A digest of a call's (validated) arguments: keys sorted, absent ones left out. */
 export function argsDigest(args: Readonly<Record<string, unknown>>): string {
-  const canonical = (v: unknown): unknown =>
-    v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(
-          Object.keys(v)
-            .sort()
-            .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-            .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
-        )
-      : v;
-  return createHash('sha256')
-    .update(JSON.stringify(canonical(args)))
-    .digest('hex');
+  return createHash('sha256').update(canonicalJson(args, true)).digest('hex');
 }
 
 /** The elicitation/create parameters of a question (the same form in both eras). */

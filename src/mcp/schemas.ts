@@ -4,10 +4,7 @@
  * selectors (`tag:bank`), paths (`../x`), upper case and look-alike letters never reach the app.
  */
 import * as z from 'zod/v4';
-import { ID_PATTERN, ID_RULE, OTP_TYPES, TAG_PATTERN, TAG_RULE } from '../core/model.js';
-
-/** Longest issuer or label the vault accepts (vault/payload.ts MAX_TEXT). */
-const MAX_TEXT = 256;
+import { ID_PATTERN, ID_RULE, MAX_TEXT, OTP_TYPES, TAG_PATTERN, TAG_RULE } from '../core/model.js';
 
 export const accountId = z
   .string()

@@ -1,8 +1,16 @@
 import { fail } from '../core/errors.js';
-import { MAX_DIGITS, MAX_PERIOD, MIN_DIGITS, type AccountDraft, type Algorithm, type OtpType } from '../core/model.js';
+import {
+  MAX_DIGITS,
+  MAX_PERIOD,
+  MIN_DIGITS,
+  STEAM_DIGITS,
+  type AccountDraft,
+  type Algorithm,
+  type OtpType,
+} from '../core/model.js';
 import { Redacted } from '../core/redacted.js';
 import { canonicalBase32 } from './base32.js';
-import { STEAM_DIGITS, STEAM_PERIOD } from './generate.js';
+import { STEAM_PERIOD } from './generate.js';
 
 export const DEFAULT_PERIOD = 30;
 export const DEFAULT_DIGITS = 6;

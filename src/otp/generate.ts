@@ -1,6 +1,6 @@
 import { HOTP, Secret } from 'otpauth';
 import { fail } from '../core/errors.js';
-import { ALGORITHMS, MAX_DIGITS, MAX_PERIOD, MIN_DIGITS, type OtpParams } from '../core/model.js';
+import { ALGORITHMS, MAX_DIGITS, MAX_PERIOD, MIN_DIGITS, STEAM_DIGITS, type OtpParams } from '../core/model.js';
 import { Redacted } from '../core/redacted.js';
 import { canonicalBase32 } from './base32.js';
 
@@ -15,7 +15,6 @@ export interface GeneratedCode {
 /** Steam Guard: TOTP fixed at SHA1 / 30 s, shown as 5 characters of this alphabet. */
 export const STEAM_ALPHABET = '23456789BCDFGHJKMNPQRTVWXY';
 export const STEAM_PERIOD = 30;
-export const STEAM_DIGITS = 5;
 
 /**
  * Decoded keys, per secret object: an account's secret is one object for as long as the vault

@@ -205,7 +205,7 @@ function identityFileError(e: unknown, path: string): TotpMcpError {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-async function decodePayload(plain: Uint8Array, paths: HomePaths): Promise<Payload> {
+function decodePayload(plain: Uint8Array, paths: HomePaths): Payload {
   let text: string;
   try {
     text = utf8.decode(plain);
@@ -213,7 +213,7 @@ async function decodePayload(plain: Uint8Array, paths: HomePaths): Promise<Paylo
     throw new TotpMcpError('vault_corrupt', 'vault payload is not UTF-8 text', { hint: restoreHint(paths) });
   }
   try {
-    return await parsePayload(text);
+    return parsePayload(text);
   } catch (e) {
     if (e instanceof TotpMcpError && e.code === 'vault_corrupt') {
       throw new TotpMcpError(e.code, e.message, { hint: restoreHint(paths), cause: e });
@@ -354,14 +354,14 @@ class FileVault implements Vault {
 
   async read(): Promise<Payload> {
     const bytes = await readVaultBytes(this.paths);
-    return this.#saw(await decodePayload(await this.#decrypt(bytes), this.paths));
+    return this.#saw(decodePayload(await this.#decrypt(bytes), this.paths));
   }
 
   /** Under the lock: the current file, decrypted and validated. Any failure refuses the write. */
   async #current(): Promise<{ bytes: Buffer; plain: Buffer; payload: Payload }> {
     const bytes = await readVaultBytes(this.paths);
     const plain = await this.#decrypt(bytes);
-    return { bytes, plain, payload: this.#saw(await decodePayload(plain, this.paths)) };
+    return { bytes, plain, payload: this.#saw(decodePayload(plain, this.paths)) };
   }
 
   async #readRecipientsFile(): Promise<{ text: string | null; list: string[] }> {
@@ -398,7 +398,7 @@ class FileVault implements Vault {
       throw new TotpMcpError('invalid', 'the backup does not decrypt with the key that unlocked this vault');
     }
     try {
-      return await decodePayload(plain, this.paths);
+      return decodePayload(plain, this.paths);
     } catch {
       throw new TotpMcpError('invalid', 'the backup decrypts but does not hold a valid vault');
     }
@@ -490,7 +490,7 @@ class FileVault implements Vault {
       const result = await mutate(payload);
       await this.#nextGeneration(payload);
       payload.updated_at = iso(this.#now());
-      const text = await checkedSerialize(payload);
+      const text = checkedSerialize(payload);
       await this.#commit(Buffer.from(text, 'utf8'), await this.#writeRecipients(bytes));
       return result;
     });
@@ -509,7 +509,7 @@ class FileVault implements Vault {
       const { payload } = await this.#current();
       // A re-encryption is a write too: a rollback to the old recipients must be seen.
       await this.#nextGeneration(payload);
-      const plain = Buffer.from(await checkedSerialize(payload), 'utf8');
+      const plain = Buffer.from(checkedSerialize(payload), 'utf8');
       const before = await this.#readRecipientsFile();
       const text = formatRecipientsFile(before.text === null ? null : parseRecipientsText(before.text), list, RECIPIENTS_HEADER);
       // recipients.txt first: after a crash between the two renames the next write converges on the new list.

@@ -74,7 +74,7 @@ describe('canonical form', () => {
       .digest('hex');
     expect(eventMac(key(), e)).toBe(expected);
     expect(eventMac(key(), { ...e, mac: 'ignored' })).toBe(expected);
-    // The writer's precomputed order gives the same bytes.
+    // The writer's line is the same canonical form, with the mac.
     const signed = signEvent(key(), e);
     expect(signed.mac).toBe(expected);
     expect(signed.line).toBe(canonicalJson({ ...e, mac: expected }));
