@@ -115,22 +115,35 @@ export async function readHeader(bytes: Uint8Array): Promise<HeaderInfo> {
   };
 }
 
+function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    start(c) {
+      c.enqueue(bytes);
+      c.close();
+    },
+  });
+}
+
+/** A stream's bytes. (typage's own helper goes through fetch's Response, whose loading is most of a short command's crypto time.) */
+async function readAll(s: ReadableStream<Uint8Array>): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  const reader = s.getReader();
+  for (let r = await reader.read(); !r.done; r = await reader.read()) chunks.push(r.value);
+  return Buffer.concat(chunks);
+}
+
 /** Decrypts a whole age file (binary or armored). Throws AgeError only. */
 export async function decryptAge(bytes: Uint8Array, decrypter: Decrypter): Promise<Buffer> {
   const raw = binary(bytes);
-  let fileKey: Uint8Array;
+  // typage opens the header before it resolves; the payload's chunks are authenticated as they are read.
+  let payload: ReadableStream<Uint8Array>;
   try {
-    fileKey = await decrypter.decryptHeader(raw);
+    payload = await decrypter.decrypt(streamOf(raw));
   } catch (e) {
     mapHeaderError(e);
   }
-  // The header is good: any failure from here on is the payload's. typage reads the file again
-  // with the key just found (re-checking the header MAC) and authenticates every chunk.
-  const payload = new Decrypter();
-  payload.addIdentity({ unwrapFileKey: () => fileKey });
   try {
-    const plain = await payload.decrypt(raw);
-    return Buffer.from(plain.buffer, plain.byteOffset, plain.length);
+    return await readAll(payload);
   } catch {
     throw new AgeError('damaged', 'it is damaged or truncated (authentication failed)');
   }
@@ -151,8 +164,7 @@ export async function encryptAge(plaintext: Uint8Array, recipients: readonly (st
   if (recipients.length === 0) throw new Error('encryptAge: no recipients');
   const e = new Encrypter();
   for (const r of recipients) e.addRecipient(r);
-  const ct = await e.encrypt(plaintext);
-  return Buffer.from(ct.buffer, ct.byteOffset, ct.length);
+  return readAll(await e.encrypt(streamOf(plaintext)));
 }
 
 export const armorEncode = (bytes: Uint8Array): string => armor.encode(bytes);
