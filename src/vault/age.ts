@@ -1,7 +1,8 @@
 /**
  * The age codec: every encryption and decryption goes through typage (age-encryption), the only
- * implementation of age in totp-mcp. What is ours: the scrypt stanza's key derivation on Node's
- * thread pool (scrypt.ts, a typage Identity/Recipient), and turning typage's errors into fixed-text
+ * implementation of age in totp-mcp, but for two pieces in files of their own: the scrypt stanza's
+ * key derivation on Node's thread pool (scrypt.ts, a typage Identity/Recipient), and the payload's
+ * decryption on node:crypto (age-payload.ts). Here: turning typage's errors into fixed-text
  * AgeErrors that never quote the file.
  */
 import {
@@ -14,6 +15,7 @@ import {
   type Recipient,
   type Stanza,
 } from 'age-encryption';
+import { decryptPayload, payloadOffset } from './age-payload.js';
 import { StanzaError } from './scrypt.js';
 
 export { Decrypter };
@@ -132,20 +134,38 @@ async function readAll(s: ReadableStream<Uint8Array>): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Decrypts a whole age file (binary or armored). Throws AgeError only. */
-export async function decryptAge(bytes: Uint8Array, decrypter: Decrypter): Promise<Buffer> {
+const DAMAGED = 'it is damaged or truncated (authentication failed)';
+
+/**
+ * Decrypts a whole age file (binary or armored). Throws AgeError only. `typage: true` runs the
+ * payload on typage too, instead of age-payload.ts.
+ */
+export async function decryptAge(bytes: Uint8Array, decrypter: Decrypter, opts: { typage?: boolean } = {}): Promise<Buffer> {
   const raw = binary(bytes);
-  // typage opens the header before it resolves; the payload's chunks are authenticated as they are read.
-  let payload: ReadableStream<Uint8Array>;
+  if (opts.typage === true) {
+    // typage opens the header before it resolves; the payload's chunks are authenticated as they are read.
+    let payload: ReadableStream<Uint8Array>;
+    try {
+      payload = await decrypter.decrypt(streamOf(raw));
+    } catch (e) {
+      mapHeaderError(e);
+    }
+    try {
+      return await readAll(payload);
+    } catch {
+      throw new AgeError('damaged', DAMAGED);
+    }
+  }
+  let fileKey: Uint8Array;
   try {
-    payload = await decrypter.decrypt(streamOf(raw));
+    fileKey = await decrypter.decryptHeader(raw);
   } catch (e) {
     mapHeaderError(e);
   }
   try {
-    return await readAll(payload);
+    return decryptPayload(fileKey, raw.subarray(payloadOffset(raw)));
   } catch {
-    throw new AgeError('damaged', 'it is damaged or truncated (authentication failed)');
+    throw new AgeError('damaged', DAMAGED);
   }
 }
 

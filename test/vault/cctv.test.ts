@@ -1,6 +1,7 @@
 // The C2SP CCTV age test vectors (https://github.com/C2SP/CCTV/tree/main/age) through the vault's
-// one codec (src/vault/age.ts on typage, with scrypt.ts for passphrases): every good file opens
-// to the right payload, and every bad one is refused with the AgeError kind its failure calls for.
+// codec (src/vault/age.ts on typage, with scrypt.ts for passphrases), on both payload paths
+// (age-payload.ts on node:crypto, and typage's own): every good file opens to the right payload,
+// and every bad one is refused with the AgeError kind its failure calls for.
 import { createHash } from 'node:crypto';
 import { inflateSync } from 'node:zlib';
 import * as vectors from 'cctv-age';
@@ -52,10 +53,10 @@ const KINDS: Record<string, readonly string[]> = {
   'armor failure': ['malformed'],
 };
 
-async function outcome(v: Vector): Promise<string> {
+async function outcome(v: Vector, typage: boolean): Promise<string> {
   try {
     const ids: (string | Identity)[] = [...v.identities, ...v.passphrases.map((p) => new AsyncScryptIdentity(new Redacted(p)))];
-    const plain = await decryptAge(v.file, decrypterFor(ids));
+    const plain = await decryptAge(v.file, decrypterFor(ids), { typage });
     return `ok ${createHash('sha256').update(plain).digest('hex')}`;
   } catch (e) {
     return e instanceof AgeError ? e.kind : `other: ${String(e)}`;
@@ -72,9 +73,11 @@ describe('CCTV age vectors', () => {
   });
 
   test.each(ALL.map((v) => [v.name, v] as const))('%s', async (_name, v) => {
-    const got = await outcome(v);
-    if (v.expect === 'success') expect(got).toBe(`ok ${v.payload ?? ''}`);
-    else expect(KINDS[v.expect]).toContain(got);
+    for (const typage of [false, true]) {
+      const got = await outcome(v, typage);
+      if (v.expect === 'success') expect({ typage, got }).toEqual({ typage, got: `ok ${v.payload ?? ''}` });
+      else expect(KINDS[v.expect], `typage: ${typage}`).toContain(got);
+    }
   });
 
   test('readHeader names the stanzas of every file whose header parses', async () => {
