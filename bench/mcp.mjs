@@ -1,9 +1,7 @@
 // `node bench/mcp.mjs`: the MCP server's figures (issue 4), written to bench/results/mcp.json.
 // `totp-mcp serve` (X25519 identity, 100-account vault, applied policy, every call's audit event
-// durable (one O_DSYNC write per batch) before its reply; the server's bundle loaded through the
-// code cache the build wrote, which is checked and reported as `code_cache`) is
-// measured in the same run as a minimal peer-shaped server (bench/peer-server.mjs: same SDK, one
-// tool, otpauth, no vault/policy/audit), and the figures are reported with their ratios, because
+// durable (one O_DSYNC write per batch) before its reply) is measured in the same run as a minimal
+// peer-shaped server (bench/peer-server.mjs: same SDK, one tool, otpauth, no vault/policy/audit), and the figures are reported with their ratios, because
 // the machine is noisy (2 shared cores).
 //
 // Each server is driven over raw stdio with the 2025 handshake (initialize, tools/list): the same
@@ -32,7 +30,6 @@ import { BENCH_SECRET, makeHome } from './home.mjs';
 import { median, pct, round } from './stats.mjs';
 
 const root = join(import.meta.dirname, '..');
-const lib = join(root, 'dist', 'lib');
 const cli = join(root, 'dist', 'totp-mcp.mjs');
 const peer = join(import.meta.dirname, 'peer-server.mjs');
 
@@ -206,20 +203,6 @@ const out = {
   at: new Date().toISOString(),
   note: 'totp-mcp: X25519 identity, 100-account vault, applied policy, audit event durable (O_DSYNC) before each reply; peer: same SDK, otpauth, no vault/policy/audit',
 };
-
-// The start-up figure is only meaningful with the build's code cache in use (src/cli/code-cache.ts).
-const serveBundle = join(root, 'dist', 'totp-mcp-serve.cjs');
-const probe = spawnSync(
-  process.execPath,
-  [
-    '--input-type=module',
-    '-e',
-    `import { loadBundle } from ${JSON.stringify(join(lib, 'cli', 'code-cache.js'))}; console.log(loadBundle(${JSON.stringify(serveBundle)}, ${JSON.stringify(`${serveBundle}.cache`)}).fromCache)`,
-  ],
-  { encoding: 'utf8' },
-);
-out.code_cache = probe.stdout.trim() === 'true';
-if (!out.code_cache) console.error('bench: the code cache of dist/totp-mcp-serve.cjs is not in use; run npm run build');
 
 const cold = await coldStarts(home);
 const ROUNDS = 3;

@@ -21,11 +21,6 @@ export interface EnvConfig {
   noColor: boolean;
   /** What the AWS work reads from the environment. */
   aws: AwsEnv;
-  /**
-   * `TOTP_MCP_WRITE_CODE_CACHE=1`: set by scripts/bundle.mjs for the one warm-up run of `serve`
-   * that writes the serve bundle's code cache (src/cli/code-cache.ts).
-   */
-  codeCacheWarmUp: boolean;
   /** The environment as this process received it, for the children of `aws exec` / `serve-credentials`. */
   processEnv: Readonly<Record<string, string | undefined>>;
 }
@@ -95,7 +90,6 @@ export function readEnv(entry: string): EnvConfig {
       execMarker: nonEmpty(env['TOTP_MCP_AWS_EXEC']),
       resolvingSource: nonEmpty(env[RESOLVING_SOURCE]) !== undefined,
     },
-    codeCacheWarmUp: env['TOTP_MCP_WRITE_CODE_CACHE'] === '1',
     processEnv,
   };
 }

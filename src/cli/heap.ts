@@ -10,9 +10,7 @@
  * start-up happened to leave it at, so it is not done.
  *
  * The flag is read by V8's heap controller each time it sets the next limit, so setting it in a
- * running process is defined behaviour for it (it changes no compiled code). It is left alone in
- * the run that writes the code cache: V8 stamps a cache with a hash of the flags, and a cache
- * made under other flags than a normal start's would be refused.
+ * running process is defined behaviour for it (it changes no compiled code).
  */
 import { setFlagsFromString } from 'node:v8';
 

@@ -2,11 +2,7 @@
  * What every way into the CLI shares: the program with its global options, the lazily built
  * runtime, the `serve` command, running a parse, and turning an error into an exit code.
  *
- * Two entries build on it: `main.ts` (every command) and `serve-main.ts` (only `serve`, bundled
- * on its own so that an MCP client's spawn loads nothing else; see src/index.ts). Both register
- * `serve` through `addServeCommand`, so the two parse it identically. (The global options that
- * take a value are also listed in argv.ts, which finds the command before any parser loads; a
- * test checks the two lists agree.)
+ * `main.ts` builds every command on it.
  */
 import { Command, CommanderError } from 'commander';
 import type { EnvConfig } from '../config.js';

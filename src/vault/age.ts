@@ -1,53 +1,25 @@
 /**
- * The age codec: the only module that talks to typage.
- *
- * Headers (stanzas, MAC, every recipient and identity type) are typage's. The payload — the age
- * STREAM (ChaCha20-Poly1305 over 64 KiB chunks) — runs on node:crypto here, because typage's
- * pure-JS cipher alone would spend a large part of the budget for reading 10,000 accounts
- * (bench/README.md). The format is age v1 exactly (https://age-encryption.org/v1); tests check it both ways
- * against typage and the Go age CLI.
+ * The age codec: every encryption and decryption goes through typage (age-encryption), the only
+ * implementation of age in totp-mcp, but for two pieces in files of their own: the scrypt stanza's
+ * key derivation on Node's thread pool (scrypt.ts, a typage Identity/Recipient), and the payload's
+ * decryption on node:crypto (age-payload.ts). Here: turning typage's errors into fixed-text
+ * AgeErrors that never quote the file.
  */
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import {
-  Decrypter as TypageDecrypter,
+  Decrypter,
   Encrypter,
   armor,
   generateX25519Identity,
   identityToRecipient,
   type Identity,
   type Recipient,
+  type Stanza,
 } from 'age-encryption';
+import { decryptPayload, payloadOffset } from './age-payload.js';
 import { StanzaError } from './scrypt.js';
-import { fastFileKey, x25519Key, type X25519Key } from './x25519.js';
 
+export { Decrypter };
 export type { Identity, Recipient };
-
-/**
- * The identities a file is opened with. When they are all X25519 keys (an identity file), headers
- * are opened on node:crypto first (x25519.ts); typage's Decrypter is only built when that path
- * leaves the decision to it (its constructor already starts WebCrypto work).
- */
-export class Decrypter {
-  readonly #identities: readonly (string | Identity)[];
-  #typage: TypageDecrypter | null = null;
-  /** The same identities on node:crypto, when every one of them is an X25519 key. */
-  readonly x25519: readonly X25519Key[] | null;
-
-  constructor(identities: readonly (string | Identity)[]) {
-    this.#identities = identities;
-    const keys = identities.map((id) => (typeof id === 'string' ? x25519Key(id) : null));
-    this.x25519 = keys.every((k) => k !== null) ? keys : null;
-  }
-
-  get typage(): TypageDecrypter {
-    if (!this.#typage) {
-      const d = new TypageDecrypter();
-      for (const id of this.#identities) d.addIdentity(id);
-      this.#typage = d;
-    }
-    return this.#typage;
-  }
-}
 
 /** What went wrong with an age file, before the caller names the file. Messages are fixed text. */
 export class AgeError extends Error {
@@ -63,11 +35,6 @@ export class AgeError extends Error {
 const MAGIC = 'age-encryption.org/v1';
 const ARMOR_BEGIN = '-----BEGIN AGE ENCRYPTED FILE-----';
 const NO_MATCH = "no identity matched any of the file's recipients";
-const CHUNK = 64 * 1024;
-const TAG = 16;
-const NONCE = 16;
-/** No header of ours comes near this; a file without a MAC line in it is not an age file. */
-const MAX_HEADER = 4 * 1024 * 1024;
 
 const ascii = new TextDecoder('latin1');
 
@@ -98,96 +65,11 @@ export function dearmor(bytes: Uint8Array): Uint8Array {
   }
 }
 
-export interface HeaderInfo {
-  /** The first argument of each stanza: X25519, scrypt, mlkem768x25519, … */
-  stanzaTypes: string[];
-  /** scrypt work factor when the header holds an scrypt stanza. */
-  scryptLogN: number | null;
-  /** Bytes up to and including the MAC line. */
-  length: number;
-}
-
-/**
- * Reads the header's shape without any key. Strict enough to find its end reliably (body lines
- * are base64, so the first line that starts with "---" is the MAC line); typage re-parses it
- * fully when decrypting.
- */
-export function readHeader(raw: Uint8Array): HeaderInfo {
+/** The binary file, or a fixed-text refusal when it does not even start like one. */
+function binary(bytes: Uint8Array): Uint8Array {
+  const raw = dearmor(bytes);
   if (!isBinaryAge(raw)) throw new AgeError('malformed', 'it has no age-encryption.org/v1 header line');
-  const stanzaTypes: string[] = [];
-  let scryptLogN: number | null = null;
-  let pos = MAGIC.length + 1;
-  const limit = Math.min(raw.length, MAX_HEADER);
-  for (;;) {
-    const nl = raw.indexOf(0x0a, pos);
-    if (nl < 0 || nl >= limit) throw new AgeError('malformed', 'its header is truncated');
-    const line = ascii.decode(raw.subarray(pos, nl));
-    pos = nl + 1;
-    if (line.startsWith('--- ')) return { stanzaTypes, scryptLogN, length: pos };
-    if (!line.startsWith('-> ')) {
-      if (/^[A-Za-z0-9+/]{0,64}$/.test(line)) continue; // a stanza body line
-      throw new AgeError('malformed', 'its header is invalid');
-    }
-    const args = line.slice(3).split(' ');
-    const type = args[0] ?? '';
-    if (!/^[\x21-\x7e]+$/.test(type)) throw new AgeError('malformed', 'its header is invalid');
-    stanzaTypes.push(type);
-    if (type === 'scrypt' && args[2] !== undefined && /^[0-9]{1,3}$/.test(args[2])) scryptLogN = Number(args[2]);
-  }
-}
-
-function payloadKey(fileKey: Uint8Array, nonce: Uint8Array): Buffer {
-  return Buffer.from(hkdfSync('sha256', fileKey, nonce, 'payload', 32));
-}
-
-function chunkNonce(index: number, last: boolean): Buffer {
-  const n = Buffer.alloc(12);
-  n.writeUIntBE(index, 5, 6); // 11-byte big-endian counter; 2^48 chunks is far beyond any vault
-  n[11] = last ? 1 : 0;
-  return n;
-}
-
-/** header ‖ age STREAM encryption of the payload (nonce ‖ chunks), in one buffer. */
-function encryptPayload(header: Uint8Array, fileKey: Uint8Array, plaintext: Uint8Array): Buffer {
-  const nonce = randomBytes(NONCE);
-  const key = payloadKey(fileKey, nonce);
-  const count = Math.max(1, Math.ceil(plaintext.length / CHUNK));
-  const out = Buffer.allocUnsafe(header.length + NONCE + plaintext.length + count * TAG);
-  out.set(header, 0);
-  nonce.copy(out, header.length);
-  let o = header.length + NONCE;
-  for (let i = 0; i < count; i++) {
-    const c = createCipheriv('chacha20-poly1305', key, chunkNonce(i, i === count - 1), { authTagLength: TAG });
-    o += c.update(plaintext.subarray(i * CHUNK, (i + 1) * CHUNK)).copy(out, o);
-    o += c.final().copy(out, o);
-    o += c.getAuthTag().copy(out, o);
-  }
-  return out.subarray(0, o);
-}
-
-/** age STREAM decryption; any truncation, extension or flipped byte fails authentication. */
-function decryptPayload(fileKey: Uint8Array, body: Uint8Array): Buffer {
-  if (body.length < NONCE + TAG) throw new AgeError('damaged', 'it is truncated');
-  const key = payloadKey(fileKey, body.subarray(0, NONCE));
-  const ct = body.subarray(NONCE);
-  const full = CHUNK + TAG;
-  const count = Math.ceil(ct.length / full);
-  const lastLen = ct.length - (count - 1) * full;
-  if (lastLen < TAG || (lastLen === TAG && count > 1)) throw new AgeError('damaged', 'it is truncated or damaged');
-  const out = Buffer.allocUnsafe(ct.length - count * TAG);
-  let o = 0;
-  for (let i = 0; i < count; i++) {
-    const chunk = ct.subarray(i * full, Math.min((i + 1) * full, ct.length));
-    const d = createDecipheriv('chacha20-poly1305', key, chunkNonce(i, i === count - 1), { authTagLength: TAG });
-    d.setAuthTag(chunk.subarray(chunk.length - TAG));
-    try {
-      o += d.update(chunk.subarray(0, chunk.length - TAG)).copy(out, o);
-      d.final();
-    } catch {
-      throw new AgeError('damaged', 'it is damaged or truncated (authentication failed)');
-    }
-  }
-  return out;
+  return raw;
 }
 
 function mapHeaderError(e: unknown): never {
@@ -205,66 +87,104 @@ function mapHeaderError(e: unknown): never {
   throw new AgeError('malformed', 'its header is invalid');
 }
 
-/**
- * The file key of the last header opened, by the header's exact bytes. Same bytes, same stanzas
- * and MAC, which the key was checked against: reusing it skips the identity (X25519 or scrypt)
- * when a file is read again unchanged, as after open → read, or a write's re-read.
- */
-export interface HeaderMemo {
-  last: { header: Buffer; fileKey: Uint8Array } | null;
+export interface HeaderInfo {
+  /** The first argument of each stanza: X25519, scrypt, mlkem768x25519, … */
+  stanzaTypes: string[];
+  /** scrypt work factor when the header holds an scrypt stanza. */
+  scryptLogN: number | null;
 }
 
-async function fileKeyOf(raw: Uint8Array, decrypter: Decrypter, memo: HeaderMemo | undefined): Promise<{ fileKey: Uint8Array; length: number }> {
-  const { length } = readHeader(raw);
-  const header = Buffer.from(raw.buffer, raw.byteOffset, length);
-  if (memo?.last?.header.equals(header)) return { fileKey: memo.last.fileKey, length };
-  let fileKey: Uint8Array | null = decrypter.x25519 && fastFileKey(header, decrypter.x25519);
-  if (fileKey === null) {
+/**
+ * The header's stanzas as typage parses them, without any key: an identity that only looks at
+ * the stanzas it is shown and matches none of them.
+ */
+export async function readHeader(bytes: Uint8Array): Promise<HeaderInfo> {
+  const raw = binary(bytes);
+  const seen: { stanzas: Stanza[] | null } = { stanzas: null };
+  const d = new Decrypter();
+  d.addIdentity({
+    unwrapFileKey: (stanzas: Stanza[]) => {
+      seen.stanzas = stanzas;
+      return null;
+    },
+  });
+  await d.decryptHeader(raw).catch((e: unknown) => (seen.stanzas === null ? mapHeaderError(e) : undefined));
+  const stanzas = seen.stanzas ?? [];
+  const scrypt = stanzas.find((s) => s.args[0] === 'scrypt')?.args[2];
+  return {
+    stanzaTypes: stanzas.map((s) => s.args[0] ?? ''),
+    scryptLogN: scrypt !== undefined && /^[0-9]{1,3}$/.test(scrypt) ? Number(scrypt) : null,
+  };
+}
+
+function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    start(c) {
+      c.enqueue(bytes);
+      c.close();
+    },
+  });
+}
+
+/** A stream's bytes. (typage's own helper goes through fetch's Response, whose loading is most of a short command's crypto time.) */
+async function readAll(s: ReadableStream<Uint8Array>): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  const reader = s.getReader();
+  for (let r = await reader.read(); !r.done; r = await reader.read()) chunks.push(r.value);
+  return Buffer.concat(chunks);
+}
+
+const DAMAGED = 'it is damaged or truncated (authentication failed)';
+
+/**
+ * Decrypts a whole age file (binary or armored). Throws AgeError only. `typage: true` runs the
+ * payload on typage too, instead of age-payload.ts.
+ */
+export async function decryptAge(bytes: Uint8Array, decrypter: Decrypter, opts: { typage?: boolean } = {}): Promise<Buffer> {
+  const raw = binary(bytes);
+  if (opts.typage === true) {
+    // typage opens the header before it resolves; the payload's chunks are authenticated as they are read.
+    let payload: ReadableStream<Uint8Array>;
     try {
-      fileKey = await decrypter.typage.decryptHeader(raw.subarray(0, length));
+      payload = await decrypter.decrypt(streamOf(raw));
     } catch (e) {
       mapHeaderError(e);
     }
+    try {
+      return await readAll(payload);
+    } catch {
+      throw new AgeError('damaged', DAMAGED);
+    }
   }
-  if (memo) memo.last = { header: Buffer.from(header), fileKey };
-  return { fileKey, length };
-}
-
-/** Decrypts a whole age file (binary or armored). Throws AgeError only. */
-export async function decryptAge(bytes: Uint8Array, decrypter: Decrypter, memo?: HeaderMemo): Promise<Buffer> {
-  const raw = dearmor(bytes);
-  const { fileKey, length } = await fileKeyOf(raw, decrypter, memo);
-  return decryptPayload(fileKey, raw.subarray(length));
+  let fileKey: Uint8Array;
+  try {
+    fileKey = await decrypter.decryptHeader(raw);
+  } catch (e) {
+    mapHeaderError(e);
+  }
+  try {
+    return decryptPayload(fileKey, raw.subarray(payloadOffset(raw)));
+  } catch {
+    throw new AgeError('damaged', DAMAGED);
+  }
 }
 
 /** Checks that the identities open this file's header, without decrypting the payload. */
-export async function unlockHeader(bytes: Uint8Array, decrypter: Decrypter, memo?: HeaderMemo): Promise<void> {
-  await fileKeyOf(dearmor(bytes), decrypter, memo);
+export async function unlockHeader(bytes: Uint8Array, decrypter: Decrypter): Promise<void> {
+  const raw = binary(bytes);
+  try {
+    await decrypter.decryptHeader(raw);
+  } catch (e) {
+    mapHeaderError(e);
+  }
 }
 
-/**
- * Encrypts to the recipients (age1… strings or custom Recipient objects). typage builds the
- * header (stanzas and MAC); a last, stanza-less recipient receives the file key so the payload
- * can be sealed on node:crypto. Binary output.
- */
+/** Encrypts to the recipients (age1… strings or Recipient objects such as scrypt.ts's). Binary output. */
 export async function encryptAge(plaintext: Uint8Array, recipients: readonly (string | Recipient)[]): Promise<Buffer> {
   if (recipients.length === 0) throw new Error('encryptAge: no recipients');
   const e = new Encrypter();
   for (const r of recipients) e.addRecipient(r);
-  const captured: { key: Uint8Array | null } = { key: null };
-  e.addRecipient({
-    wrapFileKey: (k: Uint8Array) => {
-      captured.key = Uint8Array.from(k);
-      return [];
-    },
-  });
-  const skeleton = await e.encrypt(new Uint8Array(0)); // header ‖ nonce ‖ empty final chunk (a tag)
-  const headerLength = skeleton.length - NONCE - TAG;
-  const fileKey = captured.key;
-  if (fileKey?.length !== 16 || readHeader(skeleton).length !== headerLength) {
-    throw new Error('encryptAge: unexpected output from age-encryption');
-  }
-  return encryptPayload(skeleton.subarray(0, headerLength), fileKey, plaintext);
+  return readAll(await e.encrypt(streamOf(plaintext)));
 }
 
 export const armorEncode = (bytes: Uint8Array): string => armor.encode(bytes);
@@ -302,7 +222,7 @@ export async function parseIdentityText(text: string): Promise<{ keys: string[];
     if (!line.startsWith('AGE-SECRET-KEY-')) throw new AgeError('malformed', `line ${i + 1} is not an age identity`);
     let recipient: string;
     try {
-      recipient = x25519Key(line)?.recipient ?? (await identityToRecipient(line));
+      recipient = await identityToRecipient(line);
     } catch {
       throw new AgeError('malformed', `line ${i + 1} is not a valid age identity`);
     }
@@ -316,12 +236,14 @@ export async function parseIdentityText(text: string): Promise<{ keys: string[];
 /** A new X25519 identity, written the way age-keygen writes it. */
 export async function generateIdentityText(nowMs: number): Promise<{ text: string; recipient: string }> {
   const key = await generateX25519Identity();
-  const recipient = x25519Key(key)?.recipient;
-  if (recipient === undefined) throw new Error('generateIdentityText: typage made an identity that is not X25519');
+  const recipient = await identityToRecipient(key);
   const created = new Date(nowMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
   return { text: `# created: ${created}\n# public key: ${recipient}\n${key}\n`, recipient };
 }
 
+/** A typage Decrypter for these identities (AGE-SECRET-KEY-… strings or Identity objects). */
 export function decrypterFor(identities: readonly (string | Identity)[]): Decrypter {
-  return new Decrypter(identities);
+  const d = new Decrypter();
+  for (const id of identities) d.addIdentity(id);
+  return d;
 }

@@ -2,7 +2,7 @@
 import { lstat, readdir, readFile, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
-import { dearmor, isAgeFile, isArmored, isPostQuantum, isValidRecipient, readHeader } from './age.js';
+import { isAgeFile, isArmored, isPostQuantum, isValidRecipient, readHeader } from './age.js';
 import { BACKUP_GENERATIONS, errno, isTmpOf, listBackups } from './fsutil.js';
 import type { HomePaths } from './paths.js';
 import { parseRecipientsText } from './recipients.js';
@@ -109,7 +109,7 @@ export async function inspectHome(paths: HomePaths, opts: { identityFile?: strin
     if (bytes === null) vaultHeader = { error: 'cannot be read' };
     else {
       try {
-        const h = readHeader(dearmor(bytes));
+        const h = await readHeader(bytes);
         vaultHeader = { armored: isArmored(bytes), stanzas: h.stanzaTypes, scryptWorkFactor: h.scryptLogN };
       } catch (e) {
         vaultHeader = { error: e instanceof Error ? e.message : 'unreadable' };
@@ -128,7 +128,7 @@ export async function inspectHome(paths: HomePaths, opts: { identityFile?: strin
     identityAgeIsPassphrase = false;
     if (bytes && isAgeFile(bytes)) {
       try {
-        const h = readHeader(dearmor(bytes));
+        const h = await readHeader(bytes);
         identityAgeIsPassphrase = h.stanzaTypes.length === 1 && h.stanzaTypes[0] === 'scrypt';
       } catch {
         identityAgeIsPassphrase = false;

@@ -1,13 +1,18 @@
 /**
- * age's scrypt recipient type on Node's asynchronous `crypto.scrypt` (libuv thread pool), so a
- * passphrase never freezes the event loop (typage runs noble's synchronous scrypt: ~1.3 s blocked
- * at the default work factor).
+ * age's scrypt recipient type as a typage Identity/Recipient, with the key derived on Node's
+ * asynchronous `crypto.scrypt` (libuv thread pool). typage's own scrypt (noble's, synchronous)
+ * would freeze the event loop for about a second at the default work factor: an MCP server
+ * unlocking a passphrase vault must keep answering (test/vault/event-loop.test.ts). typage still
+ * parses the header, checks its MAC and runs the payload; this file only turns a passphrase and
+ * a stanza into the file key. It also refuses a work factor above the limit, with a clear message,
+ * and remembers derived keys for one passphrase so that a write's verify step skips scrypt.
  *
  * Format (age v1): stanza `-> scrypt <b64nopad(salt16)> <logN>`, body = the 16-byte file key
  * sealed with ChaCha20-Poly1305 (zero nonce) under
  * `scrypt(passphrase, "age-encryption.org/v1/scrypt" ‖ salt, N = 2^logN, r = 8, p = 1, 32)`.
  */
 import { createCipheriv, createDecipheriv, randomBytes, scrypt } from 'node:crypto';
+import { base64nopad } from '@scure/base';
 import { Stanza, type Identity, type Recipient } from 'age-encryption';
 import type { Redacted } from '../core/redacted.js';
 
@@ -32,16 +37,14 @@ export class StanzaError extends Error {
 /** Derived keys by `${logN}:${salt}`, for one passphrase: lets a write's verify step skip scrypt. */
 export type ScryptKeyCache = Map<string, Buffer>;
 
-const B64 = /^[A-Za-z0-9+/]*$/;
-
-/** Strict unpadded base64 (Go's RawStdEncoding.Strict): canonical, no padding, no whitespace. */
-export function b64nopadDecode(s: string): Buffer | null {
-  if (!B64.test(s) || s.length % 4 === 1) return null;
-  const b = Buffer.from(s, 'base64');
-  return b.toString('base64').replace(/=+$/, '') === s ? b : null;
+/** Strict unpadded base64 (canonical, no padding, no whitespace), or null. */
+function b64nopadDecode(s: string): Uint8Array | null {
+  try {
+    return base64nopad.decode(s);
+  } catch {
+    return null;
+  }
 }
-
-export const b64nopadEncode = (b: Uint8Array): string => Buffer.from(b).toString('base64').replace(/=+$/, '');
 
 export function checkWorkFactor(logN: number): void {
   if (!Number.isInteger(logN) || logN < 1 || logN > MAX_WORK_FACTOR) {
@@ -103,7 +106,7 @@ export class AsyncScryptIdentity implements Identity {
         `its scrypt work factor is 2^${logN}, above the limit of 2^${this.#maxLogN} (it would take minutes and gigabytes)`,
       );
     }
-    const key = await cachedKey(this.#passphrase, salt, logN, this.#cache);
+    const key = await cachedKey(this.#passphrase, Buffer.from(salt), logN, this.#cache);
     const body = Buffer.from(mine.body);
     const d = createDecipheriv('chacha20-poly1305', key, ZERO_NONCE, { authTagLength: 16 });
     d.setAuthTag(body.subarray(16));
@@ -133,6 +136,6 @@ export class AsyncScryptRecipient implements Recipient {
     const key = await cachedKey(this.#passphrase, salt, this.#logN, this.#cache);
     const c = createCipheriv('chacha20-poly1305', key, ZERO_NONCE, { authTagLength: 16 });
     const body = Buffer.concat([c.update(fileKey), c.final(), c.getAuthTag()]);
-    return [new Stanza(['scrypt', b64nopadEncode(salt), String(this.#logN)], new Uint8Array(body))];
+    return [new Stanza(['scrypt', base64nopad.encode(salt), String(this.#logN)], new Uint8Array(body))];
   }
 }

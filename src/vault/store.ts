@@ -12,7 +12,6 @@ import {
   AgeError,
   MIX_ERROR,
   armorEncode,
-  dearmor,
   decryptAge,
   decrypterFor,
   encryptAge,
@@ -25,7 +24,6 @@ import {
   readHeader,
   unlockHeader,
   type Decrypter,
-  type HeaderMemo,
   type Recipient,
 } from './age.js';
 import {
@@ -271,21 +269,16 @@ function checkRecipientList(list: readonly string[], source: string): void {
 }
 
 /**
- * Encrypts, then decrypts the result with the unlocking key (a real unwrap, no memo; scrypt keys
- * come from the cache) and compares. Returns the ciphertext and the verified header's memo.
+ * Encrypts, then decrypts the result with the unlocking key (scrypt keys come from the cache) and
+ * compares. Returns the ciphertext.
  */
-async function sealAndVerify(
-  plain: Buffer,
-  recipients: readonly (string | Recipient)[],
-  decrypter: Decrypter,
-): Promise<{ ct: Buffer; memo: HeaderMemo }> {
+async function sealAndVerify(plain: Buffer, recipients: readonly (string | Recipient)[], decrypter: Decrypter): Promise<Buffer> {
   const ct = await encryptAge(plain, recipients);
-  const memo: HeaderMemo = { last: null };
-  const back = await decryptAge(ct, decrypter, memo).catch(() => null);
+  const back = await decryptAge(ct, decrypter).catch(() => null);
   if (back === null || !back.equals(plain)) {
     throw new TotpMcpError('internal', 'the re-encrypted vault did not decrypt with this vault’s own key: nothing was written');
   }
-  return { ct, memo };
+  return ct;
 }
 
 // ---- the vault ----
@@ -293,7 +286,6 @@ async function sealAndVerify(
 interface Key {
   kind: UnlockKind;
   decrypter: Decrypter;
-  memo: HeaderMemo;
   /** Recipients of the unlocking identities (empty for a passphrase vault). */
   own: string[];
   passphrase: Redacted | null;
@@ -346,7 +338,7 @@ class FileVault implements Vault {
 
   async #decrypt(bytes: Uint8Array): Promise<Buffer> {
     try {
-      return await decryptAge(bytes, this.#key.decrypter, this.#key.memo);
+      return await decryptAge(bytes, this.#key.decrypter);
     } catch (e) {
       throw vaultError(e, this.paths, this.#key.kind, this.#key.identityPath);
     }
@@ -392,7 +384,6 @@ class FileVault implements Vault {
   async openBackup(bytes: Uint8Array): Promise<Payload> {
     let plain: Buffer;
     try {
-      // No header memo: it serves vault.age.
       plain = await decryptAge(bytes, this.#key.decrypter);
     } catch {
       throw new TotpMcpError('invalid', 'the backup does not decrypt with the key that unlocked this vault');
@@ -449,7 +440,7 @@ class FileVault implements Vault {
       const pass = this.#key.passphrase as Redacted;
       let logN = DEFAULT_WORK_FACTOR;
       try {
-        logN = readHeader(dearmor(current)).scryptLogN ?? DEFAULT_WORK_FACTOR;
+        logN = (await readHeader(current)).scryptLogN ?? DEFAULT_WORK_FACTOR;
       } catch {
         // the current file decrypted a moment ago; keep the default
       }
@@ -466,7 +457,7 @@ class FileVault implements Vault {
    * folder → prune backups. Call under the lock.
    */
   async #commit(plain: Buffer, recipients: readonly (string | Recipient)[], beforeRename?: () => Promise<void>): Promise<void> {
-    const { ct, memo } = await sealAndVerify(plain, recipients, this.#key.decrypter);
+    const ct = await sealAndVerify(plain, recipients, this.#key.decrypter);
     const tmp = tmpPathFor(this.paths.vault);
     await writeNewFile(tmp, ct);
     try {
@@ -479,7 +470,6 @@ class FileVault implements Vault {
       await unlink(tmp).catch(() => undefined);
       throw e instanceof TotpMcpError ? e : new TotpMcpError('io', `cannot replace ${this.paths.vault}`, { cause: e });
     }
-    this.#key.memo.last = memo.last;
     await fsyncDir(this.paths.home);
     await pruneBackups(this.paths.backups);
   }
@@ -534,7 +524,7 @@ async function readIdentityFile(path: string, explicit: boolean): Promise<Buffer
 async function decryptIdentityFile(bytes: Buffer, path: string, ask: (prompt: string) => Promise<Redacted>): Promise<string> {
   let types: string[];
   try {
-    types = readHeader(dearmor(bytes)).stanzaTypes;
+    types = (await readHeader(bytes)).stanzaTypes;
   } catch (e) {
     throw identityFileError(e, path);
   }
@@ -565,7 +555,7 @@ export async function openVault(paths: HomePaths, opts: OpenOptions = {}): Promi
   const bytes = await readVaultBytes(paths);
   let stanzaTypes: string[];
   try {
-    stanzaTypes = readHeader(dearmor(bytes)).stanzaTypes;
+    stanzaTypes = (await readHeader(bytes)).stanzaTypes;
   } catch (e) {
     throw vaultError(e, paths, null, null);
   }
@@ -576,7 +566,6 @@ export async function openVault(paths: HomePaths, opts: OpenOptions = {}): Promi
     key = {
       kind: 'passphrase',
       decrypter: decrypterFor([new AsyncScryptIdentity(pass, { cache })]),
-      memo: { last: null },
       own: [],
       passphrase: pass,
       cache,
@@ -599,7 +588,6 @@ export async function openVault(paths: HomePaths, opts: OpenOptions = {}): Promi
     key = {
       kind: encrypted ? 'passphrase-identity' : 'identity',
       decrypter: decrypterFor(keys),
-      memo: { last: null },
       own: recipients,
       passphrase: null,
       cache,
@@ -607,7 +595,7 @@ export async function openVault(paths: HomePaths, opts: OpenOptions = {}): Promi
     };
   }
   try {
-    await unlockHeader(bytes, key.decrypter, key.memo);
+    await unlockHeader(bytes, key.decrypter);
   } catch (e) {
     throw vaultError(e, paths, key.kind, key.identityPath);
   }
@@ -743,7 +731,7 @@ async function initLocked(
       await created(paths.recipients, () => writeFileAtomic(paths.recipients, text, { overwrite: true }));
     }
     const plain = Buffer.from(serializePayload(newPayload(opts.now)), 'utf8');
-    const { ct } = await sealAndVerify(plain, recipients, decrypter);
+    const ct = await sealAndVerify(plain, recipients, decrypter);
     await writeFileAtomic(paths.vault, ct, { overwrite: false });
     return { recipient: own[0] ?? null };
   });
@@ -752,7 +740,7 @@ async function initLocked(
 async function sealAndVerifyIdentity(text: string, pass: Redacted, logN: number): Promise<Buffer> {
   const cache: ScryptKeyCache = new Map();
   const plain = Buffer.from(text, 'utf8');
-  const { ct } = await sealAndVerify(plain, [new AsyncScryptRecipient(pass, logN, cache)], decrypterFor([new AsyncScryptIdentity(pass, { cache })]));
+  const ct = await sealAndVerify(plain, [new AsyncScryptRecipient(pass, logN, cache)], decrypterFor([new AsyncScryptIdentity(pass, { cache })]));
   return ct;
 }
 

@@ -64,7 +64,7 @@ export async function runServe(
   }
   const mcp = await loading;
   log?.(`serving agent ${agent} from ${rt.home}`);
-  if (!rt.env.codeCacheWarmUp) tuneHeapForServing();
+  tuneHeapForServing();
   try {
     const aws = rt.env.aws;
     await mcp.serveAgent({
