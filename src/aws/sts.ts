@@ -69,6 +69,8 @@ function toCallError(e: unknown, handler: WatchingHandler): StsCallError {
   });
 }
 
+let lastServerDate: number | null = null;
+
 async function run<T>(t: StsTarget, keys: SigningKeys, call: (sts: STSClient) => Promise<T>): Promise<T> {
   const { sts, handler } = client(t, keys);
   try {
@@ -76,6 +78,7 @@ async function run<T>(t: StsTarget, keys: SigningKeys, call: (sts: STSClient) =>
   } catch (e) {
     throw toCallError(e, handler);
   } finally {
+    if (handler.serverDate !== null) lastServerDate = handler.serverDate;
     sts.destroy();
   }
 }
@@ -104,6 +107,7 @@ function issued(
 const accountOf = (arn: string): string => /^arn:[\w-]+:(?:sts|iam)::(\d{12}):/.exec(arn)?.[1] ?? '';
 
 export const sdkSts: StsApi = {
+  lastServerDate: () => lastServerDate,
   getSessionToken: (t, keys, p) =>
     run(t, keys, async (sts) => {
       const r = await sts.send(

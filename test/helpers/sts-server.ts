@@ -126,6 +126,8 @@ export class StsServer {
   window = 1;
   /** Artificial latency per request, ms. */
   latencyMs = 0;
+  /** Added to the Date header of every answer: AWS's clock as the client sees it (clock-skew tests). */
+  dateOffsetMs = 0;
 
   constructor(
     readonly users: StsUser[],
@@ -215,7 +217,7 @@ export class StsServer {
       res.writeHead(status, {
         'content-type': 'text/xml',
         'x-amzn-requestid': requestId,
-        date: new Date().toUTCString(),
+        date: new Date(Date.now() + this.dateOffsetMs).toUTCString(),
       });
       res.end(xml);
     };

@@ -3,6 +3,8 @@
  * from the vault; a person never types it.
  */
 import { spawn } from 'node:child_process';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { AgentService, RequestContext } from '../../app/agent.js';
 import {
   EXEC_MARKER,
@@ -124,7 +126,9 @@ export async function runAwsSetup(rt: Runtime, id: string, raw: Record<string, u
     '',
     'For ~/.aws/config (one profile per role; pick the agent name your policy allows):',
   ];
-  const cmd = `${rt.env.nodePath} ${rt.env.entry} aws credential-process --account ${id}`;
+  // Run from Terraform or another shell, a command without --home would use the default home.
+  const home = rt.home === defaultHomeOf(rt.env.processEnv) ? '' : ` --home ${shellQuote(rt.home)}`;
+  const cmd = `${rt.env.nodePath} ${rt.env.entry}${home} aws credential-process --account ${id}`;
   const roles = Object.keys(aws.roles);
   for (const role of roles.length ? roles : [null]) {
     lines.push(
@@ -135,6 +139,18 @@ export async function runAwsSetup(rt: Runtime, id: string, raw: Record<string, u
     lines.push('');
   }
   rt.io.out(lines.join('\n'));
+}
+
+const warnTo =
+  (rt: Runtime) =>
+  (m: string): void => {
+    rt.io.err(`totp-mcp: warning: ${m}\n`);
+  };
+
+/** The home a command uses when neither --home nor TOTP_MCP_HOME is given. */
+function defaultHomeOf(env: Record<string, string | undefined>): string {
+  const base = env['HOME'] || homedir();
+  return resolve(env['XDG_CONFIG_HOME'] || join(base, '.config'), 'totp-mcp');
 }
 
 /** One line on stderr, as credential_process consumers show it; nothing secret (our messages never hold one). */
@@ -199,7 +215,11 @@ export async function runCredentialProcess(rt: Runtime, raw: Record<string, unkn
         }
       : undefined;
     const m = await withAgent(rt, agent, (s) =>
-      agentAwsSession(s, { client: client('totp-mcp-credential-process') }, req, { env: rt.env.aws, debug }),
+      agentAwsSession(s, { client: client('totp-mcp-credential-process') }, req, {
+        env: rt.env.aws,
+        debug,
+        warn: warnTo(rt),
+      }),
     );
     rt.io.out(credentialProcessJson(m.session));
   } catch (e) {
@@ -269,6 +289,7 @@ async function sessionFor(rt: Runtime, o: SessionOptions, req: AwsRequest, clien
     progress: (m) => {
       rt.io.err(`totp-mcp: ${m}\n`);
     },
+    warn: warnTo(rt),
   };
   const agent = o.agent ?? rt.env.agent;
   if (agent === undefined) return ownerAwsSession(rt.ctx, req, deps);
@@ -343,14 +364,17 @@ export async function runServeCredentials(
     progress: (m) => {
       rt.io.err(`totp-mcp: ${m}\n`);
     },
+    warn: warnTo(rt),
   };
   const { AgentService } = await import('../../app/agent.js');
   const service = new AgentService(rt.ctx, agent);
   const rc: RequestContext = { client: client('totp-mcp-serve-credentials') };
   let expires = 0;
+  let region: string | null = null;
   const get = async (): Promise<MintedSession> => {
     const m = await agentAwsSession(service, rc, req, deps);
     expires = m.session.expires;
+    region = m.region;
     return m;
   };
   try {
@@ -389,7 +413,7 @@ export async function runServeCredentials(
             rt.env.processEnv,
             server.url,
             server.token,
-            regionFor(null, rt.env.processEnv),
+            regionFor(region, rt.env.processEnv),
             `${id}${o.role ? `/${o.role}` : ''}`,
           ),
         );
