@@ -16,7 +16,7 @@ import { StsCallError } from './errors.js';
 import type { IssuedCredentials, SigningKeys, StsApi, StsTarget } from './sts-api.js';
 
 /** A handler that remembers whether a response came back, and its Date header. */
-class WatchingHandler extends NodeHttpHandler {
+export class WatchingHandler extends NodeHttpHandler {
   answered = false;
   serverDate: number | null = null;
 
@@ -57,7 +57,7 @@ interface SdkError {
   $metadata?: { httpStatusCode?: unknown };
 }
 
-function toCallError(e: unknown, handler: WatchingHandler): StsCallError {
+export function toCallError(e: unknown, handler: WatchingHandler): StsCallError {
   const x = (typeof e === 'object' && e !== null ? e : {}) as SdkError;
   const status = typeof x.$metadata?.httpStatusCode === 'number' ? x.$metadata.httpStatusCode : null;
   const answered = handler.answered || status !== null;

@@ -8,6 +8,7 @@ import type { EnvConfig } from '../config.js';
 import { processIo, type Io } from './io.js';
 import { loosePermissionWarning } from './loose-permissions.js';
 import { counterFlag, digitsFlag, periodFlag } from './number-flags.js';
+import { addAwsDeviceCommands } from './aws-device-commands.js';
 import { addServeCommand, createCli } from './program.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -272,6 +273,7 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
       const { runServeCredentials } = await import('./commands/aws.js');
       await runServeCredentials(await rt(), id, o, command);
     });
+  addAwsDeviceCommands(aws, rt);
   // --- end aws ---
 
   const recipients = program
