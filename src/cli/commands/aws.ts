@@ -30,39 +30,36 @@ import { VERSION } from '../../version.js';
 import { json, printable } from '../format.js';
 import type { Runtime } from '../runtime.js';
 
-interface SetupOptions {
-  mfaSerial?: string;
-  region?: string;
-  source?: string;
-  accessKeyId?: string;
-  role?: string[];
-  sessionDuration?: string;
-  root?: boolean;
-  json?: boolean;
+/** `aws setup`'s options, as commander parses them. */
+export interface SetupOptions {
+  mfaSerial?: string | undefined;
+  region?: string | undefined;
+  source?: string | undefined;
+  accessKeyId?: string | undefined;
+  role?: string[] | undefined;
+  sessionDuration?: string | undefined;
+  root?: boolean | undefined;
+  json?: boolean | undefined;
 }
 
+/** The options shared by credential-process, exec and serve-credentials. */
 interface SessionOptions {
-  account?: string | undefined;
   role?: string | undefined;
   agent?: string | undefined;
   duration?: string | undefined;
   explain?: boolean | undefined;
-  port?: string | undefined;
-  lifetime?: string | undefined;
 }
 
-const str = (x: unknown): string | undefined => (typeof x === 'string' ? x : undefined);
+export interface CredentialProcessOptions extends SessionOptions {
+  account?: string | undefined;
+}
 
-function sessionOptions(o: Record<string, unknown>): SessionOptions {
-  return {
-    account: str(o['account']),
-    role: str(o['role']),
-    agent: str(o['agent']),
-    duration: str(o['duration']),
-    explain: o['explain'] === true,
-    port: str(o['port']),
-    lifetime: str(o['lifetime']),
-  };
+export type ExecOptions = SessionOptions;
+
+export interface ServeCredentialsOptions extends SessionOptions {
+  port?: string | undefined;
+  lifetime?: string | undefined;
+  format?: string | undefined;
 }
 
 const client = (name: string): RequestContext['client'] => ({ name, version: VERSION });
@@ -87,8 +84,7 @@ async function readSecret(rt: Runtime, keyId: string): Promise<Redacted> {
   return new Redacted(text);
 }
 
-export async function runAwsSetup(rt: Runtime, id: string, raw: Record<string, unknown>): Promise<void> {
-  const o = raw as SetupOptions;
+export async function runAwsSetup(rt: Runtime, id: string, o: SetupOptions): Promise<void> {
   if (o.mfaSerial === undefined) fail('usage', '--mfa-serial is required');
   const r = await awsSetup(rt.ctx, id, {
     mfaSerial: o.mfaSerial,
@@ -187,8 +183,7 @@ function needAgent(rt: Runtime, o: SessionOptions, command: string): string {
 }
 
 /** `credential-process`: Version 1 JSON on stdout; on failure, one line on stderr and a non-zero exit. */
-export async function runCredentialProcess(rt: Runtime, raw: Record<string, unknown>): Promise<void> {
-  const o = sessionOptions(raw);
+export async function runCredentialProcess(rt: Runtime, o: CredentialProcessOptions): Promise<void> {
   try {
     if (o.account === undefined) fail('usage', '--account is required');
     const agent = needAgent(rt, o, 'credential-process');
@@ -297,13 +292,7 @@ async function sessionFor(rt: Runtime, o: SessionOptions, req: AwsRequest, clien
 }
 
 /** `exec ID -- CMD…`: the command runs with the session in its environment (aws-vault's variables). */
-export async function runAwsExec(
-  rt: Runtime,
-  id: string,
-  command: string[],
-  raw: Record<string, unknown>,
-): Promise<void> {
-  const o = sessionOptions(raw);
+export async function runAwsExec(rt: Runtime, id: string, command: string[], o: ExecOptions): Promise<void> {
   refuseNesting(rt);
   const req: AwsRequest = { account: id, role: o.role, duration_seconds: durationOf(o), delivery: 'exec' };
   if (o.explain) {
@@ -343,13 +332,12 @@ function endpointVars(format: 'export' | 'env' | 'json', vars: Record<string, st
 export async function runServeCredentials(
   rt: Runtime,
   id: string,
-  raw: Record<string, unknown>,
+  o: ServeCredentialsOptions,
   command: string[] = [],
 ): Promise<void> {
-  const o = sessionOptions(raw);
-  const format = raw['format'] === undefined ? 'export' : raw['format'];
+  const format = o.format ?? 'export';
   if (format !== 'export' && format !== 'env' && format !== 'json') fail('usage', '--format is export, env or json');
-  if (command.length > 0 && raw['format'] !== undefined)
+  if (command.length > 0 && o.format !== undefined)
     fail('usage', '--format is for serving without a command: with -- CMD the command gets the variables itself');
   const agent = needAgent(rt, o, 'serve-credentials');
   const port = o.port === undefined ? 0 : Number(o.port);
