@@ -163,6 +163,16 @@ describe('aws enroll / resync / devices / retire (local IAM + STS)', () => {
     expectNoSeed(f);
   }, 60_000);
 
+  it('--show-qr off a terminal is refused before anything is created (the QR code holds the seed)', async () => {
+    const f = await setup();
+    const r = await cliAsync(f.home, [...ENROLL, '--show-qr'], { env: f.env, input: TEST_SECRET });
+    f.runs.push(r);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--show-qr needs a terminal/);
+    expect(f.sts.count('CreateVirtualMFADevice')).toBe(0);
+    expectNoSeed(f);
+  }, 60_000);
+
   it('keys of another user than --user are refused before anything is created', async () => {
     const f = await setup();
     const r = await cliAsync(
