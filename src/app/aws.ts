@@ -40,7 +40,7 @@ import {
 } from '../aws/index.js';
 import type { AuditAws, AuditDelivery } from '../audit/event.js';
 import { sleep } from '../core/clock.js';
-import { fail, TotpMcpError } from '../core/errors.js';
+import { fail, refusal, TotpMcpError } from '../core/errors.js';
 import type { Account } from '../core/model.js';
 import { Redacted } from '../core/redacted.js';
 import { generateCode } from '../otp/index.js';
@@ -49,6 +49,7 @@ import { checkId, findAccount } from './accounts.js';
 import type { AgentService, RequestContext } from './agent.js';
 import { recordOwner } from './audit.js';
 import { awsStateDir, sessionCache } from './aws-cache.js';
+import { recordSkew } from './aws-clock.js';
 import type { AppContext } from './context.js';
 
 export type { AwsEnv } from '../config.js';
@@ -180,6 +181,8 @@ export interface AwsDeps {
   env: AwsEnv;
   /** Progress for a person (waits, retries); never a secret. credential_process passes none. */
   progress?: ((message: string) => void) | undefined;
+  /** A warning for a person (clock skew); never a secret. */
+  warn?: ((message: string) => void) | undefined;
   /** `--debug` diagnostics (e.g. why the session cache was ignored); never a secret. */
   debug?: ((message: string) => void) | undefined;
   /** Tests: a virtual clock's sleep, a fake STS. */
@@ -203,7 +206,7 @@ function roleOf(config: AwsConfig, account: string, name: string | undefined): R
     const known = [...config.roles.keys()];
     // The name may come from a model: echoed only when it is a valid role name.
     const shown = ROLE_NAME.test(name) ? `'${name}'` : '(an invalid role name)';
-    fail('not_found', `account ${account} has no role ${shown}`, {
+    fail('not_found', `account ${account} has no role named ${shown}`, {
       hint: known.length ? `its roles: ${known.join(', ')}` : `add one with aws setup ${account} --role NAME=ARN`,
     });
   }
@@ -255,6 +258,10 @@ function mintEnv(
     endpoint: deps.env.stsEndpoint ?? `https://sts.${region}.amazonaws.com`,
     signal,
     progress: deps.progress,
+    warn: deps.warn,
+    onSkew: (ms) => {
+      void recordSkew(ctx, ms);
+    },
   };
 }
 
@@ -296,6 +303,46 @@ async function produce(
 
 /** As an agent: policy-checked (role, duration cap, delivery) and audited before anything leaves. */
 export async function agentAwsSession(
+  service: AgentService,
+  rc: RequestContext,
+  req: AwsRequest,
+  deps: AwsDeps,
+): Promise<MintedSession> {
+  try {
+    return await gatedAwsSession(service, rc, req, deps);
+  } catch (e) {
+    throw await clearerRoleDenial(service, req, e);
+  }
+}
+
+const ROLE_DENIED = 'the policy does not allow this role';
+
+/**
+ * The policy's "does not allow this role" said more precisely: no role was asked for under a rule
+ * that lists roles, or the account has no such role. Only after a rule for this agent and account
+ * matched (the denial names it), so nothing is said about accounts the agent may not use.
+ */
+async function clearerRoleDenial(service: AgentService, req: AwsRequest, e: unknown): Promise<unknown> {
+  if (!(e instanceof TotpMcpError) || e.kind !== 'denied' || !e.message.startsWith(ROLE_DENIED)) return e;
+  // The denial names its rule: "… (rule NAME)" (agent.ts denialError).
+  const ruleName = /\(rule ([^;)]+)/.exec(e.message)?.[1] ?? null;
+  const why = ruleName === null ? '' : ` (rule ${ruleName})`;
+  if (req.role === undefined)
+    return refusal('denied', `this rule needs a role${why}: ask for one of the roles it lists`);
+  let config: AwsConfig | null;
+  try {
+    const account = findAccount((await (await service.ctx.vault()).read()).accounts, req.account);
+    config = account.aws === undefined ? null : parseAwsBlock(account.id, account.aws);
+  } catch {
+    return e;
+  }
+  if (config !== null && config.roles.has(req.role)) return e;
+  // The name may come from a model: echoed only when it is a valid role name.
+  const shown = ROLE_NAME.test(req.role) ? `'${req.role}'` : '(an invalid role name)';
+  return refusal('denied', `this account has no role named ${shown}${why}`);
+}
+
+function gatedAwsSession(
   service: AgentService,
   rc: RequestContext,
   req: AwsRequest,
@@ -443,7 +490,7 @@ export async function getAwsSession(
     };
   }
   const profile = profileNameFor(m.account, m.role);
-  await writeProfile(env.sharedCredentialsFile, profile, m.session);
+  await writeProfile(env.sharedCredentialsFile, profile, m.session, m.region);
   return { ...info, delivery, profile, credentials_file: env.sharedCredentialsFile };
 }
 

@@ -116,6 +116,8 @@ export async function doctor(ctx: AppContext): Promise<Check[]> {
       `${r.leftoverTmp.length} temporary file(s) from an interrupted write; the next write removes them`,
     );
   add('backups', 'ok', `${r.backupCount} previous version(s) in backups/`);
+  const skew = await (await import('./aws-clock.js')).skewCheck(ctx);
+  if (skew) add('clock', skew.level, skew.detail);
 
   const age = spawnSync('age', ['--version'], { encoding: 'utf8', timeout: 5000 });
   add(

@@ -14,6 +14,7 @@ export * from './ledger.js';
 export * from './mint.js';
 export * from './outputs.js';
 export type * from './sts-api.js';
+export * from './iam-api.js';
 
 export async function loadSts(): Promise<StsApi> {
   return (await import('./sts.js')).sdkSts;

@@ -50,7 +50,20 @@ export interface MintEnv {
   /** Longest wait for the serial's lock (default 150 s: two steps of waiting plus calls). */
   lockTimeoutMs?: number | undefined;
   random?: (() => number) | undefined;
+  /** A warning for a person (clock skew); never a secret. */
+  warn?: ((message: string) => void) | undefined;
+  /** The local clock minus STS's Date header (ms), each time one is measured (for `doctor`). */
+  onSkew?: ((skewMs: number) => void) | undefined;
 }
+
+/** Beyond this, the clock is worth a warning: TOTP steps are 30 s and AWS tolerates little drift. */
+export const SKEW_WARN_MS = 10_000;
+
+/** A fingerprint of a key pair (kept in the authenticated, encrypted cache): never the secret. */
+const keysFingerprint = (k: SigningKeys): string =>
+  createHash('sha256')
+    .update(`totp-mcp keys checked\0${k.access_key_id}\0${k.secret_access_key.reveal()}`)
+    .digest('base64url');
 
 export interface Obtained {
   session: Session;
@@ -117,10 +130,27 @@ interface Ctx {
   ledgerPath: string;
   random: () => number;
   step: number | null;
+  sts: StsApi;
+  skewWarned: boolean;
+}
+
+/** Compares this clock with the Date of STS's last answer: a warning past 10 s. */
+function noteSkew(c: Ctx): void {
+  const date = c.sts.lastServerDate?.() ?? null;
+  if (date === null) return;
+  const skew = c.env.clock.now() - date;
+  c.env.onSkew?.(skew);
+  if (Math.abs(skew) <= SKEW_WARN_MS || c.skewWarned) return;
+  c.skewWarned = true;
+  const s = Math.round(Math.abs(skew) / 1000);
+  c.env.warn?.(
+    `this computer's clock is ${s} s ${skew > 0 ? 'ahead of' : 'behind'} AWS's (STS's Date header): MFA codes follow the clock, so AWS may reject them; fix the clock (NTP)`,
+  );
 }
 
 async function mint(env: MintEnv, req: SessionRequest, doc: CacheDoc | null, plan: Plan): Promise<Obtained> {
   if (plan.reuse) return { session: plan.reuse, minted: false, step: null, plan, refresh_failed: null };
+  const sts = await env.sts();
   const c: Ctx = {
     env,
     req,
@@ -128,9 +158,27 @@ async function mint(env: MintEnv, req: SessionRequest, doc: CacheDoc | null, pla
     ledgerPath: ledgerPathFor(env.dir, req.config.mfa_serial),
     random: env.random ?? Math.random,
     step: null,
+    sts,
+    skewWarned: false,
   };
-  const sts = await env.sts();
   let cache = doc;
+  /**
+   * The long-term keys, checked with GetCallerIdentity (no MFA) before an MFA code is spent on
+   * them: a wrong secret then costs no code and no wait. Checked once per key pair: the cache
+   * remembers the pair's fingerprint.
+   */
+  let checked: SigningKeys | null = null;
+  const longTermKeys = async (): Promise<SigningKeys> => {
+    if (checked) return checked;
+    const keys = await env.source();
+    const fp = keysFingerprint(keys);
+    if (cache?.keys_checked !== fp) {
+      await retrying(c, 'GetCallerIdentity', () => sts.getCallerIdentity(c.target, keys));
+      cache = { ...(cache ?? { v: 1, serial: req.config.mfa_serial, sessions: [] }), keys_checked: fp };
+    }
+    checked = keys;
+    return keys;
+  };
   const store = async (s: Session): Promise<void> => {
     cache = withSession(cache, req.config.mfa_serial, s, env.clock.now());
     await env.cache.write(cache);
@@ -139,7 +187,7 @@ async function mint(env: MintEnv, req: SessionRequest, doc: CacheDoc | null, pla
   let chainFrom = plan.chain_from;
   for (const step of plan.steps) {
     if (step.call === 'GetSessionToken') {
-      const keys = await env.source();
+      const keys = await longTermKeys();
       const got = await mfaCall(c, 'GetSessionToken', (mfa) =>
         sts.getSessionToken(c.target, keys, { duration: step.duration, mfa }),
       );
@@ -172,7 +220,7 @@ async function mint(env: MintEnv, req: SessionRequest, doc: CacheDoc | null, pla
       };
       let got: IssuedCredentials & { arn: string; account_id: string };
       if (step.mfa) {
-        const keys = await env.source();
+        const keys = await longTermKeys();
         got = await mfaCall(c, 'AssumeRole', (mfa) => sts.assumeRole(c.target, keys, { ...params, mfa }));
       } else {
         const from = chainFrom;
@@ -248,6 +296,7 @@ function mapCtx(c: Ctx, call: MapContext['call']): MapContext {
 async function retrying<T>(c: Ctx, call: MapContext['call'], fn: () => Promise<StsResult<T>>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     const r = await fn();
+    noteSkew(c);
     if (r.ok) return r.value;
     const kind = classify(r.failure);
     if ((kind === 'throttled' || kind === 'unreachable') && attempt < MAX_THROTTLE_RETRIES) {
@@ -292,6 +341,7 @@ async function mfaCall<T>(
       },
     );
     const r = await fn({ serial, code: env.code(step) });
+    noteSkew(c);
     if (r.ok) {
       await recordStep(c.ledgerPath, serial, step, env.clock.now());
       c.step = step;

@@ -149,7 +149,12 @@ export function replaceSection(text: string, name: string, body: readonly string
  * Writes `s` as profile `name` in the shared credentials file, under a lock beside it, by an
  * atomic replace that keeps the file's mode (0600 for a new file). Follows a symlink to its target.
  */
-export async function writeProfile(file: string, name: string, s: Session): Promise<void> {
+export async function writeProfile(
+  file: string,
+  name: string,
+  s: Session,
+  region: string | null = null,
+): Promise<void> {
   let target = file;
   try {
     target = await realpath(file);
@@ -168,6 +173,8 @@ export async function writeProfile(file: string, name: string, s: Session): Prom
         `aws_access_key_id = ${s.access_key_id}`,
         `aws_secret_access_key = ${s.secret_access_key.reveal()}`,
         `aws_session_token = ${s.session_token.reveal()}`,
+        // The CLI and the SDKs read a profile's region from the credentials file too: without it, `aws --profile` fails.
+        ...(region !== null && /^[a-z0-9-]{1,40}$/.test(region) ? [`region = ${region}`] : []),
       ];
       await writeAtomic(target, replaceSection(before?.toString('utf8') ?? '', name, body), mode || 0o600);
     },

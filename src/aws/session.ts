@@ -48,6 +48,8 @@ export interface CacheDoc {
   v: 1;
   serial: string;
   sessions: Session[];
+  /** A fingerprint of the long-term keys GetCallerIdentity accepted (checked once per key pair). */
+  keys_checked?: string | undefined;
 }
 
 export const refreshMargin = (s: Pick<Session, 'duration'>): number =>
@@ -111,7 +113,7 @@ export function withSession(doc: CacheDoc | null, serial: string, add: Session, 
   );
   // Bound the file: at most 64 sessions, the longest-lived kept.
   const sessions = [...keep, add].sort((a, b) => b.expires - a.expires).slice(0, 64);
-  return { v: 1, serial, sessions };
+  return { v: 1, serial, sessions, ...(doc?.keys_checked !== undefined && { keys_checked: doc.keys_checked }) };
 }
 
 export const withoutSession = (doc: CacheDoc, drop: Session): CacheDoc => ({
@@ -125,6 +127,7 @@ export function serializeCache(doc: CacheDoc): string {
   return JSON.stringify({
     v: 1,
     serial: doc.serial,
+    ...(doc.keys_checked !== undefined && { keys_checked: doc.keys_checked }),
     sessions: doc.sessions.map((s) => ({
       ...s,
       secret_access_key: s.secret_access_key.reveal(),
@@ -208,5 +211,6 @@ export function parseCache(text: string, serial: string): CacheDoc | null {
     const s = parseSession(x);
     if (s) sessions.push(s);
   }
-  return { v: 1, serial, sessions };
+  const checked = d['keys_checked'];
+  return { v: 1, serial, sessions, ...(typeof checked === 'string' && { keys_checked: checked }) };
 }

@@ -70,4 +70,6 @@ export interface StsApi {
     },
   ): Promise<StsResult<IssuedCredentials & { arn: string; account_id: string }>>;
   getCallerIdentity(t: StsTarget, keys: SigningKeys): Promise<StsResult<{ arn: string; account_id: string }>>;
+  /** The Date header of the last response STS sent (ms), for the clock-skew check; null if none. */
+  lastServerDate?(): number | null;
 }

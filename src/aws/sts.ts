@@ -16,7 +16,7 @@ import { Redacted } from '../core/redacted.js';
 import type { IssuedCredentials, SigningKeys, StsApi, StsFailure, StsResult, StsTarget } from './sts-api.js';
 
 /** A handler that remembers whether a response came back, and its Date header. */
-class WatchingHandler extends NodeHttpHandler {
+export class WatchingHandler extends NodeHttpHandler {
   answered = false;
   serverDate: number | null = null;
 
@@ -57,7 +57,7 @@ interface SdkError {
   $metadata?: { httpStatusCode?: unknown };
 }
 
-function toFailure(e: unknown, handler: WatchingHandler): StsFailure {
+export function toFailure(e: unknown, handler: WatchingHandler): StsFailure {
   const x = (typeof e === 'object' && e !== null ? e : {}) as SdkError;
   const status = typeof x.$metadata?.httpStatusCode === 'number' ? x.$metadata.httpStatusCode : null;
   const answered = handler.answered || status !== null;
@@ -73,6 +73,8 @@ function toFailure(e: unknown, handler: WatchingHandler): StsFailure {
     cause: e,
   };
 }
+
+let lastServerDate: number | null = null;
 
 /** STS answered 200 without credentials. */
 const INCOMPLETE: StsFailure = {
@@ -96,6 +98,7 @@ async function run<T>(
   } catch (e) {
     return { ok: false, failure: toFailure(e, handler) };
   } finally {
+    if (handler.serverDate !== null) lastServerDate = handler.serverDate;
     sts.destroy();
   }
 }
@@ -122,6 +125,7 @@ function issued(
 const accountOf = (arn: string): string => /^arn:[\w-]+:(?:sts|iam)::(\d{12}):/.exec(arn)?.[1] ?? '';
 
 export const sdkSts: StsApi = {
+  lastServerDate: () => lastServerDate,
   getSessionToken: (t, keys, p) =>
     run(t, keys, async (sts) => {
       const r = await sts.send(

@@ -8,6 +8,7 @@ import type { EnvConfig } from '../config.js';
 import { processIo, type Io } from './io.js';
 import { loosePermissionWarning } from './loose-permissions.js';
 import { counterFlag, digitsFlag, periodFlag } from './number-flags.js';
+import { addAwsDeviceCommands } from './aws-device-commands.js';
 import { addServeCommand, createCli } from './program.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -217,7 +218,7 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
     .option('--session-duration <d>', 'GetSessionToken duration: 15m to 36h (root: 1h) (default 12h)')
     .option('--root', 'the MFA device is the root user’s (GetSessionToken lasts at most 1h)')
     .option('--json', 'print the stored block (secrets as [redacted]) as JSON')
-    .action(async (id: string, o: Record<string, unknown>) => {
+    .action(async (id: string, o: import('./commands/aws.js').SetupOptions) => {
       const { runAwsSetup } = await import('./commands/aws.js');
       await runAwsSetup(await rt(), id, o);
     });
@@ -234,7 +235,7 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
       'session duration, e.g. 1h (default: the role’s, else the MFA session’s; never over the policy cap)',
     )
     .option('--explain', 'print the plan (which STS calls, and why) instead of credentials')
-    .action(async (o: Record<string, unknown>) => {
+    .action(async (o: import('./commands/aws.js').CredentialProcessOptions) => {
       const { runCredentialProcess } = await import('./commands/aws.js');
       await runCredentialProcess(await rt(), o);
     });
@@ -250,7 +251,7 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
     )
     .option('--duration <d>', 'session duration, e.g. 1h')
     .option('--explain', 'print the plan instead of running')
-    .action(async (id: string, command: string[], o: Record<string, unknown>) => {
+    .action(async (id: string, command: string[], o: import('./commands/aws.js').ExecOptions) => {
       const { runAwsExec } = await import('./commands/aws.js');
       await runAwsExec(await rt(), id, command, o);
     });
@@ -268,10 +269,11 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
       '--format <f>',
       'without a command, how the endpoint variables are printed: export (default: eval "$(…)"), env (KEY=VALUE lines) or json',
     )
-    .action(async (id: string, command: string[], o: Record<string, unknown>) => {
+    .action(async (id: string, command: string[], o: import('./commands/aws.js').ServeCredentialsOptions) => {
       const { runServeCredentials } = await import('./commands/aws.js');
       await runServeCredentials(await rt(), id, o, command);
     });
+  addAwsDeviceCommands(aws, rt);
   // --- end aws ---
 
   const recipients = program

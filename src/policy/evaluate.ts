@@ -155,9 +155,9 @@ export interface PolicyVisibleAccount {
 }
 
 /**
- * The accounts an agent may see, for `list_accounts`. An account is listed when the `list` action
- * on it is decided by an allow rule (no deny rule matches) and that rule's hours hold at
- * `ctx.now`; `actions` then names every action decided the same way. Rate limits and AWS caps
+ * The accounts an agent may see, for `list_accounts`. An account is listed when some action on
+ * it is decided by an allow rule whose hours hold at `ctx.now` and no deny rule matches its `list`
+ * action; `actions` names every action decided that way. Rate limits and AWS caps
  * are not applied (listing uses nothing up, and caps depend on the request). Accounts the agent
  * may not list are left out entirely, so nothing is said about them.
  */
@@ -189,7 +189,10 @@ export function visibleAccounts(
       actions.push(action);
       if (m.rule.rule.approval === 'confirm') approval = true;
     }
-    if (actions.includes('list')) out.push({ id: account.id, actions, approval });
+    // An agent sees every account it may act on (an aws_session-only agent sees its AWS accounts),
+    // unless a deny rule hides it from listing.
+    if (actions.length > 0 && matchIn(buckets, 'list', account).kind !== 'deny')
+      out.push({ id: account.id, actions, approval });
   }
   return out;
 }

@@ -101,8 +101,15 @@ describe('minting (in-process, virtual clock)', () => {
     expect(a.session.account_id).toBe('123456789012');
     expect(a.step).toBe(stepNow());
     expect(sts.mfaCalls).toHaveLength(1);
-    expect(sts.calls.map((c) => c.action)).toEqual(['GetSessionToken', 'GetCallerIdentity', 'AssumeRole']);
-    const assume = sts.calls[2]!;
+    // Issue 16: the long-term keys are checked (GetCallerIdentity, no MFA) before a code is spent on them.
+    expect(sts.calls.map((c) => c.action)).toEqual([
+      'GetCallerIdentity',
+      'GetSessionToken',
+      'GetCallerIdentity',
+      'AssumeRole',
+    ]);
+    expect(sts.calls[0]!.mfa).toBe(false);
+    const assume = sts.calls[3]!;
     expect(assume.mfa).toBe(false); // signed by the MFA session: no second code
     expect(assume.sourceIdentity).toBe('totp-mcp.terraform');
     expect(assume.roleSessionName).toBe('totp-mcp.terraform');
@@ -357,7 +364,7 @@ describe('policy on AWS sessions: each refusal is denied and audited', () => {
       [
         'terraform',
         { account: 'prod', delivery: 'credential_process' },
-        /does not allow this role/,
+        /this rule needs a role/, // issue 16: said precisely
         'aws_role_not_allowed',
       ],
     ];

@@ -241,7 +241,7 @@ describe('failures: one line, a non-zero exit, nothing secret', () => {
     const cases: [string[], number, RegExp][] = [
       [['aws', 'credential-process', '--account', 'prod', '--role', 'deploy'], 2, /needs --agent NAME/],
       [cpArgs('deploy', 'bystander'), 3, /no policy rule allows this/],
-      [cpArgs('nope'), 3, /does not allow this role/],
+      [cpArgs('nope'), 3, /this account has no role named 'nope' \(rule terraform-prod\)/], // issue 16
       [[...cpArgs(), '--duration', '90x'], 2, /--duration takes seconds/],
       [[...cpArgs(), '--duration', '10'], 2, /must be from 15m to 1h/],
       [['aws', 'credential-process', '--account', 'NOPE', '--agent', 'terraform'], 2, /invalid account id/],
@@ -334,7 +334,7 @@ describe('failures: one line, a non-zero exit, nothing secret', () => {
       /role deploy: .*\n.*role admin: .*\n.*role audit: arn:aws:iam::123456789012:role\/path\/audit/,
     );
     expect(good.stdout).toMatch(
-      /\[profile prod-audit\]\ncredential_process = \S+ \S+ aws credential-process --account prod --role audit --agent terraform\nregion = eu-west-1/,
+      /\[profile prod-audit\]\ncredential_process = \S+ \S+ --home \S+ aws credential-process --account prod --role audit --agent terraform\nregion = eu-west-1/,
     );
     const list = record('list --json', cli(h.home, ['list', '--json']));
     expect(list.stdout).toMatch(/"secret_access_key": "\[redacted\]"/);

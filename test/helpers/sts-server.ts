@@ -82,6 +82,33 @@ export const BAD_SIGNATURE =
   'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
 
 const NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
+const IAM_NS = 'https://iam.amazonaws.com/doc/2010-05-08/';
+const IAM_ACTIONS = new Set([
+  'CreateVirtualMFADevice',
+  'EnableMFADevice',
+  'ResyncMFADevice',
+  'ListMFADevices',
+  'DeactivateMFADevice',
+  'DeleteVirtualMFADevice',
+]);
+
+/** RFC 4648 base32 (no padding), independent of src/. */
+function bytesToBase32Ref(b: Buffer): string {
+  const A = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0;
+  let value = 0;
+  let out = '';
+  for (const x of b) {
+    value = (value << 8) | x;
+    bits += 8;
+    while (bits >= 5) {
+      out += A.charAt((value >>> (bits - 5)) & 31);
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += A.charAt((value << (5 - bits)) & 31);
+  return out;
+}
 const esc = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const sha256hex = (b: string | Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -126,6 +153,12 @@ export class StsServer {
   window = 1;
   /** Artificial latency per request, ms. */
   latencyMs = 0;
+  /** IAM: virtual MFA devices by serial (issue 16). The user's own `mfa` device counts as one more. */
+  readonly devices = new Map<string, { name: string; seed: string; user: string | null; enabled: number | null }>();
+  /** IAM: the seed the next CreateVirtualMFADevice returns (a canary in tests), else a random one. */
+  nextSeed: string | null = null;
+  /** Added to the Date header of every answer: AWS's clock as the client sees it (clock-skew tests). */
+  dateOffsetMs = 0;
 
   constructor(
     readonly users: StsUser[],
@@ -215,7 +248,7 @@ export class StsServer {
       res.writeHead(status, {
         'content-type': 'text/xml',
         'x-amzn-requestid': requestId,
-        date: new Date().toUTCString(),
+        date: new Date(Date.now() + this.dateOffsetMs).toUTCString(),
       });
       res.end(xml);
     };
@@ -230,6 +263,15 @@ export class StsServer {
         return;
       }
       let result: string;
+      if (IAM_ACTIONS.has(action)) {
+        result = this.#iam(action, params, signer, call);
+        call.ok = true;
+        send(
+          200,
+          `<${action}Response xmlns="${IAM_NS}">\n  <${action}Result>\n${result}  </${action}Result>\n  <ResponseMetadata>\n    <RequestId>${requestId}</RequestId>\n  </ResponseMetadata>\n</${action}Response>\n`,
+        );
+        return;
+      }
       if (action === 'GetSessionToken') result = this.#getSessionToken(params, signer, call);
       else if (action === 'AssumeRole') result = this.#assumeRole(params, signer, call);
       else if (action === 'GetCallerIdentity') result = this.#getCallerIdentity(signer);
@@ -259,11 +301,12 @@ export class StsServer {
   ): { user: StsUser; session: Issued | null; accessKeyId: string } {
     const auth = req.headers.authorization ?? '';
     const m =
-      /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/sts\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(
+      /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/(sts|iam)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(
         auth,
       );
     if (!m) throw new StsFault(403, 'MissingAuthenticationToken', 'Request is missing Authentication Token');
-    const [, akid, date, region, signedHeaders, signature] = m as unknown as [
+    const [, akid, date, region, service, signedHeaders, signature] = m as unknown as [
+      string,
       string,
       string,
       string,
@@ -271,6 +314,8 @@ export class StsServer {
       string,
       string,
     ];
+    if ((service === 'iam') !== IAM_ACTIONS.has(call.action))
+      throw new StsFault(403, 'SignatureDoesNotMatch', BAD_SIGNATURE);
     call.accessKeyId = akid;
     call.region = region;
     const xDate = String(req.headers['x-amz-date'] ?? '');
@@ -329,10 +374,10 @@ export class StsServer {
         'The provided x-amz-content-sha256 header does not match what was computed.',
       );
     const canonical = [req.method ?? 'POST', url.pathname, query, canonHeaders, signedHeaders, payloadHash].join('\n');
-    const scope = `${date}/${region}/sts/aws4_request`;
+    const scope = `${date}/${region}/${service}/aws4_request`;
     const toSign = ['AWS4-HMAC-SHA256', xDate, scope, sha256hex(canonical)].join('\n');
     const kDate = hmac(`AWS4${secret}`, date);
-    const key = hmac(hmac(hmac(kDate, region), 'sts'), 'aws4_request');
+    const key = hmac(hmac(hmac(kDate, region), service), 'aws4_request');
     if (createHmac('sha256', key).update(toSign).digest('hex') !== signature)
       throw new StsFault(403, 'SignatureDoesNotMatch', BAD_SIGNATURE);
     if (session && session.expires <= this.now()) throw new StsFault(400, 'ExpiredToken', EXPIRED);
@@ -352,13 +397,17 @@ export class StsServer {
         `1 validation error detected: Value '${code}' at 'tokenCode' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\d]*`,
       );
     }
-    if (serial !== user.mfa.serial) throw new StsFault(403, 'AccessDenied', MFA_UNVALIDATED);
-    const period = (user.mfa.period ?? 30) * 1000;
+    const enrolled = this.devices.get(serial);
+    const own = serial === user.mfa.serial;
+    if (!own && !(enrolled?.user === user.arn && enrolled.enabled !== null))
+      throw new StsFault(403, 'AccessDenied', MFA_UNVALIDATED);
+    const seed = own ? user.mfa.seed : enrolled!.seed;
+    const period = (own ? (user.mfa.period ?? 30) : 30) * 1000;
     const current = Math.floor(this.now() / period);
     const used = this.usedSteps.get(serial) ?? new Set<number>();
     this.usedSteps.set(serial, used);
     for (let s = current; s >= current - this.window; s--) {
-      if (refTotp(user.mfa.seed, s, user.mfa.digits ?? 6) === code) {
+      if (refTotp(seed, s, own ? (user.mfa.digits ?? 6) : 6) === code) {
         call.step = s;
         if (used.has(s)) throw new StsFault(403, 'AccessDenied', MFA_INVALID); // reuse: the same answer as a wrong code
         used.add(s);
@@ -367,6 +416,118 @@ export class StsServer {
     }
     call.step = current;
     throw new StsFault(403, 'AccessDenied', MFA_INVALID);
+  }
+
+  /** IAM's MFA actions, as AWS answers them (two consecutive codes, each once per device, 8 devices a user). */
+  #iam(
+    action: string,
+    params: URLSearchParams,
+    signer: { user: StsUser; session: Issued | null },
+    call: StsCall,
+  ): string {
+    const user = signer.user;
+    const userName = user.arn.split('/').pop() ?? '';
+    const need = (k: string): string => {
+      const v = params.get(k);
+      if (v === null)
+        throw new StsFault(
+          400,
+          'ValidationError',
+          `1 validation error detected: Value null at '${k}' failed to satisfy constraint: Member must not be null`,
+        );
+      return v;
+    };
+    const ownedBy = (name: string | null): void => {
+      if (name !== null && name !== userName)
+        throw new StsFault(
+          403,
+          'AccessDenied',
+          `User: ${user.arn} is not authorized to perform: iam:${action} on resource: user ${name}`,
+        );
+    };
+    const account = /:(\d{12}):/.exec(user.arn)?.[1] ?? '000000000000';
+    const enabledFor = (arn: string): string[] => [
+      ...(arn === user.arn ? [user.mfa.serial] : []),
+      ...[...this.devices].filter(([, d]) => d.user === arn && d.enabled !== null).map(([s]) => s),
+    ];
+    const twoCodes = (serial: string, seed: string): void => {
+      const c1 = need('AuthenticationCode1');
+      const c2 = need('AuthenticationCode2');
+      const current = Math.floor(this.now() / 30_000);
+      const used = this.usedSteps.get(serial) ?? new Set<number>();
+      this.usedSteps.set(serial, used);
+      for (let s = current - 2; s <= current; s++) {
+        if (used.has(s) || used.has(s + 1)) continue;
+        if (refTotp(seed, s) === c1 && refTotp(seed, s + 1) === c2) {
+          used.add(s);
+          used.add(s + 1);
+          call.step = s + 1;
+          return;
+        }
+      }
+      throw new StsFault(403, 'InvalidAuthenticationCode', 'Authentication code for device is not valid.');
+    };
+    switch (action) {
+      case 'CreateVirtualMFADevice': {
+        const name = need('VirtualMFADeviceName');
+        const serial = `arn:aws:iam::${account}:mfa/${name}`;
+        if (this.devices.has(serial))
+          throw new StsFault(409, 'EntityAlreadyExists', 'MFADevice entity at the same path and name already exists.');
+        const seed = this.nextSeed ?? bytesToBase32Ref(randomBytes(40));
+        this.devices.set(serial, { name, seed, user: null, enabled: null });
+        const png = Buffer.from('not a real png');
+        return `    <VirtualMFADevice>\n      <SerialNumber>${esc(serial)}</SerialNumber>\n      <Base32StringSeed>${Buffer.from(seed).toString('base64')}</Base32StringSeed>\n      <QRCodePNG>${png.toString('base64')}</QRCodePNG>\n    </VirtualMFADevice>\n`;
+      }
+      case 'EnableMFADevice': {
+        const name = need('UserName');
+        ownedBy(name);
+        const serial = need('SerialNumber');
+        const d = this.devices.get(serial);
+        if (!d) throw new StsFault(404, 'NoSuchEntity', `VirtualMFADevice with serial number ${serial} doesn't exist.`);
+        if (d.user !== null) throw new StsFault(409, 'EntityAlreadyExists', 'MFA Device is already in use.');
+        if (enabledFor(user.arn).length >= 8)
+          throw new StsFault(409, 'LimitExceeded', 'Cannot exceed quota for MFADevicesPerUser: 8');
+        twoCodes(serial, d.seed);
+        d.user = user.arn;
+        d.enabled = this.now();
+        return '';
+      }
+      case 'ResyncMFADevice': {
+        ownedBy(need('UserName'));
+        const serial = need('SerialNumber');
+        const d = this.devices.get(serial);
+        if (!d || d.user !== user.arn) throw new StsFault(404, 'NoSuchEntity', 'MFA device not found.');
+        twoCodes(serial, d.seed);
+        return '';
+      }
+      case 'ListMFADevices': {
+        const name = params.get('UserName');
+        ownedBy(name);
+        const members = enabledFor(user.arn)
+          .map((serial) => {
+            const at = this.devices.get(serial)?.enabled ?? Date.UTC(2026, 0, 1);
+            return `      <member>\n        <UserName>${esc(userName)}</UserName>\n        <SerialNumber>${esc(serial)}</SerialNumber>\n        <EnableDate>${new Date(at).toISOString()}</EnableDate>\n      </member>\n`;
+          })
+          .join('');
+        return `    <IsTruncated>false</IsTruncated>\n    <MFADevices>\n${members}    </MFADevices>\n`;
+      }
+      case 'DeactivateMFADevice': {
+        ownedBy(params.get('UserName'));
+        const d = this.devices.get(need('SerialNumber'));
+        if (!d || d.user !== user.arn) throw new StsFault(404, 'NoSuchEntity', 'MFA device not found.');
+        d.user = null;
+        d.enabled = null;
+        return '';
+      }
+      default: {
+        const serial = need('SerialNumber');
+        const d = this.devices.get(serial);
+        if (!d) throw new StsFault(404, 'NoSuchEntity', `VirtualMFADevice with serial number ${serial} doesn't exist.`);
+        if (d.user !== null) throw new StsFault(409, 'DeleteConflict', 'MFA Device is still in use.');
+        this.devices.delete(serial);
+        return '';
+      }
+    }
   }
 
   #duration(params: URLSearchParams, dflt: number, min = 900, max = 129_600): number {

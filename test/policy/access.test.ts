@@ -34,8 +34,10 @@ describe('visibleAccounts', () => {
     expect(visibleAccounts(p, 'claude-desktop', VAULT, { now: SAT_NOON })).toEqual([]);
   });
 
-  test('an agent without list sees nothing; an unknown agent sees nothing', () => {
-    expect(visibleAccounts(p, 'terraform', VAULT, { now: WED_NOON })).toEqual([]);
+  test('an agent sees the accounts of every action it has (aws_session only included); an unknown agent sees nothing', () => {
+    expect(visibleAccounts(p, 'terraform', VAULT, { now: WED_NOON })).toEqual([
+      { id: 'aws-prod', actions: ['aws_session'], approval: false },
+    ]);
     expect(visibleAccounts(p, 'mallory', VAULT, { now: WED_NOON })).toEqual([]);
     expect(visibleAccounts(p, '__proto__', VAULT, { now: WED_NOON })).toEqual([]);
   });
@@ -46,11 +48,15 @@ agents: { t: {} }
 rules:
   - { id: see, agents: [t], accounts: ["aws-*"], actions: [list] }
   - { id: use, agents: [t], accounts: [aws-prod], actions: [aws_session], approval: confirm }
-  - { id: code, agents: [t], accounts: ["*"], actions: [code] }
+  - { id: code, agents: [t], accounts: ["github*"], actions: [code] }
+  - { id: hide, effect: deny, agents: [t], accounts: [github-bank], actions: [list] }
 `);
+    // Issue 16: an account is listed for any action the agent has on it, unless listing it is denied.
     expect(visibleAccounts(q, 't', VAULT, { now: WED_NOON })).toEqual([
-      { id: 'aws-prod', actions: ['list', 'code', 'aws_session'], approval: true },
-      { id: 'aws-staging-1', actions: ['list', 'code'], approval: false },
+      { id: 'github', actions: ['code'], approval: false },
+      { id: 'github-work', actions: ['code'], approval: false },
+      { id: 'aws-prod', actions: ['list', 'aws_session'], approval: true },
+      { id: 'aws-staging-1', actions: ['list'], approval: false },
     ]);
   });
 

@@ -3,6 +3,8 @@
  * from the vault; a person never types it.
  */
 import { spawn } from 'node:child_process';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { AgentService, RequestContext } from '../../app/agent.js';
 import {
   EXEC_MARKER,
@@ -28,39 +30,36 @@ import { VERSION } from '../../version.js';
 import { json, printable } from '../format.js';
 import type { Runtime } from '../runtime.js';
 
-interface SetupOptions {
-  mfaSerial?: string;
-  region?: string;
-  source?: string;
-  accessKeyId?: string;
-  role?: string[];
-  sessionDuration?: string;
-  root?: boolean;
-  json?: boolean;
+/** `aws setup`'s options, as commander parses them. */
+export interface SetupOptions {
+  mfaSerial?: string | undefined;
+  region?: string | undefined;
+  source?: string | undefined;
+  accessKeyId?: string | undefined;
+  role?: string[] | undefined;
+  sessionDuration?: string | undefined;
+  root?: boolean | undefined;
+  json?: boolean | undefined;
 }
 
+/** The options shared by credential-process, exec and serve-credentials. */
 interface SessionOptions {
-  account?: string | undefined;
   role?: string | undefined;
   agent?: string | undefined;
   duration?: string | undefined;
   explain?: boolean | undefined;
-  port?: string | undefined;
-  lifetime?: string | undefined;
 }
 
-const str = (x: unknown): string | undefined => (typeof x === 'string' ? x : undefined);
+export interface CredentialProcessOptions extends SessionOptions {
+  account?: string | undefined;
+}
 
-function sessionOptions(o: Record<string, unknown>): SessionOptions {
-  return {
-    account: str(o['account']),
-    role: str(o['role']),
-    agent: str(o['agent']),
-    duration: str(o['duration']),
-    explain: o['explain'] === true,
-    port: str(o['port']),
-    lifetime: str(o['lifetime']),
-  };
+export type ExecOptions = SessionOptions;
+
+export interface ServeCredentialsOptions extends SessionOptions {
+  port?: string | undefined;
+  lifetime?: string | undefined;
+  format?: string | undefined;
 }
 
 const client = (name: string): RequestContext['client'] => ({ name, version: VERSION });
@@ -85,8 +84,7 @@ async function readSecret(rt: Runtime, keyId: string): Promise<Redacted> {
   return new Redacted(text);
 }
 
-export async function runAwsSetup(rt: Runtime, id: string, raw: Record<string, unknown>): Promise<void> {
-  const o = raw as SetupOptions;
+export async function runAwsSetup(rt: Runtime, id: string, o: SetupOptions): Promise<void> {
   if (o.mfaSerial === undefined) fail('usage', '--mfa-serial is required');
   const r = await awsSetup(rt.ctx, id, {
     mfaSerial: o.mfaSerial,
@@ -124,7 +122,9 @@ export async function runAwsSetup(rt: Runtime, id: string, raw: Record<string, u
     '',
     'For ~/.aws/config (one profile per role; pick the agent name your policy allows):',
   ];
-  const cmd = `${rt.env.nodePath} ${rt.env.entry} aws credential-process --account ${id}`;
+  // Run from Terraform or another shell, a command without --home would use the default home.
+  const home = rt.home === defaultHomeOf(rt.env.processEnv) ? '' : ` --home ${shellQuote(rt.home)}`;
+  const cmd = `${rt.env.nodePath} ${rt.env.entry}${home} aws credential-process --account ${id}`;
   const roles = Object.keys(aws.roles);
   for (const role of roles.length ? roles : [null]) {
     lines.push(
@@ -135,6 +135,18 @@ export async function runAwsSetup(rt: Runtime, id: string, raw: Record<string, u
     lines.push('');
   }
   rt.io.out(lines.join('\n'));
+}
+
+const warnTo =
+  (rt: Runtime) =>
+  (m: string): void => {
+    rt.io.err(`totp-mcp: warning: ${m}\n`);
+  };
+
+/** The home a command uses when neither --home nor TOTP_MCP_HOME is given. */
+function defaultHomeOf(env: Record<string, string | undefined>): string {
+  const base = env['HOME'] || homedir();
+  return resolve(env['XDG_CONFIG_HOME'] || join(base, '.config'), 'totp-mcp');
 }
 
 /** One line on stderr, as credential_process consumers show it; nothing secret (our messages never hold one). */
@@ -171,8 +183,7 @@ function needAgent(rt: Runtime, o: SessionOptions, command: string): string {
 }
 
 /** `credential-process`: Version 1 JSON on stdout; on failure, one line on stderr and a non-zero exit. */
-export async function runCredentialProcess(rt: Runtime, raw: Record<string, unknown>): Promise<void> {
-  const o = sessionOptions(raw);
+export async function runCredentialProcess(rt: Runtime, o: CredentialProcessOptions): Promise<void> {
   try {
     if (o.account === undefined) fail('usage', '--account is required');
     const agent = needAgent(rt, o, 'credential-process');
@@ -199,7 +210,11 @@ export async function runCredentialProcess(rt: Runtime, raw: Record<string, unkn
         }
       : undefined;
     const m = await withAgent(rt, agent, (s) =>
-      agentAwsSession(s, { client: client('totp-mcp-credential-process') }, req, { env: rt.env.aws, debug }),
+      agentAwsSession(s, { client: client('totp-mcp-credential-process') }, req, {
+        env: rt.env.aws,
+        debug,
+        warn: warnTo(rt),
+      }),
     );
     rt.io.out(credentialProcessJson(m.session));
   } catch (e) {
@@ -269,6 +284,7 @@ async function sessionFor(rt: Runtime, o: SessionOptions, req: AwsRequest, clien
     progress: (m) => {
       rt.io.err(`totp-mcp: ${m}\n`);
     },
+    warn: warnTo(rt),
   };
   const agent = o.agent ?? rt.env.agent;
   if (agent === undefined) return ownerAwsSession(rt.ctx, req, deps);
@@ -276,13 +292,7 @@ async function sessionFor(rt: Runtime, o: SessionOptions, req: AwsRequest, clien
 }
 
 /** `exec ID -- CMD…`: the command runs with the session in its environment (aws-vault's variables). */
-export async function runAwsExec(
-  rt: Runtime,
-  id: string,
-  command: string[],
-  raw: Record<string, unknown>,
-): Promise<void> {
-  const o = sessionOptions(raw);
+export async function runAwsExec(rt: Runtime, id: string, command: string[], o: ExecOptions): Promise<void> {
   refuseNesting(rt);
   const req: AwsRequest = { account: id, role: o.role, duration_seconds: durationOf(o), delivery: 'exec' };
   if (o.explain) {
@@ -322,13 +332,12 @@ function endpointVars(format: 'export' | 'env' | 'json', vars: Record<string, st
 export async function runServeCredentials(
   rt: Runtime,
   id: string,
-  raw: Record<string, unknown>,
+  o: ServeCredentialsOptions,
   command: string[] = [],
 ): Promise<void> {
-  const o = sessionOptions(raw);
-  const format = raw['format'] === undefined ? 'export' : raw['format'];
+  const format = o.format ?? 'export';
   if (format !== 'export' && format !== 'env' && format !== 'json') fail('usage', '--format is export, env or json');
-  if (command.length > 0 && raw['format'] !== undefined)
+  if (command.length > 0 && o.format !== undefined)
     fail('usage', '--format is for serving without a command: with -- CMD the command gets the variables itself');
   const agent = needAgent(rt, o, 'serve-credentials');
   const port = o.port === undefined ? 0 : Number(o.port);
@@ -343,14 +352,17 @@ export async function runServeCredentials(
     progress: (m) => {
       rt.io.err(`totp-mcp: ${m}\n`);
     },
+    warn: warnTo(rt),
   };
   const { AgentService } = await import('../../app/agent.js');
   const service = new AgentService(rt.ctx, agent);
   const rc: RequestContext = { client: client('totp-mcp-serve-credentials') };
   let expires = 0;
+  let region: string | null = null;
   const get = async (): Promise<MintedSession> => {
     const m = await agentAwsSession(service, rc, req, deps);
     expires = m.session.expires;
+    region = m.region;
     return m;
   };
   try {
@@ -389,7 +401,7 @@ export async function runServeCredentials(
             rt.env.processEnv,
             server.url,
             server.token,
-            regionFor(null, rt.env.processEnv),
+            regionFor(region, rt.env.processEnv),
             `${id}${o.role ? `/${o.role}` : ''}`,
           ),
         );
