@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import { TotpMcpError } from '../core/errors.js';
 import { Redacted } from '../core/redacted.js';
-import { errno } from './fsutil.js';
+import { isEnoent } from '../core/fs.js';
 
 /** Supplies a passphrase; the prompt says what it is for. Called only when needed, at most once per open. */
 export type PassphraseSource = (prompt: string) => Promise<Redacted>;
@@ -33,7 +33,7 @@ export async function passphraseFromFile(path: string, options: { onWarning?: (m
     text = await readFile(path, 'utf8');
   } catch (e) {
     if (e instanceof TotpMcpError) throw e;
-    if (errno(e) === 'ENOENT') throw new TotpMcpError('not_found', `no passphrase file at ${path}`);
+    if (isEnoent(e)) throw new TotpMcpError('not_found', `no passphrase file at ${path}`);
     throw new TotpMcpError('io', `cannot read the passphrase file ${path}`, { cause: e });
   }
   const line = firstLine(text);
