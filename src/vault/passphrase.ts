@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import { TotpMcpError } from '../core/errors.js';
+import { formatDuration } from '../core/duration.js';
 import { Redacted } from '../core/redacted.js';
 import { isEnoent } from '../core/fs.js';
 
@@ -61,10 +62,6 @@ export function commandName(command: string): string {
   return /^[\w./+@-]{1,64}$/.test(word) ? ` (${word})` : '';
 }
 
-function formatDuration(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
-}
-
 const TIMEOUT_HINT = 'give it longer with --passphrase-timeout SECONDS or TOTP_MCP_PASSPHRASE_TIMEOUT, or fix the command';
 
 /**
@@ -106,7 +103,7 @@ export function passphraseFromCommand(command: string, timeoutMs = DEFAULT_PASSP
     };
     const timer = setTimeout(() => {
       killGroup();
-      finish(new TotpMcpError('vault_locked', `the passphrase command${name} timed out after ${formatDuration(timeoutMs)}`, { hint: TIMEOUT_HINT }));
+      finish(new TotpMcpError('vault_locked', `the passphrase command${name} timed out after ${formatDuration(timeoutMs / 1000)}`, { hint: TIMEOUT_HINT }));
     }, timeoutMs);
     child.stdout.on('data', (c: Buffer) => {
       size += c.length;
