@@ -56,14 +56,12 @@ export interface AwsConfig {
 
 // ---- identifiers ----
 
-const PARTITION = 'aws(?:-cn|-us-gov|-iso|-iso-[a-z]|-eusc)?';
-const MFA_ARN = new RegExp(`^arn:${PARTITION}:iam::(\\d{12}):mfa/([\\w+=,.@/-]{1,512})$`);
+const MFA_ARN = new RegExp(`^arn:${AWS_PARTITION}:iam::(\\d{12}):mfa/([\\w+=,.@/-]{1,512})$`);
 const U2F_ARN = /^arn:[\w-]*:iam::\d{12}:u2f\//;
 /** Hardware TOTP tokens: a vendor serial such as GAHT12345678. */
 const HARDWARE_SERIAL = /^[A-Z0-9]{9,64}$/;
-const ROLE_ARN = new RegExp(`^arn:${PARTITION}:iam::(\\d{12}):role/((?:[\\w+=,.@-]+/)*)([\\w+=,.@-]{1,64})$`);
 /** Role names as policy names them (policy/schema.ts). */
-import { ROLE_NAME } from '../core/vocab.js';
+import { AWS_PARTITION, ROLE_ARN, ROLE_NAME } from '../core/vocab.js';
 export { ROLE_NAME };
 export const REGION = /^[a-z]{2}(?:-[a-z]+){1,3}-\d{1,2}$/;
 /** A shared-config profile: no whitespace, brackets, comment or assignment characters. */
