@@ -12,7 +12,7 @@ import { isTrailBroken, openAuditLog, type AuditLog } from '../audit/log.js';
 import { sleep } from '../core/clock.js';
 import { sameStamp, type FileStamp } from '../core/file-stamp.js';
 import { perTurn } from '../core/per-turn.js';
-import { ensureRealDir } from '../core/safe-fs.js';
+import { ensureRealDir } from '../core/fs.js';
 import { withLock } from '../core/lock.js';
 import { diskErrno, isTotpMcpError, refusal, type ErrorKind, type TotpMcpError } from '../core/errors.js';
 import type { Account, IssuedCode } from '../core/model.js';

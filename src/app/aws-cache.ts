@@ -16,7 +16,6 @@
  * A file that is missing, damaged, foreign, undecryptable or unauthenticated is ignored (and
  * rebuilt on the next mint): never a crash.
  */
-import { rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   authenticateCache,
@@ -30,12 +29,10 @@ import {
   type CacheStore,
 } from '../aws/index.js';
 import { TotpMcpError, isTotpMcpError } from '../core/errors.js';
-import { readFileNoFollow } from '../core/safe-fs.js';
+import { readFileNoFollow, writeFileAtomic } from '../core/fs.js';
 import { recipientOf, sealToRecipients, unsealWithIdentities, type Vault } from '../vault/index.js';
 import { auditKey } from './audit.js';
 import type { AppContext } from './context.js';
-import { randomBytes } from 'node:crypto';
-import { open } from 'node:fs/promises';
 
 export const awsStateDir = (ctx: AppContext): string => join(ctx.paths.state, 'aws');
 
@@ -93,20 +90,7 @@ export function sessionCache(ctx: AppContext, config: AwsConfig, onIgnored?: (wh
     async write(doc: CacheDoc): Promise<void> {
       const text = authenticateCache(serializeCache(doc), await macKey());
       const ct = await sealToRecipients(Buffer.from(text, 'utf8'), await recipients(await ctx.vault(), config));
-      const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-      const fh = await open(tmp, 'wx', 0o600);
-      try {
-        await fh.writeFile(ct);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      try {
-        await rename(tmp, path);
-      } catch (e) {
-        await unlink(tmp).catch(() => undefined);
-        throw new TotpMcpError('io', `cannot write ${path}`, { cause: e });
-      }
+      await writeFileAtomic(path, ct, { overwrite: true });
     },
   };
 }

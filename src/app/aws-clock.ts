@@ -4,7 +4,7 @@
  * to write it never fails the request.
  */
 import { join } from 'node:path';
-import { readOrNull, writeAtomic } from '../aws/files.js';
+import { readOrNull, writeFileAtomic } from '../core/fs.js';
 import { SKEW_WARN_MS } from '../aws/index.js';
 import { awsStateDir } from './aws-cache.js';
 import type { AppContext } from './context.js';
@@ -13,7 +13,10 @@ const FILE = 'clock-skew.json';
 
 export async function recordSkew(ctx: AppContext, skewMs: number): Promise<void> {
   const body = { v: 1, skew_ms: Math.round(skewMs), at: new Date(ctx.clock.now()).toISOString() };
-  await writeAtomic(join(awsStateDir(ctx), FILE), `${JSON.stringify(body)}\n`).catch(() => undefined);
+  await writeFileAtomic(join(awsStateDir(ctx), FILE), `${JSON.stringify(body)}\n`, {
+    overwrite: true,
+    durable: false,
+  }).catch(() => undefined);
 }
 
 /** A doctor line about the last measured skew, or null when none was measured. */

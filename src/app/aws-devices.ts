@@ -38,7 +38,7 @@ import { TotpMcpError, fail } from '../core/errors.js';
 import { withLock } from '../core/lock.js';
 import type { Account } from '../core/model.js';
 import { Redacted } from '../core/redacted.js';
-import { ensureRealDir } from '../core/safe-fs.js';
+import { ensureRealDir } from '../core/fs.js';
 import { generateCode } from '../otp/index.js';
 import { newSealIdentity } from '../vault/index.js';
 import { checkId, findAccount } from './accounts.js';

@@ -10,12 +10,10 @@ import {
   ROLE_NAME,
   SESSION_TOKEN_DEFAULT,
   checkAccessKeyId,
-  checkDuration,
   checkMfaSerial,
   checkRegion,
   checkSecretAccessKey,
   formatPlan,
-  formatSeconds,
   loadSource,
   loadSts,
   obtainSession,
@@ -40,6 +38,7 @@ import {
 } from '../aws/index.js';
 import type { AuditAws, AuditDelivery } from '../audit/event.js';
 import { sleep } from '../core/clock.js';
+import { checkDuration } from '../core/duration.js';
 import { fail, refusal, TotpMcpError } from '../core/errors.js';
 import type { Account } from '../core/model.js';
 import { Redacted } from '../core/redacted.js';
@@ -87,7 +86,12 @@ export async function awsSetup(ctx: AppContext, id: string, input: AwsSetupInput
   const sessionDuration =
     input.sessionDuration === undefined
       ? undefined
-      : checkDuration(input.sessionDuration, 'the session duration', 900, sessionTokenMax(root), sessionTokenWhy(root));
+      : checkDuration(input.sessionDuration, '--session-duration', {
+          bare: true,
+          min: 900,
+          max: sessionTokenMax(root),
+          why: sessionTokenWhy(root),
+        });
   const sourceSpec = input.source === undefined ? undefined : parseSourceSpec(input.source);
   if (input.accessKeyId !== undefined && sourceSpec !== undefined && sourceSpec.kind !== 'vault')
     fail('usage', '--access-key-id goes with --source vault');
@@ -503,7 +507,5 @@ export {
   credentialProcessJson,
   execEnv,
   isoSeconds,
-  parseAwsDuration,
   regionFor,
 } from '../aws/index.js';
-export { formatSeconds };

@@ -4,10 +4,9 @@
  * whole vault. Each carries seeds, so every result is Redacted until the front writes it; the
  * front warns and asks first. Not policy-checked: this is the owner's path, never an agent's.
  */
-import { randomBytes } from 'node:crypto';
-import { link, open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { fail } from '../core/errors.js';
+import { dirname } from 'node:path';
+import { fail, isTotpMcpError } from '../core/errors.js';
+import { errnoOf, writeFileAtomic } from '../core/fs.js';
 import type { Account } from '../core/model.js';
 import { Redacted } from '../core/redacted.js';
 import { formatOtpUri } from '../otp/index.js';
@@ -108,33 +107,16 @@ export async function writeExportFile(
   data: Redacted<string | Uint8Array>,
   o: { overwrite?: boolean } = {},
 ): Promise<void> {
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const ioFail = (e: unknown, what: string): never => {
-    const code = (e as NodeJS.ErrnoException | undefined)?.code;
-    if (code === 'EEXIST')
+  try {
+    await writeFileAtomic(path, data.reveal(), { overwrite: o.overwrite === true });
+  } catch (e) {
+    if (isTotpMcpError(e) && e.code === 'conflict')
       return fail('conflict', `${path} already exists: not overwritten`, {
         hint: 'choose another file name, or remove it first',
       });
-    if (code === 'ENOENT') return fail('not_found', `no folder ${dir}`);
-    if (code === 'EACCES' || code === 'EPERM') return fail('io', `cannot ${what} ${path}: permission denied`);
-    return fail('io', `cannot ${what} ${path}`, { cause: e });
-  };
-  const fh = await open(tmp, 'wx', 0o600).catch((e: unknown) => ioFail(e, 'write'));
-  try {
-    await fh.writeFile(data.reveal());
-    await fh.sync();
-  } catch (e) {
-    await fh.close().catch(() => undefined);
-    await unlink(tmp).catch(() => undefined);
-    return ioFail(e, 'write');
+    const code = errnoOf(e);
+    if (code === 'ENOENT') return fail('not_found', `no folder ${dirname(path)}`);
+    if (code === 'EACCES' || code === 'EPERM') return fail('io', `cannot write ${path}: permission denied`);
+    throw e;
   }
-  await fh.close();
-  try {
-    await (o.overwrite ? rename(tmp, path) : link(tmp, path));
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    return ioFail(e, 'create');
-  }
-  await unlink(tmp).catch(() => undefined);
 }

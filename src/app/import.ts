@@ -7,6 +7,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fail, isTotpMcpError } from '../core/errors.js';
+import { errnoOf } from '../core/fs.js';
 import { ID_PATTERN, type Account, type AccountDraft } from '../core/model.js';
 import {
   MAX_INPUT_BYTES,
@@ -87,7 +88,7 @@ export interface SkippedFile {
 // ---- reading the source ----
 
 function readError(e: unknown, path: string): never {
-  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  const code = errnoOf(e);
   if (code === 'ENOENT') return fail('not_found', `no file or folder at ${path}`);
   if (code === 'EACCES' || code === 'EPERM') return fail('io', `cannot read ${path}: permission denied`);
   if (code === 'EISDIR') return fail('usage', `${path} is a folder`);

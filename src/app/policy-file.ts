@@ -7,8 +7,9 @@
  * cheap: one stat per turn of the event loop, and a re-read and re-hash only when the stat changes.
  */
 import { lstatSync, type BigIntStats } from 'node:fs';
-import { lstat, open, readFile, unlink } from 'node:fs/promises';
-import { fail, fsError, TotpMcpError } from '../core/errors.js';
+import { lstat, open, readFile } from 'node:fs/promises';
+import { fail, TotpMcpError } from '../core/errors.js';
+import { isEexist, writeNewFile } from '../core/fs.js';
 import { sameStamp, type FileStamp } from '../core/file-stamp.js';
 import { perTurn } from '../core/per-turn.js';
 // Specific modules, not the policy barrel: the agent path must not load the YAML parser or the
@@ -113,24 +114,12 @@ export class PolicyGate {
 
 /** `policy init`: a commented starter file, never over an existing one. */
 export async function initPolicy(ctx: AppContext): Promise<string> {
-  let fh;
-  try {
-    fh = await open(ctx.paths.policy, 'wx', 0o600);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST')
-      fail('conflict', 'policy.yaml already exists', { hint: "edit it, then 'totp-mcp policy apply'" });
-    throw fsError('create', ctx.paths.policy, e);
-  }
-  try {
-    await fh.writeFile((await import('../policy/starter.js')).STARTER_POLICY);
-    await fh.sync();
-  } catch (e) {
-    // A half-written starter (disk full) is not left behind to be edited and applied.
-    await fh.close().catch(() => undefined);
-    await unlink(ctx.paths.policy).catch(() => undefined);
-    throw fsError('write', ctx.paths.policy, e);
-  }
-  await fh.close();
+  const { STARTER_POLICY } = await import('../policy/starter.js');
+  // A half-written starter (disk full) is not left behind to be edited and applied.
+  await writeNewFile(ctx.paths.policy, STARTER_POLICY).catch((e: unknown) => {
+    if (isEexist(e)) fail('conflict', 'policy.yaml already exists', { hint: "edit it, then 'totp-mcp policy apply'" });
+    throw e;
+  });
   return ctx.paths.policy;
 }
 

@@ -27,7 +27,7 @@ import { openAuditLog, type AuditLog } from '../audit/log.js';
 import { fail, TotpMcpError } from '../core/errors.js';
 import { sameStamp } from '../core/file-stamp.js';
 import { perTurn } from '../core/per-turn.js';
-import { ensureRealDir } from '../core/safe-fs.js';
+import { ensureRealDir } from '../core/fs.js';
 import type { Redacted } from '../core/redacted.js';
 import type { VerifyReport } from '../audit/verify.js';
 import type { Anchor, Payload } from '../vault/payload.js';

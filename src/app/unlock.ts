@@ -1,4 +1,5 @@
 /** Where a passphrase comes from, in order: --passphrase-command, --passphrase-file, TOTP_MCP_PASSPHRASE, a prompt. */
+import { checkDuration, formatDuration } from '../core/duration.js';
 import { fail } from '../core/errors.js';
 import { Redacted } from '../core/redacted.js';
 import {
@@ -21,20 +22,16 @@ export interface PassphraseOptions {
 /** Longest timeout accepted: an hour (a person approving on a hardware key takes seconds). */
 const MAX_TIMEOUT_SECONDS = 3600;
 
-/** Seconds (decimals allowed) → milliseconds; a usage error otherwise. */
+/** A duration (bare seconds may have decimals) → milliseconds; a usage error otherwise. */
 export function passphraseTimeoutMs(text: string | undefined): number {
   if (text === undefined) return DEFAULT_PASSPHRASE_TIMEOUT_MS;
-  const t = text.trim();
-  const seconds = /^[0-9]{1,4}(?:\.[0-9]{1,3})?$/.test(t) ? Number(t) : NaN;
-  if (!(seconds > 0 && seconds <= MAX_TIMEOUT_SECONDS)) {
-    return fail(
-      'usage',
-      `the passphrase timeout must be a number of seconds, more than 0 and at most ${MAX_TIMEOUT_SECONDS}`,
-      {
-        hint: `--passphrase-timeout SECONDS or TOTP_MCP_PASSPHRASE_TIMEOUT (default ${DEFAULT_PASSPHRASE_TIMEOUT_MS / 1000})`,
-      },
-    );
-  }
+  const seconds = checkDuration(text, '--passphrase-timeout', {
+    bare: true,
+    fraction: true,
+    min: 0.001,
+    max: MAX_TIMEOUT_SECONDS,
+    hint: `--passphrase-timeout SECONDS or TOTP_MCP_PASSPHRASE_TIMEOUT (default ${formatDuration(DEFAULT_PASSPHRASE_TIMEOUT_MS / 1000)})`,
+  });
   return Math.round(seconds * 1000);
 }
 

@@ -16,10 +16,10 @@
  */
 import { HEX64 } from '../core/vocab.js';
 import { constants } from 'node:fs';
-import { lstat, readdir, rename, type FileHandle } from 'node:fs/promises';
+import { lstat, readdir, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TotpMcpError, isTotpMcpError } from '../core/errors.js';
-import { lstatNoLink, openNoFollow, readFileNoFollow, symlinkError } from '../core/safe-fs.js';
+import { isEnoent, lstatNoLink, openNoFollow, readOrNull, symlinkError, writeFileAtomic } from '../core/fs.js';
 
 export const LIVE_FILE = 'audit.log';
 export const HEAD_FILE = 'audit.head';
@@ -28,8 +28,6 @@ export const LOCK_FILE = 'audit.lock';
 export const WANT_FILE = 'audit.want';
 const HEAD_TMP = 'audit.head.tmp';
 const ROTATED = /^audit\.(\d{12})-(\d{12})\.log$/;
-
-export const errno = (e: unknown): string | undefined => (e as NodeJS.ErrnoException | undefined)?.code;
 
 const pad = (n: number): string => String(n).padStart(12, '0');
 export const rotatedName = (first: number, last: number): string => `audit.${pad(first)}-${pad(last)}.log`;
@@ -50,7 +48,7 @@ export async function listLogFiles(dir: string): Promise<LogFile[]> {
     await lstatNoLink(dir); // a linked state/ is refused, never listed
     names = await readdir(dir);
   } catch (e) {
-    if (errno(e) === 'ENOENT') return [];
+    if (isEnoent(e)) return [];
     if (isTotpMcpError(e)) throw e;
     throw new TotpMcpError('io', `cannot read the audit folder ${dir}`, { cause: e });
   }
@@ -84,14 +82,9 @@ export interface Head {
 
 /** The head record; `null` when absent, `'invalid'` when present but unreadable. */
 export async function readHead(dir: string): Promise<Head | null | 'invalid'> {
-  let text: string;
-  try {
-    text = (await readFileNoFollow(join(dir, HEAD_FILE))).toString('utf8');
-  } catch (e) {
-    if (errno(e) === 'ENOENT') return null;
-    if (isTotpMcpError(e)) throw e;
-    throw new TotpMcpError('io', `cannot read ${HEAD_FILE}`, { cause: e });
-  }
+  const bytes = await readOrNull(join(dir, HEAD_FILE), { link: 'refuse' });
+  if (bytes === null) return null;
+  const text = bytes.toString('utf8');
   try {
     const h = JSON.parse(text) as Record<string, unknown>;
     const { v, seq, mac, size, file, ino, gen, hmac } = h;
@@ -131,18 +124,10 @@ export async function readHead(dir: string): Promise<Head | null | 'invalid'> {
 
 /** Replaces the head atomically (tmp + rename). Not fsynced: a lost head is recovered from the log. */
 export async function writeHead(dir: string, head: Head): Promise<void> {
-  const tmp = join(dir, HEAD_TMP);
-  // Never through a link placed as the temp file: that would overwrite its target.
-  const fh = await openNoFollow(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
-  try {
-    const { v, seq, mac, size, file, ino, gen, hmac } = head;
-    await fh.writeFile(
-      JSON.stringify(v === 1 ? { v, seq, mac, size, file, ino } : { v, seq, mac, size, file, ino, gen, hmac }) + '\n',
-    );
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, join(dir, HEAD_FILE));
+  const { v, seq, mac, size, file, ino, gen, hmac } = head;
+  const text =
+    JSON.stringify(v === 1 ? { v, seq, mac, size, file, ino } : { v, seq, mac, size, file, ino, gen, hmac }) + '\n';
+  await writeFileAtomic(join(dir, HEAD_FILE), text, { overwrite: true, durable: false });
 }
 
 export interface FileId {
@@ -158,7 +143,7 @@ export async function sizeOf(path: string): Promise<FileId | null> {
     if (st.isSymbolicLink()) throw symlinkError(path);
     return { size: Number(st.size), ino: st.ino.toString() };
   } catch (e) {
-    if (errno(e) === 'ENOENT') return null;
+    if (isEnoent(e)) return null;
     if (isTotpMcpError(e)) throw e;
     throw new TotpMcpError('io', `cannot stat ${path}`, { cause: e });
   }
@@ -188,7 +173,7 @@ export async function* readLines(path: string, start = 0, end?: number): AsyncGe
   try {
     fh = await openNoFollow(path, constants.O_RDONLY);
   } catch (e) {
-    if (errno(e) === 'ENOENT') return;
+    if (isEnoent(e)) return;
     if (isTotpMcpError(e)) throw e;
     throw new TotpMcpError('io', `cannot open ${path}`, { cause: e });
   }
@@ -259,7 +244,7 @@ export async function scanTail(path: string): Promise<TailScan | null> {
   try {
     fh = await openNoFollow(path, constants.O_RDONLY);
   } catch (e) {
-    if (errno(e) === 'ENOENT') return null;
+    if (isEnoent(e)) return null;
     if (isTotpMcpError(e)) throw e;
     throw new TotpMcpError('io', `cannot open ${path}`, { cause: e });
   }

@@ -12,8 +12,8 @@ import { lutimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isTotpMcpError } from '../core/errors.js';
 import { acquireLock, type Lock } from '../core/lock.js';
-import { openNoFollow } from '../core/safe-fs.js';
-import { LOCK_FILE, WANT_FILE, errno } from './files.js';
+import { isEnoent, openNoFollow } from '../core/fs.js';
+import { LOCK_FILE, WANT_FILE } from './files.js';
 
 /** A waiter polls the lock at most this far apart (ms, before ±50% jitter). */
 const MAX_POLL_MS = 4;
@@ -34,7 +34,7 @@ async function announceWaiting(path: string): Promise<void> {
   try {
     await lutimes(path, now, now);
   } catch (e) {
-    if (errno(e) !== 'ENOENT') return;
+    if (!isEnoent(e)) return;
     await openNoFollow(path, constants.O_WRONLY | constants.O_CREAT, 0o600)
       .then((fh) => fh.close())
       .catch(() => undefined);

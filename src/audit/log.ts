@@ -29,8 +29,8 @@
  * where possible.
  */
 import { constants, writeSync } from 'node:fs';
-import { open, rename, truncate, type FileHandle } from 'node:fs/promises';
-import { ensureRealDir, openNoFollow } from '../core/safe-fs.js';
+import { rename, truncate, type FileHandle } from 'node:fs/promises';
+import { ensureRealDir, fsyncDir, openNoFollow } from '../core/fs.js';
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../core/clock.js';
 import { TotpMcpError, fsError, isTotpMcpError, shortWriteError } from '../core/errors.js';
@@ -472,7 +472,7 @@ export class AuditLog {
   }
 
   #ensureDir(): Promise<void> {
-    // A link as state/ or one of its files is refused up front, with its name (core/safe-fs.ts).
+    // A link as state/ or one of its files is refused up front, with its name (core/fs.ts).
     this.#dirReady ??= ensureRealDir(this.stateDir)
       .then(() => refuseLinkedMembers(this.stateDir))
       .catch((e: unknown) => {
@@ -540,7 +540,7 @@ export class AuditLog {
       if (written) await fh.truncate(tail.liveSize).catch(() => undefined);
       throw fsError('write the audit log', join(dir, LIVE_FILE), e);
     }
-    if (!tail.liveExists) await syncDir(dir);
+    if (!tail.liveExists) await fsyncDir(dir);
     this.#stats.batches++;
     this.#stats.events += batch.length;
 
@@ -550,7 +550,7 @@ export class AuditLog {
       const lastRotated = files.filter((f) => f.last !== undefined).at(-1);
       const name = rotatedName((lastRotated?.last ?? 0) + 1, seq);
       await rename(join(dir, LIVE_FILE), join(dir, name));
-      await syncDir(dir);
+      await fsyncDir(dir);
       this.#stats.rotations++;
       return {
         events,
@@ -653,19 +653,6 @@ export class AuditLog {
     }
     if (read.v === 1 && anchored) throw damaged(`${HEAD_FILE} is not signed (written before heads were, or forged)`);
     return read;
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const d = await open(dir, 'r');
-    try {
-      await d.sync();
-    } finally {
-      await d.close();
-    }
-  } catch {
-    // Some file systems refuse fsync on a directory; the data itself is already synced.
   }
 }
 

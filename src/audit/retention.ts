@@ -18,18 +18,16 @@
  * edited into skipping events: a last line that does not parse counts as recent.
  */
 import { HEX64 } from '../core/vocab.js';
-import { constants } from 'node:fs';
 import { createHmac } from 'node:crypto';
-import { open, rename, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TotpMcpError } from '../core/errors.js';
+import { isEnoent, readOrNull, writeFileAtomic } from '../core/fs.js';
 import type { Redacted } from '../core/redacted.js';
 import { GENESIS_MAC, canonicalJson, sameMac } from './canonical.js';
-import { errno, listLogFiles, readLines, scanTail, sizeOf, type LogFile } from './files.js';
+import { listLogFiles, readLines, scanTail, sizeOf, type LogFile } from './files.js';
 import { summaryName } from './usage-summary.js';
 
 export const PRUNED_FILE = 'audit.pruned';
-const PRUNED_TMP = 'audit.pruned.tmp';
 /** Default retention: rotated files kept at most (beyond what limits still count). */
 export const DEFAULT_KEEP_FILES = 20;
 /** Default retention: bytes of rotated files kept at most (beyond what limits still count). */
@@ -106,18 +104,9 @@ const tagOf = (key: Redacted<Buffer>, r: PrunedRecord): string =>
 
 /** The pruning record: null when absent, 'invalid' when unreadable or its tag is wrong. */
 export async function readPruned(stateDir: string, key: Redacted<Buffer>): Promise<PrunedRecord | null | 'invalid'> {
-  let text: string;
-  try {
-    const fh = await open(join(stateDir, PRUNED_FILE), constants.O_RDONLY | constants.O_NOFOLLOW);
-    try {
-      text = await fh.readFile('utf8');
-    } finally {
-      await fh.close();
-    }
-  } catch (e) {
-    if (errno(e) === 'ENOENT') return null;
-    throw new TotpMcpError('io', `cannot read ${PRUNED_FILE}`, { cause: e });
-  }
+  const bytes = await readOrNull(join(stateDir, PRUNED_FILE), { link: 'refuse' });
+  if (bytes === null) return null;
+  const text = bytes.toString('utf8');
   try {
     const o = JSON.parse(text) as Record<string, unknown>;
     const { seq, last_mac, tag } = o;
@@ -140,17 +129,8 @@ export async function readPruned(stateDir: string, key: Redacted<Buffer>): Promi
 }
 
 async function writePruned(stateDir: string, key: Redacted<Buffer>, r: PrunedRecord): Promise<void> {
-  const tmp = join(stateDir, PRUNED_TMP);
-  // A fresh file, never through a link someone placed at the temporary name.
-  await unlink(tmp).catch(() => undefined);
-  const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-  try {
-    await fh.writeFile(JSON.stringify({ v: 1, seq: r.seq, last_mac: r.last_mac, tag: tagOf(key, r) }) + '\n');
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, join(stateDir, PRUNED_FILE));
+  const text = JSON.stringify({ v: 1, seq: r.seq, last_mac: r.last_mac, tag: tagOf(key, r) }) + '\n';
+  await writeFileAtomic(join(stateDir, PRUNED_FILE), text, { overwrite: true });
 }
 
 /**
@@ -198,7 +178,7 @@ export async function pruneRotated(
       gone.push(f.name);
       await unlink(join(stateDir, summaryName(f.name))).catch(() => undefined);
     } catch (e) {
-      if (errno(e) !== 'ENOENT') break; // the rest stays; the chain is still contiguous
+      if (!isEnoent(e)) break; // the rest stays; the chain is still contiguous
     }
   }
   return gone;

@@ -11,8 +11,8 @@ import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TotpMcpError, isTotpMcpError } from '../core/errors.js';
-import { openNoFollow } from '../core/safe-fs.js';
-import { LIVE_FILE, errno, listLogFiles, readLines, readLinesFrom, scanTail, type LogFile } from './files.js';
+import { isEnoent, openNoFollow } from '../core/fs.js';
+import { LIVE_FILE, listLogFiles, readLines, readLinesFrom, scanTail, type LogFile } from './files.js';
 
 export type TailStart =
   { readonly from: 'beginning' } | { readonly from: 'end' } | { readonly from: 'after'; readonly seq: number };
@@ -61,8 +61,7 @@ export class Tailer<T extends { readonly seq: number }> {
     try {
       fh = await openNoFollow(join(this.#dir, LIVE_FILE), constants.O_RDONLY);
     } catch (e) {
-      if (errno(e) !== 'ENOENT')
-        throw isTotpMcpError(e) ? e : new TotpMcpError('io', 'cannot open the audit log', { cause: e });
+      if (!isEnoent(e)) throw isTotpMcpError(e) ? e : new TotpMcpError('io', 'cannot open the audit log', { cause: e });
     }
     try {
       const st = fh ? await fh.stat() : null;
@@ -139,8 +138,7 @@ export class Tailer<T extends { readonly seq: number }> {
     try {
       fh = await openNoFollow(join(this.#dir, LIVE_FILE), constants.O_RDONLY);
     } catch (e) {
-      if (errno(e) !== 'ENOENT')
-        throw isTotpMcpError(e) ? e : new TotpMcpError('io', 'cannot open the audit log', { cause: e });
+      if (!isEnoent(e)) throw isTotpMcpError(e) ? e : new TotpMcpError('io', 'cannot open the audit log', { cause: e });
     }
     const rotated = (await listLogFiles(this.#dir)).filter((f) => f.last !== undefined).at(-1);
     this.lastSeq = rotated?.last ?? 0;

@@ -13,8 +13,9 @@
  */
 import { constants } from 'node:fs';
 import { createHmac } from 'node:crypto';
-import { open, rename, stat, unlink } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { openNoFollow, writeFileAtomic } from '../core/fs.js';
 import type { Redacted } from '../core/redacted.js';
 import { canonicalJson, sameMac } from './canonical.js';
 import type { LogFile } from './files.js';
@@ -53,7 +54,7 @@ export async function readSummary(
 ): Promise<{ summary: Summary; bytes: number } | undefined> {
   try {
     const size = (await stat(join(dir, file.name))).size;
-    const fh = await open(join(dir, summaryName(file.name)), constants.O_RDONLY | constants.O_NOFOLLOW);
+    const fh = await openNoFollow(join(dir, summaryName(file.name)), constants.O_RDONLY);
     let text: string;
     try {
       if ((await fh.stat()).size > MAX_SUMMARY_BYTES) return undefined;
@@ -102,17 +103,9 @@ export async function writeSummary(
 ): Promise<void> {
   const body = { v: 1, file: file.name, size, last: summary.last, allows: summary.allows, calls: summary.calls };
   const name = summaryName(file.name);
-  const tmp = join(dir, `${name}.${process.pid}.tmp`);
-  try {
-    await unlink(tmp).catch(() => undefined);
-    const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-    try {
-      await fh.writeFile(JSON.stringify({ ...body, tag: tagOf(key, body) }) + '\n');
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, join(dir, name));
-  } catch {
-    await unlink(tmp).catch(() => undefined);
-  }
+  // Not fsynced: a lost summary is rebuilt from its log file.
+  await writeFileAtomic(join(dir, name), JSON.stringify({ ...body, tag: tagOf(key, body) }) + '\n', {
+    overwrite: true,
+    durable: false,
+  }).catch(() => undefined);
 }

@@ -17,7 +17,7 @@ import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TotpMcpError } from '../core/errors.js';
-import { openNoFollow } from '../core/safe-fs.js';
+import { isEnoent, openNoFollow } from '../core/fs.js';
 import type { Lock } from '../core/lock.js';
 import type { Redacted } from '../core/redacted.js';
 import { GENESIS_MAC, checkKey, eventMac, sameMac } from './canonical.js';
@@ -25,16 +25,7 @@ import { headVerifies } from './head.js';
 import { readEvent } from './event.js';
 import { acquireAuditLock } from './lock.js';
 import { chainStart } from './retention.js';
-import {
-  LIVE_FILE,
-  errno,
-  listLogFiles,
-  readHead,
-  readLines,
-  readLinesFrom,
-  type Head,
-  type LogFile,
-} from './files.js';
+import { LIVE_FILE, listLogFiles, readHead, readLines, readLinesFrom, type Head, type LogFile } from './files.js';
 
 export type VerifyProblem = 'mac' | 'sequence' | 'parse' | 'truncated' | 'prev';
 
@@ -141,7 +132,7 @@ async function snapshot(stateDir: string, lockTimeoutMs: number): Promise<Snapsh
       try {
         fh = await openNoFollow(join(stateDir, LIVE_FILE), constants.O_RDONLY);
       } catch (e) {
-        if (errno(e) !== 'ENOENT' || attempt >= 5) throw e;
+        if (!isEnoent(e) || attempt >= 5) throw e;
         continue;
       }
       const size = (await fh.stat()).size;

@@ -6,6 +6,7 @@
  * text and never quote a key or a secret (an ARN or a serial may be shown: they are identifiers).
  */
 import { fail, TotpMcpError } from '../core/errors.js';
+import { checkDuration, formatDuration } from '../core/duration.js';
 import { Redacted } from '../core/redacted.js';
 
 /** Durations (seconds) as AWS states them (reference §3.3). */
@@ -55,14 +56,12 @@ export interface AwsConfig {
 
 // ---- identifiers ----
 
-const PARTITION = 'aws(?:-cn|-us-gov|-iso|-iso-[a-z]|-eusc)?';
-const MFA_ARN = new RegExp(`^arn:${PARTITION}:iam::(\\d{12}):mfa/([\\w+=,.@/-]{1,512})$`);
+const MFA_ARN = new RegExp(`^arn:${AWS_PARTITION}:iam::(\\d{12}):mfa/([\\w+=,.@/-]{1,512})$`);
 const U2F_ARN = /^arn:[\w-]*:iam::\d{12}:u2f\//;
 /** Hardware TOTP tokens: a vendor serial such as GAHT12345678. */
 const HARDWARE_SERIAL = /^[A-Z0-9]{9,64}$/;
-const ROLE_ARN = new RegExp(`^arn:${PARTITION}:iam::(\\d{12}):role/((?:[\\w+=,.@-]+/)*)([\\w+=,.@-]{1,64})$`);
 /** Role names as policy names them (policy/schema.ts). */
-import { ROLE_NAME } from '../core/vocab.js';
+import { AWS_PARTITION, ROLE_ARN, ROLE_NAME } from '../core/vocab.js';
 export { ROLE_NAME };
 export const REGION = /^[a-z]{2}(?:-[a-z]+){1,3}-\d{1,2}$/;
 /** A shared-config profile: no whitespace, brackets, comment or assignment characters. */
@@ -141,41 +140,6 @@ export function checkSecretAccessKey(secret: Redacted): Redacted {
   return new Redacted(v);
 }
 
-// ---- durations ----
-
-const DURATION = /^(?:(\d{1,3})h)?(?:(\d{1,5})m)?(?:(\d{1,6})s?)?$/;
-
-/** `3600`, `3600s`, `90m`, `1h`, `1h30m` → seconds; undefined if not a duration. */
-export function parseAwsDuration(text: string): number | undefined {
-  const t = text.trim();
-  if (t === '' || t.length > 16) return undefined;
-  const m = DURATION.exec(t);
-  if (!m || (m[1] === undefined && m[2] === undefined && m[3] === undefined)) return undefined;
-  const s = Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0);
-  return Number.isSafeInteger(s) && s > 0 ? s : undefined;
-}
-
-export const formatSeconds = (s: number): string => {
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const r = s % 60;
-  return [h ? `${h}h` : '', m ? `${m}m` : '', r || (!h && !m) ? `${r}s` : ''].join('');
-};
-
-/** Parses and range-checks a duration given by a person; `what` names it in the message. */
-export function checkDuration(text: string, what: string, min: number, max: number, why: string): number {
-  const s = parseAwsDuration(text);
-  if (s === undefined) return usage(`invalid ${what}: expected seconds or a duration such as 900, 15m, 1h, 12h`);
-  return checkDurationRange(s, what, min, max, why);
-}
-
-export function checkDurationRange(s: number, what: string, min: number, max: number, why: string): number {
-  if (!Number.isSafeInteger(s) || s < min || s > max) {
-    return usage(`${what} must be from ${formatSeconds(min)} to ${formatSeconds(max)} (${min}–${max} s): ${why}`);
-  }
-  return s;
-}
-
 export const sessionTokenMax = (root: boolean): number => (root ? ROOT_SESSION_MAX : SESSION_TOKEN_MAX);
 export const sessionTokenWhy = (root: boolean): string =>
   root ? 'GetSessionToken for the root user lasts at most 1 hour' : 'GetSessionToken lasts 15 minutes to 36 hours';
@@ -197,21 +161,19 @@ export function parseRoleSpec(spec: string): RoleConfig {
     const k = i < 0 ? o : o.slice(0, i);
     const v = i < 0 ? '' : o.slice(i + 1);
     if (k === 'duration')
-      duration = checkDuration(
-        v,
-        `duration of role ${name}`,
-        MIN_DURATION,
-        ROLE_MAX_CEILING,
-        'AssumeRole lasts 15 minutes to 12 hours',
-      );
+      duration = checkDuration(v, `duration of role ${name}`, {
+        bare: true,
+        min: MIN_DURATION,
+        max: ROLE_MAX_CEILING,
+        why: 'AssumeRole lasts 15 minutes to 12 hours',
+      });
     else if (k === 'max_duration')
-      max = checkDuration(
-        v,
-        `max_duration of role ${name}`,
-        3600,
-        ROLE_MAX_CEILING,
-        "a role's MaxSessionDuration is 1 to 12 hours",
-      );
+      max = checkDuration(v, `max_duration of role ${name}`, {
+        bare: true,
+        min: 3600,
+        max: ROLE_MAX_CEILING,
+        why: "a role's MaxSessionDuration is 1 to 12 hours",
+      });
     else if (k === 'external_id') {
       if (!EXTERNAL_ID.test(v))
         usage(`invalid external_id for role ${name}: 2–1224 characters of letters, digits and + = , . @ : / -`);
@@ -226,7 +188,7 @@ export function parseRoleSpec(spec: string): RoleConfig {
   const d = duration ?? Math.min(ROLE_DEFAULT, maxDuration);
   if (d > maxDuration) {
     usage(
-      `the duration of role ${name} (${formatSeconds(d)}) is over its max_duration (${formatSeconds(maxDuration)}): AWS refuses more than the role's MaxSessionDuration`,
+      `the duration of role ${name} (${formatDuration(d)}) is over its max_duration (${formatDuration(maxDuration)}): AWS refuses more than the role's MaxSessionDuration`,
     );
   }
   return {

@@ -6,7 +6,7 @@
  */
 import { TotpMcpError } from '../core/errors.js';
 import { awsError } from './errors.js';
-import { readOrNull, writeAtomic } from './files.js';
+import { readOrNull, writeFileAtomic } from '../core/fs.js';
 
 export interface LedgerEntry {
   v: 1;
@@ -29,7 +29,7 @@ export async function readLedger(path: string, serial: string): Promise<number> 
 
 export async function recordStep(path: string, serial: string, step: number, nowMs: number): Promise<void> {
   const entry: LedgerEntry = { v: 1, serial, step, at: new Date(nowMs).toISOString() };
-  await writeAtomic(path, `${JSON.stringify(entry)}\n`);
+  await writeFileAtomic(path, `${JSON.stringify(entry)}\n`, { overwrite: true });
 }
 
 /** The step to use now, and how long to wait for it (0 when the current step is fresh). */

@@ -16,7 +16,7 @@ import { TotpMcpError } from '../core/errors.js';
 import { withLock } from '../core/lock.js';
 import type { Redacted } from '../core/redacted.js';
 import { awsReason, classify, mapStsError, twiceRejected, type MapContext } from './errors.js';
-import { ensureRealDir } from '../core/safe-fs.js';
+import { ensureRealDir } from '../core/fs.js';
 import { readLedger, recordStep, waitForFreshStep } from './ledger.js';
 import { planSession, type Plan, type SessionRequest } from './planner.js';
 import { usableFor, pick, withSession, withoutSession, type CacheDoc, type Session } from './session.js';

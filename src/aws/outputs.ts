@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { withheldFromChildren } from '../config.js';
 import { TotpMcpError } from '../core/errors.js';
 import { withLock } from '../core/lock.js';
-import { ensureDir, errno, readOrNull, writeAtomic } from './files.js';
+import { ensurePrivateDir, isEnoent, readOrNull, writeFileAtomic } from '../core/fs.js';
 import type { Session } from './session.js';
 
 /** ISO 8601 without milliseconds, as AWS writes it (every SDK parses it). */
@@ -159,9 +159,9 @@ export async function writeProfile(
   try {
     target = await realpath(file);
   } catch (e) {
-    if (errno(e) !== 'ENOENT') throw new TotpMcpError('io', `cannot resolve ${file}`, { cause: e });
+    if (!isEnoent(e)) throw new TotpMcpError('io', `cannot resolve ${file}`, { cause: e });
   }
-  await ensureDir(dirname(target), 0o700);
+  await ensurePrivateDir(dirname(target), { link: 'allow' }); // the owner's ~/.aws may be a link
   await withLock(
     `${target}.totp-mcp.lock`,
     async () => {
@@ -176,7 +176,10 @@ export async function writeProfile(
         // The CLI and the SDKs read a profile's region from the credentials file too: without it, `aws --profile` fails.
         ...(region !== null && /^[a-z0-9-]{1,40}$/.test(region) ? [`region = ${region}`] : []),
       ];
-      await writeAtomic(target, replaceSection(before?.toString('utf8') ?? '', name, body), mode || 0o600);
+      await writeFileAtomic(target, replaceSection(before?.toString('utf8') ?? '', name, body), {
+        overwrite: true,
+        mode: mode || 0o600,
+      });
     },
     { timeoutMs: 15_000 },
   );

@@ -8,12 +8,11 @@
  * - A role for more than 1 h: AssumeRole with MFA directly from the long-term keys, up to the
  *   role's MaxSessionDuration. Each such session spends a code.
  */
+import { checkDurationRange, formatDuration } from '../core/duration.js';
 import { fail } from '../core/errors.js';
 import {
   CHAINED_MAX,
   MIN_DURATION,
-  checkDurationRange,
-  formatSeconds,
   sessionTokenMax,
   sessionTokenWhy,
   type AwsConfig,
@@ -60,20 +59,20 @@ export function resolveDuration(
   cap: number | undefined,
 ): number {
   if (role) {
-    const why = `AWS refuses more than the MaxSessionDuration of role ${role.name} (${formatSeconds(role.max_duration)}; set with --role ${role.name}=ARN,max_duration=…)`;
+    const why = `AWS refuses more than the MaxSessionDuration of role ${role.name} (${formatDuration(role.max_duration)}; set with --role ${role.name}=ARN,max_duration=…)`;
     if (requested !== undefined)
-      return checkDurationRange(requested, 'the duration', MIN_DURATION, role.max_duration, why);
+      return checkDurationRange(requested, 'the duration', { min: MIN_DURATION, max: role.max_duration, why });
     const d = Math.min(role.duration, cap ?? Number.POSITIVE_INFINITY);
     if (d < MIN_DURATION)
-      fail('denied', `the policy caps this session at ${formatSeconds(d)}, under AWS's 15-minute minimum`);
+      fail('denied', `the policy caps this session at ${formatDuration(d)}, under AWS's 15-minute minimum`);
     return d;
   }
   const max = sessionTokenMax(config.root);
   if (requested !== undefined)
-    return checkDurationRange(requested, 'the duration', MIN_DURATION, max, sessionTokenWhy(config.root));
+    return checkDurationRange(requested, 'the duration', { min: MIN_DURATION, max, why: sessionTokenWhy(config.root) });
   const d = Math.min(config.session_duration, max, cap ?? Number.POSITIVE_INFINITY);
   if (d < MIN_DURATION)
-    fail('denied', `the policy caps this session at ${formatSeconds(d)}, under AWS's 15-minute minimum`);
+    fail('denied', `the policy caps this session at ${formatDuration(d)}, under AWS's 15-minute minimum`);
   return d;
 }
 
@@ -107,7 +106,7 @@ export function planSession(req: SessionRequest, doc: CacheDoc | null, now: numb
       chain_from: null,
       steps: [{ call: 'GetSessionToken', mfa: true, duration, role_arn: null, signed_by: 'long-term keys' }],
       why: [
-        `GetSessionToken with an MFA code for ${formatSeconds(duration)}: the IAM user's own permissions, with MFA context`,
+        `GetSessionToken with an MFA code for ${formatDuration(duration)}: the IAM user's own permissions, with MFA context`,
         'the session is cached per MFA device and also signs role sessions of up to 1 hour, without a new code',
       ],
     };
@@ -121,7 +120,7 @@ export function planSession(req: SessionRequest, doc: CacheDoc | null, now: numb
       role_arn: role.arn,
       signed_by: from ? 'the cached MFA session' : 'the new MFA session',
     };
-    const chainWhy = `AssumeRole ${role.arn} for ${formatSeconds(duration)}, signed by the MFA session: AWS caps roles assumed from a session (role chaining) at 1 hour, whatever the role's MaxSessionDuration`;
+    const chainWhy = `AssumeRole ${role.arn} for ${formatDuration(duration)}, signed by the MFA session: AWS caps roles assumed from a session (role chaining) at 1 hour, whatever the role's MaxSessionDuration`;
     if (from) {
       return {
         want,
@@ -143,7 +142,7 @@ export function planSession(req: SessionRequest, doc: CacheDoc | null, now: numb
         assume,
       ],
       why: [
-        `GetSessionToken with an MFA code for ${formatSeconds(base)}: cached per MFA device, so later runs and other roles reuse it without a new code`,
+        `GetSessionToken with an MFA code for ${formatDuration(base)}: cached per MFA device, so later runs and other roles reuse it without a new code`,
         chainWhy,
       ],
     };
@@ -154,8 +153,8 @@ export function planSession(req: SessionRequest, doc: CacheDoc | null, now: numb
     chain_from: null,
     steps: [{ call: 'AssumeRole', mfa: true, duration, role_arn: role.arn, signed_by: 'long-term keys' }],
     why: [
-      `more than 1 hour asked (${formatSeconds(duration)}): a role assumed from an MFA session is capped at 1 hour (role chaining)`,
-      `so AssumeRole ${role.arn} is called directly with the long-term keys and an MFA code, up to the role's MaxSessionDuration (${formatSeconds(role.max_duration)})`,
+      `more than 1 hour asked (${formatDuration(duration)}): a role assumed from an MFA session is capped at 1 hour (role chaining)`,
+      `so AssumeRole ${role.arn} is called directly with the long-term keys and an MFA code, up to the role's MaxSessionDuration (${formatDuration(role.max_duration)})`,
       'each such session spends an MFA code; ask for 1h or less to share one MFA session across roles',
     ],
   };
@@ -164,11 +163,11 @@ export function planSession(req: SessionRequest, doc: CacheDoc | null, now: numb
 /** The plan as text for `--explain`. */
 export function formatPlan(req: SessionRequest, plan: Plan, account: string): string {
   const lines = [
-    `plan for ${account}${req.role ? ` role ${req.role.name}` : ''}, ${formatSeconds(req.duration)} (MFA device ${req.config.mfa_serial}${req.config.region ? `, region ${req.config.region}` : ''}):`,
+    `plan for ${account}${req.role ? ` role ${req.role.name}` : ''}, ${formatDuration(req.duration)} (MFA device ${req.config.mfa_serial}${req.config.region ? `, region ${req.config.region}` : ''}):`,
   ];
   plan.steps.forEach((s, i) => {
     lines.push(
-      `  ${i + 1}. ${s.call}${s.role_arn ? ` ${s.role_arn}` : ''} for ${formatSeconds(s.duration)}, ${s.mfa ? 'with an MFA code, ' : ''}signed by ${s.signed_by}`,
+      `  ${i + 1}. ${s.call}${s.role_arn ? ` ${s.role_arn}` : ''} for ${formatDuration(s.duration)}, ${s.mfa ? 'with an MFA code, ' : ''}signed by ${s.signed_by}`,
     );
   });
   if (plan.steps.length === 0) lines.push('  (no call)');

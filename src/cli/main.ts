@@ -5,6 +5,7 @@
  */
 import { Argument, Option } from 'commander';
 import type { EnvConfig } from '../config.js';
+import { ACTIONS } from '../core/vocab.js';
 import { processIo, type Io } from './io.js';
 import { loosePermissionWarning } from './loose-permissions.js';
 import { counterFlag, digitsFlag, periodFlag } from './number-flags.js';
@@ -351,9 +352,7 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
     .description('the decision an agent would get, the deciding rule and its conditions (exit 3 on deny)')
     .requiredOption('--agent <name>', 'the agent')
     .requiredOption('--account <id>', 'the account')
-    .addOption(
-      new Option('--action <action>', 'what it asks for').choices(['list', 'code', 'aws_session']).default('code'),
-    )
+    .addOption(new Option('--action <action>', 'what it asks for').choices(ACTIONS).default('code'))
     .option('--at <time>', 'at TIME: ISO 8601 or Unix seconds (default: now)')
     .option('--role <name>', 'aws_session: the role')
     .option('--duration <seconds>', 'aws_session: the duration')

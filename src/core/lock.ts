@@ -15,7 +15,7 @@ import { open, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { sleep } from './clock.js';
 import { TotpMcpError, fsError, isTotpMcpError } from './errors.js';
-import { O_NOFOLLOW, openNoFollow } from './safe-fs.js';
+import { O_NOFOLLOW, isEexist, isEnoent, openNoFollow, pidAlive } from './fs.js';
 
 export interface LockOptions {
   /** Give up after this long (default 30 s). */
@@ -38,24 +38,13 @@ interface Holder {
 
 const HOST = hostname();
 
-const errno = (e: unknown): string | undefined => (e as NodeJS.ErrnoException | undefined)?.code;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return errno(e) === 'EPERM'; // exists, owned by someone else
-  }
-}
-
 async function tryCreate(path: string, holder: Holder): Promise<boolean> {
   let fh;
   try {
     // O_EXCL never follows a link; O_NOFOLLOW says so.
     fh = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW, 0o600);
   } catch (e) {
-    if (errno(e) === 'EEXIST') return false;
+    if (isEexist(e)) return false;
     throw fsError('create the lock file', path, e);
   }
   try {
@@ -72,7 +61,7 @@ async function tryCreate(path: string, holder: Holder): Promise<boolean> {
 
 async function readHolder(path: string): Promise<{ holder: Holder | null; mtimeMs: number } | null> {
   try {
-    // A link placed as the lock file is refused (core/safe-fs.ts), never read or judged stale.
+    // A link placed as the lock file is refused (core/fs.ts), never read or judged stale.
     const fh = await openNoFollow(path, constants.O_RDONLY);
     let text: string;
     let st;
@@ -97,7 +86,7 @@ async function readHolder(path: string): Promise<{ holder: Holder | null; mtimeM
     }
     return { holder, mtimeMs: st.mtimeMs };
   } catch (e) {
-    if (errno(e) === 'ENOENT') return null;
+    if (isEnoent(e)) return null;
     if (isTotpMcpError(e)) throw e;
     throw new TotpMcpError('io', `cannot read lock file ${path}`, { cause: e });
   }
@@ -109,7 +98,7 @@ const UNWRITTEN_GRACE_MS = 2_000;
 function isStale(info: { holder: Holder | null; mtimeMs: number }, now: number, foreignStaleMs: number): boolean {
   const { holder } = info;
   if (!holder) return now - info.mtimeMs > UNWRITTEN_GRACE_MS;
-  if (holder.host === HOST) return holder.pid !== process.pid && !alive(holder.pid);
+  if (holder.host === HOST) return holder.pid !== process.pid && !pidAlive(holder.pid);
   return now - holder.ts > foreignStaleMs;
 }
 

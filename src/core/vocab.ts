@@ -6,6 +6,21 @@
 /** An IAM role name as AWS accepts it. */
 export const ROLE_NAME = /^[A-Za-z0-9+=,.@_-]{1,64}$/;
 
+/** An AWS account id: twelve digits. */
+export const AWS_ACCOUNT_ID = /^\d{12}$/;
+
+/** The AWS partitions an ARN may name (aws, aws-cn, aws-us-gov…). */
+export const AWS_PARTITION = 'aws(?:-cn|-us-gov|-iso|-iso-[a-z]|-eusc)?';
+
+/** An IAM role ARN; groups: account id, path (`a/b/` or empty), role name. */
+export const ROLE_ARN = new RegExp(
+  `^arn:${AWS_PARTITION}:iam::(\\d{12}):role/((?:[\\w+=,.@-]+/)*)([\\w+=,.@-]{1,64})$`,
+);
+
+/** What an agent asks for (policy rules, MCP tools, `policy explain --action`). */
+export const ACTIONS = ['list', 'code', 'aws_session'] as const;
+export type Action = (typeof ACTIONS)[number];
+
 /** A SHA-256 digest or HMAC in lower-case hex (audit MACs, policy hashes, key ids). */
 export const HEX64 = /^[0-9a-f]{64}$/;
 

@@ -5,6 +5,7 @@
  */
 import * as z from 'zod/v4';
 import { ID_PATTERN, ID_RULE, MAX_TEXT, OTP_TYPES, TAG_PATTERN, TAG_RULE } from '../core/model.js';
+import { ACTIONS } from '../core/vocab.js';
 
 export const accountId = z
   .string()
@@ -20,7 +21,7 @@ export const tagName = z
   .regex(TAG_PATTERN, { error: `a tag: ${TAG_RULE}` })
   .describe(`A tag (${TAG_RULE}).`);
 
-export const action = z.enum(['list', 'code', 'aws_session']);
+export const action = z.enum(ACTIONS);
 export const otpType = z.enum(OTP_TYPES);
 export const text = z.string().max(MAX_TEXT);
 export const isoTime = z.string().max(40);

@@ -1,4 +1,4 @@
-import { formatDuration } from './duration.js';
+import { formatDuration } from '../core/duration.js';
 import { checkHours, formatMinutes } from './hours.js';
 import { compiled, isAccountId, ruleMatchesAccount, safeTags, type CompiledRule } from './compile.js';
 import { evaluate, matchRequest } from './evaluate.js';
@@ -153,7 +153,7 @@ function conditionTraces(r: CompiledRule, request: PolicyRequest, ctx: EvalConte
     out.push({
       condition: 'aws_duration',
       ok: durationOk,
-      note: `requested ${duration === undefined ? 'the default duration' : `${String(duration)}s`}; ${max === undefined ? 'no cap' : `cap ${formatDuration(max)}`}`,
+      note: `requested ${duration === undefined ? 'the default duration' : formatDuration(duration)}; ${max === undefined ? 'no cap' : `cap ${formatDuration(max)}`}`,
     });
     const delivery = aws?.delivery;
     out.push({

@@ -19,7 +19,6 @@ export {
 export { lintPolicy, type PolicyWarning, type LintCode } from './lint.js';
 export { STARTER_POLICY } from './starter.js';
 export { policyHash } from './hash.js';
-export { parseDuration, formatDuration, MAX_DURATION_SECONDS } from './duration.js';
 export { isValidTimeZone } from './hours.js';
 export { parseAccountSelector, type AccountSelector } from './selectors.js';
 export { benchmarkEvaluate, syntheticPolicy, type BenchOptions, type BenchResult } from './bench.js';

@@ -2,7 +2,7 @@ import { Buffer } from 'node:buffer';
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, visit, type Document } from 'yaml';
 import type * as z from 'zod/v4';
 import { TotpMcpError } from '../core/errors.js';
-import { isZeroDuration, parseDuration } from './duration.js';
+import { isZeroDuration, parseDuration } from '../core/duration.js';
 import { policySchema, type RawPolicy, type RawRule } from './schema.js';
 import {
   ACTIONS,

@@ -1,6 +1,6 @@
 import * as z from 'zod/v4';
 import { ID_PATTERN, ID_RULE } from '../core/model.js';
-import { DURATION_RULE, isZeroDuration, parseDuration } from './duration.js';
+import { DURATION_RULE, isZeroDuration, parseDuration } from '../core/duration.js';
 import { HHMM, HHMM_RULE, TZ_RULE, isValidTimeZone } from './hours.js';
 import { ACCOUNT_SELECTOR_RULE, AGENT_SELECTOR_RULE, isAgentName, parseAccountSelector } from './selectors.js';
 import { DELIVERIES, ROLE_NAME } from '../core/vocab.js';

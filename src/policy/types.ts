@@ -3,8 +3,8 @@
  * durations are in seconds, defaults are filled in, and nothing in it is ever widened by omission.
  */
 
-export const ACTIONS = ['list', 'code', 'aws_session'] as const;
-export type Action = (typeof ACTIONS)[number];
+import type { Action } from '../core/vocab.js';
+export { ACTIONS, type Action } from '../core/vocab.js';
 
 export const EFFECTS = ['allow', 'deny'] as const;
 export type Effect = (typeof EFFECTS)[number];

@@ -3,7 +3,8 @@ import { lstat, readdir, readFile, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { isAgeFile, isArmored, isPostQuantum, isValidRecipient, readHeader } from './age.js';
-import { BACKUP_GENERATIONS, errno, isTmpOf, listBackups } from './fsutil.js';
+import { isEnoent, isTmpOf, pidAlive } from '../core/fs.js';
+import { BACKUP_GENERATIONS, listBackups } from './backups.js';
 import type { HomePaths } from './paths.js';
 import { parseRecipientsText } from './recipients.js';
 
@@ -58,7 +59,7 @@ async function pathReport(path: string): Promise<PathReport> {
       size: type === 'file' ? st.size : null,
     };
   } catch (e) {
-    if (errno(e) !== 'ENOENT') return { path, exists: false, type: 'other', mode: null, tooOpen: false, size: null };
+    if (!isEnoent(e)) return { path, exists: false, type: 'other', mode: null, tooOpen: false, size: null };
     return { path, exists: false, type: null, mode: null, tooOpen: false, size: null };
   }
 }
@@ -68,15 +69,6 @@ const readSmall = (path: string, max = 8 * 1024 * 1024): Promise<Buffer | null> 
     (b) => (b.length > max ? null : b),
     () => null,
   );
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return errno(e) === 'EPERM';
-  }
-}
 
 /** `identityFile`: an identity given outside the home (--identity, $TOTP_MCP_IDENTITY) unlocks the vault. */
 export async function inspectHome(paths: HomePaths, opts: { identityFile?: string | undefined } = {}): Promise<HomeReport> {
@@ -188,7 +180,7 @@ export async function inspectHome(paths: HomePaths, opts: { identityFile?: strin
       const h = JSON.parse(bytes?.toString('utf8') ?? '') as { pid?: unknown; host?: unknown };
       if (typeof h.pid === 'number' && typeof h.host === 'string') {
         const same = h.host === hostname();
-        lockHolder = { pid: h.pid, host: h.host, alive: same ? alive(h.pid) : null };
+        lockHolder = { pid: h.pid, host: h.host, alive: same ? pidAlive(h.pid) : null };
         if (same && !lockHolder.alive) problems.push(`${paths.lock} was left by process ${h.pid}, which is gone: the next write removes it`);
       }
     } catch {

@@ -2,8 +2,9 @@
 import { spawn } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import { TotpMcpError } from '../core/errors.js';
+import { formatDuration } from '../core/duration.js';
 import { Redacted } from '../core/redacted.js';
-import { errno } from './fsutil.js';
+import { isEnoent } from '../core/fs.js';
 
 /** Supplies a passphrase; the prompt says what it is for. Called only when needed, at most once per open. */
 export type PassphraseSource = (prompt: string) => Promise<Redacted>;
@@ -33,7 +34,7 @@ export async function passphraseFromFile(path: string, options: { onWarning?: (m
     text = await readFile(path, 'utf8');
   } catch (e) {
     if (e instanceof TotpMcpError) throw e;
-    if (errno(e) === 'ENOENT') throw new TotpMcpError('not_found', `no passphrase file at ${path}`);
+    if (isEnoent(e)) throw new TotpMcpError('not_found', `no passphrase file at ${path}`);
     throw new TotpMcpError('io', `cannot read the passphrase file ${path}`, { cause: e });
   }
   const line = firstLine(text);
@@ -59,10 +60,6 @@ const EXIT_GRACE_MS = 250;
 export function commandName(command: string): string {
   const word = command.trim().split(/\s+/, 1)[0] ?? '';
   return /^[\w./+@-]{1,64}$/.test(word) ? ` (${word})` : '';
-}
-
-function formatDuration(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
 const TIMEOUT_HINT = 'give it longer with --passphrase-timeout SECONDS or TOTP_MCP_PASSPHRASE_TIMEOUT, or fix the command';
@@ -106,7 +103,7 @@ export function passphraseFromCommand(command: string, timeoutMs = DEFAULT_PASSP
     };
     const timer = setTimeout(() => {
       killGroup();
-      finish(new TotpMcpError('vault_locked', `the passphrase command${name} timed out after ${formatDuration(timeoutMs)}`, { hint: TIMEOUT_HINT }));
+      finish(new TotpMcpError('vault_locked', `the passphrase command${name} timed out after ${formatDuration(timeoutMs / 1000)}`, { hint: TIMEOUT_HINT }));
     }, timeoutMs);
     child.stdout.on('data', (c: Buffer) => {
       size += c.length;

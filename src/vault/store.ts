@@ -3,7 +3,7 @@
  * cross-process lock with verify-before-rename and backup generations.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile, rename, rm, rmdir, unlink } from 'node:fs/promises';
+import { rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TotpMcpError } from '../core/errors.js';
 import { withLock } from '../core/lock.js';
@@ -29,16 +29,11 @@ import {
 import {
   ensurePrivateDir,
   exists,
-  fsyncDir,
-  keepBackup,
-  listBackups,
-  pruneBackups,
-  readIfExists,
+  readOrNull,
   removeLeftoverTmp,
-  tmpPathFor,
   writeFileAtomic,
-  writeNewFile,
-} from './fsutil.js';
+} from '../core/fs.js';
+import { keepBackup, listBackups, pruneBackups } from './backups.js';
 import { PASSPHRASE_NEEDED, type PassphraseSource } from './passphrase.js';
 import { PAYLOAD_VERSION, checkedSerialize, parsePayload, serializePayload, type Payload } from './payload.js';
 import type { HomePaths } from './paths.js';
@@ -221,7 +216,7 @@ function decodePayload(plain: Uint8Array, paths: HomePaths): Payload {
 }
 
 async function readVaultBytes(paths: HomePaths): Promise<Buffer> {
-  const bytes = await readIfExists(paths.vault);
+  const bytes = await readOrNull(paths.vault);
   if (bytes === null) throw new TotpMcpError('not_found', `no vault at ${paths.vault}`, { hint: 'run totp-mcp init' });
   return bytes;
 }
@@ -357,7 +352,7 @@ class FileVault implements Vault {
   }
 
   async #readRecipientsFile(): Promise<{ text: string | null; list: string[] }> {
-    const raw = await readIfExists(this.paths.recipients);
+    const raw = await readOrNull(this.paths.recipients);
     if (raw === null) return { text: null, list: [...this.#key.own] };
     const text = raw.toString('utf8');
     return { text, list: parseRecipientsText(text).entries.map((e) => e.recipient) };
@@ -375,7 +370,7 @@ class FileVault implements Vault {
   async backups(): Promise<{ name: string; bytes: Buffer }[]> {
     const out: { name: string; bytes: Buffer }[] = [];
     for (const b of await listBackups(this.paths.backups)) {
-      const bytes = await readIfExists(join(this.paths.backups, b.name));
+      const bytes = await readOrNull(join(this.paths.backups, b.name));
       if (bytes !== null) out.push({ name: b.name, bytes });
     }
     return out;
@@ -400,19 +395,11 @@ class FileVault implements Vault {
       const { payload: current } = await this.#current();
       const restored = await this.openBackup(bytes);
       await check(current, restored);
-      const ct = Buffer.from(bytes);
-      const tmp = tmpPathFor(this.paths.vault);
-      await writeNewFile(tmp, ct);
-      try {
-        const back = await readFile(tmp);
-        if (!back.equals(ct)) throw new TotpMcpError('io', `${tmp} did not read back as written: nothing was changed`);
-        await keepBackup(this.paths.vault, this.paths.backups, this.#now());
-        await rename(tmp, this.paths.vault);
-      } catch (e) {
-        await unlink(tmp).catch(() => undefined);
-        throw e instanceof TotpMcpError ? e : new TotpMcpError('io', `cannot replace ${this.paths.vault}`, { cause: e });
-      }
-      await fsyncDir(this.paths.home);
+      await writeFileAtomic(this.paths.vault, Buffer.from(bytes), {
+        overwrite: true,
+        verify: true,
+        beforeReplace: () => keepBackup(this.paths.vault, this.paths.backups, this.#now()),
+      });
       await pruneBackups(this.paths.backups);
       return restored;
     });
@@ -458,19 +445,14 @@ class FileVault implements Vault {
    */
   async #commit(plain: Buffer, recipients: readonly (string | Recipient)[], beforeRename?: () => Promise<void>): Promise<void> {
     const ct = await sealAndVerify(plain, recipients, this.#key.decrypter);
-    const tmp = tmpPathFor(this.paths.vault);
-    await writeNewFile(tmp, ct);
-    try {
-      const back = await readFile(tmp);
-      if (!back.equals(ct)) throw new TotpMcpError('io', `${tmp} did not read back as written: nothing was changed`);
-      await beforeRename?.();
-      await keepBackup(this.paths.vault, this.paths.backups, this.#now());
-      await rename(tmp, this.paths.vault);
-    } catch (e) {
-      await unlink(tmp).catch(() => undefined);
-      throw e instanceof TotpMcpError ? e : new TotpMcpError('io', `cannot replace ${this.paths.vault}`, { cause: e });
-    }
-    await fsyncDir(this.paths.home);
+    await writeFileAtomic(this.paths.vault, ct, {
+      overwrite: true,
+      verify: true,
+      beforeReplace: async () => {
+        await beforeRename?.();
+        await keepBackup(this.paths.vault, this.paths.backups, this.#now());
+      },
+    });
     await pruneBackups(this.paths.backups);
   }
 
@@ -511,7 +493,7 @@ class FileVault implements Vault {
 // ---- open ----
 
 async function readIdentityFile(path: string, explicit: boolean): Promise<Buffer> {
-  const bytes = await readIfExists(path);
+  const bytes = await readOrNull(path);
   if (bytes === null) {
     throw explicit
       ? new TotpMcpError('vault_locked', `no identity file at ${path}`) // the identity named is wrong: exit 4

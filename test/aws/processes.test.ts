@@ -242,8 +242,8 @@ describe('failures: one line, a non-zero exit, nothing secret', () => {
       [['aws', 'credential-process', '--account', 'prod', '--role', 'deploy'], 2, /needs --agent NAME/],
       [cpArgs('deploy', 'bystander'), 3, /no policy rule allows this/],
       [cpArgs('nope'), 3, /this account has no role named 'nope' \(rule terraform-prod\)/], // issue 16
-      [[...cpArgs(), '--duration', '90x'], 2, /--duration takes seconds/],
-      [[...cpArgs(), '--duration', '10'], 2, /must be from 15m to 1h/],
+      [[...cpArgs(), '--duration', '90x'], 2, /--duration: expected a duration from 1s to 366d/],
+      [[...cpArgs(), '--duration', '10'], 2, /the duration: expected a duration from 15m to 1h/],
       [['aws', 'credential-process', '--account', 'NOPE', '--agent', 'terraform'], 2, /invalid account id/],
       [['aws', 'credential-process', '--account', 'ghost', '--agent', 'terraform'], 3, /no policy rule allows this/],
     ];

@@ -1,5 +1,6 @@
 // Pure parts: input validation, the planner and its explanations, cache freshness, session names,
 // the credentials-file edit, and the container endpoint's token check.
+import { parseDuration } from '../../src/core/duration.js';
 import { describe, expect, it } from 'vitest';
 import {
   checkMfaSerial,
@@ -9,7 +10,6 @@ import {
   formatPlan,
   freshFor,
   parseAwsBlock,
-  parseAwsDuration,
   parseCache,
   parseRoleSpec,
   planSession,
@@ -115,15 +115,12 @@ describe('input validation', () => {
   });
 
   it('durations and role specs', () => {
-    expect([
-      parseAwsDuration('900'),
-      parseAwsDuration('900s'),
-      parseAwsDuration('15m'),
-      parseAwsDuration('1h30m'),
-      parseAwsDuration('36h'),
-    ]).toEqual([900, 900, 900, 5400, 129_600]);
-    for (const bad of ['', '0', '-1', '1d', 'h', '1.5h', '1 h', '99999999999'])
-      expect(parseAwsDuration(bad), bad).toBeUndefined();
+    // The one grammar (core/duration.ts, its own table in test/core/duration.test.ts), as the AWS flags read it.
+    const aws = (t: string) => parseDuration(t, { bare: true });
+    expect([aws('900'), aws('900s'), aws('15m'), aws('1h30m'), aws('36h'), aws('1d12h')]).toEqual([
+      900, 900, 900, 5400, 129_600, 129_600,
+    ]);
+    for (const bad of ['', '0', '-1', 'h', '1.5h', '1 h', '99999999999']) expect(aws(bad), bad).toBeUndefined();
     expect(parseRoleSpec('deploy=arn:aws:iam::123456789012:role/deploy')).toMatchObject({
       duration: 3600,
       max_duration: 3600,

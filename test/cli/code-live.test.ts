@@ -53,9 +53,9 @@ describe('code: flags (in process, through main)', () => {
     [['code', '--all'], { agent: 'bot' }, /as an agent/], // TOTP_MCP_AGENT counts as --agent
     [['code', 'a', '--watch'], { agent: 'bot' }, /as an agent/],
     [['code', 'a', '--fresh', '--min-remaining', '3'], {}, /--fresh or --min-remaining, not both/],
-    [['code', 'a', '--min-remaining', 'soon'], {}, /whole seconds/],
-    [['code', 'a', '--min-remaining', '3601'], {}, /whole seconds, 0 to 3600/],
-    [['code', 'a', '--min-remaining', '2.5'], {}, /whole seconds/],
+    [['code', 'a', '--min-remaining', 'soon'], {}, /--min-remaining: expected a duration from 0s to 1h/],
+    [['code', 'a', '--min-remaining', '3601'], {}, /--min-remaining: expected a duration from 0s to 1h/],
+    [['code', 'a', '--min-remaining', '2.5'], {}, /--min-remaining: expected a duration from 0s to 1h/],
     [['code', '--tag', 'work'], {}, /--tag goes with --all/],
     [['code', 'a', '--all'], {}, /ids or --all, not both/],
     [['code', 'a', '--at', '59', '--watch'], {}, /--at gives one code/],

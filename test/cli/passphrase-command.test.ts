@@ -105,7 +105,7 @@ describe('--passphrase-command is bounded', () => {
     expect(r.hung, 'the CLI hung').toBe(false);
     expect(r.code, r.stderr).toBe(4);
     expect(r.ms).toBeLessThan(8000);
-    expect(r.stderr).toMatch(/^totp-mcp: the passphrase command \(sleep\) timed out after 1 s\n/);
+    expect(r.stderr).toMatch(/^totp-mcp: the passphrase command \(sleep\) timed out after 1s\n/);
     expect(r.stderr).toMatch(/--passphrase-timeout/);
     expect(await gone(pid), `the command's sleep (pid ${pid}) is still running`).toBe(true);
   });
@@ -117,7 +117,7 @@ describe('--passphrase-command is bounded', () => {
     expect(env.hung, 'the CLI hung').toBe(false);
     expect([env.code, env.stderr.split('\n')[0]]).toEqual([
       4,
-      'totp-mcp: the passphrase command (sleep) timed out after 1.5 s',
+      'totp-mcp: the passphrase command (sleep) timed out after 1.5s',
     ]);
     expect(env.ms).toBeLessThan(8000);
     const both = await timedCli(home, ['--passphrase-timeout', '1', '--passphrase-command', 'sleep 30', 'list'], {
@@ -125,7 +125,7 @@ describe('--passphrase-command is bounded', () => {
     });
     expect([both.code, both.stderr.split('\n')[0]]).toEqual([
       4,
-      'totp-mcp: the passphrase command (sleep) timed out after 1 s',
+      'totp-mcp: the passphrase command (sleep) timed out after 1s',
     ]);
   });
 
@@ -141,7 +141,7 @@ describe('--passphrase-command is bounded', () => {
     expect(r.hung, 'the CLI waited for the escaped process').toBe(false);
     expect(r.code, r.stderr).toBe(4);
     expect(r.ms).toBeLessThan(8000);
-    expect(r.stderr).toMatch(/^totp-mcp: the passphrase command \(setsid\) timed out after 1 s\n/);
+    expect(r.stderr).toMatch(/^totp-mcp: the passphrase command \(setsid\) timed out after 1s\n/);
   });
 
   it('a command that prints the passphrase and leaves a background process holding its output unlocks at once', async () => {
@@ -175,7 +175,7 @@ describe('--passphrase-command is bounded', () => {
       'list',
     ]);
     expect(r.code).toBe(4);
-    expect(r.stderr.split('\n')[0]).toBe('totp-mcp: the passphrase command timed out after 1 s');
+    expect(r.stderr.split('\n')[0]).toBe('totp-mcp: the passphrase command timed out after 1s');
     expect(r.stderr).not.toMatch(/hunter2|KEYCHAIN/);
   });
 
@@ -193,7 +193,7 @@ describe('--passphrase-command is bounded', () => {
     expect(r.code, r.stderr).toBe(4);
     expect(r.ms).toBeLessThan(8000);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/^totp-mcp: the passphrase command \(sleep\) timed out after 1 s\n/);
+    expect(r.stderr).toMatch(/^totp-mcp: the passphrase command \(sleep\) timed out after 1s\n/);
   });
 
   it('mcp-config passes --passphrase-timeout on to the server it configures', () => {
@@ -225,7 +225,7 @@ describe('--passphrase-command is bounded', () => {
     for (const bad of ['0', '-1', 'abc', '3601', '1e3', '']) {
       const r = await timedCli(home, [`--passphrase-timeout=${bad}`, '--passphrase-command', 'echo x', 'list']);
       expect([bad, r.code]).toEqual([bad, 2]);
-      expect(r.stderr).toMatch(/passphrase timeout must be a number of seconds/);
+      expect(r.stderr).toMatch(/--passphrase-timeout: expected a duration from 0.001s to 1h/);
     }
     const env = await timedCli(home, ['--passphrase-command', 'echo x', 'list'], {
       TOTP_MCP_PASSPHRASE_TIMEOUT: 'soon',

@@ -17,7 +17,7 @@ import { describe, expect, it } from 'vitest';
 import { readHead, writeHead } from '../../src/audit/files.js';
 import { readLedger } from '../../src/aws/ledger.js';
 import { acquireLock } from '../../src/core/lock.js';
-import { ensureRealDir } from '../../src/core/safe-fs.js';
+import { ensureRealDir } from '../../src/core/fs.js';
 
 const LINK = /is a symbolic link: totp-mcp does not follow links inside its home/;
 const tmp = () => mkdtempSync(join(tmpdir(), 'totp-safe-fs-'));
@@ -38,23 +38,23 @@ describe('links refused in state/ (issue 12 item 9)', () => {
     expect(statSync(join(dir, 'limits.lock')).isFile()).toBe(true); // still the link, to the same file
   });
 
-  it('writeHead through a linked audit.head.tmp, and readHead of a linked audit.head, are refused', async () => {
+  it('writeHead never writes through a linked audit.head.tmp (its temp file is a fresh O_EXCL name), and readHead of a linked audit.head is refused', async () => {
     const dir = tmp();
     const v = victim();
     symlinkSync(v, join(dir, 'audit.head.tmp'));
-    await expect(
-      writeHead(dir, {
-        v: 2,
-        seq: 1,
-        mac: 'a'.repeat(64),
-        size: 10,
-        file: 'audit.log',
-        ino: '1',
-        gen: 0,
-        hmac: 'b'.repeat(64),
-      }),
-    ).rejects.toThrow(LINK);
+    const head = {
+      v: 2,
+      seq: 1,
+      mac: 'a'.repeat(64),
+      size: 10,
+      file: 'audit.log',
+      ino: '1',
+      gen: 0,
+      hmac: 'b'.repeat(64),
+    } as const;
+    await writeHead(dir, head);
     expect(readFileSync(v, 'utf8')).toBe('precious\n');
+    expect(await readHead(dir)).toEqual(head);
     const dir2 = tmp();
     symlinkSync(v, join(dir2, 'audit.head'));
     await expect(readHead(dir2)).rejects.toThrow(LINK);

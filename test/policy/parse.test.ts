@@ -276,7 +276,7 @@ const ERROR_CASES: {
     to: 'per: 1 hour',
     line: 'limit:',
     field: 'rules[0].limit.per',
-    says: /expected a duration like 15m or 1h/,
+    says: /expected a duration like 90s, 15m, 1h30m, 12h or 1d/,
   },
   {
     name: 'zero duration',

@@ -147,7 +147,7 @@ describe('passphraseFromCommand', () => {
     expect((await rejection(passphraseFromCommand('cat'))).message).toMatch(/empty passphrase/);
     const started = Date.now();
     const e = await rejection(passphraseFromCommand('sleep 20', 300));
-    expect(e.message).toBe('the passphrase command (sleep) timed out after 300 ms');
+    expect(e.message).toBe('the passphrase command (sleep) timed out after 0.3s');
     expect(Date.now() - started).toBeLessThan(5000);
   });
 

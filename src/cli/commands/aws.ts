@@ -15,15 +15,14 @@ import {
   credentialProcessJson,
   execEnv,
   explainAwsSession,
-  formatSeconds,
   isoSeconds,
   ownerAwsSession,
-  parseAwsDuration,
   regionFor,
   type AwsDeps,
   type AwsRequest,
   type MintedSession,
 } from '../../app/aws.js';
+import { checkDuration, formatDuration } from '../../core/duration.js';
 import { fail, isTotpMcpError } from '../../core/errors.js';
 import { Redacted } from '../../core/redacted.js';
 import { VERSION } from '../../version.js';
@@ -66,9 +65,8 @@ const client = (name: string): RequestContext['client'] => ({ name, version: VER
 
 function durationOf(o: SessionOptions): number | undefined {
   if (o.duration === undefined) return undefined;
-  const d = parseAwsDuration(o.duration);
-  if (d === undefined) fail('usage', '--duration takes seconds or a duration such as 900, 15m, 1h, 12h');
-  return d;
+  // The range is AWS's, checked with its reason once the role is known (aws/planner.ts).
+  return checkDuration(o.duration, '--duration', { bare: true });
 }
 
 async function readSecret(rt: Runtime, keyId: string): Promise<Redacted> {
@@ -115,9 +113,9 @@ export async function runAwsSetup(rt: Runtime, id: string, o: SetupOptions): Pro
         ? `profile ${aws.source.profile ?? ''}`
         : 'default chain';
   const lines = [
-    `aws set up for ${id}: MFA device ${aws.mfa_serial}, keys from ${src}, MFA session ${formatSeconds(aws.session_duration)}${aws.region ? `, region ${aws.region}` : ''}`,
+    `aws set up for ${id}: MFA device ${aws.mfa_serial}, keys from ${src}, MFA session ${formatDuration(aws.session_duration)}${aws.region ? `, region ${aws.region}` : ''}`,
     ...Object.entries(aws.roles).map(
-      ([n, x]) => `  role ${n}: ${x.arn} (${formatSeconds(x.duration)}, max ${formatSeconds(x.max_duration)})`,
+      ([n, x]) => `  role ${n}: ${x.arn} (${formatDuration(x.duration)}, max ${formatDuration(x.max_duration)})`,
     ),
     '',
     'For ~/.aws/config (one profile per role; pick the agent name your policy allows):',
@@ -343,9 +341,10 @@ export async function runServeCredentials(
   const port = o.port === undefined ? 0 : Number(o.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     fail('usage', '--port is a port number (1-65535), or 0 for any free port');
-  const lifetime = o.lifetime === undefined ? 12 * 3600 : parseAwsDuration(o.lifetime);
-  if (lifetime === undefined || lifetime < 60 || lifetime > 7 * 86_400)
-    fail('usage', '--lifetime is a duration from 1m to 168h (default 12h)');
+  const lifetime =
+    o.lifetime === undefined
+      ? 12 * 3600
+      : checkDuration(o.lifetime, '--lifetime', { bare: true, min: 60, max: 7 * 86_400 });
   const req: AwsRequest = { account: id, role: o.role, duration_seconds: durationOf(o), delivery: 'container' };
   const deps: AwsDeps = {
     env: rt.env.aws,
@@ -413,7 +412,7 @@ export async function runServeCredentials(
           }),
         );
         rt.io.err(
-          `totp-mcp: serving ${id}${o.role ? ` role ${o.role}` : ''} as agent ${agent} on ${server.url} (loopback only) for at most ${formatSeconds(lifetime)}; Ctrl-C stops\n`,
+          `totp-mcp: serving ${id}${o.role ? ` role ${o.role}` : ''} as agent ${agent} on ${server.url} (loopback only) for at most ${formatDuration(lifetime)}; Ctrl-C stops\n`,
         );
         await new Promise<void>((resolve) => {
           stop.signal.addEventListener(

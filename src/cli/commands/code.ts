@@ -1,6 +1,7 @@
 import { issueCode } from '../../app/codes.js';
 import { dyingSeconds, FRESH_SECONDS, MAX_MIN_REMAINING } from '../../app/fresh.js';
 import { parseTime } from '../../core/clock.js';
+import { checkDuration } from '../../core/duration.js';
 import { fail } from '../../core/errors.js';
 import type { IssuedCode } from '../../core/model.js';
 import { json } from '../format.js';
@@ -32,10 +33,7 @@ function parseMinRemaining(o: CodesOptions): number | undefined {
   if (o.fresh && o.minRemaining !== undefined) fail('usage', 'give --fresh or --min-remaining, not both');
   if (o.fresh) return FRESH_SECONDS;
   if (o.minRemaining === undefined) return undefined;
-  const t = o.minRemaining.trim();
-  const n = /^[0-9]{1,6}$/.test(t) ? Number(t) : NaN;
-  if (!(n <= MAX_MIN_REMAINING)) fail('usage', `--min-remaining takes whole seconds, 0 to ${MAX_MIN_REMAINING}`);
-  return n;
+  return checkDuration(o.minRemaining, '--min-remaining', { bare: true, min: 0, max: MAX_MIN_REMAINING });
 }
 
 /** `code [ids...]`: checks the combinations, then one code (code.ts) or a table. */

@@ -1,6 +1,7 @@
 import { explainRequest } from '../../app/explain.js';
 import { applyPolicy, checkPolicy, initPolicy } from '../../app/policy-file.js';
 import { parseTime } from '../../core/clock.js';
+import { checkDuration } from '../../core/duration.js';
 import { fail } from '../../core/errors.js';
 import type { Runtime } from '../runtime.js';
 
@@ -66,9 +67,7 @@ export interface ExplainOptions {
 export async function runPolicyExplain(rt: Runtime, o: ExplainOptions): Promise<void> {
   const at = o.at === undefined ? rt.clock.now() : parseTime(o.at);
   if (at === undefined) fail('usage', '--at takes ISO 8601 or Unix seconds');
-  const duration = o.duration === undefined ? undefined : Number(o.duration);
-  if (duration !== undefined && !(Number.isInteger(duration) && duration > 0))
-    fail('usage', '--duration takes whole seconds');
+  const duration = o.duration === undefined ? undefined : checkDuration(o.duration, '--duration', { bare: true });
   const r = await explainRequest(rt.ctx, {
     agent: o.agent,
     account: o.account,

@@ -6,6 +6,7 @@
  * to stderr, and only with --debug.
  */
 import { AgentService } from '../../app/agent.js';
+import { checkDuration } from '../../core/duration.js';
 import { fail } from '../../core/errors.js';
 import { ID_PATTERN, ID_RULE } from '../../core/model.js';
 import { VERSION } from '../../version.js';
@@ -28,11 +29,8 @@ export async function runServe(
   if (!ID_PATTERN.test(agent)) fail('usage', `invalid agent name: use ${ID_RULE}`);
   let approvalTimeoutMs: number | undefined;
   if (o.approvalTimeout !== undefined) {
-    const m = /^([0-9]{1,3})(s|m)$/.exec(o.approvalTimeout);
-    const s = m ? Number(m[1]) * (m[2] === 'm' ? 60 : 1) : 0;
-    if (!(s >= 1 && s <= MAX_APPROVAL_TIMEOUT_SECONDS))
-      fail('usage', '--approval-timeout: expected a duration from 1s to 10m, e.g. 55s or 2m');
-    approvalTimeoutMs = s * 1000;
+    approvalTimeoutMs =
+      checkDuration(o.approvalTimeout, '--approval-timeout', { min: 1, max: MAX_APPROVAL_TIMEOUT_SECONDS }) * 1000;
   }
   const debug = o.debug === true || rt.globals.debug === true;
   const log = debug

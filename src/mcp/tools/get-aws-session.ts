@@ -1,5 +1,5 @@
 import type { CallToolResult, McpServer } from '@modelcontextprotocol/server';
-import { ROLE_NAME } from '../../core/vocab.js';
+import { AWS_ACCOUNT_ID, ROLE_NAME } from '../../core/vocab.js';
 import * as z from 'zod/v4';
 import { ApprovalRequired } from '../../app/agent.js';
 import type { ToolDeps } from '../deps.js';
@@ -38,10 +38,7 @@ const output = z.object({
   account: accountId,
   delivery: z.enum(['profile', 'inline']),
   arn: z.string().max(2048).describe('Who the credentials act as: the assumed-role session or the MFA user.'),
-  account_id: z
-    .string()
-    .regex(/^\d{12}$/)
-    .describe('The AWS account id.'),
+  account_id: z.string().regex(AWS_ACCOUNT_ID).describe('The AWS account id.'),
   role: z.string().max(64).nullable().describe("The role assumed, or null for the MFA user's own session."),
   region: z.string().max(32).nullable(),
   expiration: isoTime.describe('When the credentials expire (ISO 8601).'),
