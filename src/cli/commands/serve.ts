@@ -6,6 +6,7 @@
  * to stderr, and only with --debug.
  */
 import { AgentService } from '../../app/agent.js';
+import { ApprovalBroker } from '../../app/approvals/broker.js';
 import { fail } from '../../core/errors.js';
 import { ID_PATTERN, ID_RULE } from '../../core/model.js';
 import { VERSION } from '../../version.js';
@@ -63,6 +64,13 @@ export async function runServe(
     );
   }
   const mcp = await loading;
+  // Issue 14: the approval page and the terminal board, for rules whose person the client cannot ask.
+  const broker = new ApprovalBroker({
+    ctx: rt.ctx,
+    env: { browser: rt.env.processEnv['BROWSER'], path: rt.env.processEnv['PATH'], platform: process.platform },
+    timeoutOverrideMs: approvalTimeoutMs,
+    log,
+  });
   log?.(`serving agent ${agent} from ${rt.home}`);
   if (!rt.env.codeCacheWarmUp) tuneHeapForServing();
   try {
@@ -73,6 +81,7 @@ export async function runServe(
       log,
       stdout: rt.io.stdout,
       approvalTimeoutMs,
+      broker,
       // The AWS code loads on the first get_aws_session call, not at start-up.
       awsSession: async (rc, req) => {
         const app = await import('../../app/aws.js');
@@ -84,6 +93,7 @@ export async function runServe(
       },
     });
   } finally {
+    broker.close();
     await service.close();
     log?.('closed');
   }
