@@ -101,9 +101,11 @@ export class ApprovalPage {
   }
 
   stop(): void {
+    // Stops accepting at once; a response being written (the decision's own page) still finishes,
+    // and every response closes its connection.
     for (const s of this.#servers) {
       s.close();
-      s.closeAllConnections();
+      s.closeIdleConnections();
     }
     this.#servers = [];
     this.#port = 0;
@@ -146,7 +148,7 @@ export class ApprovalPage {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // DNS rebinding: a page from another site that rebinds its name to 127.0.0.1 sends its own Host.
     if (!this.#ownHost(req.headers.host)) {
-      send(res, 421, html('Refused', '<p>Refused: wrong host. Nothing was changed.</p>'));
+      send(res, 421, refused('wrong host'));
       return;
     }
     const m = /^\/approve\/([A-Za-z0-9_-]{43})$/.exec(req.url ?? '');
@@ -166,18 +168,21 @@ export class ApprovalPage {
       return;
     }
     // CSRF: a browser names the page a form was sent from; only this listener's own pages may decide.
+    // CSRF: a browser names the site a form was sent from. Under `Referrer-Policy: no-referrer`
+    // Chromium sends `Origin: null` even for its own page's form, so `null` counts only with
+    // `Sec-Fetch-Site: same-origin` (which the browser sets itself, and no page can).
     const origin = req.headers.origin;
-    if (origin !== undefined && !(origin.startsWith('http://') && this.#ownHost(origin.slice('http://'.length)))) {
-      send(res, 403, html('Refused', '<p>Refused: this form came from another site. Nothing was changed.</p>'));
-      return;
-    }
     const site = req.headers['sec-fetch-site'];
-    if (site !== undefined && site !== 'same-origin' && site !== 'none') {
-      send(res, 403, html('Refused', '<p>Refused: this form came from another site. Nothing was changed.</p>'));
+    const ownOrigin = origin !== undefined && origin.startsWith('http://') && this.#ownHost(origin.slice(7));
+    if (
+      (origin !== undefined && !ownOrigin && !(origin === 'null' && site === 'same-origin')) ||
+      (site !== undefined && site !== 'same-origin' && site !== 'none')
+    ) {
+      send(res, 403, refused('this form came from another site'));
       return;
     }
     if (!(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
-      send(res, 415, html('Refused', '<p>Refused. Nothing was changed.</p>'));
+      send(res, 415, refused('not a form'));
       return;
     }
     const body = await readBody(req);
@@ -194,11 +199,7 @@ export class ApprovalPage {
       !sameText(nonce, e.nonce) ||
       !(decision === 'once' || decision === 'deny' || (decision === 'ttl' && e.q.ttlLabel !== null))
     ) {
-      send(
-        res,
-        403,
-        html('Refused', '<p>Refused: this is not a valid answer to the request. Nothing was changed.</p>'),
-      );
+      send(res, 403, refused('this is not a valid answer to the request'));
       return;
     }
     // One decision per token: taken here, before anyone else can post.
@@ -216,6 +217,8 @@ export class ApprovalPage {
     return html('Closed', `<h1>Nothing to approve</h1><p>${CLOSED_TEXT[this.#closed.get(token) ?? 'unknown']}</p>`);
   }
 }
+
+const refused = (why: string): string => html('Refused', `<h1>Refused</h1><p>${esc(why)}. Nothing was changed.</p>`);
 
 function page(token: string, e: Entry): string {
   const q = e.q;
