@@ -107,11 +107,14 @@ export class ApprovalFlow {
   readonly #open = new Map<string, number>();
   readonly timeoutMs: number;
   readonly #broker: ApprovalBroker | undefined;
+  /** `serve --approval-timeout`, when given: wins over every rule's approval_timeout. */
+  readonly #override: number | undefined;
 
   constructor(opts: ApprovalFlowOptions = {}) {
     this.#codec = createRequestStateCodec<Question>({ key: opts.key ?? randomBytes(32), ttlSeconds: TTL_SECONDS });
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS;
     this.#broker = opts.broker;
+    this.#override = opts.timeoutMs;
   }
 
   /**
@@ -141,7 +144,11 @@ export class ApprovalFlow {
                 // eslint-disable-next-line @typescript-eslint/no-deprecated
                 const r = await ctx.mcpReq.elicitInput(
                   { mode: 'url', message, url, elicitationId: randomUUID() },
-                  { timeout: how.timeoutMs, signal: ctx.mcpReq.signal, relatedRequestId: ctx.mcpReq.id },
+                  {
+                    timeout: this.#override ?? how.timeoutMs,
+                    signal: ctx.mcpReq.signal,
+                    relatedRequestId: ctx.mcpReq.id,
+                  },
                 );
                 return r.action;
               } catch {
@@ -198,31 +205,34 @@ export class ApprovalFlow {
       }
     }
     let asked: { key: string; answer: ApprovalAnswer } | undefined;
+    /** The rule's approval_timeout for the question the client is asked (`serve --approval-timeout` overrides it). */
+    let waitMs = this.timeoutMs;
     for (let round = 1; ; round++) {
-      const approve: ApprovalAsker = (s, how) =>
-        !byClient(how)
-          ? other(s, how)
-          : asked !== undefined && approvalKey(s) === asked.key
-            ? asked.answer
-            : round > MAX_LEGACY_ROUNDS
-              ? 'error'
-              : 'ask';
+      const approve: ApprovalAsker = (s, how) => {
+        if (!byClient(how)) return other(s, how);
+        waitMs = this.#override ?? how.timeoutMs;
+        return asked !== undefined && approvalKey(s) === asked.key
+          ? asked.answer
+          : round > MAX_LEGACY_ROUNDS
+            ? 'error'
+            : 'ask';
+      };
       try {
         return await fn(requestContext(server, ctx, approve));
       } catch (e) {
         if (!(e instanceof ApprovalRequired)) throw e;
-        asked = { key: approvalKey(e.subject), answer: await this.#elicit(ctx, e.question) };
+        asked = { key: approvalKey(e.subject), answer: await this.#elicit(ctx, e.question, waitMs) };
       }
     }
   }
 
   /** 2025 era: one elicitation/create, bounded; a failure of any kind is an answer, never an echo. */
-  async #elicit(ctx: ServerContext, message: string): Promise<ApprovalAnswer> {
+  async #elicit(ctx: ServerContext, message: string, timeoutMs: number): Promise<ApprovalAnswer> {
     try {
       // The 2025 era's push request (deprecated for 2026-07-28 requests, which never come here).
       // eslint-disable-next-line @typescript-eslint/no-deprecated
       const r = await ctx.mcpReq.elicitInput(formParams(message), {
-        timeout: this.timeoutMs,
+        timeout: timeoutMs,
         signal: ctx.mcpReq.signal,
         relatedRequestId: ctx.mcpReq.id,
       });

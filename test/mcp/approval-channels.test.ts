@@ -8,7 +8,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliAsync, tempDir } from '../helpers/cli.js';
+import { cli, cliAsync, tempDir } from '../helpers/cli.js';
 import { ROOT } from '../helpers/build.js';
 import {
   auditEvents,
@@ -287,6 +287,49 @@ describe('other clients', () => {
     } finally {
       await c.close();
     }
+  });
+});
+
+describe('the client first, where it can ask', () => {
+  it('a client with form elicitation is asked in the session: no page is opened', async () => {
+    const c = await connect(home, {
+      agent: 'bot',
+      env: { BROWSER: browserScript },
+      elicit: () => ({ action: 'accept', content: { confirm: true } }),
+    });
+    try {
+      const before = urls().length;
+      const r = await call(c, 'get_totp_code', { account: 'confirm' });
+      expect(r.isError).toBe(false);
+      expect(c.asked).toHaveLength(1);
+      expect(urls().length).toBe(before);
+      expect(lastEvent('confirm')).toMatchObject({ decision: 'allow', approval: 'confirmed', reason: 'allowed' });
+    } finally {
+      await c.close();
+    }
+  });
+
+  it("the rule's approval_timeout bounds the client's prompt too (3 s here, no --approval-timeout)", async () => {
+    const c = await connect(home, {
+      agent: 'bot',
+      env: { BROWSER: browserScript },
+      elicit: () => new Promise(() => undefined),
+    });
+    try {
+      const t0 = Date.now();
+      const r = await call(c, 'get_totp_code', { account: 'limited' });
+      expect(r.text).toBe('approval_declined: the person did not answer the approval request in time');
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      expect(lastEvent('limited')).toMatchObject({ decision: 'deny', approval: 'timeout' });
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('doctor says whether an approval page can be opened and a notification sent', () => {
+    const r = cli(home, ['doctor'], { env: { BROWSER: browserScript } });
+    expect(r.stdout).toMatch(/approvals\s+approval pages open with \$BROWSER/);
+    expect(r.stdout).toMatch(/notifier\s+/);
   });
 });
 

@@ -97,3 +97,25 @@ export function notify(n: NonNullable<ReturnType<typeof findNotifier>>, body: st
     launch({ command: n.command, args: ['-e', `display notification ${q(body)} with title ${q(title)}`] });
   } else launch({ command: n.command, args: ['--app-name=totp-mcp', title, body] });
 }
+
+/** `doctor`'s lines on the browser channel: whether a page can be opened and a notification sent. */
+export function openerChecks(env: OpenerEnv): { name: string; level: 'ok'; detail: string }[] {
+  const o = findOpener(env);
+  const n = findNotifier(env);
+  return [
+    {
+      name: 'approvals',
+      level: 'ok',
+      detail:
+        o === null
+          ? "no browser opener found ($BROWSER, xdg-open, open): the approval page reaches only clients with URL-mode elicitation; 'totp-mcp approvals' still works"
+          : `approval pages open with ${o.source === 'BROWSER' ? '$BROWSER' : 'the platform opener'} (${o.command})`,
+    },
+    {
+      name: 'notifier',
+      level: 'ok',
+      detail:
+        n === null ? 'no desktop notifier found (notify-send, osascript)' : `desktop notifications via ${n.command}`,
+    },
+  ];
+}
