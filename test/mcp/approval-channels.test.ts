@@ -4,6 +4,7 @@
 // gets the URL through the client instead; a headless person answers with `totp-mcp approvals`.
 // The page refuses forged, rebinding, cross-site, replayed, expired and crossed answers.
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -271,9 +272,11 @@ describe('other clients', () => {
         list = JSON.parse((await cliAsync(home, ['approvals', '--json'])).stdout);
       const id = list[0].id as string;
       const dir = join(home, 'state', 'approvals');
+      // Everything a same-user process without the vault can know (the question file is readable to it), but the MAC.
+      const key = JSON.parse(readFileSync(join(dir, `q-${id}.json`), 'utf8')).body.key as string;
       writeFileSync(
         join(dir, `a-${id}.json`),
-        JSON.stringify({ v: 1, body: { id, key: 'x', answer: 'confirmed', remember_seconds: 0 }, mac: '0'.repeat(64) }),
+        JSON.stringify({ v: 1, body: { id, key, answer: 'confirmed', remember_seconds: 0 }, mac: '0'.repeat(64) }),
         { mode: 0o600 },
       );
       await new Promise((r) => setTimeout(r, 1000));
@@ -401,6 +404,32 @@ describe('attacks on the page: each refused, nothing approved', () => {
       await c.close();
     }
   });
+
+  it.runIf(process.getuid?.() === 0)(
+    'another local user who read the URL (from ps) is refused: the page answers only its own user',
+    async () => {
+      const c = await desktop();
+      try {
+        const n0 = urls().length;
+        const pending = call(c, 'get_totp_code', { account: 'confirm' });
+        const url = await nextUrl(n0);
+        const script = `fetch(${JSON.stringify(url)}).then(async r => console.log(r.status, await r.text()))`;
+        const other = spawnSync(process.execPath, ['-e', script], {
+          uid: 65534,
+          gid: 65534,
+          encoding: 'utf8',
+          cwd: '/',
+        });
+        expect(other.stdout).toMatch(/^403 .*this page answers only its own user/s);
+        // Nothing was given away or approved: the owner's answer still counts.
+        const nonce = nonceOf((await raw(url, 'GET')).text);
+        expect((await raw(url, 'POST', FORM, form({ nonce, decision: 'deny' }))).status).toBe(200);
+        expect((await pending).isError).toBe(true);
+      } finally {
+        await c.close();
+      }
+    },
+  );
 
   it('a client cancellation withdraws the question: audited as withdrawn, the page closes', async () => {
     const c = await desktop();

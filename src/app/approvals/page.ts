@@ -13,6 +13,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { peerUid } from './peer-uid.js';
 
 export type PageDecision = 'once' | 'ttl' | 'deny';
 type Closed = 'answered' | 'expired' | 'withdrawn';
@@ -147,6 +148,15 @@ export class ApprovalPage {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // DNS rebinding: a page from another site that rebinds its name to 127.0.0.1 sends its own Host.
+    // Only the user this server runs as: the URL went through a command line other users can read.
+    const uid = process.getuid?.();
+    if (uid !== undefined) {
+      const peer = peerUid(req.socket.remotePort ?? 0, this.#port);
+      if (peer !== undefined && peer !== uid) {
+        send(res, 403, refused('this page answers only its own user'));
+        return;
+      }
+    }
     if (!this.#ownHost(req.headers.host)) {
       send(res, 421, refused('wrong host'));
       return;
