@@ -18,7 +18,17 @@ import { diskErrno, isTotpMcpError, refusal, type ErrorKind, type TotpMcpError }
 import type { Account, IssuedCode } from '../core/model.js';
 // Specific policy modules, not the barrel: the YAML parser stays off the agent path.
 import { describeAgent, evaluate, matchRequest, visibleAccounts, type AgentDescription } from '../policy/evaluate.js';
-import type { Action, PolicyAwsRequest, Decision, Policy, PolicyRequest, ReasonCode } from '../policy/types.js';
+import {
+  approvalChannels,
+  approvalTimeoutSeconds,
+  type Action,
+  type ApprovalChannel,
+  type PolicyAwsRequest,
+  type Decision,
+  type Policy,
+  type PolicyRequest,
+  type ReasonCode,
+} from '../policy/types.js';
 import { longestWindowSeconds } from '../policy/windows.js';
 import type { Payload, Vault } from '../vault/index.js';
 import { checkId } from './accounts.js';
@@ -56,7 +66,30 @@ export function denialError(d: Decision, freesUp?: string): TotpMcpError {
  * client answered with an error or something malformed, or not in time): refused and recorded.
  */
 export type ApprovalAnswer = Exclude<AuditApproval, 'none' | 'remembered'> | 'ask';
-export type ApprovalAsker = (subject: ApprovalSubject) => Promise<ApprovalAnswer> | ApprovalAnswer;
+// ---- issue 14: approval channels (app/approvals/) ----
+/** What the deciding rule says about asking: the channels it allows, in order, its TTL and how long to wait. */
+export interface ApprovalHow {
+  readonly via: readonly ApprovalChannel[];
+  readonly ttlSeconds: number | undefined;
+  readonly timeoutMs: number;
+}
+/**
+ * An answer with the channel it came by (null: none answered). `rememberSeconds`: how long a yes
+ * is kept, capped by the rule's TTL (0: "allow once"; absent: the rule's TTL).
+ */
+export interface ApprovalOutcome {
+  readonly answer: ApprovalAnswer;
+  readonly channel: ApprovalChannel | null;
+  readonly rememberSeconds?: number | undefined;
+}
+export type ApprovalAsker = (
+  subject: ApprovalSubject,
+  how: ApprovalHow,
+) => Promise<ApprovalAnswer | ApprovalOutcome> | ApprovalAnswer | ApprovalOutcome;
+/** The audit reason of an approval outcome: the channel is named when it is not the client's own prompt. */
+const viaReason = (reason: string, via: ApprovalChannel | null): string =>
+  via === null || via === 'client' ? reason : `${reason}:${via}`;
+// ---- end issue 14 ----
 
 /**
  * Thrown when the person must be asked before the request can be decided. Not an error but a
@@ -75,12 +108,17 @@ export class ApprovalRequired extends Error {
 }
 
 /** The fixed text of each refused approval (never the client's own words). */
-const APPROVAL_REFUSED: Record<'unavailable' | 'declined' | 'cancelled' | 'error' | 'timeout', string> = {
+const APPROVAL_REFUSED: Record<
+  'unavailable' | 'declined' | 'cancelled' | 'error' | 'timeout' | 'expired' | 'withdrawn',
+  string
+> = {
   unavailable: 'this account needs the person to confirm, and this client cannot ask',
   declined: 'the person declined the request',
   cancelled: 'the person cancelled the request',
   error: 'the client did not return a usable answer to the approval request',
   timeout: 'the person did not answer the approval request in time',
+  expired: 'nobody answered in time',
+  withdrawn: 'the request was withdrawn',
 };
 
 /** Longest wait `min_remaining_seconds` may cause (one step at most). */
@@ -323,7 +361,8 @@ export class AgentService {
     const limited = policy.rules.find((r) => r.id === probe.rule)?.limit !== undefined;
     if (limited) await this.#checkTrail(payload, true, request.action, account.id, rc.client);
     const first = limited ? evaluate(policy, request, { now, usage: await audit.usageCounter(now) }) : probe;
-    const approval = first.decision === 'allow' ? await this.#approval(first, payload, request, rc) : 'none';
+    const { approval, via }: { approval: AuditApproval; via: ApprovalChannel | null } =
+      first.decision === 'allow' ? await this.#approval(first, payload, request, rc) : { approval: 'none', via: null };
     const base = {
       action: request.action,
       account: account.id,
@@ -345,7 +384,7 @@ export class AgentService {
       if (approval !== 'none' && approval !== 'confirmed' && approval !== 'remembered') {
         await this.#record(
           payload,
-          { ...base, decision: 'deny', rule: d.rule, reason: `approval_${approval}` },
+          { ...base, decision: 'deny', rule: d.rule, reason: viaReason(`approval_${approval}`, via) },
           rc.client,
         );
         throw refusal('approval_declined', APPROVAL_REFUSED[approval]);
@@ -360,7 +399,14 @@ export class AgentService {
       }
       await this.#record(
         payload,
-        { ...base, decision: 'allow', rule: d.rule, reason: 'allowed', step: out.step ?? null, aws: out.aws ?? null },
+        {
+          ...base,
+          decision: 'allow',
+          rule: d.rule,
+          reason: viaReason('allowed', via),
+          step: out.step ?? null,
+          aws: out.aws ?? null,
+        },
         rc.client,
       );
       return out.value;
@@ -398,8 +444,14 @@ export class AgentService {
    * role, duration and delivery) × deciding rule × policy pin. A remembered one counts only for
    * the same subject, and only while the rule that remembered it still has a TTL.
    */
-  async #approval(d: Decision, payload: Payload, request: PolicyRequest, rc: RequestContext): Promise<AuditApproval> {
-    if (d.approval !== 'confirm' || d.rule === null) return 'none';
+  async #approval(
+    d: Decision,
+    payload: Payload,
+    request: PolicyRequest,
+    rc: RequestContext,
+  ): Promise<{ approval: AuditApproval; via: ApprovalChannel | null }> {
+    const none = { approval: 'none', via: null } as const;
+    if (d.approval !== 'confirm' || d.rule === null) return none;
     const aws = request.aws;
     const subject: ApprovalSubject = {
       agent: this.agent,
@@ -417,13 +469,18 @@ export class AgentService {
       pin: pinId(payload.policy_pin),
     };
     const now = this.ctx.clock.now();
-    if (d.approval_ttl_seconds && this.#approved.has(subject, now)) return 'remembered';
-    if (!rc.approve) return 'unavailable';
-    const answer = await rc.approve(subject);
+    if (d.approval_ttl_seconds && this.#approved.has(subject, now)) return { approval: 'remembered', via: null };
+    if (!rc.approve) return { approval: 'unavailable', via: null };
+    const got = await rc.approve(subject, {
+      via: approvalChannels(d),
+      ttlSeconds: d.approval_ttl_seconds,
+      timeoutMs: approvalTimeoutSeconds(d) * 1000,
+    });
+    const { answer, channel, rememberSeconds } = typeof got === 'string' ? { answer: got, channel: null } : got;
     if (answer === 'ask') throw new ApprovalRequired(approvalQuestion(subject), subject);
-    if (answer === 'confirmed' && d.approval_ttl_seconds)
-      this.#approved.remember(subject, this.ctx.clock.now() + d.approval_ttl_seconds * 1000, now);
-    return answer;
+    const keep = Math.min(d.approval_ttl_seconds ?? 0, rememberSeconds ?? Infinity);
+    if (answer === 'confirmed' && keep > 0) this.#approved.remember(subject, this.ctx.clock.now() + keep * 1000, now);
+    return { approval: answer, via: channel };
   }
 
   /**

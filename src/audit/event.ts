@@ -71,6 +71,9 @@ export const AUDIT_APPROVALS = [
   'unavailable',
   'error',
   'timeout',
+  // Issue 14: nobody answered on any channel before the question closed; the client cancelled the call.
+  'expired',
+  'withdrawn',
 ] as const;
 export type AuditApproval = (typeof AUDIT_APPROVALS)[number];
 

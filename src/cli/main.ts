@@ -440,6 +440,17 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
       await runDoctor(await rt());
     });
 
+  // Issue 14: the terminal approval channel (commands/approvals.ts).
+  program
+    .command('approvals [verb] [id]')
+    .description('list the open approval requests; approve ID [--for TTL] or deny ID answers one')
+    .option('--json', 'machine-readable output')
+    .option('--for <ttl>', "approve: remember the approval this long (at most the rule's approval_ttl)")
+    .action(async (verb: string | undefined, id: string | undefined, o: { json?: boolean; for?: string }) => {
+      const { runApprovals } = await import('./commands/approvals.js');
+      await runApprovals(await rt(), { verb, id, ...o });
+    });
+
   program
     .command('completion')
     .description('print a shell completion script: source <(totp-mcp completion bash)')

@@ -33,7 +33,15 @@ import {
   type RequestStateCodec,
   type ServerContext,
 } from '@modelcontextprotocol/server';
-import { ApprovalRequired, type ApprovalAnswer, type ApprovalAsker, type RequestContext } from '../app/agent.js';
+import {
+  ApprovalRequired,
+  type ApprovalAnswer,
+  type ApprovalAsker,
+  type ApprovalHow,
+  type ApprovalOutcome,
+  type RequestContext,
+} from '../app/agent.js';
+import type { ApprovalBroker } from '../app/approvals/broker.js';
 import { approvalKey, type ApprovalSubject } from '../app/approval-key.js';
 import { canonicalJson } from '../core/canonical-json.js';
 import { clientView, requestContext } from './context.js';
@@ -79,6 +87,8 @@ export interface ApprovalFlowOptions {
   key?: Uint8Array | undefined;
   /** 2025 era: how long to wait for the client's answer (default 55 s). */
   timeoutMs?: number | undefined;
+  /** The browser and terminal channels (issue 14); absent: only the client can ask. */
+  broker?: ApprovalBroker | undefined;
 }
 
 export class ApprovalFlow {
@@ -86,10 +96,73 @@ export class ApprovalFlow {
   /** Questions asked and not yet answered: nonce → expiry (ms). */
   readonly #open = new Map<string, number>();
   readonly timeoutMs: number;
+  readonly #broker: ApprovalBroker | undefined;
+  /** `serve --approval-timeout`, when given: wins over every rule's approval_timeout. */
+  readonly #override: number | undefined;
 
   constructor(opts: ApprovalFlowOptions = {}) {
     this.#codec = createRequestStateCodec<Question>({ key: opts.key ?? randomBytes(32), ttlSeconds: TTL_SECONDS });
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS;
+    this.#broker = opts.broker;
+    this.#override = opts.timeoutMs;
+  }
+
+  /**
+   * Issue 14: the channels beyond the client's form prompt. The call waits here for the first
+   * answer from the page or `totp-mcp approvals`; the page's URL goes to the client as URL-mode
+   * elicitation where it declared it (2025 era: a push request; the answer still comes from the
+   * page), and progress is reported while waiting when the client gave a progress token.
+   */
+  #viaBroker(
+    server: McpServer,
+    ctx: ServerContext,
+    subject: ApprovalSubject,
+    how: ApprovalHow,
+  ): Promise<ApprovalOutcome | 'unavailable'> | 'unavailable' {
+    if (this.#broker === undefined) return 'unavailable';
+    const view = clientView(server, ctx);
+    const token = ctx.mcpReq._meta?.progressToken;
+    let step = 0;
+    return this.#broker.ask(subject, how, {
+      client: view.client,
+      signal: ctx.mcpReq.signal,
+      sendUrl:
+        view.canUrl && ctx.mcpReq.envelope === undefined
+          ? async (url, message) => {
+              try {
+                // The 2025 era's push request, URL mode: the person opens the page from the client.
+                // eslint-disable-next-line @typescript-eslint/no-deprecated
+                const r = await ctx.mcpReq.elicitInput(
+                  { mode: 'url', message, url, elicitationId: randomUUID() },
+                  {
+                    timeout: this.#override ?? how.timeoutMs,
+                    signal: ctx.mcpReq.signal,
+                    relatedRequestId: ctx.mcpReq.id,
+                  },
+                );
+                return r.action;
+              } catch {
+                return 'error';
+              }
+            }
+          : undefined,
+      progress:
+        token === undefined
+          ? undefined
+          : (elapsed, total) => {
+              step++;
+              void ctx.mcpReq
+                .notify({
+                  method: 'notifications/progress',
+                  params: {
+                    progressToken: token,
+                    progress: step,
+                    message: `waiting for the person's approval (${Math.max(0, Math.round((total - elapsed) / 1000))} s left)`,
+                  },
+                })
+                .catch(() => undefined);
+            },
+    });
   }
 
   /** For `McpServer` options: a state that fails verification is refused by the SDK (-32602). */
@@ -106,39 +179,50 @@ export class ApprovalFlow {
     call: ToolCall,
     fn: (rc: RequestContext) => Promise<CallToolResult>,
   ): Promise<CallToolResult | InputRequiredResult> {
-    if (!clientView(server, ctx).canElicit) return fn(requestContext(server, ctx, () => 'unavailable'));
+    const canElicit = clientView(server, ctx).canElicit;
+    // The client's own prompt first, where the rule allows it and the client can show it.
+    const byClient = (how: ApprovalHow): boolean => canElicit && how.via.includes('client');
+    const other = (s: ApprovalSubject, how: ApprovalHow) => this.#viaBroker(server, ctx, s, how);
+    if (!canElicit) return fn(requestContext(server, ctx, other));
     if (ctx.mcpReq.envelope !== undefined) {
       try {
-        return await fn(requestContext(server, ctx, (s) => this.answer(ctx, s, call)));
+        return await fn(
+          requestContext(server, ctx, (s, how) => (byClient(how) ? this.answer(ctx, s, call) : other(s, how))),
+        );
       } catch (e) {
         if (e instanceof ApprovalRequired) return this.ask(e.question, e.subject, call);
         throw e;
       }
     }
     let asked: { key: string; answer: ApprovalAnswer } | undefined;
+    /** The rule's approval_timeout for the question the client is asked (`serve --approval-timeout` overrides it). */
+    let waitMs = this.timeoutMs;
     for (let round = 1; ; round++) {
-      const approve: ApprovalAsker = (s) =>
-        asked !== undefined && approvalKey(s) === asked.key
+      const approve: ApprovalAsker = (s, how) => {
+        if (!byClient(how)) return other(s, how);
+        waitMs = this.#override ?? how.timeoutMs;
+        return asked !== undefined && approvalKey(s) === asked.key
           ? asked.answer
           : round > MAX_LEGACY_ROUNDS
             ? 'error'
             : 'ask';
+      };
       try {
         return await fn(requestContext(server, ctx, approve));
       } catch (e) {
         if (!(e instanceof ApprovalRequired)) throw e;
-        asked = { key: approvalKey(e.subject), answer: await this.#elicit(ctx, e.question) };
+        asked = { key: approvalKey(e.subject), answer: await this.#elicit(ctx, e.question, waitMs) };
       }
     }
   }
 
   /** 2025 era: one elicitation/create, bounded; a failure of any kind is an answer, never an echo. */
-  async #elicit(ctx: ServerContext, message: string): Promise<ApprovalAnswer> {
+  async #elicit(ctx: ServerContext, message: string, timeoutMs: number): Promise<ApprovalAnswer> {
     try {
       // The 2025 era's push request (deprecated for 2026-07-28 requests, which never come here).
       // eslint-disable-next-line @typescript-eslint/no-deprecated
       const r = await ctx.mcpReq.elicitInput(formParams(message), {
-        timeout: this.timeoutMs,
+        timeout: timeoutMs,
         signal: ctx.mcpReq.signal,
         relatedRequestId: ctx.mcpReq.id,
       });

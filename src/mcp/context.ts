@@ -22,6 +22,8 @@ const clip = (v: unknown): string | undefined => (typeof v === 'string' ? v.slic
 export interface ClientView {
   client: RequestContext['client'];
   canElicit: boolean;
+  /** URL-mode elicitation declared (2025-11-25 and later): the approval page's URL can go through the client. */
+  canUrl: boolean;
 }
 
 export function clientView(server: McpServer, ctx: ServerContext): ClientView {
@@ -35,8 +37,9 @@ export function clientView(server: McpServer, ctx: ServerContext): ClientView {
   /* eslint-enable @typescript-eslint/no-deprecated */
   const el: unknown = caps?.elicitation;
   const canElicit = typeof el === 'object' && el !== null && ('form' in el || Object.keys(el).length === 0);
+  const canUrl = typeof el === 'object' && el !== null && 'url' in el;
   const name = clip(info?.name);
-  return { client: name === undefined ? null : { name, version: clip(info?.version) ?? '' }, canElicit };
+  return { client: name === undefined ? null : { name, version: clip(info?.version) ?? '' }, canElicit, canUrl };
 }
 
 /** The app's request context for one tool call; `approve` where the call may need approval (ApprovalFlow.run). */

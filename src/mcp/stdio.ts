@@ -9,6 +9,7 @@ import type { JSONRPCMessage, Transport, TransportSendOptions } from '@modelcont
 import { serveStdio, StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 import type { AgentService } from '../app/agent.js';
 import { Admission, BUSY_CODE, BUSY_MESSAGE } from './admission.js';
+import type { ApprovalBroker } from '../app/approvals/broker.js';
 import { ApprovalFlow } from './approval.js';
 import { InFlight } from './inflight.js';
 import { diagnostic } from './results.js';
@@ -28,6 +29,8 @@ export interface ServeOptions {
   readonly transport?: Transport | undefined;
   /** 2025 era: how long an approval question may wait for the client's answer (default 55 s). */
   readonly approvalTimeoutMs?: number | undefined;
+  /** The browser and terminal approval channels (issue 14). */
+  readonly broker?: ApprovalBroker | undefined;
 }
 
 /**
@@ -198,7 +201,7 @@ const DRAIN_TIMEOUT_MS = 10_000;
 
 export async function serveAgent(opts: ServeOptions): Promise<void> {
   const log = opts.log;
-  const approvals = new ApprovalFlow({ timeoutMs: opts.approvalTimeoutMs });
+  const approvals = new ApprovalFlow({ timeoutMs: opts.approvalTimeoutMs, broker: opts.broker });
   const inflight = new InFlight();
   let ended!: () => void;
   const done = new Promise<void>((resolve) => (ended = resolve));

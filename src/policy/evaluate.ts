@@ -10,9 +10,12 @@ import {
 } from './compile.js';
 import {
   ACTIONS,
+  approvalChannels,
+  approvalTimeoutSeconds,
   type AccountRef,
   type Action,
   type Approval,
+  type ApprovalChannel,
   type Decision,
   type EvalContext,
   type Effect,
@@ -119,6 +122,10 @@ function applyConditions(r: CompiledRule, request: PolicyRequest, ctx: EvalConte
     ...(rule.approval === 'confirm' && rule.approval_ttl_seconds !== undefined
       ? { approval_ttl_seconds: rule.approval_ttl_seconds }
       : {}),
+    ...(rule.approval === 'confirm' && rule.approval_via !== undefined ? { approval_via: rule.approval_via } : {}),
+    ...(rule.approval === 'confirm' && rule.approval_timeout_seconds !== undefined
+      ? { approval_timeout_seconds: rule.approval_timeout_seconds }
+      : {}),
     ...(limit === undefined ? {} : { limit }),
     ...(maxDuration === undefined ? {} : { aws: { max_duration_seconds: maxDuration } }),
   };
@@ -204,6 +211,8 @@ export interface DescribedRule {
   readonly accounts: readonly string[];
   readonly approval: Approval;
   readonly approval_ttl_seconds?: number;
+  readonly approval_via?: readonly ApprovalChannel[];
+  readonly approval_timeout_seconds?: number;
   readonly limit?: { readonly count: number; readonly per_seconds: number };
   readonly hours?: RuleHours;
   readonly aws?: RuleAws;
@@ -231,6 +240,9 @@ export function describeAgent(policy: Policy, agent: string): AgentDescription {
       accounts: r.accounts,
       approval: r.approval,
       ...(r.approval_ttl_seconds === undefined ? {} : { approval_ttl_seconds: r.approval_ttl_seconds }),
+      ...(r.approval === 'confirm'
+        ? { approval_via: approvalChannels(r), approval_timeout_seconds: approvalTimeoutSeconds(r) }
+        : {}),
       ...(r.limit === undefined ? {} : { limit: r.limit }),
       ...(r.hours === undefined ? {} : { hours: r.hours }),
       ...(r.aws === undefined ? {} : { aws: r.aws }),

@@ -3,7 +3,16 @@ import { checkHours, formatMinutes } from './hours.js';
 import { compiled, isAccountId, ruleMatchesAccount, safeTags, type CompiledRule } from './compile.js';
 import { evaluate, matchRequest } from './evaluate.js';
 import { selectorMatches } from './selectors.js';
-import { WEEKDAYS, type Decision, type Effect, type EvalContext, type Policy, type PolicyRequest } from './types.js';
+import {
+  approvalChannels,
+  approvalTimeoutSeconds,
+  WEEKDAYS,
+  type Decision,
+  type Effect,
+  type EvalContext,
+  type Policy,
+  type PolicyRequest,
+} from './types.js';
 
 /**
  * `totp-mcp policy explain`: the decision of `evaluate` (always the same one) plus a trace of how
@@ -176,7 +185,13 @@ function conditionTraces(r: CompiledRule, request: PolicyRequest, ctx: EvalConte
       rule.approval_ttl_seconds === undefined
         ? 'asked every time'
         : `a confirmation is reused for ${formatDuration(rule.approval_ttl_seconds)}`;
-    out.push({ condition: 'approval', ok: true, note: `the person must confirm (${ttl})` });
+    const via = approvalChannels(rule).join(', ');
+    const open = formatDuration(approvalTimeoutSeconds(rule));
+    out.push({
+      condition: 'approval',
+      ok: true,
+      note: `the person must confirm (${ttl}; asked via ${via}, open ${open})`,
+    });
   }
   return out;
 }

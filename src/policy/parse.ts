@@ -6,6 +6,7 @@ import { isZeroDuration, parseDuration } from '../core/duration.js';
 import { policySchema, type RawPolicy, type RawRule } from './schema.js';
 import {
   ACTIONS,
+  DEFAULT_APPROVAL_TIMEOUT_SECONDS,
   DEFAULT_DELIVERIES,
   MAX_POLICY_BYTES,
   POLICY_VERSION,
@@ -215,7 +216,7 @@ const SECRET_LIKE = /[A-Za-z0-9+/=_-]{16,}/;
 const unknownField = (key: string): string =>
   NAMEABLE_KEY.test(key) && !SECRET_LIKE.test(key) ? `unknown field ${JSON.stringify(key)}` : 'unknown field';
 
-const CONDITIONS = ['approval_ttl', 'limit', 'hours', 'aws'] as const;
+const CONDITIONS = ['approval_ttl', 'approval_via', 'approval_timeout', 'limit', 'hours', 'aws'] as const;
 
 function semanticProblems(data: RawPolicy): Problem[] {
   const problems: Problem[] = [];
@@ -243,6 +244,10 @@ function semanticProblems(data: RawPolicy): Problem[] {
     if (r.actions === undefined) problems.push({ path: at('actions'), message: 'an allow rule must list its actions' });
     if (r.approval_ttl !== undefined && r.approval !== 'confirm') {
       problems.push({ path: at('approval_ttl'), message: 'approval_ttl needs approval: confirm', atKey: true });
+    }
+    for (const key of ['approval_via', 'approval_timeout'] as const) {
+      if (r[key] !== undefined && r.approval !== 'confirm')
+        problems.push({ path: at(key), message: `${key} needs approval: confirm`, atKey: true });
     }
     if (r.aws !== undefined && !(r.actions ?? []).includes('aws_session')) {
       problems.push({
@@ -310,6 +315,11 @@ function build(data: RawPolicy, fileName: string, locate?: Locator): Policy {
       actions: Object.freeze(actions),
       approval: r.approval ?? 'none',
       ...(ttl === undefined ? {} : { approval_ttl_seconds: ttl }),
+      // Only what the file says: the defaults (approvalChannels, approvalTimeoutSeconds) apply where it says nothing.
+      ...(r.approval_via === undefined ? {} : { approval_via: Object.freeze(uniq(r.approval_via)) }),
+      ...(r.approval_timeout === undefined
+        ? {}
+        : { approval_timeout_seconds: parseDuration(r.approval_timeout) ?? DEFAULT_APPROVAL_TIMEOUT_SECONDS }),
       ...(r.limit === undefined
         ? {}
         : { limit: Object.freeze({ count: r.limit.count, per_seconds: parseDuration(r.limit.per) ?? 0 }) }),

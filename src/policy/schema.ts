@@ -4,7 +4,7 @@ import { DURATION_RULE, isZeroDuration, parseDuration } from '../core/duration.j
 import { HHMM, HHMM_RULE, TZ_RULE, isValidTimeZone } from './hours.js';
 import { ACCOUNT_SELECTOR_RULE, AGENT_SELECTOR_RULE, isAgentName, parseAccountSelector } from './selectors.js';
 import { DELIVERIES, ROLE_NAME } from '../core/vocab.js';
-import { ACTIONS, APPROVALS, EFFECTS, WEEKDAYS } from './types.js';
+import { ACTIONS, APPROVAL_CHANNELS, APPROVALS, EFFECTS, MAX_APPROVAL_TIMEOUT_SECONDS, WEEKDAYS } from './types.js';
 
 /**
  * The zod schema of `policy.yaml`. Every object is strict (an unknown key is an error: a typo must
@@ -27,6 +27,16 @@ const approvalTtl = z
   .refine((s) => isZeroDuration(s) || (typeof s === 'string' && parseDuration(s) !== undefined), {
     error: `${DURATION_RULE}, or 0 to ask every time`,
   });
+
+/** How long a question stays open: 1 s to 10 min. */
+const APPROVAL_TIMEOUT_RULE = 'expected a duration from 1s to 10m, e.g. 55s or 2m';
+const approvalTimeout = z.string({ error: APPROVAL_TIMEOUT_RULE }).refine(
+  (s) => {
+    const n = parseDuration(s);
+    return n !== undefined && n >= 1 && n <= MAX_APPROVAL_TIMEOUT_SECONDS;
+  },
+  { error: APPROVAL_TIMEOUT_RULE },
+);
 
 /** `{ count, per }`: a rule's `limit` and an agent's `max_calls`. */
 const wholeCount = 'expected a whole number of at least 1';
@@ -63,6 +73,11 @@ export const ruleSchema = z.strictObject(
     actions: list(z.enum(ACTIONS, { error: 'expected list, code or aws_session' }), 'action').optional(),
     approval: z.enum(APPROVALS, { error: 'expected none or confirm' }).optional(),
     approval_ttl: approvalTtl.optional(),
+    approval_via: list(
+      z.enum(APPROVAL_CHANNELS, { error: 'expected client, browser or terminal' }),
+      'channel',
+    ).optional(),
+    approval_timeout: approvalTimeout.optional(),
     limit: countPer('{ count: 10, per: 1h }').optional(),
     hours: z
       .strictObject(

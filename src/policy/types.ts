@@ -12,6 +12,22 @@ export type Effect = (typeof EFFECTS)[number];
 export const APPROVALS = ['none', 'confirm'] as const;
 export type Approval = (typeof APPROVALS)[number];
 
+/** Where the person may be asked (issue 14), tried in this order: the client's own prompt, a loopback page, `totp-mcp approvals`. */
+export const APPROVAL_CHANNELS = ['client', 'browser', 'terminal'] as const;
+export type ApprovalChannel = (typeof APPROVAL_CHANNELS)[number];
+/** How long a question stays open by default: under the usual 60 s request timeout of clients. */
+export const DEFAULT_APPROVAL_TIMEOUT_SECONDS = 55;
+/** The longest `approval_timeout` a rule may set. */
+export const MAX_APPROVAL_TIMEOUT_SECONDS = 600;
+
+/** The channels a confirm rule (or its decision) uses: its own list, else all three. */
+export const approvalChannels = (r: {
+  readonly approval_via?: readonly ApprovalChannel[];
+}): readonly ApprovalChannel[] => r.approval_via ?? APPROVAL_CHANNELS;
+/** How long a confirm rule's question stays open, in seconds. */
+export const approvalTimeoutSeconds = (r: { readonly approval_timeout_seconds?: number }): number =>
+  r.approval_timeout_seconds ?? DEFAULT_APPROVAL_TIMEOUT_SECONDS;
+
 /** How AWS credentials may leave the process (DESIGN §2 "AWS sessions"). */
 import type { Delivery } from '../core/vocab.js';
 export { DELIVERIES, type Delivery } from '../core/vocab.js';
@@ -78,6 +94,10 @@ export interface PolicyRule {
   readonly actions: readonly Action[];
   readonly approval: Approval;
   readonly approval_ttl_seconds?: number;
+  /** With `approval: confirm`: the channels that may ask, in the file's order (default all three). */
+  readonly approval_via?: readonly ApprovalChannel[];
+  /** With `approval: confirm`: how long a question stays open (default 55 s, at most 10 min). */
+  readonly approval_timeout_seconds?: number;
   readonly limit?: RuleLimit;
   readonly hours?: RuleHours;
   /** Present for allow rules that include `aws_session`; defaults filled in. */
@@ -153,6 +173,9 @@ export interface Decision {
   readonly approval: Approval;
   /** With `approval: confirm`, how long a confirmation may be reused; absent means ask every time. */
   readonly approval_ttl_seconds?: number;
+  /** With `approval: confirm`: the channels that may ask, and how long a question stays open. */
+  readonly approval_via?: readonly ApprovalChannel[];
+  readonly approval_timeout_seconds?: number;
   /** On an allow by a rule with a limit: `remaining` is the uses left after this one. */
   readonly limit?: { readonly count: number; readonly per_seconds: number; readonly remaining: number };
   /** On an allowed `aws_session` whose rule caps the duration: the caller must not exceed it. */

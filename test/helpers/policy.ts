@@ -26,6 +26,7 @@ rules:
     accounts: [confirm]
     actions: [code]
     approval: confirm
+    approval_via: [client]
 `;
 
 export const URI = 'otpauth://totp/X:y?secret=JBSWY3DPEHPK3PXP';

@@ -36,7 +36,9 @@ export interface ConnectOptions {
   agent?: string;
   era?: Era;
   /** Declares the elicitation capability and answers with this (default: no capability). */
-  elicit?: ((message: string) => ElicitAnswer | Promise<ElicitAnswer>) | undefined;
+  elicit?: ((message: string, params: Loose) => ElicitAnswer | Promise<ElicitAnswer>) | undefined;
+  /** The client's declared capabilities (default: form elicitation when `elicit` is given, else none). */
+  capabilities?: Record<string, unknown> | undefined;
   args?: string[];
   env?: Record<string, string>;
   clientInfo?: { name: string; version: string };
@@ -71,7 +73,7 @@ export async function connect(home: string, opts: ConnectOptions = {}): Promise<
   let stderr = '';
   transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const client = new Client(opts.clientInfo ?? { name: 'mcp-test', version: '1.2.3' }, {
-    capabilities: opts.elicit ? { elicitation: { form: {} } } : {},
+    capabilities: opts.capabilities ?? (opts.elicit ? { elicitation: { form: {} } } : {}),
     versionNegotiation: { mode: era === 'modern' ? { pin: '2026-07-28' } : era },
   });
   const asked: string[] = [];
@@ -80,7 +82,7 @@ export async function connect(home: string, opts: ConnectOptions = {}): Promise<
     client.setRequestHandler('elicitation/create', async (req) => {
       const message = (req.params as { message: string }).message;
       asked.push(message);
-      return answer(message);
+      return answer(message, req.params);
     });
   }
   await client.connect(transport);

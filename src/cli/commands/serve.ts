@@ -7,6 +7,7 @@
  */
 import { AgentService } from '../../app/agent.js';
 import { checkDuration } from '../../core/duration.js';
+import { ApprovalBroker } from '../../app/approvals/broker.js';
 import { fail } from '../../core/errors.js';
 import { ID_PATTERN, ID_RULE } from '../../core/model.js';
 import { VERSION } from '../../version.js';
@@ -61,6 +62,13 @@ export async function runServe(
     );
   }
   const mcp = await loading;
+  // Issue 14: the approval page and the terminal board, for rules whose person the client cannot ask.
+  const broker = new ApprovalBroker({
+    ctx: rt.ctx,
+    env: { browser: rt.env.processEnv['BROWSER'], path: rt.env.processEnv['PATH'], platform: process.platform },
+    timeoutOverrideMs: approvalTimeoutMs,
+    log,
+  });
   log?.(`serving agent ${agent} from ${rt.home}`);
   tuneHeapForServing();
   try {
@@ -71,11 +79,13 @@ export async function runServe(
       log,
       stdout: rt.io.stdout,
       approvalTimeoutMs,
+      broker,
       // The AWS code loads on the first get_aws_session call, not at start-up.
       awsSession: async (rc, req) =>
         (await import('../../app/aws.js')).getAwsSession(service, rc, req, aws, { debug: log }),
     });
   } finally {
+    broker.close();
     await service.close();
     log?.('closed');
   }

@@ -21,6 +21,11 @@ const output = z.object({
         accounts: z.array(z.string().max(256)).describe('Account selectors: an id, a glob, tag:NAME, or *.'),
         approval: z.enum(['none', 'confirm']).describe('confirm: a person must approve each use.'),
         approval_ttl_seconds: seconds.optional().describe('How long one approval is remembered.'),
+        approval_via: z
+          .array(z.enum(['client', 'browser', 'terminal']))
+          .optional()
+          .describe('Where the person is asked, in order: the client prompt, a local web page, `totp-mcp approvals`.'),
+        approval_timeout_seconds: seconds.optional().describe('How long a question stays open.'),
         limit: z.object({ count: seconds, per_seconds: seconds }).optional(),
         hours: z
           .object({
@@ -84,6 +89,10 @@ export function registerDescribeAccess(server: McpServer, deps: ToolDeps): void 
               accounts: [...r.accounts],
               approval: r.approval,
               ...(r.approval_ttl_seconds === undefined ? {} : { approval_ttl_seconds: r.approval_ttl_seconds }),
+              ...(r.approval_via === undefined ? {} : { approval_via: [...r.approval_via] }),
+              ...(r.approval_timeout_seconds === undefined
+                ? {}
+                : { approval_timeout_seconds: r.approval_timeout_seconds }),
               ...(r.limit === undefined ? {} : { limit: { count: r.limit.count, per_seconds: r.limit.per_seconds } }),
               ...(r.hours === undefined
                 ? {}
