@@ -23,6 +23,9 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   splitting: true,
   format: 'esm',
+  // Loaded from node_modules only when used (a fill, a fleet coordinator): playwright-core finds
+  // its own files at run time and cannot be bundled; neither should slow a start that needs it not.
+  external: ['playwright-core', '@redis/client'],
   // CommonJS dependencies call require(); give the ESM bundle one.
   banner: {
     js: "import { createRequire as __totpMcpCreateRequire } from 'node:module'; const require = __totpMcpCreateRequire(import.meta.url);",
