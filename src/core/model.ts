@@ -1,3 +1,4 @@
+import { isCanonicalOrigin, MAX_ORIGINS } from './origin.js';
 import { Redacted } from './redacted.js';
 import { ShapeError, anyObject, array, convert, int, object, oneOf, optional, str, type Infer } from './shape.js';
 
@@ -75,6 +76,8 @@ export const ACCOUNT = object(
     created_at: timestamp,
     updated_at: timestamp,
     aws: optional(convert(anyObject, (o): AwsBlock => o, revealed)),
+    /** Web origins where this account's code may be filled into a page (core/origin.ts). */
+    origins: optional(array(str({ max: 255, ok: isCanonicalOrigin }), MAX_ORIGINS)),
   },
   (a) => {
     if (!digitsOk(a.type, a.digits))

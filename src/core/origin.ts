@@ -38,6 +38,15 @@ export function parseOrigin(text: string): string {
   return u.origin;
 }
 
+/** Whether `text` is an origin in the canonical form `parseOrigin` gives (the vault stores only those). */
+export function isCanonicalOrigin(text: string): boolean {
+  try {
+    return parseOrigin(text) === text;
+  } catch {
+    return false;
+  }
+}
+
 /** Whether a page's origin (as the browser reports it) is one of `allowed`. */
 export function originAllowed(pageOrigin: string, allowed: readonly string[]): boolean {
   let page: URL;
