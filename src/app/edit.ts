@@ -121,6 +121,8 @@ export async function editAccount(
       reason: `from:${from}`,
       step: to,
     });
+  } else if (result.changed.length > 0) {
+    await recordOwner(ctx, written, { action: 'account_update', account: id, decision: 'allow', reason: 'edit' });
   }
   return result;
 }

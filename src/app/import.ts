@@ -18,6 +18,7 @@ import {
   type ImportSource,
 } from '../otp/importers/index.js';
 import { checkTag } from './accounts.js';
+import { recordOwner, type OwnerEvent } from './audit.js';
 import type { AppContext } from './context.js';
 
 export { IMPORT_FORMATS, type ImportFormat } from '../otp/importers/index.js';
@@ -361,6 +362,20 @@ function apply(accounts: Account[], plan: readonly Planned[], tags: readonly str
 }
 
 /**
+ * One `account_import` event per account written, its reason `<add|replace>:<format>:<count>`
+ * (the format as detected, the count of accounts this import wrote).
+ */
+function importEvents(plan: readonly { row: ImportRow }[], format: ImportFormat): OwnerEvent[] {
+  const rows = plan.map((p) => p.row).filter((r) => (r.action === 'add' || r.action === 'replace') && r.id !== null);
+  return rows.map((r) => ({
+    action: 'account_import',
+    account: r.id,
+    decision: 'allow',
+    reason: `${r.action}:${format}:${rows.length}`,
+  }));
+}
+
+/**
  * The whole import. Throws before anything is written when the source cannot be read (not found,
  * not a known format, a wrong password, a hostile file). Per-entry problems are rows, not errors.
  */
@@ -389,12 +404,14 @@ export async function importAccounts(ctx: AppContext, input: ImportInput, o: Imp
   if (!o.dryRun && wanted > 0) {
     o.hooks.writing?.(wanted);
     // Re-planned under the vault's lock against the vault as it is now: one write, all or nothing.
-    plan = await vault.update((p) => {
+    const done = await vault.update((p) => {
       const fresh = planImport(p.accounts, entries, o.onConflict);
       apply(p.accounts, fresh, tags, new Date(ctx.clock.now()).toISOString());
-      return fresh;
+      return { fresh, payload: p };
     });
+    plan = done.fresh;
     written = true;
+    await recordOwner(ctx, done.payload, importEvents(plan, parsed.format));
   }
   const rows = plan.map((p) => p.row);
   return {

@@ -187,7 +187,9 @@ export async function applyPolicy(
     };
     return { previous: prev, payload: p };
   });
-  await recordOwner(ctx, payload, { action: 'policy_apply', decision: 'allow', reason: 'applied' });
+  // The event names the pinned SHA-256 in `rule` (the policy's identity: 64 hex digits fit that
+  // field's pattern, not the reason's), so the trail says which policy agents were decided by.
+  await recordOwner(ctx, payload, { action: 'policy_apply', decision: 'allow', reason: 'applied', rule: hash });
   const accounts = payload.accounts;
   return { hash, previous, warnings: lintPolicy(policy, accounts) };
 }

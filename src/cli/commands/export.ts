@@ -97,11 +97,11 @@ export async function runExport(rt: Runtime, ids: string[], o: ExportOptions): P
   checkOptions(ids, o);
 
   if (o.uri) {
-    const uris = await exportUris(rt.ctx, ids);
-    rt.io.err(
-      `warning: the ${uris.length} URI(s) below contain the secrets themselves. Anyone who sees them can make codes.\n`,
-    );
+    // Asked before the URIs are made: making them is what the audit trail records as an export.
+    const n = await exportCount(rt.ctx, ids);
+    rt.io.err(`warning: the ${n} URI(s) below contain the secrets themselves. Anyone who sees them can make codes.\n`);
     if (!o.yes && rt.io.interactive && !(await promptConfirm('Print them?'))) fail('usage', 'not exported');
+    const uris = await exportUris(rt.ctx, ids);
     for (const { uri } of uris) rt.io.out(`${uri.reveal()}\n`);
     return;
   }

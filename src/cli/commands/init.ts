@@ -27,7 +27,7 @@ export async function runInit(
           : ({ kind: 'identity' } as const);
   const result = await initHome(rt.home, mode, {
     passphrase: rt.passphrase(true),
-    now: rt.clock.now(),
+    clock: rt.clock,
     ...(workFactor !== undefined && { workFactor }),
   });
   const lines = [`created ${rt.home}`];
