@@ -22,5 +22,4 @@ export { policyHash } from './hash.js';
 export { parseDuration, formatDuration, MAX_DURATION_SECONDS } from './duration.js';
 export { isValidTimeZone } from './hours.js';
 export { parseAccountSelector, type AccountSelector } from './selectors.js';
-export { benchmarkEvaluate, syntheticPolicy, type BenchOptions, type BenchResult } from './bench.js';
 export * from './types.js';

@@ -15,7 +15,7 @@ import {
 import protobuf from 'protobufjs';
 import QRCode from 'qrcode';
 import { base32 } from '../otp/reference.js';
-import { prng } from '../../src/core/prng.js';
+import { prng } from '../../bench/prng.js';
 
 export type FxType = 'totp' | 'hotp' | 'steam';
 export type FxAlgorithm = 'SHA1' | 'SHA256' | 'SHA512';
