@@ -16,7 +16,7 @@ export const auditKey = (payload: Payload): Redacted<Buffer> =>
   new Redacted(Buffer.from(payload.audit_key.reveal(), 'base64'));
 
 /** The chain's own check, and this home's trail judged against the vault (app/trail.ts); `ok` covers both. */
-export type TrailReport = VerifyReport & { trail: TrailCheck };
+type TrailReport = VerifyReport & { trail: TrailCheck };
 
 export async function verifyLog(ctx: AppContext): Promise<TrailReport> {
   const vault = await ctx.vault();

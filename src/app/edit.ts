@@ -18,7 +18,7 @@ export interface EditChanges {
   counter?: string | undefined;
 }
 
-export interface EditResult {
+interface EditResult {
   account: AccountSummary;
   /** The fields that changed, old → new (no secret is ever among them). */
   changed: { field: keyof EditChanges; from: string | number; to: string | number }[];

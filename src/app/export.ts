@@ -73,7 +73,7 @@ export async function exportQrImage(
   return { id: a.id, image: await renderQrImage(formatOtpUri(a), format), steam: a.type === 'steam' };
 }
 
-export interface GoogleCodeOut {
+interface GoogleCodeOut {
   uri: Redacted;
   /** The terminal rendering, when one was asked for. */
   qr: Redacted | null;

@@ -42,10 +42,10 @@ export interface ImportOptions {
   };
 }
 
-export type ImportAction = 'add' | 'replace' | 'skip' | 'invalid';
+type ImportAction = 'add' | 'replace' | 'skip' | 'invalid';
 
 /** One row of the table a person sees: never a secret. */
-export interface ImportRow {
+interface ImportRow {
   index: number;
   action: ImportAction;
   /** The account id it becomes (add), replaces (replace) or duplicates (skip). */
@@ -57,7 +57,7 @@ export interface ImportRow {
   conflict: boolean;
 }
 
-export interface ImportCounts {
+interface ImportCounts {
   entries: number;
   imported: number;
   added: number;
@@ -80,7 +80,7 @@ export interface ImportReport {
   skippedFiles: SkippedFile[];
 }
 
-export interface SkippedFile {
+interface SkippedFile {
   name: string;
   why: string;
 }
@@ -104,7 +104,7 @@ async function readCapped(path: string, name: string): Promise<Buffer> {
 }
 
 /** A file; or a folder, read as its QR images (a Google export spread over several screenshots). */
-export async function readSources(input: ImportInput, skipped: SkippedFile[] = []): Promise<ImportSource[]> {
+async function readSources(input: ImportInput, skipped: SkippedFile[] = []): Promise<ImportSource[]> {
   if (input.kind === 'text') return [{ name: input.name, bytes: Buffer.from(input.text, 'utf8') }];
   const st = await stat(input.path).catch((e: unknown) => readError(e, input.path));
   if (!st.isDirectory()) return [{ name: input.path, bytes: await readCapped(input.path, input.path) }];
@@ -155,7 +155,7 @@ function slug(text: string): string {
 }
 
 /** A readable id from issuer and label ("github:alice@example.com"), valid for ID_PATTERN. */
-export function baseId(issuer: string, label: string): string {
+function baseId(issuer: string, label: string): string {
   const i = slug(issuer);
   const l = slug(label);
   const raw = i && l && i !== l ? `${i}:${l}` : i || l;
@@ -163,7 +163,7 @@ export function baseId(issuer: string, label: string): string {
   return ID_PATTERN.test(id) ? id : 'account';
 }
 
-export function uniqueId(base: string, taken: ReadonlySet<string>): string {
+function uniqueId(base: string, taken: ReadonlySet<string>): string {
   if (!taken.has(base)) return base;
   for (let n = 2; ; n++) {
     const suffix = `-${n}`;

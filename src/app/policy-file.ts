@@ -1,5 +1,5 @@
 /**
- * The policy file on disk and its pin in the vault (DESIGN §2 Policy, "Tamper-evident").
+ * The policy file on disk and its pin in the vault (tamper-evident: an unapplied edit is refused).
  *
  * `policy apply` validates policy.yaml and pins its SHA-256 in the vault. Every agent decision then
  * loads the file through `PolicyGate`, which refuses (so every request is denied) when the file is
@@ -22,7 +22,7 @@ import { recordOwner } from './audit.js';
 import type { AppContext } from './context.js';
 
 /** Why the policy cannot be used: each denies every request, and doctor reports it. */
-export type PolicyProblem = 'missing' | 'not_pinned' | 'differs_from_pin' | 'unsafe_permissions' | 'invalid';
+type PolicyProblem = 'missing' | 'not_pinned' | 'differs_from_pin' | 'unsafe_permissions' | 'invalid';
 
 export class PolicyUnusable extends TotpMcpError {
   constructor(

@@ -8,7 +8,7 @@ import {
   type PassphraseSource,
 } from '../vault/index.js';
 
-export interface PassphraseOptions {
+interface PassphraseOptions {
   command?: string | undefined;
   /** Seconds the command may run, as given (--passphrase-timeout or TOTP_MCP_PASSPHRASE_TIMEOUT). */
   timeout?: string | undefined;
@@ -22,7 +22,7 @@ export interface PassphraseOptions {
 const MAX_TIMEOUT_SECONDS = 3600;
 
 /** Seconds (decimals allowed) → milliseconds; a usage error otherwise. */
-export function passphraseTimeoutMs(text: string | undefined): number {
+function passphraseTimeoutMs(text: string | undefined): number {
   if (text === undefined) return DEFAULT_PASSPHRASE_TIMEOUT_MS;
   const t = text.trim();
   const seconds = /^[0-9]{1,4}(?:\.[0-9]{1,3})?$/.test(t) ? Number(t) : NaN;

@@ -1,5 +1,5 @@
-/** Policy (DESIGN §2): parse `policy.yaml`, decide requests purely, explain and lint. */
-export { parsePolicy, buildPolicy, formatPath, MAX_ALIAS_COUNT } from './parse.js';
+/** Policy: parse `policy.yaml`, decide requests purely, explain and lint. */
+export { parsePolicy, buildPolicy } from './parse.js';
 export {
   evaluate,
   visibleAccounts,
@@ -16,7 +16,7 @@ export {
   type TraceOutcome,
   type ConditionName,
 } from './explain.js';
-export { lintPolicy, type PolicyWarning, type LintCode } from './lint.js';
+export { lintPolicy, type PolicyWarning } from './lint.js';
 export { STARTER_POLICY } from './starter.js';
 export { policyHash } from './hash.js';
 export { parseDuration, formatDuration, MAX_DURATION_SECONDS } from './duration.js';

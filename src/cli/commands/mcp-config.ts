@@ -8,14 +8,13 @@ import { fail } from '../../core/errors.js';
 import { ID_PATTERN, ID_RULE } from '../../core/model.js';
 import type { Runtime } from '../runtime.js';
 
-export const MCP_CLIENTS = ['claude-desktop', 'claude-code', 'cursor', 'vscode', 'codex'] as const;
-export type McpClient = (typeof MCP_CLIENTS)[number];
+const MCP_CLIENTS = ['claude-desktop', 'claude-code', 'cursor', 'vscode', 'codex'] as const;
+type McpClient = (typeof MCP_CLIENTS)[number];
 
 const SERVER_NAME = 'totp-mcp';
 
 /** One snippet per run, so stdout can go straight into a file: Claude Code has two forms. */
-export const SNIPPET_FORMATS = ['command', 'json', 'toml'] as const;
-export type SnippetFormat = (typeof SNIPPET_FORMATS)[number];
+type SnippetFormat = 'command' | 'json' | 'toml';
 const FORMATS_OF: Record<McpClient, readonly SnippetFormat[]> = {
   'claude-desktop': ['json'],
   'claude-code': ['command', 'json'],
@@ -25,13 +24,13 @@ const FORMATS_OF: Record<McpClient, readonly SnippetFormat[]> = {
 };
 
 /** What every client gets: an absolute command, its arguments, and the environment. */
-export interface Launch {
+interface Launch {
   command: string;
   args: string[];
   env: Record<string, string>;
 }
 
-export function launchFor(rt: Runtime, agent: string): Launch {
+function launchFor(rt: Runtime, agent: string): Launch {
   const globals: string[] = [];
   if (rt.globals.passphraseCommand !== undefined) globals.push('--passphrase-command', rt.globals.passphraseCommand);
   if (rt.globals.passphraseCommand !== undefined && rt.globals.passphraseTimeout !== undefined)
