@@ -4,75 +4,51 @@
  * nothing else.
  */
 import { Argument, Option } from 'commander';
+import { addCommand } from './commands/add.js';
+import { editCommand } from './commands/edit.js';
+import { exportCommand } from './commands/export.js';
+import { importCommand } from './commands/import.js';
+import { initCommand } from './commands/init.js';
+import { listCommand } from './commands/list.js';
+import { recipientsAddCommand } from './commands/recipients/add.js';
+import { recipientsListCommand } from './commands/recipients/list.js';
+import { recipientsRemoveCommand } from './commands/recipients/remove.js';
+import { renameCommand } from './commands/rename.js';
+import { rmCommand } from './commands/rm.js';
+import { tagCommand } from './commands/tag.js';
 import type { EnvConfig } from '../config.js';
 import { processIo, type Io } from './io.js';
 import { loosePermissionWarning } from './loose-permissions.js';
-import { counterFlag, digitsFlag, periodFlag } from './number-flags.js';
 import { addServeCommand, createCli } from './program.js';
+import { register, terminalPrompter, type Deps, type ParseSeam } from './unit.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
-export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo(env.noColor)): Promise<number> {
+/** `seam.parsed`: tests read what a command parsed instead of running it (see unit.ts). */
+export function main(
+  argv: readonly string[],
+  env: EnvConfig,
+  io: Io = processIo(env.noColor),
+  seam: ParseSeam = {},
+): Promise<number> {
   const cli = createCli(env, io);
   const { program, rt } = cli;
+  const deps = async (): Promise<Deps> => {
+    const r = await rt();
+    return { rt: r, prompter: terminalPrompter, clock: r.clock };
+  };
 
   // Loose modes on the home or identity.txt are said on every command, on stderr only. Not for
   // `serve` (its stderr stays quiet without --debug), doctor (it says so itself) nor completion.
   program.hook('preAction', async (_program, action) => {
-    if (['serve', 'doctor', 'completion', '__complete-ids'].includes(action.name())) return;
+    if (seam.parsed || ['serve', 'doctor', 'completion', '__complete-ids'].includes(action.name())) return;
     const line = await loosePermissionWarning((await rt()).home);
     if (line !== null) io.err(line);
   });
 
-  program
-    .command('init')
-    .description('create the home folder, an identity (0600) and an empty vault')
-    .addOption(
-      new Option('--passphrase', 'protect the new identity with a passphrase (identity.age)').conflicts(
-        'passphraseOnly',
-      ),
-    )
-    .option('--passphrase-only', 'no identity: encrypt the vault itself with a passphrase')
-    .option('--work-factor <logN>', 'scrypt work factor for passphrases (10-20; default 18)')
-    .addHelpText(
-      'after',
-      '\nWith the global --identity FILE, that existing age identity is copied into the home instead of a new one.',
-    )
-    .action(async (o: { passphrase?: boolean; passphraseOnly?: boolean; workFactor?: string }) => {
-      const { runInit } = await import('./commands/init.js');
-      await runInit(await rt(), o);
-    });
-
-  program
-    .command('add <id>')
-    .description('add an account from an otpauth:// URI or a base32 secret (typed hidden, or piped)')
-    .option('--uri <uri>', "otpauth:// or steam:// URI; '-' reads it from stdin (keeps it out of ps and shell history)")
-    .option('--secret-stdin', 'read the base32 secret from stdin (hidden prompt on a terminal)')
-    .option('--issuer <s>', 'issuer, e.g. GitHub')
-    .option('--label <s>', 'account label, e.g. alice@example.com')
-    .addOption(new Option('--type <type>', 'totp, hotp or steam').choices(['totp', 'hotp', 'steam']))
-    .addOption(new Option('--algorithm <alg>', 'HMAC algorithm').choices(['SHA1', 'SHA256', 'SHA512']))
-    .option('--digits <n>', 'code length, 6-10 (default 6)', digitsFlag)
-    .option('--period <s>', 'TOTP period in seconds (default 30)', periodFlag)
-    .option('--counter <n>', 'HOTP initial counter (default 0)', counterFlag)
-    .option('--tag <tag>', 'tag the account (repeatable)', collect)
-    .action(async (id: string, o: import('./commands/accounts.js').AddOptions) => {
-      const { runAdd } = await import('./commands/accounts.js');
-      await runAdd(await rt(), id, o);
-    });
-
-  program
-    .command('list')
-    .description('list accounts (never shows a secret)')
-    .option('--tag <tag>', 'only accounts with this tag')
-    .option(
-      '--json',
-      'JSON: [{id, issuer, label, type, algorithm, digits, period (TOTP, Steam) or counter (HOTP), tags, aws}]',
-    )
-    .action(async (o: { tag?: string; json?: boolean }) => {
-      const { runList } = await import('./commands/accounts.js');
-      await runList(await rt(), o);
-    });
+  register(program, initCommand, deps, seam);
+  register(program, addCommand, deps, seam);
+  register(program, listCommand, deps, seam);
 
   program
     .command('code [ids...]')
@@ -96,98 +72,12 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
       await runCodes(await rt(), ids, o);
     });
 
-  program
-    .command('rm <id>')
-    .description('remove an account (asks first on a terminal)')
-    .option('-y, --yes', 'do not ask')
-    .action(async (id: string, o: { yes?: boolean }) => {
-      const { runRemove } = await import('./commands/accounts.js');
-      await runRemove(await rt(), id, o);
-    });
-
-  program
-    .command('rename <old> <new>')
-    .description('change an account id')
-    .action(async (from: string, to: string) => {
-      const { runRename } = await import('./commands/accounts.js');
-      await runRename(await rt(), from, to);
-    });
-
-  program
-    .command('edit <id>')
-    .description('change an account in place (keeps its id, secret, tags and AWS settings)')
-    .option('--issuer <s>', 'issuer')
-    .option('--label <s>', 'account label')
-    .option('--digits <n>', 'code length, 6-10', digitsFlag)
-    .option('--period <s>', 'TOTP period in seconds', periodFlag)
-    .addOption(new Option('--algorithm <alg>', 'HMAC algorithm').choices(['SHA1', 'SHA256', 'SHA512']))
-    .option('--counter <n>', 'HOTP counter (moving it back needs --force)', counterFlag)
-    .option('--force', 'allow moving an HOTP counter back')
-    .action(async (id: string, o: import('./commands/edit.js').EditOptions) => {
-      const { runEdit } = await import('./commands/edit.js');
-      await runEdit(await rt(), id, o);
-    });
-
-  program
-    .command('tag <id> [changes...]')
-    .description('show tags, or change them: +T adds, -T removes')
-    .allowUnknownOption()
-    .helpOption('-h, --help')
-    .action(async (id: string, changes: string[]) => {
-      const { runTag } = await import('./commands/accounts.js');
-      await runTag(await rt(), id, changes);
-    });
-
-  program
-    .command('import <source>')
-    .description("import accounts from an authenticator app's export, a QR image, or otpauth:// URIs ('-' reads stdin)")
-    .addOption(
-      new Option('--format <format>', 'the format (default: detected from the content)')
-        .choices(['auto', 'uri-list', 'google', 'aegis', '2fas', 'andotp', 'bitwarden', 'raivo', 'qr'])
-        .default('auto'),
-    )
-    .option('--password-stdin', 'read the export password from stdin (else a hidden prompt)')
-    .option('--tag <tag>', 'tag every imported account (repeatable)', collect)
-    .option('--dry-run', 'show what would happen; write nothing')
-    .addOption(
-      new Option('--on-conflict <what>', 'same secret, or same issuer and label, as an existing account')
-        .choices(['skip', 'rename', 'replace'])
-        .default('skip'),
-    )
-    .action(async (source: string, o: import('./commands/import.js').ImportOptions) => {
-      const { runImport } = await import('./commands/import.js');
-      await runImport(await rt(), source, o);
-    });
-
-  program
-    .command('export')
-    .description(
-      'export secrets: otpauth:// URIs, QR codes for a phone, Google Authenticator migration QR codes, an Aegis file, or an age backup (warns, and asks on a terminal)',
-    )
-    .option('--uri', 'one otpauth:// URI per line')
-    .option('--qr <id>', 'a QR code in the terminal for a phone to scan')
-    .option('--png <file>', 'with --qr: write the QR code to a PNG file (0600) instead')
-    .option('--svg <file>', 'with --qr: write the QR code to an SVG file (0600) instead')
-    .option('--force', 'overwrite an existing output file')
-    .option('--google', 'Google Authenticator migration QR codes (batched as the app does)')
-    .option(
-      '--aegis <file>',
-      'an Aegis-compatible JSON export (plain, or encrypted with --password-stdin / a prompt when --encrypt)',
-    )
-    .option('--encrypt', 'with --aegis: encrypt the export with a password')
-    .option('--password-stdin', 'read the export password from stdin')
-    .option('--backup <file>', 'an age-encrypted backup of the whole vault')
-    .option(
-      '--recipient <age1…>',
-      'with --backup: encrypt to this recipient (repeatable; default: a passphrase)',
-      collect,
-    )
-    .option('-y, --yes', 'do not ask')
-    .argument('[ids...]', 'accounts to export (default: all)')
-    .action(async (ids: string[], o: import('./commands/export.js').ExportOptions) => {
-      const { runExport } = await import('./commands/export.js');
-      await runExport(await rt(), ids, o);
-    });
+  register(program, rmCommand, deps, seam);
+  register(program, renameCommand, deps, seam);
+  register(program, editCommand, deps, seam);
+  register(program, tagCommand, deps, seam);
+  register(program, importCommand, deps, seam);
+  register(program, exportCommand, deps, seam);
 
   // --- aws: owned by the AWS work (src/cli/commands/aws.ts) ---
   const aws = program
@@ -277,27 +167,9 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
   const recipients = program
     .command('recipients')
     .description('manage who the vault is encrypted to (age1… public keys); every change re-encrypts');
-  recipients
-    .command('list')
-    .description('list the recipients')
-    .action(async () => {
-      const { runRecipients } = await import('./commands/recipients.js');
-      await runRecipients(await rt(), 'list', []);
-    });
-  recipients
-    .command('add <recipient...>')
-    .description('add recipients (a teammate, a CI runner, an offline recovery key) and re-encrypt')
-    .action(async (r: string[]) => {
-      const { runRecipients } = await import('./commands/recipients.js');
-      await runRecipients(await rt(), 'add', r);
-    });
-  recipients
-    .command('remove <recipient...>')
-    .description('remove recipients and re-encrypt (rotate the seeds they saw: old copies stay readable to them)')
-    .action(async (r: string[]) => {
-      const { runRecipients } = await import('./commands/recipients.js');
-      await runRecipients(await rt(), 'remove', r);
-    });
+  register(recipients, recipientsListCommand, deps, seam);
+  register(recipients, recipientsAddCommand, deps, seam);
+  register(recipients, recipientsRemoveCommand, deps, seam);
 
   addServeCommand(cli);
 
