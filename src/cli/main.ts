@@ -5,6 +5,13 @@
  */
 import { Argument, Option } from 'commander';
 import { addCommand } from './commands/add.js';
+import { auditResetCommand } from './commands/audit/reset.js';
+import { doctorCommand } from './commands/doctor.js';
+import { policyApplyCommand } from './commands/policy/apply.js';
+import { policyCheckCommand } from './commands/policy/check.js';
+import { policyExplainCommand } from './commands/policy/explain.js';
+import { policyInitCommand } from './commands/policy/init.js';
+import { acceptRollbackCommand } from './commands/vault/accept-rollback.js';
 import { editCommand } from './commands/edit.js';
 import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
@@ -191,48 +198,10 @@ export function main(
   const policy = program
     .command('policy')
     .description('per-agent policy: policy.yaml in the home, pinned into the vault by apply');
-  policy
-    .command('init')
-    .description('write a commented starter policy.yaml (denies everything until you allow it)')
-    .action(async () => {
-      const { runPolicyInit } = await import('./commands/policy.js');
-      await runPolicyInit(await rt());
-    });
-  policy
-    .command('check')
-    .description(
-      'validate policy.yaml and lint it: shadowed or unreachable rules, unused agents, selectors matching no account',
-    )
-    .action(async () => {
-      const { runPolicyCheck } = await import('./commands/policy.js');
-      await runPolicyCheck(await rt());
-    });
-  policy
-    .command('apply')
-    .description(
-      'validate policy.yaml and pin its SHA-256 in the vault; until then, and after any unapplied edit, agents are denied',
-    )
-    .action(async () => {
-      const { runPolicyApply } = await import('./commands/policy.js');
-      await runPolicyApply(await rt());
-    });
-  policy
-    .command('explain')
-    .description('the decision an agent would get, the deciding rule and its conditions (exit 3 on deny)')
-    .requiredOption('--agent <name>', 'the agent')
-    .requiredOption('--account <id>', 'the account')
-    .addOption(
-      new Option('--action <action>', 'what it asks for').choices(['list', 'code', 'aws_session']).default('code'),
-    )
-    .option('--at <time>', 'at TIME: ISO 8601 or Unix seconds (default: now)')
-    .option('--role <name>', 'aws_session: the role')
-    .option('--duration <seconds>', 'aws_session: the duration')
-    .option('--delivery <how>', 'aws_session: credential_process, profile, exec, container or inline')
-    .option('--json', 'the explanation as JSON')
-    .action(async (o: import('./commands/policy.js').ExplainOptions) => {
-      const { runPolicyExplain } = await import('./commands/policy.js');
-      await runPolicyExplain(await rt(), o);
-    });
+  register(policy, policyInitCommand, deps, seam);
+  register(policy, policyCheckCommand, deps, seam);
+  register(policy, policyApplyCommand, deps, seam);
+  register(policy, policyExplainCommand, deps, seam);
 
   const audit = program.command('audit').description('the MAC-chained audit log in <home>/state');
   audit
@@ -263,29 +232,10 @@ export function main(
       await runAuditStats(await rt(), o);
     });
 
-  audit
-    .command('reset')
-    .description(
-      'after a broken trail (cut, wiped or forged): start a new chain whose first event records the break and your reason',
-    )
-    .requiredOption('--reason <text>', 'why (recorded in the new chain’s first event)')
-    .option('--json', 'the result as JSON')
-    .action(async (o: { reason: string; json?: boolean }) => {
-      const { runAuditReset } = await import('./commands/trail.js');
-      await runAuditReset(await rt(), o);
-    });
+  register(audit, auditResetCommand, deps, seam);
 
   const vault = program.command('vault').description('the vault file itself');
-  vault
-    .command('accept-rollback')
-    .description(
-      'keep a vault older than its audit trail has seen (restored from a backup on purpose); recorded in the audit log',
-    )
-    .option('--json', 'the result as JSON')
-    .action(async (o: { json?: boolean }) => {
-      const { runAcceptRollback } = await import('./commands/trail.js');
-      await runAcceptRollback(await rt(), o);
-    });
+  register(vault, acceptRollbackCommand, deps, seam);
 
   program
     .command('restore [generation]')
@@ -303,13 +253,7 @@ export function main(
       await runRestore(await rt(), generation, o);
     });
 
-  program
-    .command('doctor')
-    .description('check permissions, identity, vault, policy and versions; exits non-zero on a problem')
-    .action(async () => {
-      const { runDoctor } = await import('./commands/doctor.js');
-      await runDoctor(await rt());
-    });
+  register(program, doctorCommand, deps, seam);
 
   program
     .command('completion')

@@ -227,3 +227,80 @@ describe('init and recipients', () => {
     [['recipients', 'add'], /missing required argument 'recipient'/],
   ]);
 });
+
+describe('policy', () => {
+  table([
+    [['policy', 'init'], { command: 'policy init', options: null }],
+    [['policy', 'check'], { command: 'policy check', options: null }],
+    [['policy', 'apply'], { command: 'policy apply', options: null }],
+    [
+      ['policy', 'explain', '--agent', 'bot', '--account', 'gh'],
+      { command: 'policy explain', options: { agent: 'bot', account: 'gh', action: 'code', json: false } },
+    ],
+    [
+      [
+        'policy',
+        'explain',
+        '--agent',
+        'bot',
+        '--account',
+        'gh',
+        '--action',
+        'aws_session',
+        '--at',
+        '1700000000',
+        '--role',
+        'deploy',
+        '--duration',
+        '3600',
+        '--delivery',
+        'exec',
+        '--json',
+      ],
+      {
+        command: 'policy explain',
+        options: {
+          agent: 'bot',
+          account: 'gh',
+          action: 'aws_session',
+          at: 1_700_000_000_000,
+          aws: { role: 'deploy', duration_seconds: 3600, delivery: 'exec' },
+          json: true,
+        },
+      },
+    ],
+    [
+      ['policy', 'explain', '--agent', 'bot', '--account', 'gh', '--at', '2025-01-01T00:00:00Z'],
+      {
+        command: 'policy explain',
+        options: { agent: 'bot', account: 'gh', action: 'code', at: Date.parse('2025-01-01T00:00:00Z'), json: false },
+      },
+    ],
+    [['policy', 'explain', '--agent', 'bot'], /required option '--account <id>' not specified/],
+    [
+      ['policy', 'explain', '--agent', 'bot', '--account', 'gh', '--action', 'fly'],
+      /Allowed choices are list, code, aws_session/,
+    ],
+    [
+      ['policy', 'explain', '--agent', 'bot', '--account', 'gh', '--at', 'yesterday'],
+      /--at takes ISO 8601 or Unix seconds/,
+    ],
+    [['policy', 'explain', '--agent', 'bot', '--account', 'gh', '--duration', '1h'], /--duration takes whole seconds/],
+    [['policy', 'apply', '--force'], /unknown option '--force'/],
+  ]);
+});
+
+describe('audit reset, vault accept-rollback, doctor', () => {
+  table([
+    [
+      ['audit', 'reset', '--reason', 'disk replaced'],
+      { command: 'audit reset', options: { reason: 'disk replaced', json: false } },
+    ],
+    [['audit', 'reset', '--reason', 'x', '--json'], { command: 'audit reset', options: { reason: 'x', json: true } }],
+    [['audit', 'reset'], /required option '--reason <text>' not specified/],
+    [['vault', 'accept-rollback'], { command: 'vault accept-rollback', options: { json: false } }],
+    [['vault', 'accept-rollback', '--json'], { command: 'vault accept-rollback', options: { json: true } }],
+    [['doctor'], { command: 'doctor', options: null }],
+    [['doctor', 'now'], /too many arguments/],
+  ]);
+});
