@@ -6,6 +6,9 @@
 import { Argument, Option } from 'commander';
 import { addCommand } from './commands/add.js';
 import { auditResetCommand } from './commands/audit/reset.js';
+import { auditStatsCommand } from './commands/audit/stats.js';
+import { auditTailCommand } from './commands/audit/tail.js';
+import { auditVerifyCommand } from './commands/audit/verify.js';
 import { doctorCommand } from './commands/doctor.js';
 import { policyApplyCommand } from './commands/policy/apply.js';
 import { policyCheckCommand } from './commands/policy/check.js';
@@ -21,6 +24,7 @@ import { recipientsAddCommand } from './commands/recipients/add.js';
 import { recipientsListCommand } from './commands/recipients/list.js';
 import { recipientsRemoveCommand } from './commands/recipients/remove.js';
 import { renameCommand } from './commands/rename.js';
+import { restoreCommand } from './commands/restore.js';
 import { rmCommand } from './commands/rm.js';
 import { tagCommand } from './commands/tag.js';
 import type { EnvConfig } from '../config.js';
@@ -204,54 +208,15 @@ export function main(
   register(policy, policyExplainCommand, deps, seam);
 
   const audit = program.command('audit').description('the MAC-chained audit log in <home>/state');
-  audit
-    .command('verify')
-    .description('check every MAC, the sequence and the head record; names the first bad line (exit 1)')
-    .option('--json', 'the report as JSON')
-    .action(async (o: { json?: boolean }) => {
-      const { runAuditVerify } = await import('./commands/audit.js');
-      await runAuditVerify(await rt(), o);
-    });
-  audit
-    .command('tail')
-    .description('the last events')
-    .option('-n, --lines <n>', 'how many (default 20)')
-    .option('-f, --follow', 'keep printing new events until Ctrl-C')
-    .option('--json', 'one JSON event per line')
-    .action(async (o: { lines?: string; follow?: boolean; json?: boolean }) => {
-      const { runAuditTail } = await import('./commands/audit.js');
-      await runAuditTail(await rt(), o);
-    });
-  audit
-    .command('stats')
-    .description('events per agent, account, decision and deny reason')
-    .option('--since <when>', 'only events since: 24h, 7d, ISO 8601 or Unix seconds')
-    .option('--json', 'as JSON')
-    .action(async (o: { since?: string; json?: boolean }) => {
-      const { runAuditStats } = await import('./commands/audit.js');
-      await runAuditStats(await rt(), o);
-    });
-
+  register(audit, auditVerifyCommand, deps, seam);
+  register(audit, auditTailCommand, deps, seam);
+  register(audit, auditStatsCommand, deps, seam);
   register(audit, auditResetCommand, deps, seam);
 
   const vault = program.command('vault').description('the vault file itself');
   register(vault, acceptRollbackCommand, deps, seam);
 
-  program
-    .command('restore [generation]')
-    .description(
-      'list the vault generations kept in backups/ (generation, time, number of accounts), or put one back (the current vault is kept as a backup first; audited)',
-    )
-    .option('-y, --yes', 'do not ask (required off a terminal)')
-    .option(
-      '--accept-rollback',
-      'restore a generation older than the audit trail has seen, and accept it as `vault accept-rollback` does',
-    )
-    .option('--json', 'the list or the result as JSON')
-    .action(async (generation: string | undefined, o: import('./commands/restore.js').RestoreOptions) => {
-      const { runRestore } = await import('./commands/restore.js');
-      await runRestore(await rt(), generation, o);
-    });
+  register(program, restoreCommand, deps, seam);
 
   register(program, doctorCommand, deps, seam);
 

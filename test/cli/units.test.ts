@@ -304,3 +304,32 @@ describe('audit reset, vault accept-rollback, doctor', () => {
     [['doctor', 'now'], /too many arguments/],
   ]);
 });
+
+describe('audit verify, tail, stats; restore', () => {
+  table([
+    [['audit', 'verify'], { command: 'audit verify', options: { json: false } }],
+    [['audit', 'verify', '--json'], { command: 'audit verify', options: { json: true } }],
+    [['audit', 'tail'], { command: 'audit tail', options: { lines: 20, follow: false, json: false } }],
+    [
+      ['audit', 'tail', '-n', '5', '-f', '--json'],
+      { command: 'audit tail', options: { lines: 5, follow: true, json: true } },
+    ],
+    [['audit', 'tail', '-n', 'many'], /-n takes a whole number/],
+    [['audit', 'stats'], { command: 'audit stats', options: { json: false } }],
+    [
+      ['audit', 'stats', '--since', '24h'],
+      { command: 'audit stats', options: { since: { ago: 86_400_000 }, json: false } },
+    ],
+    [
+      ['audit', 'stats', '--since', '1700000000', '--json'],
+      { command: 'audit stats', options: { since: { at: 1_700_000_000_000 }, json: true } },
+    ],
+    [['audit', 'stats', '--since', 'last week'], /--since takes 24h, 7d, ISO 8601 or Unix seconds/],
+    [['restore'], { command: 'restore', options: { yes: false, acceptRollback: false, json: false } }],
+    [
+      ['restore', '3', '-y', '--accept-rollback'],
+      { command: 'restore', options: { generation: '3', yes: true, acceptRollback: true, json: false } },
+    ],
+    [['restore', '3', '4'], /too many arguments/],
+  ]);
+});
