@@ -3,7 +3,7 @@
  * in `commands/<name>.ts` and is loaded only when that command runs, so `totp-mcp code` pays for
  * nothing else.
  */
-import { Argument, Option } from 'commander';
+import { Argument } from 'commander';
 import { addCommand } from './commands/add.js';
 import { auditResetCommand } from './commands/audit/reset.js';
 import { auditStatsCommand } from './commands/audit/stats.js';
@@ -20,6 +20,7 @@ import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
 import { initCommand } from './commands/init.js';
 import { listCommand } from './commands/list.js';
+import { mcpConfigCommand } from './commands/mcp-config.js';
 import { recipientsAddCommand } from './commands/recipients/add.js';
 import { recipientsListCommand } from './commands/recipients/list.js';
 import { recipientsRemoveCommand } from './commands/recipients/remove.js';
@@ -184,20 +185,7 @@ export function main(
 
   addServeCommand(cli);
 
-  program
-    .command('mcp-config')
-    .description('print the config snippet that adds this server to an MCP client')
-    .addOption(
-      new Option('--client <client>', 'the MCP client')
-        .choices(['claude-desktop', 'claude-code', 'cursor', 'vscode', 'codex'])
-        .makeOptionMandatory(),
-    )
-    .requiredOption('--agent <name>', 'the agent name the client will be served as')
-    .option('--format <format>', 'claude-code: command (default) or json (for .mcp.json)')
-    .action(async (o: { client: string; agent: string; format?: string }) => {
-      const { runMcpConfig } = await import('./commands/mcp-config.js');
-      await runMcpConfig(await rt(), o);
-    });
+  register(program, mcpConfigCommand, deps, seam);
 
   const policy = program
     .command('policy')

@@ -333,3 +333,20 @@ describe('audit verify, tail, stats; restore', () => {
     [['restore', '3', '4'], /too many arguments/],
   ]);
 });
+
+describe('mcp-config', () => {
+  table([
+    [
+      ['mcp-config', '--client', 'cursor', '--agent', 'bot'],
+      { command: 'mcp-config', options: { client: 'cursor', agent: 'bot' } },
+    ],
+    [
+      ['mcp-config', '--client', 'claude-code', '--agent', 'bot', '--format', 'json'],
+      { command: 'mcp-config', options: { client: 'claude-code', agent: 'bot', format: 'json' } },
+    ],
+    [['mcp-config', '--client', 'cursor', '--agent', 'bot', '--format', 'toml'], /--format for cursor: use json/],
+    [['mcp-config', '--client', 'cursor', '--agent', 'Bad Name'], /invalid agent name/],
+    [['mcp-config', '--client', 'emacs', '--agent', 'bot'], /Allowed choices are claude-desktop, claude-code/],
+    [['mcp-config', '--agent', 'bot'], /required option '--client <client>' not specified/],
+  ]);
+});
