@@ -72,7 +72,7 @@ export function findAccount(accounts: readonly Account[], id: string): Account {
   return a;
 }
 
-export interface SecretOptions {
+interface SecretOptions {
   type?: string | undefined;
   algorithm?: string | undefined;
   digits?: string | undefined;

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { Runtime } from '../../runtime.js';
 import type { CommandUnit, Deps } from '../../unit.js';
 
-export interface Warning {
+interface Warning {
   code: string;
   rule?: string | undefined;
   message: string;
