@@ -18,13 +18,13 @@
  * is not counted: a crash between reserve and commit never blocks a limit for long.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { closeSync, constants, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { AuditLog } from '../audit/log.js';
 import type { Clock } from '../core/clock.js';
-import { acquireLock, alive as pidAlive } from '../core/lock.js';
-import { ensureRealDir, openNoFollow } from '../core/safe-fs.js';
+import { acquireLock, alive as pidAlive, tryLockSync } from '../core/lock.js';
+import { ensureRealDir, O_NOFOLLOW } from '../core/safe-fs.js';
 import type { UsageCounter } from '../policy/types.js';
 
 export const LIMITS_DIR = 'limits';
@@ -131,16 +131,18 @@ class Gate {
   async #round(ops: Op[]): Promise<void> {
     const { dir, audit, clock, owner } = this.ledger;
     await this.ledger.ready();
-    const lock = await acquireLock(join(dir, `${this.name}.lock`));
+    const lockPath = join(dir, `${this.name}.lock`);
+    // The hold is a few file operations on this thread (and, for commits, their audit batch).
+    const lock = tryLockSync(lockPath) ?? (await acquireLock(lockPath));
     const settle: (() => void)[] = [];
     try {
-      const fh = await openNoFollow(join(dir, `${this.name}.json`), constants.O_RDWR | constants.O_CREAT, 0o600);
+      const fd = openSync(join(dir, `${this.name}.json`), constants.O_RDWR | constants.O_CREAT | O_NOFOLLOW, 0o600);
       try {
-        const file = parseFile(await fh.readFile('utf8'));
+        const file = parseFile(readFileSync(fd, 'utf8'));
         let changed = false;
         // Commits first: their events are on disk before their reservations go.
         const commits = ops.filter((o) => o.kind === 'commit');
-        const results = await Promise.allSettled(commits.map((c) => c.record()));
+        const results = commits.length === 0 ? [] : await Promise.allSettled(commits.map((c) => c.record()));
         for (const [i, c] of commits.entries()) {
           this.#drop(c.ts);
           changed = true;
@@ -193,11 +195,11 @@ class Gate {
             if (who !== owner && Array.isArray(h?.ts) && h.ts.length > 0) next[who] = h;
           if (this.#mine.length > 0) next[owner] = { pid: process.pid, host: HOST, ts: [...this.#mine] };
           const buf = Buffer.from(JSON.stringify(next));
-          await fh.truncate(0);
-          await fh.write(buf, 0, buf.length, 0);
+          ftruncateSync(fd, 0);
+          writeSync(fd, buf, 0, buf.length, 0);
         }
       } finally {
-        await fh.close();
+        closeSync(fd);
       }
     } finally {
       await lock.release();
