@@ -18,7 +18,7 @@
  * is not counted: a crash between reserve and commit never blocks a limit for long.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, constants, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { AuditLog } from '../audit/log.js';
@@ -138,7 +138,8 @@ class Gate {
     try {
       const fd = openSync(join(dir, `${this.name}.json`), constants.O_RDWR | constants.O_CREAT | O_NOFOLLOW, 0o600);
       try {
-        const file = parseFile(readFileSync(fd, 'utf8'));
+        const text = readFileSync(fd, 'utf8');
+        const file = parseFile(text);
         let changed = false;
         // Commits first: their events are on disk before their reservations go.
         const commits = ops.filter((o) => o.kind === 'commit');
@@ -194,8 +195,10 @@ class Gate {
           for (const [who, h] of Object.entries(file))
             if (who !== owner && Array.isArray(h?.ts) && h.ts.length > 0) next[who] = h;
           if (this.#mine.length > 0) next[owner] = { pid: process.pid, host: HOST, ts: [...this.#mine] };
-          const buf = Buffer.from(JSON.stringify(next));
-          ftruncateSync(fd, 0);
+          // Padded with spaces over the old content rather than truncated: truncating costs a
+          // metadata update, and JSON ignores the trailing blanks.
+          const json = JSON.stringify(next);
+          const buf = Buffer.from(json.padEnd(Math.max(json.length, Buffer.byteLength(text)), ' '));
           writeSync(fd, buf, 0, buf.length, 0);
         }
       } finally {
@@ -214,7 +217,7 @@ class Gate {
 }
 
 function parseFile(text: string): ReservationFile {
-  if (text === '') return {};
+  if (text.trim() === '') return {};
   try {
     const o = JSON.parse(text) as unknown;
     return typeof o === 'object' && o !== null && !Array.isArray(o) ? (o as ReservationFile) : {};

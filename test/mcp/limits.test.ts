@@ -77,7 +77,7 @@ describe('limits', () => {
     // No reservation is left behind once every request is over.
     const dir = join(home, 'state', 'limits');
     for (const f of readdirSync(dir).filter((n) => n.endsWith('.json')))
-      expect(JSON.parse(readFileSync(join(dir, f), 'utf8') || '{}')).toEqual({});
+      expect(JSON.parse(readFileSync(join(dir, f), 'utf8').trim() || '{}')).toEqual({});
     expectAuditVerifies(home);
   }, 90_000);
 });
