@@ -140,23 +140,24 @@ class Gate {
       try {
         const text = readFileSync(fd, 'utf8');
         const file = parseFile(text);
-        let changed = false;
-        // Commits first: their events are on disk before their reservations go.
-        const commits = ops.filter((o) => o.kind === 'commit');
-        const results = commits.length === 0 ? [] : await Promise.allSettled(commits.map((c) => c.record()));
-        for (const [i, c] of commits.entries()) {
-          this.#drop(c.ts);
-          changed = true;
-          const r = results[i];
-          settle.push(() => {
-            c.done(r?.status === 'rejected' ? r.reason : undefined);
-          });
-        }
+        let size = Buffer.byteLength(text);
+        const save = (): void => {
+          const next: ReservationFile = {};
+          for (const [who, h] of Object.entries(file))
+            if (who !== owner && Array.isArray(h?.ts) && h.ts.length > 0) next[who] = h;
+          if (this.#mine.length > 0) next[owner] = { pid: process.pid, host: HOST, ts: [...this.#mine] };
+          // Padded with spaces over the old content rather than truncated: truncating costs a
+          // metadata update, and JSON ignores the trailing blanks.
+          const json = JSON.stringify(next);
+          const buf = Buffer.from(json.padEnd(Math.max(json.length, size), ' '));
+          writeSync(fd, buf, 0, buf.length, 0);
+          size = Math.max(size, buf.length);
+        };
+        const early: (() => void)[] = [];
         for (const op of ops) {
           if (op.kind !== 'release') continue;
           this.#drop(op.ts);
-          changed = true;
-          settle.push(() => {
+          early.push(() => {
             op.done();
           });
         }
@@ -174,8 +175,7 @@ class Gate {
             const used = usage(rule, agent, account, op.spec.per_seconds);
             if (used < op.spec.count) {
               this.#mine.push(now);
-              changed = true;
-              settle.push(() => {
+              early.push(() => {
                 op.done({ ok: true, used, ts: now });
               });
             } else {
@@ -184,22 +184,28 @@ class Gate {
               const frozen: UsageCounter = (r, a, acc, w) =>
                 logged(r, a, acc, w) +
                 (r === rule && a === agent && acc === account ? snapshot.filter((t) => t >= now - w * 1000).length : 0);
-              settle.push(() => {
+              early.push(() => {
                 op.done({ ok: false, usage: frozen, now });
               });
             }
           }
         }
-        if (changed) {
-          const next: ReservationFile = {};
-          for (const [who, h] of Object.entries(file))
-            if (who !== owner && Array.isArray(h?.ts) && h.ts.length > 0) next[who] = h;
-          if (this.#mine.length > 0) next[owner] = { pid: process.pid, host: HOST, ts: [...this.#mine] };
-          // Padded with spaces over the old content rather than truncated: truncating costs a
-          // metadata update, and JSON ignores the trailing blanks.
-          const json = JSON.stringify(next);
-          const buf = Buffer.from(json.padEnd(Math.max(json.length, Buffer.byteLength(text)), ' '));
-          writeSync(fd, buf, 0, buf.length, 0);
+        // New reservations are in the file before their requests go on: those requests make their
+        // secrets while this round writes the commits' events (both under the lock).
+        if (early.length > 0) save();
+        for (const f of early) f();
+        // Commits: their events are on disk before their reservations go.
+        const commits = ops.filter((o) => o.kind === 'commit');
+        if (commits.length > 0) {
+          const results = await Promise.allSettled(commits.map((c) => c.record()));
+          for (const [i, c] of commits.entries()) {
+            this.#drop(c.ts);
+            const r = results[i];
+            settle.push(() => {
+              c.done(r?.status === 'rejected' ? r.reason : undefined);
+            });
+          }
+          save();
         }
       } finally {
         closeSync(fd);
