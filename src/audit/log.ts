@@ -18,7 +18,7 @@
  * where possible. Usage counts (this writer's queued events included) are pending-usage.ts's.
  */
 import { constants } from 'node:fs';
-import { open, rename, type FileHandle } from 'node:fs/promises';
+import { rename, type FileHandle } from 'node:fs/promises';
 import { ensureRealDir, fsyncDir, openNoFollow } from '../core/fs.js';
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../core/clock.js';
