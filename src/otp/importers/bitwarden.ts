@@ -20,15 +20,14 @@ import type { ImportHooks } from './types.js';
 import {
   base64Bytes,
   base64Size,
-  checkCount,
   checkSealedSize,
+  eachEntry,
   entry,
   get,
   isObj,
   optObj,
   optText,
   parseJson,
-  progressEvery,
   type Obj,
 } from './util.js';
 
@@ -122,29 +121,21 @@ export async function parseBitwarden(c: Collector, doc: Obj, hooks: ImportHooks)
     encrypted = true;
   }
   if (!isObj(body) || !Array.isArray(get(body, 'items'))) fail('invalid', 'the Bitwarden export has no items list');
-  const items = get(body, 'items') as unknown[];
-  checkCount(items.length);
-  const tick = progressEvery(items.length, hooks.progress);
   let without = 0;
-  items.forEach((raw: unknown, i) => {
-    const item = isObj(raw) ? raw : {};
+  eachEntry(c, get(body, 'items') as unknown[], hooks, (raw, item) => {
     const login = isObj(get(item, 'login')) ? (get(item, 'login') as Obj) : {};
     const totp = get(login, 'totp');
     if (isObj(raw) && (totp === undefined || totp === null || totp === '')) {
       without++;
-      tick(i + 1);
-      return;
+      return null;
     }
     const name = typeof get(item, 'name') === 'string' ? (get(item, 'name') as string) : '';
     const username = typeof get(login, 'username') === 'string' ? (get(login, 'username') as string) : '';
-    c.push(
-      entry(c.next, name, username, () => {
-        if (!isObj(raw)) fail('invalid', 'the item is not an object');
-        const l = optObj(item, 'login') ?? {};
-        return totpInput(optText(l, 'totp') ?? '', optText(item, 'name') ?? '', optText(l, 'username') ?? '');
-      }),
-    );
-    tick(i + 1);
+    return entry(c.next, name, username, () => {
+      if (!isObj(raw)) fail('invalid', 'the item is not an object');
+      const l = optObj(item, 'login') ?? {};
+      return totpInput(optText(l, 'totp') ?? '', optText(item, 'name') ?? '', optText(l, 'username') ?? '');
+    });
   });
   if (without > 0) c.notes.push(`${without} Bitwarden item(s) without a TOTP were left out`);
   return encrypted ? 'Bitwarden JSON export (password-protected)' : 'Bitwarden JSON export';

@@ -4,8 +4,10 @@
  * Every error is fixed text: a file's content (which holds seeds) is never quoted.
  */
 import { fail, isTotpMcpError } from '../../core/errors.js';
+import { Redacted } from '../../core/redacted.js';
 import { makeDraft, type DraftInput } from '../draft.js';
-import type { ImportEntry } from './types.js';
+import type { Collector } from './collector.js';
+import type { ImportEntry, ImportHooks } from './types.js';
 
 /** Largest file read (Aegis exports with icons run to tens of MB). */
 export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
@@ -176,6 +178,45 @@ export function entry(index: number, issuer: unknown, label: unknown, build: () 
     e.problem = isTotpMcpError(err) ? err.message : 'unreadable entry';
   }
   return e;
+}
+
+/**
+ * Walks a source's list: the count checked first, `visit` given each raw value (and it as an object,
+ * `{}` when it is not one, for the table's names), the entry it returns kept, progress reported after each.
+ */
+export function eachEntry(
+  c: Collector,
+  list: readonly unknown[],
+  hooks: ImportHooks,
+  visit: (raw: unknown, o: Obj) => ImportEntry | null,
+): void {
+  checkCount(list.length);
+  const tick = progressEvery(list.length, hooks.progress);
+  list.forEach((raw, i) => {
+    const e = visit(raw, isObj(raw) ? raw : {});
+    if (e !== null) c.push(e);
+    tick(i + 1);
+  });
+}
+
+/**
+ * makeDraft's input from the fields most exports name alike (`names` for those a format calls
+ * otherwise): a period for TOTP and Steam, a counter for HOTP. The secret is read first, by the caller.
+ */
+export function otpInput(
+  type: string | undefined,
+  secret: string | undefined,
+  o: Obj,
+  names: { algorithm?: string; period?: string } = {},
+): DraftInput {
+  return {
+    type,
+    secret: new Redacted(secret ?? ''),
+    algorithm: optText(o, names.algorithm ?? 'algorithm'),
+    digits: optNumber(o, 'digits'),
+    period: type === 'hotp' ? undefined : optNumber(o, names.period ?? 'period'),
+    counter: type === 'hotp' ? optNumber(o, 'counter') : undefined,
+  };
 }
 
 /** An entry that failed before any field could be read. */
