@@ -9,9 +9,6 @@ import type { Collector } from './collector.js';
 import { aesGcmOpen, scryptKey } from './crypto.js';
 import type { ImportHooks } from './types.js';
 import {
-  base64Bytes,
-  base64Size,
-  checkSealedSize,
   eachEntry,
   entry,
   get,
@@ -22,6 +19,7 @@ import {
   otpInput,
   otpType,
   parseJson,
+  sealedBase64,
   type Obj,
 } from './util.js';
 
@@ -47,8 +45,7 @@ async function decryptDb(doc: Obj, hooks: ImportHooks): Promise<unknown> {
   if (passwordSlots.length > 16) fail('invalid', 'the Aegis export has too many slots');
   const nonce = hexBytes(get(params, 'nonce'), 12);
   const tag = hexBytes(get(params, 'tag'), 16);
-  checkSealedSize(base64Size(get(doc, 'db') as string), 'the Aegis export');
-  const db = base64Bytes(get(doc, 'db') as string);
+  const db = sealedBase64(get(doc, 'db') as string, 'the Aegis export');
   if (!nonce || !tag || !db) fail('invalid', 'the Aegis export header or content is malformed');
 
   const password = await hooks.password('Password of the Aegis export:');

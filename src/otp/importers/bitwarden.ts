@@ -19,8 +19,6 @@ import { hkdfExpand32, pbkdf2Key } from './crypto.js';
 import type { ImportHooks } from './types.js';
 import {
   base64Bytes,
-  base64Size,
-  checkSealedSize,
   eachEntry,
   entry,
   get,
@@ -28,6 +26,7 @@ import {
   optObj,
   optText,
   parseJson,
+  sealedBase64,
   type Obj,
 } from './util.js';
 
@@ -45,9 +44,8 @@ function openEncString(text: unknown, keys: Keys): Buffer | null {
   if (typeof text !== 'string') return null;
   const m = /^2\.([^|]+)\|([^|]+)\|([^|]+)$/.exec(text);
   if (!m) fail('invalid', 'the Bitwarden export uses an unknown encryption type');
-  checkSealedSize(base64Size(m[2] ?? ''), 'the Bitwarden export');
+  const ct = sealedBase64(m[2] ?? '', 'the Bitwarden export');
   const iv = base64Bytes(m[1] ?? '');
-  const ct = base64Bytes(m[2] ?? '');
   const mac = base64Bytes(m[3] ?? '');
   if (!iv || !ct || !mac || iv.length !== 16 || mac.length !== 32 || ct.length % 16 !== 0 || ct.length === 0) {
     fail('invalid', 'the Bitwarden export is malformed');

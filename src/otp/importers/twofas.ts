@@ -10,8 +10,6 @@ import { aesGcmOpen, pbkdf2Key } from './crypto.js';
 import type { ImportHooks } from './types.js';
 import {
   base64Bytes,
-  base64Size,
-  checkSealedSize,
   eachEntry,
   entry,
   get,
@@ -21,6 +19,7 @@ import {
   otpInput,
   otpType,
   parseJson,
+  sealedBase64,
   type Obj,
 } from './util.js';
 
@@ -34,8 +33,7 @@ export const isTwoFas = (doc: unknown): doc is Obj =>
 async function decryptServices(blob: string, hooks: ImportHooks): Promise<unknown> {
   const parts = blob.split(':');
   if (parts.length !== 3) fail('invalid', 'the 2FAS export\'s "servicesEncrypted" is malformed');
-  checkSealedSize(base64Size(parts[0] ?? ''), 'the 2FAS export');
-  const data = base64Bytes(parts[0] ?? '');
+  const data = sealedBase64(parts[0] ?? '', 'the 2FAS export');
   const salt = base64Bytes(parts[1] ?? '');
   const iv = base64Bytes(parts[2] ?? '');
   if (!data || !salt || !iv || data.length < 16 || iv.length !== 12 || salt.length === 0) {

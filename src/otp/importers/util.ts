@@ -139,7 +139,7 @@ export function checkSealedSize(bytes: number, what: string): void {
 }
 
 /** The decoded size of a base64 text, without decoding it. */
-export const base64Size = (text: string): number => Math.floor((text.length * 3) / 4);
+const base64Size = (text: string): number => Math.floor((text.length * 3) / 4);
 
 export function checkCount(n: number): void {
   if (n > MAX_ENTRIES) fail('invalid', `the source holds more than ${MAX_ENTRIES} entries: refusing it`);
@@ -150,6 +150,12 @@ export function base64Bytes(text: string): Buffer | null {
   const t = text.replace(/\s+/g, '');
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(t) || t.replace(/=+$/, '').length % 4 === 1) return null;
   return Buffer.from(t, 'base64');
+}
+
+/** Base64 encrypted content, refused over MAX_SEALED_BYTES before it is decoded; null when not base64. */
+export function sealedBase64(text: string, what: string): Buffer | null {
+  checkSealedSize(base64Size(text), what);
+  return base64Bytes(text);
 }
 
 /** Strict hex; null when it is not. */
