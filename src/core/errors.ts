@@ -19,7 +19,7 @@ export type ErrorCode =
   | 'io'
   | 'internal';
 
-/** What an agent's error result starts with (DESIGN §2 MCP surface: a contract models and tests key on). */
+/** What an agent's error result starts with: a fixed word that models and clients key on, so it never changes. */
 export const ERROR_KINDS = [
   'denied',
   'not_found',

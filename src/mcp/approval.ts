@@ -1,5 +1,5 @@
 /**
- * Asking the person (DESIGN §2: "Approval: inputRequired elicitation"), one form question
+ * Asking the person through the MCP client (inputRequired, or elicitation before it), one form question
  * (`confirm: boolean`) about one subject (app/approval-key.ts: agent × account × action × rule ×
  * policy pin), in either era:
  *
