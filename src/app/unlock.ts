@@ -30,7 +30,7 @@ export function passphraseTimeoutMs(text: string | undefined): number {
     fraction: true,
     min: 0.001,
     max: MAX_TIMEOUT_SECONDS,
-    hint: `--passphrase-timeout SECONDS or TOTP_MCP_PASSPHRASE_TIMEOUT (default ${formatDuration(DEFAULT_PASSPHRASE_TIMEOUT_MS / 1000)})`,
+    hint: `--passphrase-timeout DURATION or TOTP_MCP_PASSPHRASE_TIMEOUT (default ${formatDuration(DEFAULT_PASSPHRASE_TIMEOUT_MS / 1000)})`,
   });
   return Math.round(seconds * 1000);
 }

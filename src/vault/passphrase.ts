@@ -62,7 +62,7 @@ export function commandName(command: string): string {
   return /^[\w./+@-]{1,64}$/.test(word) ? ` (${word})` : '';
 }
 
-const TIMEOUT_HINT = 'give it longer with --passphrase-timeout SECONDS or TOTP_MCP_PASSPHRASE_TIMEOUT, or fix the command';
+const TIMEOUT_HINT = 'give it longer with --passphrase-timeout DURATION or TOTP_MCP_PASSPHRASE_TIMEOUT, or fix the command';
 
 /**
  * Runs `/bin/sh -c command` and takes the first line of its stdout. stdin is closed (on an MCP
