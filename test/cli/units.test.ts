@@ -285,7 +285,20 @@ describe('policy', () => {
       ['policy', 'explain', '--agent', 'bot', '--account', 'gh', '--at', 'yesterday'],
       /--at takes ISO 8601 or Unix seconds/,
     ],
-    [['policy', 'explain', '--agent', 'bot', '--account', 'gh', '--duration', '1h'], /--duration takes whole seconds/],
+    [
+      ['policy', 'explain', '--agent', 'bot', '--account', 'gh', '--duration', '1h30m'],
+      {
+        command: 'policy explain',
+        options: {
+          agent: 'bot',
+          account: 'gh',
+          action: 'code',
+          aws: { role: undefined, duration_seconds: 5400, delivery: undefined },
+          json: false,
+        },
+      },
+    ],
+    [['policy', 'explain', '--agent', 'bot', '--account', 'gh', '--duration', 'soon'], /--duration/],
     [['policy', 'apply', '--force'], /unknown option '--force'/],
   ]);
 });
