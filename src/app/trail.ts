@@ -77,7 +77,7 @@ export function judgeHead(read: HeadRead, key: Redacted<Buffer>, payload: Payloa
   return verdict(`${HEAD_FILE} is not signed`, null);
 }
 
-export async function readHeadSafe(stateDir: string): Promise<HeadRead> {
+async function readHeadSafe(stateDir: string): Promise<HeadRead> {
   try {
     return await readHead(stateDir);
   } catch {
@@ -132,7 +132,7 @@ export const BROKEN_HINT =
   "run 'totp-mcp audit verify'; to start a new chain that records the break, 'totp-mcp audit reset --reason TEXT'";
 
 /** Opens this home's writer, strict once the vault anchors the trail (`anchored` is asked per session). */
-export function openTrailLog(ctx: AppContext, key: Redacted<Buffer>, anchored: () => boolean): AuditLog {
+function openTrailLog(ctx: AppContext, key: Redacted<Buffer>, anchored: () => boolean): AuditLog {
   return openAuditLog(ctx.paths.state, key, { clock: ctx.clock, anchored });
 }
 

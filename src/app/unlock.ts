@@ -23,7 +23,7 @@ interface PassphraseOptions {
 const MAX_TIMEOUT_SECONDS = 3600;
 
 /** A duration (bare seconds may have decimals) → milliseconds; a usage error otherwise. */
-export function passphraseTimeoutMs(text: string | undefined): number {
+function passphraseTimeoutMs(text: string | undefined): number {
   if (text === undefined) return DEFAULT_PASSPHRASE_TIMEOUT_MS;
   const seconds = checkDuration(text, '--passphrase-timeout', {
     bare: true,

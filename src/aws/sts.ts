@@ -16,7 +16,7 @@ import { Redacted } from '../core/redacted.js';
 import type { IssuedCredentials, SigningKeys, StsApi, StsFailure, StsResult, StsTarget } from './sts-api.js';
 
 /** A handler that remembers whether a response came back, and its Date header. */
-export class WatchingHandler extends NodeHttpHandler {
+class WatchingHandler extends NodeHttpHandler {
   answered = false;
   serverDate: number | null = null;
 

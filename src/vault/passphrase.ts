@@ -57,7 +57,7 @@ const EXIT_GRACE_MS = 250;
  * The command's first word, for messages: the program it runs, never its arguments (which may
  * name an item, a vault path, or a secret in an assignment). Omitted when it does not look like one.
  */
-export function commandName(command: string): string {
+function commandName(command: string): string {
   const word = command.trim().split(/\s+/, 1)[0] ?? '';
   return /^[\w./+@-]{1,64}$/.test(word) ? ` (${word})` : '';
 }

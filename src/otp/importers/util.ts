@@ -42,7 +42,7 @@ export function optText(o: Obj, key: string): string | undefined {
 }
 
 /** A number or a numeric string (makeDraft validates it), or absent. */
-export function optNumber(o: Obj, key: string): number | string | undefined {
+function optNumber(o: Obj, key: string): number | string | undefined {
   const v = get(o, key);
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' && typeof v !== 'string') return fail('invalid', `"${key}" is not a number`);
@@ -258,7 +258,7 @@ export function otpType(value: unknown): string | undefined {
 }
 
 /** Reports progress every `step` entries and at the end. */
-export function progressEvery(total: number, report: ((done: number, total: number) => void) | undefined, step = 250) {
+function progressEvery(total: number, report: ((done: number, total: number) => void) | undefined, step = 250) {
   return (done: number): void => {
     if (report && (done % step === 0 || done === total)) report(done, total);
   };
