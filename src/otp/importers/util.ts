@@ -6,7 +6,6 @@
 import { fail, isTotpMcpError } from '../../core/errors.js';
 import { Redacted } from '../../core/redacted.js';
 import { makeDraft, type DraftInput } from '../draft.js';
-import type { Collector } from './collector.js';
 import type { ImportEntry, ImportHooks } from './types.js';
 
 /** Largest file read (Aegis exports with icons run to tens of MB). */
@@ -191,7 +190,7 @@ export function entry(index: number, issuer: unknown, label: unknown, build: () 
  * `{}` when it is not one, for the table's names), the entry it returns kept, progress reported after each.
  */
 export function eachEntry(
-  c: Collector,
+  c: { push(e: ImportEntry): void },
   list: readonly unknown[],
   hooks: ImportHooks,
   visit: (raw: unknown, o: Obj) => ImportEntry | null,
