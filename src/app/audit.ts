@@ -1,31 +1,17 @@
 /** The owner's view of the audit log: verify, tail, stats; and recording the owner's own acts. */
 // Specific audit modules, not the barrel: the agent path (which imports auditKey and recordOwner)
-// must not load the verifier and its schema library; verifyLog loads it on demand.
+// must not load the verifier (app/trail.ts's verifyLog loads it on demand).
 import type { AuditEvent, AuditInput } from '../audit/event.js';
 import { openAuditLog } from '../audit/log.js';
 import { auditStats, followAudit, readAudit, type AuditStats } from '../audit/read.js';
-import type { VerifyReport } from '../audit/verify.js';
 import { Redacted } from '../core/redacted.js';
 import type { Payload } from '../vault/index.js';
 import type { AppContext } from './context.js';
-import type { TrailCheck } from './trail.js';
 
-export type { AuditEvent, AuditStats, VerifyReport };
+export type { AuditEvent, AuditStats };
 
 export const auditKey = (payload: Payload): Redacted<Buffer> =>
   new Redacted(Buffer.from(payload.audit_key.reveal(), 'base64'));
-
-/** The chain's own check, and this home's trail judged against the vault (app/trail.ts); `ok` covers both. */
-type TrailReport = VerifyReport & { trail: TrailCheck };
-
-export async function verifyLog(ctx: AppContext): Promise<TrailReport> {
-  const vault = await ctx.vault();
-  const payload = await vault.read();
-  const [{ verifyAudit }, { judgeReport }] = await Promise.all([import('../audit/verify.js'), import('./trail.js')]);
-  const report = await verifyAudit(ctx.paths.state, auditKey(payload), { anchor: payload.anchors[vault.homeId] });
-  const trail = judgeReport(report, payload, vault.homeId);
-  return { ...report, ok: report.ok && trail.broken === null && trail.rollback === null, trail };
-}
 
 export function tailLog(ctx: AppContext, last: number): Promise<AuditEvent[]> {
   return readAudit(ctx.paths.state, { last });

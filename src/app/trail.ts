@@ -18,7 +18,7 @@ import { lstatSync, type BigIntStats } from 'node:fs';
 import { mkdir, readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GENESIS_MAC } from '../audit/canonical.js';
-import type { AuditInput } from '../audit/event.js';
+import { cleanResetReason, type AuditInput } from '../audit/event.js';
 import { HEAD_FILE, isLogFileName, readHead, writeHead, type Head } from '../audit/files.js';
 import { headVerifies, signHead } from '../audit/head.js';
 import { acquireAuditLock } from '../audit/lock.js';
@@ -77,7 +77,7 @@ export function judgeHead(read: HeadRead, key: Redacted<Buffer>, payload: Payloa
   return verdict(`${HEAD_FILE} is not signed`, null);
 }
 
-export async function readHeadSafe(stateDir: string): Promise<HeadRead> {
+async function readHeadSafe(stateDir: string): Promise<HeadRead> {
   try {
     return await readHead(stateDir);
   } catch {
@@ -132,7 +132,7 @@ export const BROKEN_HINT =
   "run 'totp-mcp audit verify'; to start a new chain that records the break, 'totp-mcp audit reset --reason TEXT'";
 
 /** Opens this home's writer, strict once the vault anchors the trail (`anchored` is asked per session). */
-export function openTrailLog(ctx: AppContext, key: Redacted<Buffer>, anchored: () => boolean): AuditLog {
+function openTrailLog(ctx: AppContext, key: Redacted<Buffer>, anchored: () => boolean): AuditLog {
   return openAuditLog(ctx.paths.state, key, { clock: ctx.clock, anchored });
 }
 
@@ -219,6 +219,19 @@ export function judgeReport(report: VerifyReport, payload: Payload, homeId: stri
   };
 }
 
+/** The chain's own check, and this home's trail judged against the vault; `ok` covers both. */
+type TrailReport = VerifyReport & { trail: TrailCheck };
+
+/** `audit verify`: the chain checked (the verifier loaded only now), then judged against the vault. */
+export async function verifyLog(ctx: AppContext): Promise<TrailReport> {
+  const vault = await ctx.vault();
+  const payload = await vault.read();
+  const { verifyAudit } = await import('../audit/verify.js');
+  const report = await verifyAudit(ctx.paths.state, auditKey(payload), { anchor: payload.anchors[vault.homeId] });
+  const trail = judgeReport(report, payload, vault.homeId);
+  return { ...report, ok: report.ok && trail.broken === null && trail.rollback === null, trail };
+}
+
 // ---- the owner's ways back ----
 
 export interface ResetResult {
@@ -234,7 +247,6 @@ export interface ResetResult {
  * MAC known of the old chain, and the owner's reason), and anchors the vault to it.
  */
 export async function resetTrail(ctx: AppContext, reason: string): Promise<ResetResult> {
-  const { cleanResetReason } = await import('../audit/event.js');
   const text = cleanResetReason(reason);
   if (text === '') fail('usage', '--reason needs some text: say why the trail is being reset');
   const vault = await ctx.vault();

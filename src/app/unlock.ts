@@ -23,14 +23,14 @@ interface PassphraseOptions {
 const MAX_TIMEOUT_SECONDS = 3600;
 
 /** A duration (bare seconds may have decimals) → milliseconds; a usage error otherwise. */
-export function passphraseTimeoutMs(text: string | undefined): number {
+function passphraseTimeoutMs(text: string | undefined): number {
   if (text === undefined) return DEFAULT_PASSPHRASE_TIMEOUT_MS;
   const seconds = checkDuration(text, '--passphrase-timeout', {
     bare: true,
     fraction: true,
     min: 0.001,
     max: MAX_TIMEOUT_SECONDS,
-    hint: `--passphrase-timeout SECONDS or TOTP_MCP_PASSPHRASE_TIMEOUT (default ${formatDuration(DEFAULT_PASSPHRASE_TIMEOUT_MS / 1000)})`,
+    hint: `--passphrase-timeout DURATION or TOTP_MCP_PASSPHRASE_TIMEOUT (default ${formatDuration(DEFAULT_PASSPHRASE_TIMEOUT_MS / 1000)})`,
   });
   return Math.round(seconds * 1000);
 }

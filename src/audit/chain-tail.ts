@@ -19,7 +19,7 @@ import { HEAD_FILE, LIVE_FILE, listLogFiles, readHead, scanTail, sizeOf, writeHe
 import { headVerifies, signHead } from './head.js';
 
 /** The error a broken trail gives: the caller fails closed; the owner's way back is `audit reset`. */
-export const trailBroken = (why: string): TotpMcpError =>
+const trailBroken = (why: string): TotpMcpError =>
   new TotpMcpError('io', `the audit trail is broken: ${why}`, {
     reason: 'trail_broken',
     hint: "run 'totp-mcp audit verify'; to start a new chain that records the break, 'totp-mcp audit reset --reason TEXT'",

@@ -1,6 +1,7 @@
 /**
- * Audit events (DESIGN §2 "Audit log"). An event can only hold enums, ids that match a safe
- * pattern, integers, an ISO timestamp and two short self-reported client strings: there is no
+ * Audit events: what the MAC-chained log records of every decision and owner act. An event can
+ * only hold enums, ids that match a safe pattern, integers, an ISO timestamp and two short
+ * self-reported client strings: there is no
  * free-text field, so a code, a seed, a key, a token or a passphrase has nowhere to go. The
  * tables below are the one definition of an event: the TypeScript types, the check of every
  * append (extra fields rejected, ids and reasons matched against their patterns, the client's

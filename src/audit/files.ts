@@ -150,7 +150,7 @@ export async function sizeOf(path: string): Promise<FileId | null> {
 }
 
 /** Longest line a reader will hold; the writer's lines are well under 2 KiB. */
-export const MAX_LINE_BYTES = 1024 * 1024;
+const MAX_LINE_BYTES = 1024 * 1024;
 const CHUNK = 1024 * 1024;
 
 export interface Line {

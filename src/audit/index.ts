@@ -21,7 +21,7 @@ export {
 } from './event.js';
 export { GENESIS_MAC, canonicalJson, eventMac } from './canonical.js';
 export { HEAD_FILE, LIVE_FILE, LOCK_FILE } from './files.js';
-export { AuditLog, DEFAULT_ROTATE_BYTES, openAuditLog, type AuditLogOptions, type AuditWriterStats } from './log.js';
+export { AuditLog, openAuditLog, type AuditLogOptions, type AuditWriterStats } from './log.js';
 export {
   verifyAudit,
   type VerifyFailure,

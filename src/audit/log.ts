@@ -35,9 +35,9 @@ import { PendingUsage, type OwnEvent, type Usage } from './pending-usage.js';
 import { pruneRotated, type RetentionOptions } from './retention.js';
 import type { UsageQuery } from './usage.js';
 
-export { isTrailBroken, trailBroken } from './chain-tail.js';
+export { isTrailBroken } from './chain-tail.js';
 
-export const DEFAULT_ROTATE_BYTES = 10 * 1024 * 1024;
+const DEFAULT_ROTATE_BYTES = 10 * 1024 * 1024;
 /**
  * Longest a writer keeps the lock for back-to-back batches when nobody announces a wait. Fairness
  * does not depend on it (a waiter touches audit.want, which the holder checks after every batch);
@@ -47,7 +47,7 @@ const MAX_HOLD_MS = 1000;
 /** The live file: appended to, and every write() durable when it returns (data, and the size). */
 const LIVE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_DSYNC;
 /** Most events written by one write(); more wait for the next batch. */
-export const MAX_BATCH_EVENTS = 4096;
+const MAX_BATCH_EVENTS = 4096;
 
 export interface AuditLogOptions {
   clock?: Clock;

@@ -29,9 +29,9 @@ import { summaryName } from './usage-summary.js';
 
 export const PRUNED_FILE = 'audit.pruned';
 /** Default retention: rotated files kept at most (beyond what limits still count). */
-export const DEFAULT_KEEP_FILES = 20;
+const DEFAULT_KEEP_FILES = 20;
 /** Default retention: bytes of rotated files kept at most (beyond what limits still count). */
-export const DEFAULT_KEEP_BYTES = 200 * 1024 * 1024;
+const DEFAULT_KEEP_BYTES = 200 * 1024 * 1024;
 /**
  * Events of concurrent writers are stamped by their own clocks and may be a little out of order
  * along the chain; a file is judged by its last event with this much to spare.
@@ -103,7 +103,7 @@ const tagOf = (key: Redacted<Buffer>, r: PrunedRecord): string =>
     .digest('hex');
 
 /** The pruning record: null when absent, 'invalid' when unreadable or its tag is wrong. */
-export async function readPruned(stateDir: string, key: Redacted<Buffer>): Promise<PrunedRecord | null | 'invalid'> {
+async function readPruned(stateDir: string, key: Redacted<Buffer>): Promise<PrunedRecord | null | 'invalid'> {
   const bytes = await readOrNull(join(stateDir, PRUNED_FILE), { link: 'refuse' });
   if (bytes === null) return null;
   const text = bytes.toString('utf8');

@@ -21,7 +21,7 @@ import { canonicalJson, sameMac } from './canonical.js';
 import type { LogFile } from './files.js';
 
 /** Per-agent call counts are kept per minute. */
-export const BUCKET_MS = 60_000;
+const BUCKET_MS = 60_000;
 /** Largest summary read (a 10 MiB rotated file gives well under this). */
 const MAX_SUMMARY_BYTES = 16 * 1024 * 1024;
 

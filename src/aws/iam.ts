@@ -17,24 +17,11 @@ import {
 import { Redacted } from '../core/redacted.js';
 import { type IamApi, iamFailed, type MfaDeviceInfo } from './iam-api.js';
 import type { SigningKeys } from './sts-api.js';
-import { WatchingHandler, toFailure } from './sts.js';
+import { sdkSetup, toFailure } from './sts.js';
 
 async function run<T>(keys: SigningKeys, call: (iam: IAMClient) => Promise<T>): Promise<T> {
-  const handler = new WatchingHandler({
-    connectionTimeout: 5_000,
-    requestTimeout: 15_000,
-    throwOnRequestTimeout: true,
-  });
-  const iam = new IAMClient({
-    region: 'us-east-1',
-    maxAttempts: 1,
-    requestHandler: handler,
-    credentials: {
-      accessKeyId: keys.access_key_id,
-      secretAccessKey: keys.secret_access_key.reveal(),
-      ...(keys.session_token !== undefined && { sessionToken: keys.session_token.reveal() }),
-    },
-  });
+  const { handler, config } = sdkSetup('us-east-1', keys);
+  const iam = new IAMClient(config);
   try {
     return await call(iam);
   } catch (e) {

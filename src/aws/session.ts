@@ -140,58 +140,37 @@ const isStr = (x: unknown): x is string => typeof x === 'string';
 const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 const strOrNull = (x: unknown): x is string | null => x === null || isStr(x);
 
+const filled = (x: unknown): x is string => isStr(x) && x !== '';
+
+/** What each field of a cached session must be: the one list of its fields (the secrets are wrapped once read). */
+const SESSION_FIELDS = {
+  kind: (x: unknown) => x === 'mfa-session' || x === 'role',
+  role_arn: strOrNull,
+  session_name: strOrNull,
+  source_identity: strOrNull,
+  duration: isNum,
+  issued: isNum,
+  expires: isNum,
+  arn: isStr,
+  account_id: isStr,
+  with_mfa: (x: unknown) => typeof x === 'boolean',
+  access_key_id: filled,
+  secret_access_key: filled,
+  session_token: filled,
+} satisfies Record<keyof Session, (x: unknown) => boolean>;
+
+type StoredSession = Omit<Session, keyof Credentials> & Record<keyof Credentials, string>;
+
 function parseSession(x: unknown): Session | null {
   if (typeof x !== 'object' || x === null) return null;
   const s = x as Record<string, unknown>;
-  const {
-    kind,
-    role_arn,
-    session_name,
-    source_identity,
-    duration,
-    issued,
-    expires,
-    arn,
-    account_id,
-    with_mfa,
-    access_key_id,
-    secret_access_key,
-    session_token,
-  } = s;
-  if (kind !== 'mfa-session' && kind !== 'role') return null;
-  if (!strOrNull(role_arn) || !strOrNull(session_name) || !strOrNull(source_identity)) return null;
-  if (
-    !isNum(duration) ||
-    !isNum(issued) ||
-    !isNum(expires) ||
-    !isStr(arn) ||
-    !isStr(account_id) ||
-    typeof with_mfa !== 'boolean'
-  )
-    return null;
-  if (
-    !isStr(access_key_id) ||
-    !isStr(secret_access_key) ||
-    !isStr(session_token) ||
-    access_key_id === '' ||
-    secret_access_key === '' ||
-    session_token === ''
-  )
-    return null;
+  const names = Object.keys(SESSION_FIELDS) as (keyof Session)[];
+  if (!names.every((k) => SESSION_FIELDS[k](s[k]))) return null;
+  const stored = Object.fromEntries(names.map((k) => [k, s[k]])) as StoredSession;
   return {
-    kind,
-    role_arn,
-    session_name,
-    source_identity,
-    duration,
-    issued,
-    expires,
-    arn,
-    account_id,
-    with_mfa,
-    access_key_id,
-    secret_access_key: new Redacted(secret_access_key),
-    session_token: new Redacted(session_token),
+    ...stored,
+    secret_access_key: new Redacted(stored.secret_access_key),
+    session_token: new Redacted(stored.session_token),
   };
 }
 

@@ -16,7 +16,7 @@ import { Redacted } from '../core/redacted.js';
 import type { IssuedCredentials, SigningKeys, StsApi, StsFailure, StsResult, StsTarget } from './sts-api.js';
 
 /** A handler that remembers whether a response came back, and its Date header. */
-export class WatchingHandler extends NodeHttpHandler {
+class WatchingHandler extends NodeHttpHandler {
   answered = false;
   serverDate: number | null = null;
 
@@ -30,14 +30,15 @@ export class WatchingHandler extends NodeHttpHandler {
   }
 }
 
-function client(t: StsTarget, keys: SigningKeys): { sts: STSClient; handler: WatchingHandler } {
+/** How every AWS SDK client here is built (STS and IAM alike): one attempt, bounded waits, the given keys. */
+export function sdkSetup(region: string, keys: SigningKeys) {
   const handler = new WatchingHandler({
     connectionTimeout: 5_000,
     requestTimeout: 15_000,
     throwOnRequestTimeout: true,
   });
-  const sts = new STSClient({
-    region: t.region,
+  const config = {
+    region,
     maxAttempts: 1,
     requestHandler: handler,
     credentials: {
@@ -45,8 +46,13 @@ function client(t: StsTarget, keys: SigningKeys): { sts: STSClient; handler: Wat
       secretAccessKey: keys.secret_access_key.reveal(),
       ...(keys.session_token !== undefined && { sessionToken: keys.session_token.reveal() }),
     },
-  });
-  return { sts, handler };
+  };
+  return { handler, config };
+}
+
+function client(t: StsTarget, keys: SigningKeys): { sts: STSClient; handler: WatchingHandler } {
+  const { handler, config } = sdkSetup(t.region, keys);
+  return { sts: new STSClient(config), handler };
 }
 
 interface SdkError {

@@ -76,7 +76,7 @@ export function main(
       '--watch',
       'show each new code as it comes, until Ctrl-C (the default on a terminal; one line per code off one)',
     )
-    .option('--min-remaining <s>', 'wait (at most one step) for a code with at least this many seconds left')
+    .option('--min-remaining <duration>', 'wait (at most one step) for a code with at least this long left, e.g. 10s')
     .option('--fresh', 'the same as --min-remaining 5')
     .option('--all', 'a table of every account (HOTP counters are not advanced unless named)')
     .option('--tag <tag>', 'with --all: only accounts with this tag')
@@ -117,7 +117,7 @@ export function main(
       'NAME=ARN[,duration=1h][,max_duration=12h][,external_id=X][,source_identity=off] (repeatable; added to the existing roles)',
       collect,
     )
-    .option('--session-duration <d>', 'GetSessionToken duration: 15m to 36h (root: 1h) (default 12h)')
+    .option('--session-duration <duration>', 'GetSessionToken duration: 15m to 36h (root: 1h) (default 12h)')
     .option('--root', 'the MFA device is the root user’s (GetSessionToken lasts at most 1h)')
     .option('--json', 'print the stored block (secrets as [redacted]) as JSON')
     .action(async (id: string, o: import('./commands/aws.js').SetupOptions) => {
@@ -133,7 +133,7 @@ export function main(
     .option('--role <name>', 'a named role of the account')
     .option('--agent <name>', 'policy-check and audit as this agent (default: $TOTP_MCP_AGENT)')
     .option(
-      '--duration <d>',
+      '--duration <duration>',
       'session duration, e.g. 1h (default: the role’s, else the MFA session’s; never over the policy cap)',
     )
     .option('--explain', 'print the plan (which STS calls, and why) instead of credentials')
@@ -151,7 +151,7 @@ export function main(
       '--agent <name>',
       'policy-check and audit as this agent (default: $TOTP_MCP_AGENT; without one, as the owner)',
     )
-    .option('--duration <d>', 'session duration, e.g. 1h')
+    .option('--duration <duration>', 'session duration, e.g. 1h')
     .option('--explain', 'print the plan instead of running')
     .action(async (id: string, command: string[], o: import('./commands/aws.js').ExecOptions) => {
       const { runAwsExec } = await import('./commands/aws.js');
@@ -164,9 +164,9 @@ export function main(
     )
     .option('--role <name>', 'a named role of the account')
     .option('--agent <name>', 'policy-check and audit as this agent (default: $TOTP_MCP_AGENT)')
-    .option('--duration <d>', 'session duration, e.g. 1h')
+    .option('--duration <duration>', 'session duration, e.g. 1h')
     .option('--port <port>', 'port on 127.0.0.1 (default: any free port)')
-    .option('--lifetime <d>', 'stop after this long (default 12h, at most 168h)')
+    .option('--lifetime <duration>', 'stop after this long (default 12h, at most 168h)')
     .option(
       '--format <f>',
       'without a command, how the endpoint variables are printed: export (default: eval "$(…)"), env (KEY=VALUE lines) or json',

@@ -44,8 +44,8 @@ export function createCli(env: EnvConfig, io: Io): Cli {
       'run this command and read the passphrase from its output (e.g. an OS keychain)',
     )
     .option(
-      '--passphrase-timeout <seconds>',
-      'how long --passphrase-command may run (default: $TOTP_MCP_PASSPHRASE_TIMEOUT, else 60)',
+      '--passphrase-timeout <duration>',
+      'how long --passphrase-command may run, e.g. 90s or 2m (default: $TOTP_MCP_PASSPHRASE_TIMEOUT, else 60s)',
     )
     .option('--debug', 'print internal error details on stderr')
     .showSuggestionAfterError()

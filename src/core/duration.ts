@@ -14,9 +14,9 @@ const BARE = /^\d{1,8}$/;
 const BARE_FRACTION = /^\d{1,8}\.\d{1,3}$/;
 
 /** Longest duration anything accepts: 366 days. */
-export const MAX_DURATION_SECONDS = 366 * 86_400;
+const MAX_DURATION_SECONDS = 366 * 86_400;
 
-export const DURATION_EXAMPLES = '90s, 15m, 1h30m, 12h or 1d';
+const DURATION_EXAMPLES = '90s, 15m, 1h30m, 12h or 1d';
 
 /** The fixed text of a malformed duration in a policy field (the path names the field). */
 export const DURATION_RULE = `expected a duration like ${DURATION_EXAMPLES}`;
@@ -92,7 +92,7 @@ export interface DurationFlag extends DurationSyntax, DurationRange {
  * The one error text of a bad duration, malformed or out of range: it names the flag or field
  * and the range, and never echoes the value.
  */
-export function durationError(name: string, o: DurationFlag = {}): string {
+function durationError(name: string, o: DurationFlag = {}): string {
   const min = o.min ?? 1;
   const max = o.max ?? MAX_DURATION_SECONDS;
   const like = `like ${DURATION_EXAMPLES}${o.bare === true ? ', or seconds' : ''}`;

@@ -19,7 +19,7 @@ export type ErrorCode =
   | 'io'
   | 'internal';
 
-/** What an agent's error result starts with (DESIGN §2 MCP surface: a contract models and tests key on). */
+/** What an agent's error result starts with: a fixed word that models and clients key on, so it never changes. */
 export const ERROR_KINDS = [
   'denied',
   'not_found',
@@ -35,7 +35,7 @@ export const ERROR_KINDS = [
 export type ErrorKind = (typeof ERROR_KINDS)[number];
 
 /** What an agent reads when the request failed in a way that is not its to know. */
-export const INTERNAL_MESSAGE = 'the server could not complete this request';
+const INTERNAL_MESSAGE = 'the server could not complete this request';
 
 /**
  * The one mapping table: per code, the exit code, and what an agent sees when the thrower set no
@@ -130,9 +130,6 @@ export function agentFacing(e: unknown): { kind: ErrorKind; message: string; hin
   if (text !== undefined) return { kind: e.kind, message: text };
   return { kind: e.kind, message: e.message, ...(e.hint !== undefined && { hint: e.hint }) };
 }
-
-/** Exit code for any thrown value; unknown errors are internal (1). */
-export const exitCodeOf = (e: unknown): number => (isTotpMcpError(e) ? e.exitCode : 1);
 
 /**
  * Failures of the disk rather than of totp-mcp (full, over quota, read-only): what happened, and

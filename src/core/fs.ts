@@ -15,7 +15,7 @@
  * - A full or read-only disk says so, with the fix (`fsError`, core/errors.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { constants, lstatSync, type Stats } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import {
   chmod,
   copyFile,
@@ -33,8 +33,8 @@ import {
 import { basename, dirname, join } from 'node:path';
 import { TotpMcpError, fsError } from './errors.js';
 
-export const FILE_MODE = 0o600;
-export const DIR_MODE = 0o700;
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
 
 // ---- errno and processes ----
 
@@ -83,13 +83,6 @@ export async function lstatNoLink(path: string): Promise<Stats | undefined> {
     throw e;
   }
   if (st.isSymbolicLink()) throw symlinkError(path);
-  return st;
-}
-
-/** The same, synchronously. */
-export function lstatNoLinkSync(path: string): Stats | undefined {
-  const st = lstatSync(path, { throwIfNoEntry: false });
-  if (st?.isSymbolicLink()) throw symlinkError(path);
   return st;
 }
 
@@ -225,7 +218,7 @@ export async function fsyncDir(path: string): Promise<void> {
 
 /** Leftover temp files of a crashed writer look like `<name>.<pid>.<hex>.tmp` beside `<name>`. */
 const TMP_SUFFIX = /\.\d+\.[0-9a-f]{12}\.tmp$/;
-export const tmpPathFor = (path: string): string => `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+const tmpPathFor = (path: string): string => `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
 export const isTmpOf = (name: string, target: string): boolean =>
   name.startsWith(`${target}.`) && TMP_SUFFIX.test(name.slice(target.length));
 

@@ -1,5 +1,5 @@
 /**
- * Asking the person (DESIGN §2: "Approval: inputRequired elicitation"), one form question
+ * Asking the person through the MCP client (inputRequired, or elicitation before it), one form question
  * (`confirm: boolean`) about one subject (app/approval-key.ts: agent × account × action × rule ×
  * policy pin), in either era:
  *
@@ -68,12 +68,12 @@ const TTL_SECONDS = 600;
 const MAX_OPEN_QUESTIONS = 256;
 const KEY = 'confirm';
 /** How long a 2025-era client may take to answer, by default: under the usual 60 s request timeout of clients. */
-export const DEFAULT_APPROVAL_TIMEOUT_MS = 55_000;
+const DEFAULT_APPROVAL_TIMEOUT_MS = 55_000;
 /** 2025 era: questions asked per call at most (a second one only if the policy changed meanwhile). */
 const MAX_LEGACY_ROUNDS = 2;
 
 /** A digest of a call's (validated) arguments: keys sorted, absent ones left out. */
-export function argsDigest(args: Readonly<Record<string, unknown>>): string {
+function argsDigest(args: Readonly<Record<string, unknown>>): string {
   return createHash('sha256').update(canonicalJson(args, true)).digest('hex');
 }
 

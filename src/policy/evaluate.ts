@@ -14,16 +14,12 @@ import {
   approvalTimeoutSeconds,
   type AccountRef,
   type Action,
-  type Approval,
-  type ApprovalChannel,
   type Decision,
   type EvalContext,
-  type Effect,
   type Policy,
   type PolicyRequest,
+  type PolicyRule,
   type ReasonCode,
-  type RuleAws,
-  type RuleHours,
 } from './types.js';
 
 /*
@@ -204,19 +200,21 @@ export function visibleAccounts(
   return out;
 }
 
-export interface DescribedRule {
-  readonly id: string;
-  readonly effect: Effect;
-  readonly actions: readonly Action[];
-  readonly accounts: readonly string[];
-  readonly approval: Approval;
-  readonly approval_ttl_seconds?: number;
-  readonly approval_via?: readonly ApprovalChannel[];
-  readonly approval_timeout_seconds?: number;
-  readonly limit?: { readonly count: number; readonly per_seconds: number };
-  readonly hours?: RuleHours;
-  readonly aws?: RuleAws;
-}
+/** A rule as its agent sees it: not the agent list, line or description. */
+export type DescribedRule = Pick<
+  PolicyRule,
+  | 'id'
+  | 'effect'
+  | 'actions'
+  | 'accounts'
+  | 'approval'
+  | 'approval_ttl_seconds'
+  | 'approval_via'
+  | 'approval_timeout_seconds'
+  | 'limit'
+  | 'hours'
+  | 'aws'
+>;
 
 export interface AgentDescription {
   readonly agent: string;

@@ -56,7 +56,7 @@ export const isBinaryAge = (bytes: Uint8Array): boolean => startsWithText(bytes,
 export const isAgeFile = (bytes: Uint8Array): boolean => isBinaryAge(bytes) || isArmored(bytes);
 
 /** The binary form of an age file, armored or not. */
-export function dearmor(bytes: Uint8Array): Uint8Array {
+function dearmor(bytes: Uint8Array): Uint8Array {
   if (!isArmored(bytes)) return bytes;
   try {
     return armor.decode(ascii.decode(bytes));

@@ -4,7 +4,7 @@
  * that imports age-encryption.
  */
 export { homePaths, type HomePaths } from './paths.js';
-export { PAYLOAD_VERSION, parsePayload, serializePayload, type Payload, type PolicyPin } from './payload.js';
+export { PAYLOAD_VERSION, parsePayload, serializePayload, type Payload } from './payload.js';
 export {
   initVault,
   openVault,

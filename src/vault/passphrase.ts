@@ -57,12 +57,12 @@ const EXIT_GRACE_MS = 250;
  * The command's first word, for messages: the program it runs, never its arguments (which may
  * name an item, a vault path, or a secret in an assignment). Omitted when it does not look like one.
  */
-export function commandName(command: string): string {
+function commandName(command: string): string {
   const word = command.trim().split(/\s+/, 1)[0] ?? '';
   return /^[\w./+@-]{1,64}$/.test(word) ? ` (${word})` : '';
 }
 
-const TIMEOUT_HINT = 'give it longer with --passphrase-timeout SECONDS or TOTP_MCP_PASSPHRASE_TIMEOUT, or fix the command';
+const TIMEOUT_HINT = 'give it longer with --passphrase-timeout DURATION or TOTP_MCP_PASSPHRASE_TIMEOUT, or fix the command';
 
 /**
  * Runs `/bin/sh -c command` and takes the first line of its stdout. stdin is closed (on an MCP

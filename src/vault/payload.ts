@@ -75,7 +75,6 @@ const PAYLOAD = object(
   },
 );
 
-export type PolicyPin = Infer<typeof POLICY_PIN.fields>;
 export type Anchor = Infer<typeof ANCHOR.fields>;
 export type Payload = Infer<typeof PAYLOAD.fields>;
 type PlainPayload = Record<keyof Payload, unknown> & { accounts: unknown[] };

@@ -46,7 +46,7 @@ function b64nopadDecode(s: string): Uint8Array | null {
   }
 }
 
-export function checkWorkFactor(logN: number): void {
+function checkWorkFactor(logN: number): void {
   if (!Number.isInteger(logN) || logN < 1 || logN > MAX_WORK_FACTOR) {
     throw new RangeError(`scrypt work factor must be an integer 1..${MAX_WORK_FACTOR}`);
   }

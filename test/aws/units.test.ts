@@ -285,6 +285,35 @@ describe('cache freshness', () => {
     ).toEqual([]);
   });
 
+  it('a cached session is kept only when every field is of its kind, and only its own fields come back', () => {
+    const good = JSON.parse(serializeCache(withSession(null, SERIAL, session({}), 0))) as {
+      sessions: Record<string, unknown>[];
+    };
+    const stored = good.sessions[0] ?? {};
+    const parse = (over: Record<string, unknown>) =>
+      parseCache(JSON.stringify({ ...good, sessions: [{ ...stored, ...over }] }), SERIAL)?.sessions ?? [];
+    const [back] = parse({ extra: 'dropped' });
+    expect(Object.keys(back ?? {}).sort()).toEqual(Object.keys(session({})).sort());
+    expect(back?.secret_access_key).toBeInstanceOf(Redacted);
+    const broken: Record<string, unknown>[] = [
+      { kind: 'user' },
+      { role_arn: 7 },
+      { session_name: undefined },
+      { source_identity: false },
+      { duration: 'x' },
+      { issued: null },
+      { expires: '1' },
+      { arn: null },
+      { account_id: 1 },
+      { with_mfa: 'true' },
+      { access_key_id: '' },
+      { secret_access_key: '' },
+      { session_token: 5 },
+    ];
+    for (const over of broken) expect(parse(over)).toEqual([]);
+    expect(parse({ role_arn: null, session_name: null, source_identity: null })).toHaveLength(1);
+  });
+
   it('the step ledger: the current step when fresh, else a wait until the next one begins', () => {
     expect(freshStep(-1, 95_000, 30_000)).toEqual({ step: 3, waitMs: 0 });
     expect(freshStep(3, 95_000, 30_000)).toEqual({ step: 4, waitMs: 25_025 });

@@ -20,7 +20,7 @@ import { link, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureRealDir, openNoFollow, readFileNoFollow } from '../../core/fs.js';
 
-export const BOARD_DIR = 'approvals';
+const BOARD_DIR = 'approvals';
 /** Question ids: 32 lowercase hex digits (128 random bits). */
 export const QUESTION_ID = /^[0-9a-f]{32}$/;
 

@@ -5,25 +5,21 @@
  * scrypt(password, salt, N, r, p) → AES-256-GCM.
  */
 import { fail } from '../../core/errors.js';
-import { Redacted } from '../../core/redacted.js';
 import type { Collector } from './collector.js';
 import { aesGcmOpen, scryptKey } from './crypto.js';
 import type { ImportHooks } from './types.js';
 import {
-  base64Bytes,
-  base64Size,
-  checkCount,
-  checkSealedSize,
+  eachEntry,
   entry,
   get,
   hexBytes,
   isObj,
-  optNumber,
   optObj,
   optText,
+  otpInput,
   otpType,
   parseJson,
-  progressEvery,
+  sealedBase64,
   type Obj,
 } from './util.js';
 
@@ -49,8 +45,7 @@ async function decryptDb(doc: Obj, hooks: ImportHooks): Promise<unknown> {
   if (passwordSlots.length > 16) fail('invalid', 'the Aegis export has too many slots');
   const nonce = hexBytes(get(params, 'nonce'), 12);
   const tag = hexBytes(get(params, 'tag'), 16);
-  checkSealedSize(base64Size(get(doc, 'db') as string), 'the Aegis export');
-  const db = base64Bytes(get(doc, 'db') as string);
+  const db = sealedBase64(get(doc, 'db') as string, 'the Aegis export');
   if (!nonce || !tag || !db) fail('invalid', 'the Aegis export header or content is malformed');
 
   const password = await hooks.password('Password of the Aegis export:');
@@ -87,29 +82,17 @@ export async function parseAegis(c: Collector, doc: Obj, hooks: ImportHooks): Pr
   const dbVersion = get(content, 'version');
   if (typeof dbVersion === 'number' && dbVersion > 3)
     c.notes.push('the Aegis content version is newer than 3: read as version 3');
-  const entries = get(content, 'entries') as unknown[];
-  checkCount(entries.length);
-  const tick = progressEvery(entries.length, hooks.progress);
-  entries.forEach((raw, i) => {
-    const e = isObj(raw) ? raw : {};
-    c.push(
-      entry(c.next, get(e, 'issuer'), get(e, 'name'), () => {
-        if (!isObj(raw)) fail('invalid', 'the entry is not an object');
-        const info = optObj(e, 'info') ?? fail('invalid', 'the entry has no "info"');
-        const type = otpType(get(e, 'type'));
-        return {
-          type,
-          secret: new Redacted(optText(info, 'secret') ?? ''),
-          algorithm: optText(info, 'algo'),
-          digits: optNumber(info, 'digits'),
-          period: type === 'hotp' ? undefined : optNumber(info, 'period'),
-          counter: type === 'hotp' ? optNumber(info, 'counter') : undefined,
-          issuer: optText(e, 'issuer'),
-          label: optText(e, 'name'),
-        };
-      }),
-    );
-    tick(i + 1);
-  });
+  eachEntry(c, get(content, 'entries') as unknown[], hooks, (raw, e) =>
+    entry(c.next, get(e, 'issuer'), get(e, 'name'), () => {
+      if (!isObj(raw)) fail('invalid', 'the entry is not an object');
+      const info = optObj(e, 'info') ?? fail('invalid', 'the entry has no "info"');
+      const type = otpType(get(e, 'type'));
+      return {
+        ...otpInput(type, optText(info, 'secret'), info, { algorithm: 'algo' }),
+        issuer: optText(e, 'issuer'),
+        label: optText(e, 'name'),
+      };
+    }),
+  );
   return encrypted ? 'Aegis export (encrypted)' : 'Aegis export (plain)';
 }

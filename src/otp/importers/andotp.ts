@@ -8,22 +8,20 @@
  */
 import { createHash } from 'node:crypto';
 import { fail } from '../../core/errors.js';
-import { Redacted } from '../../core/redacted.js';
 import type { Collector } from './collector.js';
 import { MAX_PBKDF2_ITERATIONS, aesGcmOpen, pbkdf2Key } from './crypto.js';
 import type { ImportHooks } from './types.js';
 import {
   asText,
-  checkCount,
   checkSealedSize,
+  eachEntry,
   entry,
   get,
   isObj,
-  optNumber,
   optText,
+  otpInput,
   otpType,
   parseJson,
-  progressEvery,
 } from './util.js';
 
 const NONCE = 12;
@@ -81,32 +79,17 @@ function splitOldLabel(label: string): { issuer: string; label: string } {
 
 export function parseAndOtpDoc(c: Collector, doc: unknown, hooks: ImportHooks): void {
   if (!Array.isArray(doc)) fail('invalid', 'not an andOTP backup (expected a JSON array of entries)');
-  checkCount(doc.length);
-  const tick = progressEvery(doc.length, hooks.progress);
-  doc.forEach((raw: unknown, i) => {
-    const e = isObj(raw) ? raw : {};
+  eachEntry(c, doc, hooks, (raw, e) => {
     const rawLabel = typeof get(e, 'label') === 'string' ? (get(e, 'label') as string) : '';
     const hasIssuer = get(e, 'issuer') !== undefined && get(e, 'issuer') !== null;
     const names = hasIssuer ? { issuer: get(e, 'issuer'), label: rawLabel } : splitOldLabel(rawLabel);
-    c.push(
-      entry(c.next, names.issuer, names.label, () => {
-        if (!isObj(raw)) fail('invalid', 'the entry is not an object');
-        const type = otpType(get(e, 'type'));
-        const label = optText(e, 'label') ?? '';
-        const n = hasIssuer ? { issuer: optText(e, 'issuer'), label } : splitOldLabel(label);
-        return {
-          type,
-          secret: new Redacted(optText(e, 'secret') ?? ''),
-          algorithm: optText(e, 'algorithm'),
-          digits: optNumber(e, 'digits'),
-          period: type === 'hotp' ? undefined : optNumber(e, 'period'),
-          counter: type === 'hotp' ? optNumber(e, 'counter') : undefined,
-          issuer: n.issuer,
-          label: n.label,
-        };
-      }),
-    );
-    tick(i + 1);
+    return entry(c.next, names.issuer, names.label, () => {
+      if (!isObj(raw)) fail('invalid', 'the entry is not an object');
+      const type = otpType(get(e, 'type'));
+      const label = optText(e, 'label') ?? '';
+      const n = hasIssuer ? { issuer: optText(e, 'issuer'), label } : splitOldLabel(label);
+      return { ...otpInput(type, optText(e, 'secret'), e), issuer: n.issuer, label: n.label };
+    });
   });
 }
 

@@ -19,16 +19,14 @@ import { hkdfExpand32, pbkdf2Key } from './crypto.js';
 import type { ImportHooks } from './types.js';
 import {
   base64Bytes,
-  base64Size,
-  checkCount,
-  checkSealedSize,
+  eachEntry,
   entry,
   get,
   isObj,
   optObj,
   optText,
   parseJson,
-  progressEvery,
+  sealedBase64,
   type Obj,
 } from './util.js';
 
@@ -46,9 +44,8 @@ function openEncString(text: unknown, keys: Keys): Buffer | null {
   if (typeof text !== 'string') return null;
   const m = /^2\.([^|]+)\|([^|]+)\|([^|]+)$/.exec(text);
   if (!m) fail('invalid', 'the Bitwarden export uses an unknown encryption type');
-  checkSealedSize(base64Size(m[2] ?? ''), 'the Bitwarden export');
+  const ct = sealedBase64(m[2] ?? '', 'the Bitwarden export');
   const iv = base64Bytes(m[1] ?? '');
-  const ct = base64Bytes(m[2] ?? '');
   const mac = base64Bytes(m[3] ?? '');
   if (!iv || !ct || !mac || iv.length !== 16 || mac.length !== 32 || ct.length % 16 !== 0 || ct.length === 0) {
     fail('invalid', 'the Bitwarden export is malformed');
@@ -122,29 +119,21 @@ export async function parseBitwarden(c: Collector, doc: Obj, hooks: ImportHooks)
     encrypted = true;
   }
   if (!isObj(body) || !Array.isArray(get(body, 'items'))) fail('invalid', 'the Bitwarden export has no items list');
-  const items = get(body, 'items') as unknown[];
-  checkCount(items.length);
-  const tick = progressEvery(items.length, hooks.progress);
   let without = 0;
-  items.forEach((raw: unknown, i) => {
-    const item = isObj(raw) ? raw : {};
+  eachEntry(c, get(body, 'items') as unknown[], hooks, (raw, item) => {
     const login = isObj(get(item, 'login')) ? (get(item, 'login') as Obj) : {};
     const totp = get(login, 'totp');
     if (isObj(raw) && (totp === undefined || totp === null || totp === '')) {
       without++;
-      tick(i + 1);
-      return;
+      return null;
     }
     const name = typeof get(item, 'name') === 'string' ? (get(item, 'name') as string) : '';
     const username = typeof get(login, 'username') === 'string' ? (get(login, 'username') as string) : '';
-    c.push(
-      entry(c.next, name, username, () => {
-        if (!isObj(raw)) fail('invalid', 'the item is not an object');
-        const l = optObj(item, 'login') ?? {};
-        return totpInput(optText(l, 'totp') ?? '', optText(item, 'name') ?? '', optText(l, 'username') ?? '');
-      }),
-    );
-    tick(i + 1);
+    return entry(c.next, name, username, () => {
+      if (!isObj(raw)) fail('invalid', 'the item is not an object');
+      const l = optObj(item, 'login') ?? {};
+      return totpInput(optText(l, 'totp') ?? '', optText(item, 'name') ?? '', optText(l, 'username') ?? '');
+    });
   });
   if (without > 0) c.notes.push(`${without} Bitwarden item(s) without a TOTP were left out`);
   return encrypted ? 'Bitwarden JSON export (password-protected)' : 'Bitwarden JSON export';

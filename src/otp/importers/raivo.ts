@@ -10,10 +10,9 @@
  * whatever the header claimed (zip bombs).
  */
 import { fail, isTotpMcpError, TotpMcpError } from '../../core/errors.js';
-import { Redacted } from '../../core/redacted.js';
 import type { Collector } from './collector.js';
 import type { ImportHooks } from './types.js';
-import { asText, checkCount, entry, get, isObj, optNumber, optText, parseJson, progressEvery } from './util.js';
+import { asText, eachEntry, entry, get, isObj, optText, otpInput, parseJson } from './util.js';
 
 const JSON_NAME = 'raivo-otp-export.json';
 const MAX_ZIP_ENTRIES = 64;
@@ -112,28 +111,17 @@ async function unzipJson(bytes: Uint8Array, hooks: ImportHooks): Promise<{ text:
 
 export function parseRaivoDoc(c: Collector, doc: unknown, hooks: ImportHooks): void {
   if (!Array.isArray(doc)) fail('invalid', 'not a Raivo export (expected a JSON array of entries)');
-  checkCount(doc.length);
-  const tick = progressEvery(doc.length, hooks.progress);
-  doc.forEach((raw: unknown, i) => {
-    const e = isObj(raw) ? raw : {};
-    c.push(
-      entry(c.next, get(e, 'issuer'), get(e, 'account'), () => {
-        if (!isObj(raw)) fail('invalid', 'the entry is not an object');
-        const type = optText(e, 'kind')?.toLowerCase();
-        return {
-          type,
-          secret: new Redacted(optText(e, 'secret') ?? ''),
-          algorithm: optText(e, 'algorithm'),
-          digits: optNumber(e, 'digits'),
-          period: type === 'hotp' ? undefined : optNumber(e, 'timer'),
-          counter: type === 'hotp' ? optNumber(e, 'counter') : undefined,
-          issuer: optText(e, 'issuer'),
-          label: optText(e, 'account'),
-        };
-      }),
-    );
-    tick(i + 1);
-  });
+  eachEntry(c, doc, hooks, (raw, e) =>
+    entry(c.next, get(e, 'issuer'), get(e, 'account'), () => {
+      if (!isObj(raw)) fail('invalid', 'the entry is not an object');
+      const type = optText(e, 'kind')?.toLowerCase();
+      return {
+        ...otpInput(type, optText(e, 'secret'), e, { period: 'timer' }),
+        issuer: optText(e, 'issuer'),
+        label: optText(e, 'account'),
+      };
+    }),
+  );
 }
 
 export async function parseRaivoZip(c: Collector, bytes: Uint8Array, hooks: ImportHooks): Promise<string> {

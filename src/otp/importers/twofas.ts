@@ -5,24 +5,21 @@
  * key = PBKDF2-HMAC-SHA256(password, salt, 10 000, 32), AES-256-GCM; it decrypts to the services array.
  */
 import { fail } from '../../core/errors.js';
-import { Redacted } from '../../core/redacted.js';
 import type { Collector } from './collector.js';
 import { aesGcmOpen, pbkdf2Key } from './crypto.js';
 import type { ImportHooks } from './types.js';
 import {
   base64Bytes,
-  base64Size,
-  checkCount,
-  checkSealedSize,
+  eachEntry,
   entry,
   get,
   isObj,
-  optNumber,
   optObj,
   optText,
+  otpInput,
   otpType,
   parseJson,
-  progressEvery,
+  sealedBase64,
   type Obj,
 } from './util.js';
 
@@ -36,8 +33,7 @@ export const isTwoFas = (doc: unknown): doc is Obj =>
 async function decryptServices(blob: string, hooks: ImportHooks): Promise<unknown> {
   const parts = blob.split(':');
   if (parts.length !== 3) fail('invalid', 'the 2FAS export\'s "servicesEncrypted" is malformed');
-  checkSealedSize(base64Size(parts[0] ?? ''), 'the 2FAS export');
-  const data = base64Bytes(parts[0] ?? '');
+  const data = sealedBase64(parts[0] ?? '', 'the 2FAS export');
   const salt = base64Bytes(parts[1] ?? '');
   const iv = base64Bytes(parts[2] ?? '');
   if (!data || !salt || !iv || data.length < 16 || iv.length !== 12 || salt.length === 0) {
@@ -58,30 +54,19 @@ export async function parseTwoFas(c: Collector, doc: Obj, hooks: ImportHooks): P
   const encrypted = typeof blob === 'string' && blob !== '';
   const services = encrypted ? await decryptServices(blob, hooks) : get(doc, 'services');
   if (!Array.isArray(services)) fail('invalid', 'the 2FAS export has no services list');
-  checkCount(services.length);
-  const tick = progressEvery(services.length, hooks.progress);
-  services.forEach((raw: unknown, i) => {
-    const s = isObj(raw) ? raw : {};
+  eachEntry(c, services, hooks, (raw, s) => {
     const otp = isObj(get(s, 'otp')) ? (get(s, 'otp') as Obj) : {};
     const issuer = get(s, 'name') ?? get(otp, 'issuer');
-    c.push(
-      entry(c.next, issuer, get(otp, 'account'), () => {
-        if (!isObj(raw)) fail('invalid', 'the service is not an object');
-        const o = optObj(s, 'otp') ?? {};
-        const type = otpType(get(o, 'tokenType'));
-        return {
-          type,
-          secret: new Redacted(optText(s, 'secret') ?? ''),
-          algorithm: optText(o, 'algorithm'),
-          digits: optNumber(o, 'digits'),
-          period: type === 'hotp' ? undefined : optNumber(o, 'period'),
-          counter: type === 'hotp' ? optNumber(o, 'counter') : undefined,
-          issuer: optText(s, 'name') || optText(o, 'issuer'),
-          label: optText(o, 'account'),
-        };
-      }),
-    );
-    tick(i + 1);
+    return entry(c.next, issuer, get(otp, 'account'), () => {
+      if (!isObj(raw)) fail('invalid', 'the service is not an object');
+      const o = optObj(s, 'otp') ?? {};
+      const type = otpType(get(o, 'tokenType'));
+      return {
+        ...otpInput(type, optText(s, 'secret'), o),
+        issuer: optText(s, 'name') || optText(o, 'issuer'),
+        label: optText(o, 'account'),
+      };
+    });
   });
   return encrypted ? '2FAS export (encrypted)' : '2FAS export (plain)';
 }

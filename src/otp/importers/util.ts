@@ -4,8 +4,9 @@
  * Every error is fixed text: a file's content (which holds seeds) is never quoted.
  */
 import { fail, isTotpMcpError } from '../../core/errors.js';
+import { Redacted } from '../../core/redacted.js';
 import { makeDraft, type DraftInput } from '../draft.js';
-import type { ImportEntry } from './types.js';
+import type { ImportEntry, ImportHooks } from './types.js';
 
 /** Largest file read (Aegis exports with icons run to tens of MB). */
 export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
@@ -40,7 +41,7 @@ export function optText(o: Obj, key: string): string | undefined {
 }
 
 /** A number or a numeric string (makeDraft validates it), or absent. */
-export function optNumber(o: Obj, key: string): number | string | undefined {
+function optNumber(o: Obj, key: string): number | string | undefined {
   const v = get(o, key);
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' && typeof v !== 'string') return fail('invalid', `"${key}" is not a number`);
@@ -137,7 +138,7 @@ export function checkSealedSize(bytes: number, what: string): void {
 }
 
 /** The decoded size of a base64 text, without decoding it. */
-export const base64Size = (text: string): number => Math.floor((text.length * 3) / 4);
+const base64Size = (text: string): number => Math.floor((text.length * 3) / 4);
 
 export function checkCount(n: number): void {
   if (n > MAX_ENTRIES) fail('invalid', `the source holds more than ${MAX_ENTRIES} entries: refusing it`);
@@ -148,6 +149,12 @@ export function base64Bytes(text: string): Buffer | null {
   const t = text.replace(/\s+/g, '');
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(t) || t.replace(/=+$/, '').length % 4 === 1) return null;
   return Buffer.from(t, 'base64');
+}
+
+/** Base64 encrypted content, refused over MAX_SEALED_BYTES before it is decoded; null when not base64. */
+export function sealedBase64(text: string, what: string): Buffer | null {
+  checkSealedSize(base64Size(text), what);
+  return base64Bytes(text);
 }
 
 /** Strict hex; null when it is not. */
@@ -176,6 +183,45 @@ export function entry(index: number, issuer: unknown, label: unknown, build: () 
     e.problem = isTotpMcpError(err) ? err.message : 'unreadable entry';
   }
   return e;
+}
+
+/**
+ * Walks a source's list: the count checked first, `visit` given each raw value (and it as an object,
+ * `{}` when it is not one, for the table's names), the entry it returns kept, progress reported after each.
+ */
+export function eachEntry(
+  c: { push(e: ImportEntry): void },
+  list: readonly unknown[],
+  hooks: ImportHooks,
+  visit: (raw: unknown, o: Obj) => ImportEntry | null,
+): void {
+  checkCount(list.length);
+  const tick = progressEvery(list.length, hooks.progress);
+  list.forEach((raw, i) => {
+    const e = visit(raw, isObj(raw) ? raw : {});
+    if (e !== null) c.push(e);
+    tick(i + 1);
+  });
+}
+
+/**
+ * makeDraft's input from the fields most exports name alike (`names` for those a format calls
+ * otherwise): a period for TOTP and Steam, a counter for HOTP. The secret is read first, by the caller.
+ */
+export function otpInput(
+  type: string | undefined,
+  secret: string | undefined,
+  o: Obj,
+  names: { algorithm?: string; period?: string } = {},
+): DraftInput {
+  return {
+    type,
+    secret: new Redacted(secret ?? ''),
+    algorithm: optText(o, names.algorithm ?? 'algorithm'),
+    digits: optNumber(o, 'digits'),
+    period: type === 'hotp' ? undefined : optNumber(o, names.period ?? 'period'),
+    counter: type === 'hotp' ? optNumber(o, 'counter') : undefined,
+  };
 }
 
 /** An entry that failed before any field could be read. */
@@ -211,7 +257,7 @@ export function otpType(value: unknown): string | undefined {
 }
 
 /** Reports progress every `step` entries and at the end. */
-export function progressEvery(total: number, report: ((done: number, total: number) => void) | undefined, step = 250) {
+function progressEvery(total: number, report: ((done: number, total: number) => void) | undefined, step = 250) {
   return (done: number): void => {
     if (report && (done % step === 0 || done === total)) report(done, total);
   };

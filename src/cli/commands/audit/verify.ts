@@ -17,7 +17,7 @@ export const auditVerifyCommand: CommandUnit<AuditVerifyOptions> = {
   options: (_args: readonly unknown[], flags: OptionValues): AuditVerifyOptions => ({ json: flagBool(flags, 'json') }),
 
   async run(o: AuditVerifyOptions, { rt }: Deps): Promise<void> {
-    const { verifyLog } = await import('../../../app/audit.js');
+    const { verifyLog } = await import('../../../app/trail.js');
     const r = await verifyLog(rt.ctx);
     if (o.json) rt.io.out(json(r));
     else if (r.ok) {
