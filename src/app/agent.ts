@@ -625,11 +625,18 @@ export class AgentService {
     accountId: string,
     opts: { endpoint: string; selector?: string | undefined; minRemainingSeconds?: number | undefined },
   ): Promise<FillResult> {
-    let at: Located | undefined;
+    // Set inside the producer; closed on every path (a refusal, a failed audit write, a typed code).
+    const held: { at?: Located } = {};
     try {
       const issued = await this.gated(rc, { action: 'fill', account: accountId }, async (account) => {
+        const origins = account.origins ?? [];
+        if (origins.length === 0)
+          throw refusal('denied', 'this account has no origins where its code may be filled', {
+            hint: "the owner adds the site with 'totp-mcp origins ID +https://…'",
+          });
         const { locate } = await import('../browser/fill.js');
-        at = await locate({ endpoint: opts.endpoint, origins: account.origins ?? [], selector: opts.selector });
+        const at = await locate({ endpoint: opts.endpoint, origins, selector: opts.selector });
+        held.at = at;
         if (opts.minRemainingSeconds) {
           await this.#waitForFreshStep(
             account,
@@ -640,7 +647,7 @@ export class AgentService {
         const code = await issueFor(this.ctx, account, this.ctx.clock.now());
         return { value: code, step: code.step, origin: at.origin };
       });
-      const located = at as Located | undefined;
+      const located = held.at;
       if (located === undefined) throw refusal('internal', 'the page was not located');
       await located.type(issued.code);
       return {
@@ -651,7 +658,7 @@ export class AgentService {
         expires_at: issued.expires_at,
       };
     } finally {
-      await (at as Located | undefined)?.close();
+      await held.at?.close();
     }
   }
 }
