@@ -10,7 +10,9 @@ import { refusal } from '../../core/errors.js';
 import type { ToolDeps } from '../deps.js';
 import { diagnostic, errorResult, ok } from '../results.js';
 import { accountId, isoTime } from '../schemas.js';
-import { DEFAULT_MIN_REMAINING_SECONDS } from './get-totp-code.js';
+
+/** Seconds a filled code must still have: the agent still has to submit the form after the fill. */
+const FILL_MIN_REMAINING_SECONDS = 5;
 
 const input = z.object({
   account: accountId,
@@ -69,7 +71,7 @@ export function registerFillTotpCode(server: McpServer, deps: ToolDeps): void {
               const r = await deps.service.fillCode(rc, account, {
                 endpoint: deps.browserCdp,
                 selector,
-                minRemainingSeconds: DEFAULT_MIN_REMAINING_SECONDS,
+                minRemainingSeconds: FILL_MIN_REMAINING_SECONDS,
               });
               return ok({ ...r });
             } catch (e) {
