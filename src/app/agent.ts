@@ -593,7 +593,7 @@ export class AgentService {
     const limits: LimitLeft[] = [];
     const seen = new Set<string>();
     for (const a of payload.accounts) {
-      for (const action of ['code', 'aws_session'] as const) {
+      for (const action of ['code', 'aws_session', 'fill'] as const) {
         const d = evaluate(policy, { agent: this.agent, action, account: { id: a.id, tags: a.tags } }, { now, usage });
         const rule = d.rule === null ? undefined : policy.rules.find((r) => r.id === d.rule);
         if (rule?.effect !== 'allow' || rule.limit === undefined || seen.has(`${rule.id}\0${a.id}`)) continue;

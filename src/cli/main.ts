@@ -28,6 +28,7 @@ import { renameCommand } from './commands/rename.js';
 import { restoreCommand } from './commands/restore.js';
 import { rmCommand } from './commands/rm.js';
 import { tagCommand } from './commands/tag.js';
+import { originsCommand } from './commands/origins.js';
 import type { EnvConfig } from '../config.js';
 import { processIo, type Io } from './io.js';
 import { loosePermissionWarning } from './loose-permissions.js';
@@ -89,6 +90,7 @@ export function main(
   register(program, renameCommand, deps, seam);
   register(program, editCommand, deps, seam);
   register(program, tagCommand, deps, seam);
+  register(program, originsCommand, deps, seam);
   register(program, importCommand, deps, seam);
   register(program, exportCommand, deps, seam);
 
