@@ -77,7 +77,7 @@ export const addCommand: CommandUnit<AddOptions> = {
               ? { kind: 'secret-stdin' }
               : { kind: 'prompt' },
       tags: flagList(flags, 'tag') ?? [],
-      origins: [...new Set((flagList(flags, 'origin') ?? []).map(parseOrigin))],
+      origins: [...new Set((flagList(flags, 'origin') ?? []).map(parseOrigin))].sort(),
     };
     const type = flagChoice(flags, 'type', TYPES);
     const algorithm = flagChoice(flags, 'algorithm', ALGORITHMS);
