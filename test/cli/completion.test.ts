@@ -58,7 +58,16 @@ describe('totp-mcp completion', () => {
     expect(listed.length).toBeGreaterThan(15);
     expect(complete('totp-mcp ')).toEqual([...listed].sort());
     expect(complete('totp-mcp co')).toEqual(['code', 'completion']);
-    expect(complete('totp-mcp aws ')).toEqual(['credential-process', 'exec', 'serve-credentials', 'setup']);
+    expect(complete('totp-mcp aws ')).toEqual([
+      'credential-process',
+      'devices',
+      'enroll',
+      'exec',
+      'resync',
+      'retire',
+      'serve-credentials',
+      'setup',
+    ]);
     expect(complete('totp-mcp completion ')).toEqual(['bash', 'fish', 'zsh']);
     expect(complete('totp-mcp ').join(' ')).not.toContain('__complete');
   });

@@ -285,7 +285,17 @@ describe('policy', () => {
       ['policy', 'explain', '--agent', 'bot', '--account', 'gh', '--at', 'yesterday'],
       /--at takes ISO 8601 or Unix seconds/,
     ],
-    [['policy', 'explain', '--agent', 'bot', '--account', 'gh', '--duration', '1h'], /--duration takes whole seconds/],
+    [
+      ['policy', 'explain', '--agent', 'bot', '--account', 'gh', '--action', 'aws_session', '--duration', '1h30m'],
+      {
+        command: 'policy explain',
+        options: { agent: 'bot', account: 'gh', action: 'aws_session', aws: { duration_seconds: 5400 }, json: false },
+      },
+    ],
+    [
+      ['policy', 'explain', '--agent', 'bot', '--account', 'gh', '--duration', '90x'],
+      /--duration: expected a duration from 1s to 366d/,
+    ],
     [['policy', 'apply', '--force'], /unknown option '--force'/],
   ]);
 });

@@ -72,7 +72,7 @@ describe.each(ERAS)('MCP end to end, %s era', (era) => {
     expect(Object.keys(byName['describe_access']!.inputSchema.properties ?? {})).toEqual([]);
   });
 
-  it('list_accounts shows only the accounts this agent may list, with structured content and a text copy', async () => {
+  it('list_accounts shows the accounts this agent may act on, with structured content and a text copy', async () => {
     const r = await call(c, 'list_accounts');
     expect(r.isError).toBe(false);
     expect(r.structured).toEqual({
@@ -85,6 +85,8 @@ describe.each(ERAS)('MCP end to end, %s era', (era) => {
           actions: ['list', 'code'],
           approval_required: false,
         },
+        { id: 'limited', issuer: 'X', label: 'y', type: 'totp', actions: ['code'], approval_required: false },
+        { id: 'confirm', issuer: 'X', label: 'y', type: 'totp', actions: ['code'], approval_required: true },
         {
           id: 'github:slow',
           issuer: 'S',

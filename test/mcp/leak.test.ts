@@ -49,6 +49,7 @@ const POLICY = `${TEST_POLICY}  - id: bot-canary
     accounts: [confirm-canary]
     actions: [list, code]
     approval: confirm
+    approval_via: [client]
   - id: no-canary-bank
     effect: deny
     agents: ["*"]

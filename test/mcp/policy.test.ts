@@ -61,8 +61,12 @@ describe.each(ERAS)('policy through the tools, %s era', (era) => {
       expect(limited.text).toMatch(
         /^rate_limited: the policy limit for this account is used up for now \(rule bot-limited; the next use frees up at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ, in 1h\)$/,
       );
-      // Outside its hours an account is not listed either.
-      expect((await call(c, 'list_accounts')).structured.accounts.map((a: Loose) => a.id)).toEqual(['github:alice']);
+      // Outside its hours an account is not listed either (limited and confirm: code-only rules list too).
+      expect((await call(c, 'list_accounts')).structured.accounts.map((a: Loose) => a.id)).toEqual([
+        'github:alice',
+        'limited',
+        'confirm',
+      ]);
     } finally {
       await c.close();
     }
@@ -121,7 +125,8 @@ describe.each(ERAS)('policy through the tools, %s era', (era) => {
     const bot = await connect(home, { agent: 'bot', era });
     try {
       const ids = (await call(bot, 'list_accounts')).structured.accounts.map((a: Loose) => a.id);
-      expect(ids).toEqual(['github:alice']);
+      // Every account bot may act on (limited and confirm by code-only rules), none behind a deny.
+      expect(ids).toEqual(['github:alice', 'limited', 'confirm']);
       expect(ids).not.toContain('github:bank'); // matches github* but the deny wins
       expect((await call(bot, 'list_accounts', { tag: 'bank' })).structured.accounts).toEqual([]);
     } finally {
