@@ -28,6 +28,7 @@ import {
 } from '../policy/types.js';
 import { longestWindowSeconds } from '../policy/windows.js';
 import type { Payload, Vault } from '../vault/index.js';
+import type { Located } from '../browser/fill.js';
 import { checkId } from './accounts.js';
 import { approvalQuestion, pinId, RememberedApprovals, type ApprovalSubject } from './approval-key.js';
 import { auditKey } from './audit.js';
@@ -134,6 +135,8 @@ export interface Produced<T> {
   value: T;
   step?: number | null;
   aws?: AuditAws | null;
+  /** `fill`: the page's origin, recorded on the event. */
+  origin?: string | null;
 }
 export type Producer<T> = (account: Account, decision: Decision) => Promise<Produced<T>>;
 
@@ -430,6 +433,7 @@ export class AgentService {
       reason: viaReason('allowed', via),
       step: out.step ?? null,
       aws: out.aws ?? null,
+      origin: out.origin ?? null,
     } as const;
     const record = (): Promise<void> => this.#record(payload, allow, rc.client);
     await (reserved ? reserved.commit(record) : record());
@@ -589,7 +593,7 @@ export class AgentService {
     const limits: LimitLeft[] = [];
     const seen = new Set<string>();
     for (const a of payload.accounts) {
-      for (const action of ['code', 'aws_session'] as const) {
+      for (const action of ['code', 'aws_session', 'fill'] as const) {
         const d = evaluate(policy, { agent: this.agent, action, account: { id: a.id, tags: a.tags } }, { now, usage });
         const rule = d.rule === null ? undefined : policy.rules.find((r) => r.id === d.rule);
         if (rule?.effect !== 'allow' || rule.limit === undefined || seen.has(`${rule.id}\0${a.id}`)) continue;
@@ -627,4 +631,63 @@ export class AgentService {
       return { value: issued, step: issued.step };
     });
   }
+
+  // ---- issue 17: fill a code into the agent's browser (browser/fill.ts) ----
+  /**
+   * Types a code into the page the agent's browser shows, on one of the account's origins; the
+   * code never comes back. Decided like `getCode` under the action `fill`. The page and the field
+   * are found once the policy allows (so an account's existence and origins say nothing to an
+   * agent that may not fill it) and before the code is computed; the allow event, with the page's
+   * origin, is fsynced before the first keystroke.
+   */
+  async fillCode(
+    rc: RequestContext,
+    accountId: string,
+    opts: { endpoint: string; selector?: string | undefined; minRemainingSeconds?: number | undefined },
+  ): Promise<FillResult> {
+    // Set inside the producer; closed on every path (a refusal, a failed audit write, a typed code).
+    const held: { at?: Located } = {};
+    try {
+      const issued = await this.gated(rc, { action: 'fill', account: accountId }, async (account) => {
+        const origins = account.origins ?? [];
+        if (origins.length === 0)
+          throw refusal('denied', 'this account has no origins where its code may be filled', {
+            hint: "the owner adds the site with 'totp-mcp origins ID +https://…'",
+          });
+        const { locate } = await import('../browser/fill.js');
+        const at = await locate({ endpoint: opts.endpoint, origins, selector: opts.selector });
+        held.at = at;
+        if (opts.minRemainingSeconds) {
+          await this.#waitForFreshStep(
+            account,
+            Math.min(opts.minRemainingSeconds, MAX_MIN_REMAINING_SECONDS),
+            rc.signal,
+          );
+        }
+        const code = await issueFor(this.ctx, account, this.ctx.clock.now());
+        return { value: code, step: code.step, origin: at.origin };
+      });
+      const located = held.at;
+      if (located === undefined) throw refusal('internal', 'the page was not located');
+      await located.type(issued.code);
+      return {
+        account: issued.account,
+        filled: true,
+        origin: located.origin,
+        field: located.field,
+        expires_at: issued.expires_at,
+      };
+    } finally {
+      await held.at?.close();
+    }
+  }
+}
+
+/** What `fillCode` returns: where the code went, never the code. */
+export interface FillResult {
+  account: string;
+  filled: true;
+  origin: string;
+  field: string;
+  expires_at: string | null;
 }

@@ -51,7 +51,9 @@ const minutes = (seconds: number): string =>
 /** The question the person sees: names the agent, the account and exactly what would be released. */
 export function approvalQuestion(s: ApprovalSubject): string {
   if (s.action !== 'aws_session' || s.aws === undefined)
-    return `Agent "${s.agent}" asks for the ${s.action === 'code' ? 'code' : s.action} of ${s.account}. Allow?`;
+    return s.action === 'fill'
+      ? `Agent "${s.agent}" asks to fill the code of ${s.account} into its browser (it will not see the code). Allow?`
+      : `Agent "${s.agent}" asks for the ${s.action === 'code' ? 'code' : s.action} of ${s.account}. Allow?`;
   const a = s.aws;
   const role = a.role === null ? "the MFA user's own session" : `role ${a.role}`;
   const duration =

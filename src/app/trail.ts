@@ -318,7 +318,8 @@ async function hotpUsedPast(ctx: AppContext, payload: Payload): Promise<Map<stri
   const next = new Map<string, number>();
   if (hotp.size === 0) return next;
   for (const e of await readAudit(ctx.paths.state)) {
-    if (e.action !== 'code' || e.decision !== 'allow' || e.account === null || e.step === null) continue;
+    if ((e.action !== 'code' && e.action !== 'fill') || e.decision !== 'allow' || e.account === null || e.step === null)
+      continue;
     const a = hotp.get(e.account);
     // Only events of this very account (created before the event); a TOTP step of an account
     // re-created under the same id would be a time step, not a counter.

@@ -35,6 +35,7 @@ import { TotpMcpError } from '../core/errors.js';
 export const AUDIT_ACTIONS = [
   'list', // list_accounts / `totp-mcp list`
   'code', // a TOTP/HOTP/Steam code
+  'fill', // a code typed into the agent's browser, never shown to it (`origin` says where)
   'aws_session', // AWS credentials (any delivery)
   'describe', // describe_access / `policy explain`
   'policy_apply', // a policy file pinned into the vault
@@ -54,7 +55,7 @@ export const AUDIT_ACTIONS = [
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 /** The actions whose allowed uses count towards a rule's `limit`. */
-export const COUNTED_ACTIONS: readonly AuditAction[] = ['code', 'aws_session'];
+export const COUNTED_ACTIONS: readonly AuditAction[] = ['code', 'aws_session', 'fill'];
 
 export const AUDIT_DECISIONS = ['allow', 'deny', 'error'] as const;
 export type AuditDecision = (typeof AUDIT_DECISIONS)[number];
@@ -93,6 +94,8 @@ const isoUtc = str({
 });
 const mac = str({ re: HEX64 });
 const count = int(0);
+/** A web origin (`fill`: the page the code went to, or was refused for): scheme://host[:port], no free text. */
+const origin = str({ re: /^https?:\/\/[a-z0-9.\-[\]:]{1,262}$/ });
 
 /** Longest client name or version kept, in characters (code points). */
 export const CLIENT_FIELD_MAX = 64;
@@ -165,6 +168,7 @@ const INPUT = object({
   gen: nullByDefault(count),
   /** Only on an `audit_reset` event. */
   reset: nullByDefault(RESET_IN),
+  origin: nullByDefault(origin),
 });
 
 /**
@@ -192,6 +196,8 @@ const EVENT = object(
     gen: optional(nullable(count)),
     /** Present only on an `audit_reset` event. */
     reset: optional(RESET_STORED),
+    /** Present only on a `fill` event: the page's origin. */
+    origin: optional(origin),
     pid: count,
     /** Hex MAC of the previous event; 64 zeros for the first. */
     prev: mac,

@@ -363,9 +363,17 @@ export class AuditLog {
         pid,
         prev,
       };
-      // Only a reset event carries `reset` (it then takes signEvent's general path).
-      const { mac, line } = signEvent(this.#key, c.reset === null ? unsigned : { ...unsigned, reset: c.reset });
-      events.push(Object.assign(c.reset === null ? unsigned : { ...unsigned, reset: c.reset }, { mac }));
+      // Only a reset event carries `reset`, only a fill `origin` (they then take signEvent's general path).
+      const full =
+        c.reset === null && c.origin === null
+          ? unsigned
+          : {
+              ...unsigned,
+              ...(c.reset !== null && { reset: c.reset }),
+              ...(c.origin !== null && { origin: c.origin }),
+            };
+      const { mac, line } = signEvent(this.#key, full);
+      events.push(Object.assign(full, { mac }));
       if (c.gen !== null && c.gen > gen) gen = c.gen;
       lines.push(line);
       prev = mac;

@@ -6,7 +6,7 @@
  *
  * playwright-core is loaded here only, and only when a fill is asked for.
  */
-import { TotpMcpError } from '../core/errors.js';
+import { TotpMcpError, type ErrorKind } from '../core/errors.js';
 import { originAllowed } from '../core/origin.js';
 import type { Redacted } from '../core/redacted.js';
 import type { Browser, ElementHandle, Page } from 'playwright-core';
@@ -35,8 +35,21 @@ export interface Located {
 const STEP_TIMEOUT_MS = 5_000;
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
-const fillError = (code: 'usage' | 'not_found' | 'denied' | 'conflict' | 'io', message: string, hint: string) =>
-  new TotpMcpError(code, message, { hint });
+/** What the agent is told for each failure: the messages are fixed text written for it (fill_totp_code). */
+const KIND_OF = {
+  usage: 'invalid_input',
+  not_found: 'not_found',
+  denied: 'denied',
+  conflict: 'invalid_input',
+  io: 'internal',
+} as const;
+
+const fillError = (
+  code: keyof typeof KIND_OF,
+  message: string,
+  hint: string,
+  kind: ErrorKind = KIND_OF[code],
+): TotpMcpError => new TotpMcpError(code, message, { hint, kind });
 
 /** The endpoint must be on this machine: CDP has no authentication and would carry the code. */
 export function checkEndpoint(endpoint: string): string {
@@ -68,6 +81,7 @@ export async function locate(req: LocateRequest): Promise<Located> {
       'io',
       'no browser answers at the configured DevTools endpoint',
       'start the browser with --remote-debugging-port=9222 and point serve --browser-cdp at it',
+      'not_configured',
     );
   }
   const disconnect = async (): Promise<void> => {

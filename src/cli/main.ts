@@ -28,6 +28,7 @@ import { renameCommand } from './commands/rename.js';
 import { restoreCommand } from './commands/restore.js';
 import { rmCommand } from './commands/rm.js';
 import { tagCommand } from './commands/tag.js';
+import { originsCommand } from './commands/origins.js';
 import type { EnvConfig } from '../config.js';
 import { processIo, type Io } from './io.js';
 import { loosePermissionWarning } from './loose-permissions.js';
@@ -80,6 +81,11 @@ export function main(
     .option('--fresh', 'the same as --min-remaining 5')
     .option('--all', 'a table of every account (HOTP counters are not advanced unless named)')
     .option('--tag <tag>', 'with --all: only accounts with this tag')
+    .option(
+      '--exec',
+      'run a command with the code in $TOTP_CODE (and $TOTP_EXPIRES_AT), never printed: code ID --exec -- CMD ARGS…',
+    )
+    .option('--clip', 'copy the code to the clipboard instead of printing it; cleared after 30 s or when it expires')
     .action(async (ids: string[], o: import('./commands/code.js').CodesOptions) => {
       const { runCodes } = await import('./commands/code.js');
       await runCodes(await rt(), ids, o);
@@ -89,6 +95,7 @@ export function main(
   register(program, renameCommand, deps, seam);
   register(program, editCommand, deps, seam);
   register(program, tagCommand, deps, seam);
+  register(program, originsCommand, deps, seam);
   register(program, importCommand, deps, seam);
   register(program, exportCommand, deps, seam);
 

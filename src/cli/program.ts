@@ -87,7 +87,11 @@ export function addServeCommand(cli: Cli): void {
       '--approval-timeout <duration>',
       'how long to wait for the answer to an approval question, e.g. 55s (default), 2m; at most 10m',
     )
-    .action(async (o: { agent?: string; debug?: boolean; approvalTimeout?: string }) => {
+    .option(
+      '--browser-cdp <url>',
+      "the DevTools endpoint of the agent's browser, for fill_totp_code, e.g. http://127.0.0.1:9222 (default: $TOTP_MCP_BROWSER_CDP)",
+    )
+    .action(async (o: { agent?: string; debug?: boolean; approvalTimeout?: string; browserCdp?: string }) => {
       const { runServe } = await import('./commands/serve.js');
       await runServe(await cli.rt(), o);
     });

@@ -91,7 +91,7 @@ export const ACCOUNT = object(
 export type Account = Infer<typeof ACCOUNT.fields>;
 
 /** An account as parsed from a URI or typed in, before it has an id and timestamps. */
-export type AccountDraft = OtpParams & Pick<Account, 'issuer' | 'label'>;
+export type AccountDraft = OtpParams & Pick<Account, 'issuer' | 'label' | 'origins'>;
 
 /** A code as handed out: the value is the only secret field. */
 export interface IssuedCode {

@@ -17,8 +17,11 @@ export const ROLE_ARN = new RegExp(
   `^arn:${AWS_PARTITION}:iam::(\\d{12}):role/((?:[\\w+=,.@-]+/)*)([\\w+=,.@-]{1,64})$`,
 );
 
-/** What an agent asks for (policy rules, MCP tools, `policy explain --action`). */
-export const ACTIONS = ['list', 'code', 'aws_session'] as const;
+/**
+ * What an agent asks for (policy rules, MCP tools, `policy explain --action`). `fill`: a code typed
+ * into the agent's browser on one of the account's origins, never shown to the agent (browser/fill.ts).
+ */
+export const ACTIONS = ['list', 'code', 'aws_session', 'fill'] as const;
 export type Action = (typeof ACTIONS)[number];
 
 /** A SHA-256 digest or HMAC in lower-case hex (audit MACs, policy hashes, key ids). */

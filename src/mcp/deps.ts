@@ -12,5 +12,7 @@ export interface ToolDeps {
   /** Diagnostics for stderr (a no-op without --debug): never a code, a seed or an argument. */
   readonly log: (line: string) => void;
   /** Mints an AWS session through the gate (policy, approval, audit); absent: AWS is not available. */
+  /** The DevTools endpoint of the agent's browser (`serve --browser-cdp`); absent: fill_totp_code says so. */
+  readonly browserCdp?: string | undefined;
   readonly awsSession?: ((rc: RequestContext, req: GetAwsSessionRequest) => Promise<GetAwsSessionResult>) | undefined;
 }

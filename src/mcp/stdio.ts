@@ -23,6 +23,8 @@ interface ServeOptions {
   /** Diagnostics (stderr, --debug only). */
   readonly log?: ((line: string) => void) | undefined;
   readonly awsSession?: ToolDeps['awsSession'];
+  /** The DevTools endpoint of the agent's browser, for fill_totp_code. */
+  readonly browserCdp?: string | undefined;
   /** Where JSON-RPC goes (the process's stdout, from the CLI's io), with stdin as input. */
   readonly stdout?: NodeJS.WritableStream | undefined;
   /** For tests of the wiring; replaces the stdio transport. */
@@ -226,6 +228,7 @@ export async function serveAgent(opts: ServeOptions): Promise<void> {
         inflight,
         log,
         awsSession: opts.awsSession,
+        browserCdp: opts.browserCdp,
       });
     },
     { transport: wire, onerror: (e) => log?.(`protocol: ${diagnostic(e)}`) },

@@ -70,7 +70,7 @@ const ruleSchema = z.strictObject(
     effect: z.enum(EFFECTS, { error: 'expected allow or deny' }).optional(),
     agents: list(agentSelector, 'agent'),
     accounts: list(accountSelector, 'account selector'),
-    actions: list(z.enum(ACTIONS, { error: 'expected list, code or aws_session' }), 'action').optional(),
+    actions: list(z.enum(ACTIONS, { error: 'expected list, code, aws_session or fill' }), 'action').optional(),
     approval: z.enum(APPROVALS, { error: 'expected none or confirm' }).optional(),
     approval_ttl: approvalTtl.optional(),
     approval_via: list(

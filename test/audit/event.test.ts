@@ -42,6 +42,15 @@ const validInput = fc.record(
         reason: fc.string({ minLength: 1, maxLength: 300 }).filter((s) => /[a-z]/i.test(s)),
       }),
     ),
+    origin: fc.oneof(
+      fc.constant(null),
+      fc.constantFrom(
+        'https://github.com',
+        'http://127.0.0.1:8080',
+        'https://a.example.co.uk:8443',
+        'http://[::1]:3000',
+      ),
+    ),
   },
   { requiredKeys: ['agent', 'action', 'decision', 'reason'] },
 );
@@ -58,6 +67,7 @@ const BAD_INPUT: [string, unknown, string][] = [
   ['approval', 'yes', 'approval'],
   ['gen', 1.5, 'gen'],
   ['reset', { seq: -1, mac: null, reason: 'r' }, 'reset.seq'],
+  ['origin', 'https://github.com/login?code=123456', 'origin'],
 ];
 const BAD_AWS: [string, unknown][] = [
   ['role', 'bad role!'],
@@ -69,12 +79,13 @@ const BAD_AWS: [string, unknown][] = [
 
 const KEY = new Redacted(Buffer.alloc(32, 7));
 
-/** As the writer does: stamped, chained, `reset` only on the event that carries one. */
+/** As the writer does: stamped, chained, `reset` and `origin` only on the event that carries one. */
 function stamp(input: Record<string, unknown>, seq: number): Record<string, unknown> {
-  const { reset, ...checked } = checkInput(input);
+  const { reset, origin, ...checked } = checkInput(input);
   return {
     ...checked,
     ...(reset === null ? {} : { reset }),
+    ...(origin === null ? {} : { origin }),
     v: 1,
     seq,
     ts: new Date(1_700_000_000_000 + seq).toISOString(),
@@ -139,6 +150,7 @@ describe('audit event table', () => {
       ['mac', 'x'],
       ['client', { name: 'x'.repeat(129), version: '1' }],
       ['reset', { seq: 1, mac: null, reason: ' padded ' }],
+      ['origin', 'javascript:alert(1)'],
       ['extra', 1],
       ...BAD_INPUT.filter(([k]) => k !== 'client' && k !== 'reset').map(([k, v]): [string, unknown] => [k, v]),
     ];
@@ -147,7 +159,7 @@ describe('audit event table', () => {
         const unsigned = stamp(i, 7);
         const e: Record<string, unknown> = { ...unsigned, mac: 'b'.repeat(64) };
         expect(readEvent(e)).toBeDefined();
-        if (drop && k !== 'gen' && k !== 'reset' && k !== 'extra') Reflect.deleteProperty(e, k);
+        if (drop && k !== 'gen' && k !== 'reset' && k !== 'origin' && k !== 'extra') Reflect.deleteProperty(e, k);
         else e[k] = v;
         expect(readEvent(e)).toBeUndefined();
       }),

@@ -14,7 +14,7 @@ import {
   type Loose,
 } from './helpers.js';
 
-const TOOLS = ['describe_access', 'get_aws_session', 'get_totp_code', 'list_accounts'];
+const TOOLS = ['describe_access', 'fill_totp_code', 'get_aws_session', 'get_totp_code', 'list_accounts'];
 
 afterAll(() => {
   expectAllStdoutClean();
@@ -36,7 +36,7 @@ describe.each(ERAS)('MCP end to end, %s era', (era) => {
     expect(c.client.getServerVersion()).toMatchObject({ name: 'totp-mcp' });
   });
 
-  it('lists the four tools with titles, honest annotations and input and output schemas', async () => {
+  it('lists the five tools with titles, honest annotations and input and output schemas', async () => {
     const { tools } = await c.client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(TOOLS);
     const byName = Object.fromEntries(tools.map((t) => [t.name, t]));

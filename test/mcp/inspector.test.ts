@@ -47,10 +47,11 @@ afterAll(() => {
 });
 
 describe.skipIf(unavailable !== undefined)('MCP Inspector CLI', () => {
-  it('tools/list shows the four tools', () => {
+  it('tools/list shows the five tools', () => {
     const tools = JSON.parse(probe.stdout).tools as { name: string; annotations: unknown }[];
     expect(tools.map((t) => t.name).sort()).toEqual([
       'describe_access',
+      'fill_totp_code',
       'get_aws_session',
       'get_totp_code',
       'list_accounts',

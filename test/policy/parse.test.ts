@@ -31,7 +31,7 @@ describe('parsePolicy: the DESIGN example', () => {
       max_duration_seconds: 3600,
       delivery: ['credential_process', 'profile'],
     });
-    expect(bank).toMatchObject({ effect: 'deny', approval: 'none', actions: ['list', 'code', 'aws_session'] });
+    expect(bank).toMatchObject({ effect: 'deny', approval: 'none', actions: ['list', 'code', 'aws_session', 'fill'] });
   });
 
   test('the result is frozen', () => {

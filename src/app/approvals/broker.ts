@@ -133,7 +133,9 @@ export class ApprovalBroker {
               ? 'AWS session'
               : subject.action === 'code'
                 ? 'one-time code'
-                : subject.action,
+                : subject.action === 'fill'
+                  ? 'one-time code, filled into its browser'
+                  : subject.action,
           details:
             subject.aws === undefined
               ? []

@@ -2,6 +2,7 @@
 import { Option, type Command, type OptionValues } from 'commander';
 import type { AccountDraft } from '../../core/model.js';
 import { fail } from '../../core/errors.js';
+import { parseOrigin } from '../../core/origin.js';
 import { Redacted } from '../../core/redacted.js';
 import { printable } from '../format.js';
 import { counterFlag, digitsFlag, periodFlag } from '../number-flags.js';
@@ -31,6 +32,8 @@ export interface AddOptions {
   issuer?: string;
   label?: string;
   tags: string[];
+  /** Canonical origins (`--origin`, core/origin.ts). */
+  origins: string[];
 }
 
 const TYPE_FLAGS = ['type', 'algorithm', 'digits', 'period', 'counter'] as const;
@@ -52,7 +55,12 @@ export const addCommand: CommandUnit<AddOptions> = {
       .option('--digits <n>', 'code length, 6-10 (default 6)', digitsFlag)
       .option('--period <s>', 'TOTP period in seconds (default 30)', periodFlag)
       .option('--counter <n>', 'HOTP initial counter (default 0)', counterFlag)
-      .option('--tag <tag>', 'tag the account (repeatable)', collect),
+      .option('--tag <tag>', 'tag the account (repeatable)', collect)
+      .option(
+        '--origin <url>',
+        'a web origin where fill_totp_code may type its code, e.g. https://github.com (repeatable)',
+        collect,
+      ),
 
   options(args: readonly unknown[], flags: OptionValues): AddOptions {
     const uri = flagString(flags, 'uri');
@@ -69,6 +77,7 @@ export const addCommand: CommandUnit<AddOptions> = {
               ? { kind: 'secret-stdin' }
               : { kind: 'prompt' },
       tags: flagList(flags, 'tag') ?? [],
+      origins: [...new Set((flagList(flags, 'origin') ?? []).map(parseOrigin))].sort(),
     };
     const type = flagChoice(flags, 'type', TYPES);
     const algorithm = flagChoice(flags, 'algorithm', ALGORITHMS);
@@ -117,6 +126,7 @@ export const addCommand: CommandUnit<AddOptions> = {
     else if (s.kind === 'secret-stdin' || rt.io.interactive)
       draft = secretOrUri(await readSecret('Secret (base32) or otpauth:// URI'));
     else return fail('usage', 'give --uri URI, --uri - (URI on stdin) or --secret-stdin (base32 secret on stdin)');
+    if (o.origins.length > 0) draft = { ...draft, origins: o.origins };
     const { addWarnings } = await import('../../app/add-checks.js');
     let warnings: string[] = [];
     const a = await addAccount(rt.ctx, o.id, draft, o.tags, (existing) => {

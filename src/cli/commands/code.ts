@@ -16,6 +16,9 @@ interface CodeOptions {
   minRemaining?: number | undefined;
   /** The live view even off a terminal. */
   watch?: boolean | undefined;
+  /** Issue 17: where the code goes instead of stdout (code-out.ts). */
+  exec?: string[] | undefined;
+  clip?: boolean | undefined;
 }
 
 export interface CodesOptions {
@@ -27,6 +30,8 @@ export interface CodesOptions {
   fresh?: boolean;
   all?: boolean;
   tag?: string;
+  exec?: boolean;
+  clip?: boolean;
 }
 
 function parseMinRemaining(o: CodesOptions): number | undefined {
@@ -39,6 +44,18 @@ function parseMinRemaining(o: CodesOptions): number | undefined {
 /** `code [ids...]`: checks the combinations, then one code (code.ts) or a table. */
 export async function runCodes(rt: Runtime, ids: string[], o: CodesOptions): Promise<void> {
   const minRemaining = parseMinRemaining(o);
+  // Issue 17: `code ID --exec -- CMD ARGS…` (the command is what follows the id) and `--clip`.
+  if (o.exec || o.clip) {
+    if (o.exec && o.clip) fail('usage', 'give --exec or --clip, not both');
+    if (o.json || o.watch || o.all || o.at !== undefined)
+      fail('usage', '--exec and --clip take the current code of one account: no --json, --watch, --all or --at');
+    const [id, ...command] = ids;
+    if (id === undefined) fail('usage', 'give an account id');
+    if (o.exec && command.length === 0) fail('usage', '--exec needs a command: totp-mcp code ID --exec -- CMD ARGS…');
+    if (o.clip && command.length > 0) fail('usage', '--clip takes one account id');
+    await runCode(rt, id, { agent: o.agent, minRemaining, exec: o.exec ? command : undefined, clip: o.clip });
+    return;
+  }
   const agent = o.agent ?? rt.env.agent;
   const several = ids.length > 1 || o.all === true;
   if (o.tag !== undefined && !o.all) fail('usage', '--tag goes with --all');
@@ -82,6 +99,14 @@ async function runCode(rt: Runtime, id: string, o: CodeOptions): Promise<void> {
         ? await (await live()).freshOwnerCode(rt, id, o.minRemaining)
         : await issueCode(rt.ctx, id, at)
       : await agentCode(rt, agent, id, o.minRemaining);
+  if (o.exec !== undefined) {
+    rt.exitCode = await (await import('./code-out.js')).execWithCode(rt, c, o.exec);
+    return;
+  }
+  if (o.clip) {
+    await (await import('./code-out.js')).clipCode(rt, c);
+    return;
+  }
   if (o.json) {
     rt.io.out(json({ ...c, code: c.code.reveal() }));
     return;

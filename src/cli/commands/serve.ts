@@ -19,7 +19,7 @@ const MAX_APPROVAL_TIMEOUT_SECONDS = 600;
 
 export async function runServe(
   rt: Runtime,
-  o: { agent?: string; debug?: boolean; approvalTimeout?: string },
+  o: { agent?: string; debug?: boolean; approvalTimeout?: string; browserCdp?: string },
 ): Promise<void> {
   const agent = o.agent ?? rt.env.agent;
   if (agent === undefined) {
@@ -80,6 +80,7 @@ export async function runServe(
       stdout: rt.io.stdout,
       approvalTimeoutMs,
       broker,
+      browserCdp: o.browserCdp ?? rt.env.browserCdp,
       // The AWS code loads on the first get_aws_session call, not at start-up.
       awsSession: async (rc, req) =>
         (await import('../../app/aws.js')).getAwsSession(service, rc, req, aws, { debug: log }),

@@ -14,6 +14,7 @@ import { createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto';
 import { fail } from '../../core/errors.js';
 import { Redacted } from '../../core/redacted.js';
 import { parseOtpUri } from '../uri.js';
+import { originsFrom } from './origins.js';
 import type { Collector } from './collector.js';
 import { hkdfExpand32, pbkdf2Key } from './crypto.js';
 import type { ImportHooks } from './types.js';
@@ -120,6 +121,7 @@ export async function parseBitwarden(c: Collector, doc: Obj, hooks: ImportHooks)
   }
   if (!isObj(body) || !Array.isArray(get(body, 'items'))) fail('invalid', 'the Bitwarden export has no items list');
   let without = 0;
+  let droppedOrigins = 0;
   eachEntry(c, get(body, 'items') as unknown[], hooks, (raw, item) => {
     const login = isObj(get(item, 'login')) ? (get(item, 'login') as Obj) : {};
     const totp = get(login, 'totp');
@@ -129,12 +131,23 @@ export async function parseBitwarden(c: Collector, doc: Obj, hooks: ImportHooks)
     }
     const name = typeof get(item, 'name') === 'string' ? (get(item, 'name') as string) : '';
     const username = typeof get(login, 'username') === 'string' ? (get(login, 'username') as string) : '';
-    return entry(c.next, name, username, () => {
+    const e = entry(c.next, name, username, () => {
       if (!isObj(raw)) fail('invalid', 'the item is not an object');
       const l = optObj(item, 'login') ?? {};
       return totpInput(optText(l, 'totp') ?? '', optText(item, 'name') ?? '', optText(l, 'username') ?? '');
     });
+    // Issue 17: the login's website URLs become the origins where the code may be filled; a
+    // regular-expression (4) or "never" (5) match says nothing about one origin and is skipped.
+    const uris = Array.isArray(get(login, 'uris')) ? (get(login, 'uris') as unknown[]) : [];
+    const found = originsFrom(
+      uris.filter(isObj).flatMap((u) => (get(u, 'match') === 4 || get(u, 'match') === 5 ? [] : [get(u, 'uri')])),
+    );
+    if (e.draft !== null && found.origins.length > 0) e.draft = { ...e.draft, origins: found.origins };
+    droppedOrigins += found.dropped;
+    return e;
   });
   if (without > 0) c.notes.push(`${without} Bitwarden item(s) without a TOTP were left out`);
+  if (droppedOrigins > 0)
+    c.notes.push(`${droppedOrigins} website URL(s) were not web origins a code can be filled on, and were left out`);
   return encrypted ? 'Bitwarden JSON export (password-protected)' : 'Bitwarden JSON export';
 }
