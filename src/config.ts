@@ -14,6 +14,8 @@ export interface EnvConfig {
   /** `TOTP_MCP_PASSPHRASE_TIMEOUT`: seconds a --passphrase-command may run (the option wins). */
   passphraseTimeout: string | undefined;
   agent: string | undefined;
+  /** `TOTP_MCP_COORDINATOR`: the fleet coordinator's URL (issue 15; `--coordinator` wins). */
+  coordinator: string | undefined;
   /** Absolute path of the running entry (for `mcp-config` snippets). */
   entry: string;
   nodePath: string;
@@ -80,6 +82,7 @@ export function readEnv(entry: string): EnvConfig {
     passphrase: nonEmpty(env['TOTP_MCP_PASSPHRASE']),
     passphraseTimeout: nonEmpty(env['TOTP_MCP_PASSPHRASE_TIMEOUT']),
     agent: nonEmpty(env['TOTP_MCP_AGENT']),
+    coordinator: nonEmpty(env['TOTP_MCP_COORDINATOR']),
     entry,
     nodePath: process.execPath,
     noColor: nonEmpty(env['NO_COLOR']) !== undefined,
