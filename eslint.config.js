@@ -1,4 +1,4 @@
-// Type-aware lint, plus the architecture boundaries of DESIGN §3 as import rules.
+// Type-aware lint, plus the layer boundaries as import rules.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -58,7 +58,7 @@ export default tseslint.config(
       ],
     },
   },
-  // Layers (DESIGN §3): fronts reach secrets only through app/; policy/ never sees the vault.
+  // Layers: fronts reach secrets only through app/; policy/ never sees the vault.
   boundary(
     'cli',
     ['vault', 'otp', 'audit', 'aws', 'policy', 'mcp', 'browser', 'fleet'],

@@ -1,4 +1,4 @@
-// The layer boundaries of DESIGN §3 are lint rules (eslint.config.js). This proves the rules
+// The layer boundaries are lint rules (eslint.config.js). This proves the rules
 // exist and fire: each forbidden import, placed in a real file of the layer, is an error.
 import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';

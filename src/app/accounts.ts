@@ -13,7 +13,18 @@ import {
 import type { Redacted } from '../core/redacted.js';
 import { redactAwsBlock } from '../aws/config.js';
 import { formatOtpUri, makeDraft, parseOtpUri } from '../otp/index.js';
+import type { OwnerEvent } from './audit.js';
 import type { AppContext } from './context.js';
+import type { Payload } from '../vault/index.js';
+
+/** The owner's acts are audited; the audit writer is loaded only then (`code` and `list` never need it). */
+async function recordOwner(
+  ctx: AppContext,
+  payload: Payload,
+  event: OwnerEvent | readonly OwnerEvent[],
+): Promise<void> {
+  await (await import('./audit.js')).recordOwner(ctx, payload, event);
+}
 
 /** Everything about an account except its secret. */
 export interface AccountSummary {
@@ -61,7 +72,7 @@ export function findAccount(accounts: readonly Account[], id: string): Account {
   return a;
 }
 
-export interface SecretOptions {
+interface SecretOptions {
   type?: string | undefined;
   algorithm?: string | undefined;
   digits?: string | undefined;
@@ -106,15 +117,17 @@ export async function addAccount(
   checkId(id);
   const cleanTags = [...new Set(tags.map(checkTag))].sort();
   const vault = await ctx.vault();
-  return vault.update((p) => {
+  const { summary, payload } = await vault.update((p) => {
     if (p.accounts.some((a) => a.id === id))
       fail('conflict', `account '${id}' already exists`, { hint: "choose another id, or 'totp-mcp rm' it first" });
     inspect?.(p.accounts);
     const now = new Date(ctx.clock.now()).toISOString();
     const account: Account = { ...draft, id, tags: cleanTags, created_at: now, updated_at: now };
     p.accounts.push(account);
-    return summarize(account);
+    return { summary: summarize(account), payload: p };
   });
+  await recordOwner(ctx, payload, { action: 'account_add', account: id, decision: 'allow', reason: draft.type });
+  return summary;
 }
 
 export async function listAccounts(ctx: AppContext, tag?: string): Promise<AccountSummary[]> {
@@ -128,27 +141,37 @@ export async function listAccounts(ctx: AppContext, tag?: string): Promise<Accou
 
 export async function removeAccount(ctx: AppContext, id: string): Promise<void> {
   checkId(id);
-  await (
+  const payload = await (
     await ctx.vault()
   ).update((p) => {
     const i = p.accounts.findIndex((a) => a.id === id);
     if (i < 0) fail('not_found', `no account '${id}'`);
     p.accounts.splice(i, 1);
+    return p;
   });
+  await recordOwner(ctx, payload, { action: 'account_remove', account: id, decision: 'allow', reason: 'removed' });
 }
 
 export async function renameAccount(ctx: AppContext, from: string, to: string): Promise<void> {
   checkId(from);
   checkId(to);
-  await (
+  const payload = await (
     await ctx.vault()
   ).update((p) => {
     const a = findAccount(p.accounts, from);
-    if (from === to) return;
+    if (from === to) return null;
     if (p.accounts.some((x) => x.id === to)) fail('conflict', `account '${to}' already exists`);
     a.id = to;
     a.updated_at = new Date(ctx.clock.now()).toISOString();
+    return p;
   });
+  // Two ids do not fit one reason (each may be 64 characters): two adjacent events, the old id's
+  // and the new one's.
+  if (payload !== null)
+    await recordOwner(ctx, payload, [
+      { action: 'account_update', account: from, decision: 'allow', reason: 'rename_from' },
+      { action: 'account_update', account: to, decision: 'allow', reason: 'rename_to' },
+    ]);
 }
 
 /** Applies `+tag` / `-tag` changes (a bare `tag` means `+tag`); returns the resulting tags. */
@@ -160,22 +183,34 @@ export async function retagAccount(ctx: AppContext, id: string, changes: readonl
   });
   const vault = await ctx.vault();
   if (ops.length === 0) return [...findAccount((await vault.read()).accounts, id).tags];
-  return vault.update((p) => {
+  const { tags, payload } = await vault.update((p) => {
     const a = findAccount(p.accounts, id);
-    const tags = new Set(a.tags);
+    const next = new Set(a.tags);
     for (const op of ops) {
-      if (op.remove) tags.delete(op.tag);
-      else tags.add(op.tag);
+      if (op.remove) next.delete(op.tag);
+      else next.add(op.tag);
     }
-    a.tags = [...tags].sort();
+    a.tags = [...next].sort();
     a.updated_at = new Date(ctx.clock.now()).toISOString();
-    return [...a.tags];
+    return { tags: [...a.tags], payload: p };
   });
+  await recordOwner(ctx, payload, { action: 'account_update', account: id, decision: 'allow', reason: 'tag' });
+  return tags;
 }
 
-/** otpauth:// URIs for the given ids (all when empty). Each one carries a secret. */
+/** otpauth:// URIs for the given ids (all when empty). Each one carries a secret: audited before it is handed out. */
 export async function exportUris(ctx: AppContext, ids: readonly string[]): Promise<{ id: string; uri: Redacted }[]> {
   const p = await (await ctx.vault()).read();
   const chosen = ids.length === 0 ? p.accounts : ids.map((id) => findAccount(p.accounts, checkId(id)));
+  const { perAccount } = await import('./audit.js');
+  await recordOwner(
+    ctx,
+    p,
+    perAccount(
+      'account_export',
+      chosen.map((a) => a.id),
+      'uri',
+    ),
+  );
   return chosen.map((a) => ({ id: a.id, uri: formatOtpUri(a) }));
 }

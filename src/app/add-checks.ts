@@ -7,13 +7,13 @@ import type { Redacted } from '../core/redacted.js';
 import { planImport } from './import.js';
 
 /** RFC 4226 §4: a shared secret of at least 128 bits, 160 recommended; below 80 is weak by any count. */
-export const MIN_SECRET_BITS = 80;
+const MIN_SECRET_BITS = 80;
 
 /** Whole bytes carried by a canonical base32 secret, in bits. */
-export const secretBits = (secret: Redacted): number => Math.floor((secret.reveal().length * 5) / 8) * 8;
+const secretBits = (secret: Redacted): number => Math.floor((secret.reveal().length * 5) / 8) * 8;
 
 /** The id of an account with the same secret, found as `import` finds duplicates (its plan), or null. */
-export function sameSecretAs(existing: readonly Account[], draft: AccountDraft): string | null {
+function sameSecretAs(existing: readonly Account[], draft: AccountDraft): string | null {
   // Blank names: only the secret can match (import also matches on issuer and label).
   const entry = {
     index: 1,

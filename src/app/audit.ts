@@ -16,7 +16,7 @@ export const auditKey = (payload: Payload): Redacted<Buffer> =>
   new Redacted(Buffer.from(payload.audit_key.reveal(), 'base64'));
 
 /** The chain's own check, and this home's trail judged against the vault (app/trail.ts); `ok` covers both. */
-export type TrailReport = VerifyReport & { trail: TrailCheck };
+type TrailReport = VerifyReport & { trail: TrailCheck };
 
 export async function verifyLog(ctx: AppContext): Promise<TrailReport> {
   const vault = await ctx.vault();
@@ -44,14 +44,35 @@ export async function statsLog(ctx: AppContext, sinceMs?: number): Promise<Audit
   return auditStats(await readAudit(ctx.paths.state, sinceMs === undefined ? {} : { since: sinceMs }));
 }
 
-/** Records an act of the owner's CLI (agent null), fsynced before returning. */
-export async function recordOwner(ctx: AppContext, payload: Payload, event: Omit<AuditInput, 'agent'>): Promise<void> {
+export type OwnerEvent = Omit<AuditInput, 'agent'>;
+
+/**
+ * Records an act of the owner's CLI (agent null), fsynced before returning. Several events (an
+ * export of many accounts, one per account) go in one opening of the log, in order.
+ */
+export async function recordOwner(
+  ctx: AppContext,
+  payload: Payload,
+  event: OwnerEvent | readonly OwnerEvent[],
+): Promise<void> {
   const vault = await ctx.vault();
   const anchored = payload.anchors[vault.homeId] !== undefined;
   const log = openAuditLog(ctx.paths.state, auditKey(payload), { clock: ctx.clock, anchored: () => anchored });
+  const gen = Math.max(payload.generation, vault.generationSeen);
   try {
-    await log.append({ gen: Math.max(payload.generation, vault.generationSeen), ...event, agent: null });
+    for (const e of Array.isArray(event) ? (event as readonly OwnerEvent[]) : [event as OwnerEvent])
+      await log.append({ gen, ...e, agent: null });
   } finally {
     await log.close();
   }
+}
+
+/**
+ * One event per account named (the count and the format in the reason, `<format>:<n>`, so each
+ * line says what the whole act was); one event without an account when none was named.
+ */
+export function perAccount(action: OwnerEvent['action'], ids: readonly string[], format: string): OwnerEvent[] {
+  const reason = `${format}:${ids.length}`;
+  if (ids.length === 0) return [{ action, decision: 'allow', reason }];
+  return ids.map((account) => ({ action, account, decision: 'allow', reason }));
 }

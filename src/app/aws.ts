@@ -139,10 +139,18 @@ export async function awsSetup(ctx: AppContext, id: string, input: AwsSetupInput
     cache_identity: cacheIdentity,
   };
   const block = toAwsBlock(config);
-  await vault.update((p) => {
+  const written = await vault.update((p) => {
     const a = findAccount(p.accounts, id);
     a.aws = block;
     a.updated_at = new Date(ctx.clock.now()).toISOString();
+    return p;
+  });
+  // The event names the account only: the block's keys stay in the vault.
+  await recordOwner(ctx, written, {
+    action: 'account_update',
+    account: id,
+    decision: 'allow',
+    reason: previous === null ? 'aws_setup' : 'aws_update',
   });
   const warnings: string[] = [];
   if (before.algorithm !== 'SHA1' || before.period !== 30) {

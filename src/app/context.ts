@@ -4,7 +4,7 @@ import { homePaths, openVault, type HomePaths, type PassphraseSource, type Vault
 
 export type { HomePaths, PassphraseSource } from '../vault/index.js';
 
-export interface UnlockSources {
+interface UnlockSources {
   /** `--identity FILE` / `TOTP_MCP_IDENTITY`; else the home's identity.txt or identity.age. */
   identityFile?: string | undefined;
   /** Asked only when the vault or the identity needs a passphrase. */

@@ -9,7 +9,7 @@ import { BROKEN_HINT, brokenMessage, judgeReport, ROLLBACK_HINT, rollbackMessage
 import { VERSION } from '../version.js';
 import type { AppContext } from './context.js';
 
-export type CheckLevel = 'ok' | 'warn' | 'fail';
+type CheckLevel = 'ok' | 'warn' | 'fail';
 export interface Check {
   name: string;
   level: CheckLevel;

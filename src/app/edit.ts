@@ -18,7 +18,7 @@ export interface EditChanges {
   counter?: string | undefined;
 }
 
-export interface EditResult {
+interface EditResult {
   account: AccountSummary;
   /** The fields that changed, old → new (no secret is ever among them). */
   changed: { field: keyof EditChanges; from: string | number; to: string | number }[];
@@ -121,6 +121,8 @@ export async function editAccount(
       reason: `from:${from}`,
       step: to,
     });
+  } else if (result.changed.length > 0) {
+    await recordOwner(ctx, written, { action: 'account_update', account: id, decision: 'allow', reason: 'edit' });
   }
   return result;
 }

@@ -7,7 +7,7 @@ import { auditKey } from './audit.js';
 import type { AppContext } from './context.js';
 import { checkPolicy } from './policy-file.js';
 
-export interface ExplainQuery {
+interface ExplainQuery {
   agent: string;
   account: string;
   action: string;

@@ -13,20 +13,41 @@ import { formatOtpUri } from '../otp/index.js';
 import { aegisExport, googleExport, renderQr, renderQrImage, type QrStyle } from '../otp/exporters/index.js';
 import { encryptBackup, serializePayload, type BackupTarget } from '../vault/index.js';
 import { checkId, findAccount } from './accounts.js';
+import { perAccount, recordOwner } from './audit.js';
 import type { AppContext } from './context.js';
+import type { Payload } from '../vault/index.js';
 
 export type { QrStyle } from '../otp/exporters/index.js';
 
-async function chosen(ctx: AppContext, ids: readonly string[]): Promise<Account[]> {
-  const p = await (await ctx.vault()).read();
-  const list = ids.length === 0 ? p.accounts : ids.map((id) => findAccount(p.accounts, checkId(id)));
+async function pick(ctx: AppContext, ids: readonly string[]): Promise<{ list: Account[]; payload: Payload }> {
+  const payload = await (await ctx.vault()).read();
+  const list = ids.length === 0 ? payload.accounts : ids.map((id) => findAccount(payload.accounts, checkId(id)));
   if (list.length === 0) fail('not_found', 'the vault holds no account to export');
+  return { list, payload };
+}
+
+/**
+ * The accounts an export will hold, audited (`account_export`, one event per account, the format
+ * and the count in the reason) before any secret is rendered: the trail names every export even
+ * when writing it fails afterwards.
+ */
+async function chosen(ctx: AppContext, ids: readonly string[], format: string): Promise<Account[]> {
+  const { list, payload } = await pick(ctx, ids);
+  await recordOwner(
+    ctx,
+    payload,
+    perAccount(
+      'account_export',
+      list.map((a) => a.id),
+      format,
+    ),
+  );
   return list;
 }
 
 /** Ids of the accounts an export would hold (for the warning, before anything is rendered). */
 export async function exportCount(ctx: AppContext, ids: readonly string[]): Promise<number> {
-  return (await chosen(ctx, ids)).length;
+  return (await pick(ctx, ids)).list.length;
 }
 
 /** One account's otpauth:// URI as a QR code for the terminal. */
@@ -35,7 +56,7 @@ export async function exportQr(
   id: string,
   style: QrStyle,
 ): Promise<{ id: string; qr: Redacted; steam: boolean }> {
-  const [a] = await chosen(ctx, [id]);
+  const [a] = await chosen(ctx, [id], 'qr');
   if (!a) return fail('not_found', `no account '${id}'`);
   return { id: a.id, qr: await renderQr(formatOtpUri(a), style), steam: a.type === 'steam' };
 }
@@ -46,12 +67,12 @@ export async function exportQrImage(
   id: string,
   format: 'png' | 'svg',
 ): Promise<{ id: string; image: Redacted<string | Uint8Array>; steam: boolean }> {
-  const [a] = await chosen(ctx, [id]);
+  const [a] = await chosen(ctx, [id], `qr_${format}`);
   if (!a) return fail('not_found', `no account '${id}'`);
   return { id: a.id, image: await renderQrImage(formatOtpUri(a), format), steam: a.type === 'steam' };
 }
 
-export interface GoogleCodeOut {
+interface GoogleCodeOut {
   uri: Redacted;
   /** The terminal rendering, when one was asked for. */
   qr: Redacted | null;
@@ -63,8 +84,11 @@ export async function exportGoogle(
   ids: readonly string[],
   style: QrStyle | null,
 ): Promise<{ codes: GoogleCodeOut[]; skipped: { id: string; reason: string }[] }> {
-  const accounts = await chosen(ctx, ids);
+  const { list: accounts, payload } = await pick(ctx, ids);
   const g = googleExport(accounts);
+  // Only what goes into a migration code is exported (skipped accounts are not).
+  const exported = g.codes.flatMap((c) => c.members.map((i) => (accounts[i] as Account).id));
+  if (exported.length > 0) await recordOwner(ctx, payload, perAccount('account_export', exported, 'google'));
   const codes: GoogleCodeOut[] = [];
   for (const c of g.codes) {
     codes.push({
@@ -82,7 +106,7 @@ export async function exportAegis(
   ids: readonly string[],
   password: Redacted | null,
 ): Promise<{ text: Redacted; count: number }> {
-  const accounts = await chosen(ctx, ids);
+  const accounts = await chosen(ctx, ids, password === null ? 'aegis' : 'aegis_encrypted');
   return { text: await aegisExport(accounts, password), count: accounts.length };
 }
 
@@ -90,11 +114,17 @@ export async function exportAegis(
 export async function exportBackup(ctx: AppContext, to: BackupTarget): Promise<{ bytes: Buffer; count: number }> {
   const p = await (await ctx.vault()).read();
   const plain = Buffer.from(serializePayload(p), 'utf8');
+  let bytes: Buffer;
   try {
-    return { bytes: await encryptBackup(plain, to), count: p.accounts.length };
+    bytes = await encryptBackup(plain, to);
   } finally {
     plain.fill(0);
   }
+  // After the encryption (a bad recipient exports nothing), before the bytes reach the front.
+  const ids = p.accounts.map((a) => a.id);
+  const format = 'passphrase' in to ? 'backup_passphrase' : 'backup_recipients';
+  await recordOwner(ctx, p, perAccount('account_export', ids, format));
+  return { bytes, count: ids.length };
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   type ImportSource,
 } from '../otp/importers/index.js';
 import { checkTag } from './accounts.js';
+import { recordOwner, type OwnerEvent } from './audit.js';
 import type { AppContext } from './context.js';
 
 export { IMPORT_FORMATS, type ImportFormat } from '../otp/importers/index.js';
@@ -42,10 +43,10 @@ export interface ImportOptions {
   };
 }
 
-export type ImportAction = 'add' | 'replace' | 'skip' | 'invalid';
+type ImportAction = 'add' | 'replace' | 'skip' | 'invalid';
 
 /** One row of the table a person sees: never a secret. */
-export interface ImportRow {
+interface ImportRow {
   index: number;
   action: ImportAction;
   /** The account id it becomes (add), replaces (replace) or duplicates (skip). */
@@ -57,7 +58,7 @@ export interface ImportRow {
   conflict: boolean;
 }
 
-export interface ImportCounts {
+interface ImportCounts {
   entries: number;
   imported: number;
   added: number;
@@ -80,7 +81,7 @@ export interface ImportReport {
   skippedFiles: SkippedFile[];
 }
 
-export interface SkippedFile {
+interface SkippedFile {
   name: string;
   why: string;
 }
@@ -104,7 +105,7 @@ async function readCapped(path: string, name: string): Promise<Buffer> {
 }
 
 /** A file; or a folder, read as its QR images (a Google export spread over several screenshots). */
-export async function readSources(input: ImportInput, skipped: SkippedFile[] = []): Promise<ImportSource[]> {
+async function readSources(input: ImportInput, skipped: SkippedFile[] = []): Promise<ImportSource[]> {
   if (input.kind === 'text') return [{ name: input.name, bytes: Buffer.from(input.text, 'utf8') }];
   const st = await stat(input.path).catch((e: unknown) => readError(e, input.path));
   if (!st.isDirectory()) return [{ name: input.path, bytes: await readCapped(input.path, input.path) }];
@@ -155,7 +156,7 @@ function slug(text: string): string {
 }
 
 /** A readable id from issuer and label ("github:alice@example.com"), valid for ID_PATTERN. */
-export function baseId(issuer: string, label: string): string {
+function baseId(issuer: string, label: string): string {
   const i = slug(issuer);
   const l = slug(label);
   const raw = i && l && i !== l ? `${i}:${l}` : i || l;
@@ -163,7 +164,7 @@ export function baseId(issuer: string, label: string): string {
   return ID_PATTERN.test(id) ? id : 'account';
 }
 
-export function uniqueId(base: string, taken: ReadonlySet<string>): string {
+function uniqueId(base: string, taken: ReadonlySet<string>): string {
   if (!taken.has(base)) return base;
   for (let n = 2; ; n++) {
     const suffix = `-${n}`;
@@ -362,6 +363,20 @@ function apply(accounts: Account[], plan: readonly Planned[], tags: readonly str
 }
 
 /**
+ * One `account_import` event per account written, its reason `<add|replace>:<format>:<count>`
+ * (the format as detected, the count of accounts this import wrote).
+ */
+function importEvents(plan: readonly { row: ImportRow }[], format: ImportFormat): OwnerEvent[] {
+  const rows = plan.map((p) => p.row).filter((r) => (r.action === 'add' || r.action === 'replace') && r.id !== null);
+  return rows.map((r) => ({
+    action: 'account_import',
+    account: r.id,
+    decision: 'allow',
+    reason: `${r.action}:${format}:${rows.length}`,
+  }));
+}
+
+/**
  * The whole import. Throws before anything is written when the source cannot be read (not found,
  * not a known format, a wrong password, a hostile file). Per-entry problems are rows, not errors.
  */
@@ -390,12 +405,14 @@ export async function importAccounts(ctx: AppContext, input: ImportInput, o: Imp
   if (!o.dryRun && wanted > 0) {
     o.hooks.writing?.(wanted);
     // Re-planned under the vault's lock against the vault as it is now: one write, all or nothing.
-    plan = await vault.update((p) => {
+    const done = await vault.update((p) => {
       const fresh = planImport(p.accounts, entries, o.onConflict);
       apply(p.accounts, fresh, tags, new Date(ctx.clock.now()).toISOString());
-      return fresh;
+      return { fresh, payload: p };
     });
+    plan = done.fresh;
     written = true;
+    await recordOwner(ctx, done.payload, importEvents(plan, parsed.format));
   }
   const rows = plan.map((p) => p.row);
   return {

@@ -1,5 +1,5 @@
 /**
- * The policy file on disk and its pin in the vault (DESIGN §2 Policy, "Tamper-evident").
+ * The policy file on disk and its pin in the vault (tamper-evident: an unapplied edit is refused).
  *
  * `policy apply` validates policy.yaml and pins its SHA-256 in the vault. Every agent decision then
  * loads the file through `PolicyGate`, which refuses (so every request is denied) when the file is
@@ -180,7 +180,9 @@ export async function applyPolicy(
     };
     return { previous: prev, payload: p };
   });
-  await recordOwner(ctx, payload, { action: 'policy_apply', decision: 'allow', reason: 'applied' });
+  // The event names the pinned SHA-256 in `rule` (the policy's identity: 64 hex digits fit that
+  // field's pattern, not the reason's), so the trail says which policy agents were decided by.
+  await recordOwner(ctx, payload, { action: 'policy_apply', decision: 'allow', reason: 'applied', rule: hash });
   const accounts = payload.accounts;
   return { hash, previous, warnings: lintPolicy(policy, accounts) };
 }

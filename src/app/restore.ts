@@ -15,7 +15,7 @@ import { recordOwner } from './audit.js';
 import type { AppContext } from './context.js';
 import { acceptRollback, BROKEN_HINT, brokenMessage, judgeTrail, type AcceptResult } from './trail.js';
 
-export interface BackupEntry {
+interface BackupEntry {
   /** The file in backups/. */
   readonly file: string;
   /** The vault generation it holds; null when it does not open with this vault's key. */
@@ -27,7 +27,7 @@ export interface BackupEntry {
   readonly error: string | null;
 }
 
-export interface BackupList {
+interface BackupList {
   readonly current: { readonly generation: number; readonly written: string; readonly accounts: number };
   /** Oldest first. */
   readonly backups: BackupEntry[];
@@ -61,7 +61,7 @@ export async function listVaultBackups(ctx: AppContext): Promise<BackupList> {
   return { current: { generation: p.generation, written: p.updated_at, accounts: p.accounts.length }, backups };
 }
 
-export interface RestoreResult {
+interface RestoreResult {
   readonly file: string;
   /** The generation put back, and the one it replaced (kept in backups/). */
   readonly restored: number;
@@ -73,7 +73,7 @@ export interface RestoreResult {
 }
 
 /** The backup the owner named: a generation number, or a file name from the list. */
-export function pickBackup(list: BackupList, which: string): BackupEntry {
+function pickBackup(list: BackupList, which: string): BackupEntry {
   const byFile = list.backups.find((b) => b.file === which);
   if (byFile !== undefined) {
     if (byFile.error !== null) fail('invalid', `${byFile.file}: ${byFile.error}`);

@@ -1,5 +1,5 @@
 /**
- * This home's audit trail against the vault: rollback and wipe detection (DESIGN §2 "State
+ * This home's audit trail against the vault: rollback and wipe detection ("State
  * integrity").
  *
  * Two records, each kept where the other's attacker cannot reach it without the audit key:

@@ -9,7 +9,7 @@ import {
   type PassphraseSource,
 } from '../vault/index.js';
 
-export interface PassphraseOptions {
+interface PassphraseOptions {
   command?: string | undefined;
   /** Seconds the command may run, as given (--passphrase-timeout or TOTP_MCP_PASSPHRASE_TIMEOUT). */
   timeout?: string | undefined;

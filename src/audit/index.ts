@@ -1,5 +1,5 @@
 /**
- * The tamper-evident audit log (DESIGN §2 "Audit log"): events, MAC chain, group-commit writer,
+ * The tamper-evident audit log: events, MAC chain, group-commit writer,
  * verifier, readers and usage counts for rate limits. Stands alone: the key comes as an argument.
  */
 export {

@@ -1,5 +1,5 @@
 /**
- * The `aws` block of an account (DESIGN §2 "AWS sessions"), its validation, and the input checks
+ * The `aws` block of an account, its validation, and the input checks
  * of `aws setup`: MFA serials, role ARNs, durations, regions, profile names, session names.
  *
  * The vault stores the block as JSON, as-is; `parseAwsBlock` is the one reader. Messages are fixed
@@ -9,7 +9,7 @@ import { fail, TotpMcpError } from '../core/errors.js';
 import { checkDuration, formatDuration } from '../core/duration.js';
 import { Redacted } from '../core/redacted.js';
 
-/** Durations (seconds) as AWS states them (reference §3.3). */
+/** Durations (seconds): the bounds STS enforces, checked here so a bad value fails before any call. */
 export const MIN_DURATION = 900;
 export const SESSION_TOKEN_MAX = 129_600; // GetSessionToken, IAM user: 36 h
 export const SESSION_TOKEN_DEFAULT = 43_200; // 12 h

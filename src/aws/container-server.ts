@@ -1,5 +1,5 @@
 /**
- * A loopback container-credentials endpoint (reference §9): what the SDKs read through
+ * A loopback container-credentials endpoint: what the SDKs read through
  * AWS_CONTAINER_CREDENTIALS_FULL_URI + AWS_CONTAINER_AUTHORIZATION_TOKEN. Each request asks
  * `serve` (policy, audit, cache) for fresh credentials, so a long Terraform apply keeps working
  * past one session.

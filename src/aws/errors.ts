@@ -1,5 +1,5 @@
 /**
- * STS failures, mapped to messages that say what is wrong and what to do (reference §4). The
+ * STS failures, mapped to messages that say what is wrong and what to do. The
  * SDK's error is kept as `cause` (shown only with --debug); our messages never quote a key.
  */
 import { TotpMcpError } from '../core/errors.js';

@@ -1,4 +1,4 @@
-// AWS MFA sessions (DESIGN §2 "AWS sessions"). The only module that imports @aws-sdk/*; the SDK
+// AWS MFA sessions. The only module that imports @aws-sdk/*; the SDK
 // is loaded lazily (loadSts / loadSource) so that sessions served from the cache never load it.
 // The container endpoint (node:http) is imported from './container-server.js' by the one command
 // that serves it.

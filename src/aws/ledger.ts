@@ -1,5 +1,5 @@
 /**
- * The step ledger (reference §5): per MFA serial, the last TOTP step whose code reached STS. A
+ * The step ledger: per MFA serial, the last TOTP step whose code reached STS. A
  * step at or below it is never sent again, by any process: the caller holds the serial's lock
  * while it reads the ledger, calls STS and records the step. A step is recorded only when STS
  * answered (a request that never left did not spend its code).

@@ -14,7 +14,7 @@ import type { Session } from './session.js';
 /** ISO 8601 without milliseconds, as AWS writes it (every SDK parses it). */
 export const isoSeconds = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-/** The credential_process contract (reference §8.1). */
+/** The credential_process contract: what the SDKs and the CLI parse from the process's stdout. */
 export function credentialProcessJson(s: Session): string {
   return `${JSON.stringify({
     Version: 1,
@@ -26,7 +26,7 @@ export function credentialProcessJson(s: Session): string {
   })}\n`;
 }
 
-/** The container provider's contract (reference §9): note `Token`, not `SessionToken`. */
+/** The container provider's contract: note `Token`, not `SessionToken` (the SDKs read that name). */
 export function containerJson(s: Session): string {
   return JSON.stringify({
     AccessKeyId: s.access_key_id,
@@ -40,7 +40,7 @@ export function containerJson(s: Session): string {
 /** Set by `aws exec` in the child's environment; its presence refuses nesting. */
 export const EXEC_MARKER = 'TOTP_MCP_AWS_EXEC';
 
-/** Variables that could shadow the injected credentials: removed (reference §10). */
+/** Variables that could shadow the injected credentials (the SDKs prefer some of them): removed. */
 const SHADOWING = [
   'AWS_PROFILE',
   'AWS_DEFAULT_PROFILE',

@@ -1,5 +1,5 @@
 /**
- * The STS planner (reference §3.2, §13.1): which calls give the asked session, and why. Pure.
+ * The STS planner: which calls give the asked session, and why. Pure.
  *
  * - No role: GetSessionToken with MFA (the IAM user's own permissions, with MFA context).
  * - A role for at most 1 h: AssumeRole signed by an MFA session (GetSessionToken), which is cached

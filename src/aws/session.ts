@@ -2,7 +2,7 @@
  * STS sessions and the session cache's content (per MFA serial). Pure: encryption and files are
  * the caller's (the cache is age-encrypted by app/, with vault/ functions).
  *
- * Freshness rules (DESIGN §2, reference §13.3):
+ * Freshness rules:
  * - reuse a session while more than `refreshMargin` remains (15 min; half the session for
  *   sessions shorter than 30 min, so a 15-minute session is not "stale" the moment it is minted);
  * - between that and 5 minutes, refresh it (under the lock); if the refresh fails, the old one

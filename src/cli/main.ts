@@ -3,78 +3,65 @@
  * in `commands/<name>.ts` and is loaded only when that command runs, so `totp-mcp code` pays for
  * nothing else.
  */
-import { Argument, Option } from 'commander';
+import { Argument } from 'commander';
+import { addCommand } from './commands/add.js';
+import { auditResetCommand } from './commands/audit/reset.js';
+import { auditStatsCommand } from './commands/audit/stats.js';
+import { auditTailCommand } from './commands/audit/tail.js';
+import { auditVerifyCommand } from './commands/audit/verify.js';
+import { doctorCommand } from './commands/doctor.js';
+import { policyApplyCommand } from './commands/policy/apply.js';
+import { policyCheckCommand } from './commands/policy/check.js';
+import { policyExplainCommand } from './commands/policy/explain.js';
+import { policyInitCommand } from './commands/policy/init.js';
+import { acceptRollbackCommand } from './commands/vault/accept-rollback.js';
+import { editCommand } from './commands/edit.js';
+import { exportCommand } from './commands/export.js';
+import { importCommand } from './commands/import.js';
+import { initCommand } from './commands/init.js';
+import { listCommand } from './commands/list.js';
+import { mcpConfigCommand } from './commands/mcp-config.js';
+import { recipientsAddCommand } from './commands/recipients/add.js';
+import { recipientsListCommand } from './commands/recipients/list.js';
+import { recipientsRemoveCommand } from './commands/recipients/remove.js';
+import { renameCommand } from './commands/rename.js';
+import { restoreCommand } from './commands/restore.js';
+import { rmCommand } from './commands/rm.js';
+import { tagCommand } from './commands/tag.js';
 import type { EnvConfig } from '../config.js';
-import { ACTIONS } from '../core/vocab.js';
 import { processIo, type Io } from './io.js';
 import { loosePermissionWarning } from './loose-permissions.js';
-import { counterFlag, digitsFlag, periodFlag } from './number-flags.js';
 import { addAwsDeviceCommands } from './aws-device-commands.js';
 import { addServeCommand, createCli } from './program.js';
+import { register, terminalPrompter, type Deps, type ParseSeam } from './unit.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
-export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo(env.noColor)): Promise<number> {
+/** `seam.parsed`: tests read what a command parsed instead of running it (see unit.ts). */
+export function main(
+  argv: readonly string[],
+  env: EnvConfig,
+  io: Io = processIo(env.noColor),
+  seam: ParseSeam = {},
+): Promise<number> {
   const cli = createCli(env, io);
   const { program, rt } = cli;
+  const deps = async (): Promise<Deps> => {
+    const r = await rt();
+    return { rt: r, prompter: terminalPrompter, clock: r.clock };
+  };
 
   // Loose modes on the home or identity.txt are said on every command, on stderr only. Not for
   // `serve` (its stderr stays quiet without --debug), doctor (it says so itself) nor completion.
   program.hook('preAction', async (_program, action) => {
-    if (['serve', 'doctor', 'completion', '__complete-ids'].includes(action.name())) return;
+    if (seam.parsed || ['serve', 'doctor', 'completion', '__complete-ids'].includes(action.name())) return;
     const line = await loosePermissionWarning((await rt()).home);
     if (line !== null) io.err(line);
   });
 
-  program
-    .command('init')
-    .description('create the home folder, an identity (0600) and an empty vault')
-    .addOption(
-      new Option('--passphrase', 'protect the new identity with a passphrase (identity.age)').conflicts(
-        'passphraseOnly',
-      ),
-    )
-    .option('--passphrase-only', 'no identity: encrypt the vault itself with a passphrase')
-    .option('--work-factor <logN>', 'scrypt work factor for passphrases (10-20; default 18)')
-    .addHelpText(
-      'after',
-      '\nWith the global --identity FILE, that existing age identity is copied into the home instead of a new one.',
-    )
-    .action(async (o: { passphrase?: boolean; passphraseOnly?: boolean; workFactor?: string }) => {
-      const { runInit } = await import('./commands/init.js');
-      await runInit(await rt(), o);
-    });
-
-  program
-    .command('add <id>')
-    .description('add an account from an otpauth:// URI or a base32 secret (typed hidden, or piped)')
-    .option('--uri <uri>', "otpauth:// or steam:// URI; '-' reads it from stdin (keeps it out of ps and shell history)")
-    .option('--secret-stdin', 'read the base32 secret from stdin (hidden prompt on a terminal)')
-    .option('--issuer <s>', 'issuer, e.g. GitHub')
-    .option('--label <s>', 'account label, e.g. alice@example.com')
-    .addOption(new Option('--type <type>', 'totp, hotp or steam').choices(['totp', 'hotp', 'steam']))
-    .addOption(new Option('--algorithm <alg>', 'HMAC algorithm').choices(['SHA1', 'SHA256', 'SHA512']))
-    .option('--digits <n>', 'code length, 6-10 (default 6)', digitsFlag)
-    .option('--period <s>', 'TOTP period in seconds (default 30)', periodFlag)
-    .option('--counter <n>', 'HOTP initial counter (default 0)', counterFlag)
-    .option('--tag <tag>', 'tag the account (repeatable)', collect)
-    .action(async (id: string, o: import('./commands/accounts.js').AddOptions) => {
-      const { runAdd } = await import('./commands/accounts.js');
-      await runAdd(await rt(), id, o);
-    });
-
-  program
-    .command('list')
-    .description('list accounts (never shows a secret)')
-    .option('--tag <tag>', 'only accounts with this tag')
-    .option(
-      '--json',
-      'JSON: [{id, issuer, label, type, algorithm, digits, period (TOTP, Steam) or counter (HOTP), tags, aws}]',
-    )
-    .action(async (o: { tag?: string; json?: boolean }) => {
-      const { runList } = await import('./commands/accounts.js');
-      await runList(await rt(), o);
-    });
+  register(program, initCommand, deps, seam);
+  register(program, addCommand, deps, seam);
+  register(program, listCommand, deps, seam);
 
   program
     .command('code [ids...]')
@@ -98,98 +85,12 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
       await runCodes(await rt(), ids, o);
     });
 
-  program
-    .command('rm <id>')
-    .description('remove an account (asks first on a terminal)')
-    .option('-y, --yes', 'do not ask')
-    .action(async (id: string, o: { yes?: boolean }) => {
-      const { runRemove } = await import('./commands/accounts.js');
-      await runRemove(await rt(), id, o);
-    });
-
-  program
-    .command('rename <old> <new>')
-    .description('change an account id')
-    .action(async (from: string, to: string) => {
-      const { runRename } = await import('./commands/accounts.js');
-      await runRename(await rt(), from, to);
-    });
-
-  program
-    .command('edit <id>')
-    .description('change an account in place (keeps its id, secret, tags and AWS settings)')
-    .option('--issuer <s>', 'issuer')
-    .option('--label <s>', 'account label')
-    .option('--digits <n>', 'code length, 6-10', digitsFlag)
-    .option('--period <s>', 'TOTP period in seconds', periodFlag)
-    .addOption(new Option('--algorithm <alg>', 'HMAC algorithm').choices(['SHA1', 'SHA256', 'SHA512']))
-    .option('--counter <n>', 'HOTP counter (moving it back needs --force)', counterFlag)
-    .option('--force', 'allow moving an HOTP counter back')
-    .action(async (id: string, o: import('./commands/edit.js').EditOptions) => {
-      const { runEdit } = await import('./commands/edit.js');
-      await runEdit(await rt(), id, o);
-    });
-
-  program
-    .command('tag <id> [changes...]')
-    .description('show tags, or change them: +T adds, -T removes')
-    .allowUnknownOption()
-    .helpOption('-h, --help')
-    .action(async (id: string, changes: string[]) => {
-      const { runTag } = await import('./commands/accounts.js');
-      await runTag(await rt(), id, changes);
-    });
-
-  program
-    .command('import <source>')
-    .description("import accounts from an authenticator app's export, a QR image, or otpauth:// URIs ('-' reads stdin)")
-    .addOption(
-      new Option('--format <format>', 'the format (default: detected from the content)')
-        .choices(['auto', 'uri-list', 'google', 'aegis', '2fas', 'andotp', 'bitwarden', 'raivo', 'qr'])
-        .default('auto'),
-    )
-    .option('--password-stdin', 'read the export password from stdin (else a hidden prompt)')
-    .option('--tag <tag>', 'tag every imported account (repeatable)', collect)
-    .option('--dry-run', 'show what would happen; write nothing')
-    .addOption(
-      new Option('--on-conflict <what>', 'same secret, or same issuer and label, as an existing account')
-        .choices(['skip', 'rename', 'replace'])
-        .default('skip'),
-    )
-    .action(async (source: string, o: import('./commands/import.js').ImportOptions) => {
-      const { runImport } = await import('./commands/import.js');
-      await runImport(await rt(), source, o);
-    });
-
-  program
-    .command('export')
-    .description(
-      'export secrets: otpauth:// URIs, QR codes for a phone, Google Authenticator migration QR codes, an Aegis file, or an age backup (warns, and asks on a terminal)',
-    )
-    .option('--uri', 'one otpauth:// URI per line')
-    .option('--qr <id>', 'a QR code in the terminal for a phone to scan')
-    .option('--png <file>', 'with --qr: write the QR code to a PNG file (0600) instead')
-    .option('--svg <file>', 'with --qr: write the QR code to an SVG file (0600) instead')
-    .option('--force', 'overwrite an existing output file')
-    .option('--google', 'Google Authenticator migration QR codes (batched as the app does)')
-    .option(
-      '--aegis <file>',
-      'an Aegis-compatible JSON export (plain, or encrypted with --password-stdin / a prompt when --encrypt)',
-    )
-    .option('--encrypt', 'with --aegis: encrypt the export with a password')
-    .option('--password-stdin', 'read the export password from stdin')
-    .option('--backup <file>', 'an age-encrypted backup of the whole vault')
-    .option(
-      '--recipient <age1…>',
-      'with --backup: encrypt to this recipient (repeatable; default: a passphrase)',
-      collect,
-    )
-    .option('-y, --yes', 'do not ask')
-    .argument('[ids...]', 'accounts to export (default: all)')
-    .action(async (ids: string[], o: import('./commands/export.js').ExportOptions) => {
-      const { runExport } = await import('./commands/export.js');
-      await runExport(await rt(), ids, o);
-    });
+  register(program, rmCommand, deps, seam);
+  register(program, renameCommand, deps, seam);
+  register(program, editCommand, deps, seam);
+  register(program, tagCommand, deps, seam);
+  register(program, importCommand, deps, seam);
+  register(program, exportCommand, deps, seam);
 
   // --- aws: owned by the AWS work (src/cli/commands/aws.ts) ---
   const aws = program
@@ -280,165 +181,34 @@ export function main(argv: readonly string[], env: EnvConfig, io: Io = processIo
   const recipients = program
     .command('recipients')
     .description('manage who the vault is encrypted to (age1… public keys); every change re-encrypts');
-  recipients
-    .command('list')
-    .description('list the recipients')
-    .action(async () => {
-      const { runRecipients } = await import('./commands/recipients.js');
-      await runRecipients(await rt(), 'list', []);
-    });
-  recipients
-    .command('add <recipient...>')
-    .description('add recipients (a teammate, a CI runner, an offline recovery key) and re-encrypt')
-    .action(async (r: string[]) => {
-      const { runRecipients } = await import('./commands/recipients.js');
-      await runRecipients(await rt(), 'add', r);
-    });
-  recipients
-    .command('remove <recipient...>')
-    .description('remove recipients and re-encrypt (rotate the seeds they saw: old copies stay readable to them)')
-    .action(async (r: string[]) => {
-      const { runRecipients } = await import('./commands/recipients.js');
-      await runRecipients(await rt(), 'remove', r);
-    });
+  register(recipients, recipientsListCommand, deps, seam);
+  register(recipients, recipientsAddCommand, deps, seam);
+  register(recipients, recipientsRemoveCommand, deps, seam);
 
   addServeCommand(cli);
 
-  program
-    .command('mcp-config')
-    .description('print the config snippet that adds this server to an MCP client')
-    .addOption(
-      new Option('--client <client>', 'the MCP client')
-        .choices(['claude-desktop', 'claude-code', 'cursor', 'vscode', 'codex'])
-        .makeOptionMandatory(),
-    )
-    .requiredOption('--agent <name>', 'the agent name the client will be served as')
-    .option('--format <format>', 'claude-code: command (default) or json (for .mcp.json)')
-    .action(async (o: { client: string; agent: string; format?: string }) => {
-      const { runMcpConfig } = await import('./commands/mcp-config.js');
-      await runMcpConfig(await rt(), o);
-    });
+  register(program, mcpConfigCommand, deps, seam);
 
   const policy = program
     .command('policy')
     .description('per-agent policy: policy.yaml in the home, pinned into the vault by apply');
-  policy
-    .command('init')
-    .description('write a commented starter policy.yaml (denies everything until you allow it)')
-    .action(async () => {
-      const { runPolicyInit } = await import('./commands/policy.js');
-      await runPolicyInit(await rt());
-    });
-  policy
-    .command('check')
-    .description(
-      'validate policy.yaml and lint it: shadowed or unreachable rules, unused agents, selectors matching no account',
-    )
-    .action(async () => {
-      const { runPolicyCheck } = await import('./commands/policy.js');
-      await runPolicyCheck(await rt());
-    });
-  policy
-    .command('apply')
-    .description(
-      'validate policy.yaml and pin its SHA-256 in the vault; until then, and after any unapplied edit, agents are denied',
-    )
-    .action(async () => {
-      const { runPolicyApply } = await import('./commands/policy.js');
-      await runPolicyApply(await rt());
-    });
-  policy
-    .command('explain')
-    .description('the decision an agent would get, the deciding rule and its conditions (exit 3 on deny)')
-    .requiredOption('--agent <name>', 'the agent')
-    .requiredOption('--account <id>', 'the account')
-    .addOption(new Option('--action <action>', 'what it asks for').choices(ACTIONS).default('code'))
-    .option('--at <time>', 'at TIME: ISO 8601 or Unix seconds (default: now)')
-    .option('--role <name>', 'aws_session: the role')
-    .option('--duration <seconds>', 'aws_session: the duration')
-    .option('--delivery <how>', 'aws_session: credential_process, profile, exec, container or inline')
-    .option('--json', 'the explanation as JSON')
-    .action(async (o: import('./commands/policy.js').ExplainOptions) => {
-      const { runPolicyExplain } = await import('./commands/policy.js');
-      await runPolicyExplain(await rt(), o);
-    });
+  register(policy, policyInitCommand, deps, seam);
+  register(policy, policyCheckCommand, deps, seam);
+  register(policy, policyApplyCommand, deps, seam);
+  register(policy, policyExplainCommand, deps, seam);
 
   const audit = program.command('audit').description('the MAC-chained audit log in <home>/state');
-  audit
-    .command('verify')
-    .description('check every MAC, the sequence and the head record; names the first bad line (exit 1)')
-    .option('--json', 'the report as JSON')
-    .action(async (o: { json?: boolean }) => {
-      const { runAuditVerify } = await import('./commands/audit.js');
-      await runAuditVerify(await rt(), o);
-    });
-  audit
-    .command('tail')
-    .description('the last events')
-    .option('-n, --lines <n>', 'how many (default 20)')
-    .option('-f, --follow', 'keep printing new events until Ctrl-C')
-    .option('--json', 'one JSON event per line')
-    .action(async (o: { lines?: string; follow?: boolean; json?: boolean }) => {
-      const { runAuditTail } = await import('./commands/audit.js');
-      await runAuditTail(await rt(), o);
-    });
-  audit
-    .command('stats')
-    .description('events per agent, account, decision and deny reason')
-    .option('--since <when>', 'only events since: 24h, 7d, ISO 8601 or Unix seconds')
-    .option('--json', 'as JSON')
-    .action(async (o: { since?: string; json?: boolean }) => {
-      const { runAuditStats } = await import('./commands/audit.js');
-      await runAuditStats(await rt(), o);
-    });
-
-  audit
-    .command('reset')
-    .description(
-      'after a broken trail (cut, wiped or forged): start a new chain whose first event records the break and your reason',
-    )
-    .requiredOption('--reason <text>', 'why (recorded in the new chain’s first event)')
-    .option('--json', 'the result as JSON')
-    .action(async (o: { reason: string; json?: boolean }) => {
-      const { runAuditReset } = await import('./commands/trail.js');
-      await runAuditReset(await rt(), o);
-    });
+  register(audit, auditVerifyCommand, deps, seam);
+  register(audit, auditTailCommand, deps, seam);
+  register(audit, auditStatsCommand, deps, seam);
+  register(audit, auditResetCommand, deps, seam);
 
   const vault = program.command('vault').description('the vault file itself');
-  vault
-    .command('accept-rollback')
-    .description(
-      'keep a vault older than its audit trail has seen (restored from a backup on purpose); recorded in the audit log',
-    )
-    .option('--json', 'the result as JSON')
-    .action(async (o: { json?: boolean }) => {
-      const { runAcceptRollback } = await import('./commands/trail.js');
-      await runAcceptRollback(await rt(), o);
-    });
+  register(vault, acceptRollbackCommand, deps, seam);
 
-  program
-    .command('restore [generation]')
-    .description(
-      'list the vault generations kept in backups/ (generation, time, number of accounts), or put one back (the current vault is kept as a backup first; audited)',
-    )
-    .option('-y, --yes', 'do not ask (required off a terminal)')
-    .option(
-      '--accept-rollback',
-      'restore a generation older than the audit trail has seen, and accept it as `vault accept-rollback` does',
-    )
-    .option('--json', 'the list or the result as JSON')
-    .action(async (generation: string | undefined, o: import('./commands/restore.js').RestoreOptions) => {
-      const { runRestore } = await import('./commands/restore.js');
-      await runRestore(await rt(), generation, o);
-    });
+  register(program, restoreCommand, deps, seam);
 
-  program
-    .command('doctor')
-    .description('check permissions, identity, vault, policy and versions; exits non-zero on a problem')
-    .action(async () => {
-      const { runDoctor } = await import('./commands/doctor.js');
-      await runDoctor(await rt());
-    });
+  register(program, doctorCommand, deps, seam);
 
   // Issue 14: the terminal approval channel (commands/approvals.ts).
   program

@@ -12,7 +12,7 @@ import { VERSION } from '../version.js';
 import type { Io } from './io.js';
 import type { GlobalOptions, Runtime } from './runtime.js';
 
-export interface Cli {
+interface Cli {
   readonly program: Command;
   /** The runtime, built on first use (after parsing, so it sees the global options). */
   readonly rt: () => Promise<Runtime>;

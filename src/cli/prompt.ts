@@ -5,7 +5,7 @@ import { Redacted } from '../core/redacted.js';
 const context = () => ({ input: process.stdin, output: process.stderr, clearPromptOnDone: true });
 
 /** Tries at a new passphrase (an empty one, or a confirmation that differs) before giving up. */
-export const CONFIRM_TRIES = 3;
+const CONFIRM_TRIES = 3;
 
 /**
  * A hidden prompt (nothing is echoed, not even a mask). With `confirm` (a new secret), asks twice:

@@ -38,5 +38,3 @@ export class Redacted<T = string> {
     return REDACTED;
   }
 }
-
-export const isRedacted = (x: unknown): x is Redacted<unknown> => x instanceof Redacted;

@@ -20,9 +20,9 @@
 import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/server';
 
 /** Requests with the SDK at once (the load tests run 64 calls in flight on one connection). */
-export const MAX_RUNNING = 64;
+const MAX_RUNNING = 64;
 /** Requests waiting for a slot, in arrival order; beyond them, `busy`. */
-export const MAX_WAITING = 1024;
+const MAX_WAITING = 1024;
 /** JSON-RPC "server error" range: the request was not executed and may be sent again. */
 export const BUSY_CODE = -32000;
 export const BUSY_MESSAGE = `busy: more than ${MAX_RUNNING + MAX_WAITING} requests are in flight on this connection; this one was not executed, send it again once answers arrive`;
@@ -31,7 +31,7 @@ const SWEEP_MS = 1000;
 
 export type RequestId = string | number;
 
-export interface AdmissionHooks {
+interface AdmissionHooks {
   /** Hands a message to the SDK. */
   dispatch(message: JSONRPCMessage, extra: MessageExtraInfo | undefined): void;
   /** Answers a request with the `busy` error, without executing it. */

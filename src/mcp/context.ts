@@ -19,7 +19,7 @@ const CLIENT_TEXT_MAX = 256;
 
 const clip = (v: unknown): string | undefined => (typeof v === 'string' ? v.slice(0, CLIENT_TEXT_MAX) : undefined);
 
-export interface ClientView {
+interface ClientView {
   client: RequestContext['client'];
   canElicit: boolean;
   /** URL-mode elicitation declared (2025-11-25 and later): the approval page's URL can go through the client. */

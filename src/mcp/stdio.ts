@@ -16,7 +16,7 @@ import { diagnostic } from './results.js';
 import type { ToolDeps } from './deps.js';
 import { createServer } from './server.js';
 
-export interface ServeOptions {
+interface ServeOptions {
   readonly service: AgentService;
   /** The package version, for serverInfo. */
   readonly version: string;
@@ -112,9 +112,9 @@ export class ReplyWriter extends Writable {
 /** A high-water mark `write` never reaches (see ReplyWriter). */
 const NEVER_WAIT = 2 ** 40;
 /** Bytes of answers waiting for the client beyond which no new request starts. */
-export const OUT_HIGH = 1 << 20;
+const OUT_HIGH = 1 << 20;
 /** How long the client may leave our output unread before no new request starts. */
-export const STALL_MS = 2000;
+const STALL_MS = 2000;
 
 /**
  * Forwards to the real transport and tells us when it has closed (serveStdio owns `onclose`).

@@ -1,7 +1,7 @@
 import { fail } from '../core/errors.js';
 
 /** Largest seed accepted, in decoded bytes (HMAC keys longer than a block are hashed anyway). */
-export const MAX_SECRET_BYTES = 1024;
+const MAX_SECRET_BYTES = 1024;
 
 /** Longest raw input looked at: generous room for spaces, dashes and padding around 1024 bytes. */
 const MAX_INPUT_CHARS = 8 * MAX_SECRET_BYTES;

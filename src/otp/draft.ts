@@ -12,9 +12,9 @@ import { Redacted } from '../core/redacted.js';
 import { canonicalBase32 } from './base32.js';
 import { STEAM_PERIOD } from './generate.js';
 
-export const DEFAULT_PERIOD = 30;
-export const DEFAULT_DIGITS = 6;
-export const MAX_NAME_CHARS = 256;
+const DEFAULT_PERIOD = 30;
+const DEFAULT_DIGITS = 6;
+const MAX_NAME_CHARS = 256;
 
 /** What makeDraft accepts: loose types, since values come from flags, URIs and import files. */
 export interface DraftInput {

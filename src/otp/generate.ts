@@ -4,7 +4,7 @@ import { ALGORITHMS, MAX_DIGITS, MAX_PERIOD, MIN_DIGITS, STEAM_DIGITS, type OtpP
 import { Redacted } from '../core/redacted.js';
 import { canonicalBase32 } from './base32.js';
 
-export interface GeneratedCode {
+interface GeneratedCode {
   code: Redacted;
   /** TOTP/Steam: the time step. HOTP: the counter used. */
   step: number;
@@ -13,7 +13,7 @@ export interface GeneratedCode {
 }
 
 /** Steam Guard: TOTP fixed at SHA1 / 30 s, shown as 5 characters of this alphabet. */
-export const STEAM_ALPHABET = '23456789BCDFGHJKMNPQRTVWXY';
+const STEAM_ALPHABET = '23456789BCDFGHJKMNPQRTVWXY';
 export const STEAM_PERIOD = 30;
 
 /**
@@ -43,7 +43,7 @@ export function totpStep(period: number, atMs: number): number {
  * Steam: SHA1/30 s, 5 chars from 23456789BCDFGHJKMNPQRTVWXY.
  *
  * Parameters are checked again here even though the vault validates them: otpauth itself accepts
- * period 0 or digits 0 and returns a meaningless code (reference §6.4), and a wrong code is worse
+ * period 0 or digits 0 and returns a meaningless code, and a wrong code is worse
  * than an error.
  */
 export function generateCode(params: OtpParams, atMs: number): GeneratedCode {

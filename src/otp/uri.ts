@@ -3,7 +3,7 @@ import type { AccountDraft } from '../core/model.js';
 import { Redacted } from '../core/redacted.js';
 import { makeDraft } from './draft.js';
 
-export const MAX_URI_CHARS = 4096;
+const MAX_URI_CHARS = 4096;
 
 /** Parameters we read. Each may appear once; anything else (image, icon, pin, ...) is ignored. */
 const KNOWN = new Set(['secret', 'issuer', 'algorithm', 'digits', 'period', 'counter', 'encoder']);

@@ -25,7 +25,7 @@ export interface CompiledRule {
   readonly deliveries: ReadonlySet<string>;
 }
 
-export interface Bucket {
+interface Bucket {
   readonly byId: ReadonlyMap<string, readonly CompiledRule[]>;
   readonly byTag: ReadonlyMap<string, readonly CompiledRule[]>;
   /** Rules with a glob or `*` selector, in file order. */
@@ -39,7 +39,7 @@ export interface AgentBuckets {
   readonly deny: ReadonlyMap<Action, Bucket>;
 }
 
-export interface CompiledPolicy {
+interface CompiledPolicy {
   readonly rules: readonly CompiledRule[];
   readonly agents: ReadonlyMap<string, AgentBuckets>;
 }
@@ -57,7 +57,7 @@ export function compiled(policy: Policy): CompiledPolicy {
   return c;
 }
 
-export function compileRule(rule: PolicyRule): CompiledRule {
+function compileRule(rule: PolicyRule): CompiledRule {
   const selectors = rule.accounts
     .map((s) => parseAccountSelector(s))
     .filter((s): s is AccountSelector => s !== undefined);

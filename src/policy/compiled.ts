@@ -7,7 +7,7 @@
  */
 import type { AgentInfo, Policy, PolicyRule } from './types.js';
 
-export interface CompiledPolicyJson {
+interface CompiledPolicyJson {
   version: 1;
   fileName: string;
   agents: [string, AgentInfo][];

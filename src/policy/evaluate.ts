@@ -27,7 +27,7 @@ import {
 } from './types.js';
 
 /*
- * Semantics (DESIGN §2):
+ * Semantics:
  *  1. An agent not declared under `agents:` is denied: `unknown_agent`.
  *  2. A rule matches a request when it lists the agent (or `*`), the action, and one of its
  *     account selectors matches the account. Matching is exact and case-sensitive; an account id
@@ -53,7 +53,7 @@ const deny = (rule: string | null, reason: ReasonCode): Decision => ({
   approval: 'none',
 });
 
-export type Match =
+type Match =
   | { readonly kind: 'unknown_agent' }
   | { readonly kind: 'none' }
   | { readonly kind: 'deny'; readonly rule: CompiledRule }
@@ -138,7 +138,7 @@ function applyConditions(r: CompiledRule, request: PolicyRequest, ctx: EvalConte
  * carries the cap. The delivery must be given and be one the rule allows (by default every one
  * except `inline`).
  */
-export function awsFailure(r: CompiledRule, request: PolicyRequest): ReasonCode | undefined {
+function awsFailure(r: CompiledRule, request: PolicyRequest): ReasonCode | undefined {
   const aws = request.aws;
   const role = aws?.role;
   if (r.roles !== undefined && (typeof role !== 'string' || !r.roles.has(role))) return 'aws_role_not_allowed';

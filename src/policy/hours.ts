@@ -44,7 +44,7 @@ export function isValidTimeZone(tz: string): boolean {
 }
 
 /** Minutes since midnight of "HH:MM"; "24:00" (the end of a whole-day window) is 1440. */
-export const minutesOf = (hhmm: string): number => {
+const minutesOf = (hhmm: string): number => {
   if (hhmm === '24:00') return 1440;
   const m = HHMM.exec(hhmm);
   return m ? Number(m[1]) * 60 + Number(m[2]) : Number.NaN;
@@ -60,7 +60,7 @@ const DAY_INDEX: ReadonlyMap<string, number> = new Map([
   ['Sat', 6],
 ]);
 
-export interface LocalTime {
+interface LocalTime {
   /** 0 = Sunday. */
   readonly day: number;
   /** Minutes since local midnight. */
@@ -68,7 +68,7 @@ export interface LocalTime {
 }
 
 /** Local weekday and time in `tz`, or undefined when `ms` is not a usable instant. */
-export function localTime(tz: string, ms: number): LocalTime | undefined {
+function localTime(tz: string, ms: number): LocalTime | undefined {
   if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return undefined;
   let day = -1;
   let hour = -1;
@@ -97,7 +97,7 @@ export function compileHours(h: RuleHours): CompiledHours {
   return { tz: h.tz, dayMask, from: minutesOf(h.from), to: minutesOf(h.to) };
 }
 
-export interface HoursCheck {
+interface HoursCheck {
   readonly inside: boolean;
   readonly local?: LocalTime;
   /** The weekday whose window contains the instant, when it is the previous day (after midnight). */

@@ -1,5 +1,5 @@
-/** Policy (DESIGN §2): parse `policy.yaml`, decide requests purely, explain and lint. */
-export { parsePolicy, buildPolicy, formatPath, MAX_ALIAS_COUNT } from './parse.js';
+/** Policy: parse `policy.yaml`, decide requests purely, explain and lint. */
+export { parsePolicy, buildPolicy } from './parse.js';
 export {
   evaluate,
   visibleAccounts,
@@ -16,10 +16,9 @@ export {
   type TraceOutcome,
   type ConditionName,
 } from './explain.js';
-export { lintPolicy, type PolicyWarning, type LintCode } from './lint.js';
+export { lintPolicy, type PolicyWarning } from './lint.js';
 export { STARTER_POLICY } from './starter.js';
 export { policyHash } from './hash.js';
 export { isValidTimeZone } from './hours.js';
 export { parseAccountSelector, type AccountSelector } from './selectors.js';
-export { benchmarkEvaluate, syntheticPolicy, type BenchOptions, type BenchResult } from './bench.js';
 export * from './types.js';

@@ -18,7 +18,7 @@ import { ACTIONS, type AccountRef, type Policy, type PolicyRule } from './types.
  *    others do.
  */
 
-export type LintCode = 'shadowed' | 'unreachable' | 'unused_agent' | 'no_matching_account' | 'selector_matches_nothing';
+type LintCode = 'shadowed' | 'unreachable' | 'unused_agent' | 'no_matching_account' | 'selector_matches_nothing';
 
 export interface PolicyWarning {
   readonly code: LintCode;

@@ -21,7 +21,7 @@ import {
 } from './types.js';
 
 /** Most alias expansions a policy may contain (the YAML "billion laughs" guard). */
-export const MAX_ALIAS_COUNT = 100;
+const MAX_ALIAS_COUNT = 100;
 /** At most this many problems are listed in one error. */
 const MAX_PROBLEMS = 10;
 
@@ -46,7 +46,7 @@ type Locator = (path: Path, atKey: boolean) => number | undefined;
  */
 const PRINTABLE_SEGMENT = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 
-export function formatPath(path: Path): string {
+function formatPath(path: Path): string {
   let out = '';
   for (const seg of path) {
     if (typeof seg === 'number') out += `[${seg}]`;

@@ -63,7 +63,7 @@ const accountSelector = z
   .string({ error: ACCOUNT_SELECTOR_RULE })
   .refine((s) => parseAccountSelector(s) !== undefined, { error: ACCOUNT_SELECTOR_RULE });
 
-export const ruleSchema = z.strictObject(
+const ruleSchema = z.strictObject(
   {
     id: z.string({ error: 'expected a rule id' }).regex(ID_PATTERN, { error: `expected a rule id: ${ID_RULE}` }),
     description: text(500).optional(),

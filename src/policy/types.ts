@@ -1,5 +1,5 @@
 /**
- * Policy types (DESIGN §2 "Policy"). A `Policy` is the validated, frozen form of `policy.yaml`:
+ * Policy types. A `Policy` is the validated, frozen form of `policy.yaml`:
  * durations are in seconds, defaults are filled in, and nothing in it is ever widened by omission.
  */
 
@@ -28,7 +28,7 @@ export const approvalChannels = (r: {
 export const approvalTimeoutSeconds = (r: { readonly approval_timeout_seconds?: number }): number =>
   r.approval_timeout_seconds ?? DEFAULT_APPROVAL_TIMEOUT_SECONDS;
 
-/** How AWS credentials may leave the process (DESIGN §2 "AWS sessions"). */
+/** How AWS credentials may leave the process. */
 import type { Delivery } from '../core/vocab.js';
 export { DELIVERIES, type Delivery } from '../core/vocab.js';
 
@@ -48,7 +48,7 @@ export const POLICY_VERSION = 1;
 /** Largest policy file accepted, in bytes. */
 export const MAX_POLICY_BYTES = 1024 * 1024;
 
-export interface RuleLimit {
+interface RuleLimit {
   /** Allowed uses per window, at least 1. */
   readonly count: number;
   /** The sliding window, in seconds. */
@@ -151,18 +151,16 @@ export interface EvalContext {
 }
 
 /** Stable reason codes: they go into the audit log and to the model, so never rename them. */
-export const REASON_CODES = [
-  'allowed',
-  'no_matching_rule',
-  'denied_by_rule',
-  'outside_hours',
-  'rate_limited',
-  'aws_role_not_allowed',
-  'aws_duration_over_cap',
-  'aws_delivery_not_allowed',
-  'unknown_agent',
-] as const;
-export type ReasonCode = (typeof REASON_CODES)[number];
+export type ReasonCode =
+  | 'allowed'
+  | 'no_matching_rule'
+  | 'denied_by_rule'
+  | 'outside_hours'
+  | 'rate_limited'
+  | 'aws_role_not_allowed'
+  | 'aws_duration_over_cap'
+  | 'aws_delivery_not_allowed'
+  | 'unknown_agent';
 
 export interface Decision {
   readonly decision: 'allow' | 'deny';

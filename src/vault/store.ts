@@ -609,7 +609,7 @@ async function refuseExisting(...files: string[]): Promise<void> {
   }
 }
 
-export async function initVault(paths: HomePaths, mode: InitMode, opts: InitOptions): Promise<{ recipient: string | null }> {
+export async function initVault(paths: HomePaths, mode: InitMode, opts: InitOptions): Promise<{ recipient: string | null; payload: Payload }> {
   const logN = opts.workFactor ?? DEFAULT_WORK_FACTOR;
   if (!Number.isInteger(logN) || logN < 1 || logN > MAX_WORK_FACTOR) {
     throw new TotpMcpError('usage', `the scrypt work factor must be an integer from 1 to ${MAX_WORK_FACTOR}`);
@@ -646,7 +646,7 @@ async function initLocked(
   logN: number,
   ask: (prompt: string) => Promise<Redacted>,
   created: (path: string, make: () => Promise<void>) => Promise<void>,
-): Promise<{ recipient: string | null }> {
+): Promise<{ recipient: string | null; payload: Payload }> {
   return locked(paths, async () => {
     if (await exists(paths.vault)) {
       throw new TotpMcpError('conflict', `a vault already exists at ${paths.vault}`, {
@@ -712,10 +712,12 @@ async function initLocked(
       const text = formatRecipientsFile(null, own, RECIPIENTS_HEADER);
       await created(paths.recipients, () => writeFileAtomic(paths.recipients, text, { overwrite: true }));
     }
-    const plain = Buffer.from(serializePayload(newPayload(opts.now)), 'utf8');
+    // Returned so that init can audit itself (its key is in the payload) without unlocking again.
+    const payload = newPayload(opts.now);
+    const plain = Buffer.from(serializePayload(payload), 'utf8');
     const ct = await sealAndVerify(plain, recipients, decrypter);
     await writeFileAtomic(paths.vault, ct, { overwrite: false });
-    return { recipient: own[0] ?? null };
+    return { recipient: own[0] ?? null, payload };
   });
 }
 

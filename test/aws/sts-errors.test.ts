@@ -1,4 +1,4 @@
-// Every STS error of the reference's table (§4), as the local endpoint sends it, through the real
+// Every STS error AWS documents for these calls, as the local endpoint sends it, through the real
 // @aws-sdk/client-sts, mapped to a message that says what is wrong and what to do. The endpoint's
 // own rules (reuse answered as a wrong code, chaining cap, role maximum, trust, session keys) are
 // exercised for real where they apply.

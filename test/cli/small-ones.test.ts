@@ -122,8 +122,10 @@ describe('rate_limited says when the next use frees up', () => {
     const events = cli(home, ['audit', 'tail', '-n', '50', '--json'])
       .stdout.trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as { ts: string; decision: string; account: string | null });
-    const allows = events.filter((e) => e.decision === 'allow' && e.account === 'limited').map((e) => Date.parse(e.ts));
+      .map((l) => JSON.parse(l) as { ts: string; action: string; decision: string; account: string | null });
+    const allows = events
+      .filter((e) => e.action === 'code' && e.decision === 'allow' && e.account === 'limited')
+      .map((e) => Date.parse(e.ts));
     expect(allows.length).toBe(2);
     const at = Date.parse(m![1]!);
     // Rounded up to the second: within a second after the first use + 1h, well before the second's.

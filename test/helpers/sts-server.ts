@@ -1,9 +1,9 @@
 /**
  * A local STS endpoint for the tests: real HTTP on 127.0.0.1, the STS Query protocol
  * (GetSessionToken, AssumeRole, GetCallerIdentity) with XML responses and error bodies as AWS
- * sends them (reference §4), SigV4 verified against known keys, MFA codes checked against the
+ * sends them, SigV4 verified against known keys, MFA codes checked against the
  * device's seed with single use per step (a reused code gets the very answer of a wrong one),
- * the duration rules of §3.3, and call counters. Independent of src/: its own TOTP, its own SigV4.
+ * the duration rules STS enforces, and call counters. Independent of src/: its own TOTP, its own SigV4.
  *
  * Time: MFA steps and credential expiry follow `now()` (injectable, so tests can run a virtual
  * clock); SigV4's 15-minute window follows the real clock, as the SDKs sign with it.

@@ -1,4 +1,4 @@
-// Export files of every format, built here from the published specs (reference §4, §8–§12), never
+// Export files of every format, built here from the published specs, never
 // from the code under test: the Google payload from its .proto text (protobufjs' own parser), the
 // JSON formats from their documented structure, and the encrypted ones from their KDF and cipher
 // parameters on node:crypto. Nothing here imports src/.
@@ -15,7 +15,7 @@ import {
 import protobuf from 'protobufjs';
 import QRCode from 'qrcode';
 import { base32 } from '../otp/reference.js';
-import { prng } from '../../src/core/prng.js';
+import { prng } from '../../bench/prng.js';
 
 export type FxType = 'totp' | 'hotp' | 'steam';
 export type FxAlgorithm = 'SHA1' | 'SHA256' | 'SHA512';
@@ -33,7 +33,7 @@ export interface FxAccount {
 
 const key = (seed: string, length = 20): Buffer => createHash('sha512').update(seed).digest().subarray(0, length);
 
-/** KeePassXC's Steam vector secret (reference §12): codes FR8RV at 1511200518, 9P3VP at 1511200714. */
+/** KeePassXC's Steam vector secret: codes FR8RV at 1511200518, 9P3VP at 1511200714. */
 export const STEAM_SECRET = '63BEDWCQZKTQWPESARIERL5DTTQFCJTK';
 export const STEAM_VECTORS: [number, string][] = [
   [1511200518, 'FR8RV'],
@@ -128,7 +128,7 @@ export function otpauthUri(a: FxAccount): string {
   return `otpauth://${a.type}/${e(a.issuer)}:${e(a.label)}?${params.join('&')}`;
 }
 
-// ---- Google Authenticator (reference §9; Aegis google_auth.proto) ----
+// ---- Google Authenticator (Aegis' google_auth.proto) ----
 
 export const GOOGLE_PROTO = `
 syntax = "proto3";
@@ -198,7 +198,7 @@ export function googleExport(accounts: FxAccount[], perCode = 10, id = 123456789
   return chunks.map((c, index) => migrationUri(googlePayload(c.map(googleParams), { size: chunks.length, index, id })));
 }
 
-// ---- Aegis (docs/vault.md; reference §4, §10) ----
+// ---- Aegis ----
 
 function aegisEntry(a: FxAccount): Record<string, unknown> {
   const info: Record<string, unknown> = { secret: b32(a), algo: a.algorithm, digits: a.digits };
@@ -319,7 +319,7 @@ export function aegisDecrypt(text: string, password: string): { version: number;
   throw new Error('no password slot');
 }
 
-// ---- 2FAS (reference §10; schema 4) ----
+// ---- 2FAS (schema 4) ----
 
 function twoFasService(a: FxAccount, i: number): Record<string, unknown> {
   const otp: Record<string, unknown> = {
@@ -376,7 +376,7 @@ export function twoFasEncrypted(accounts: FxAccount[], password: string): string
   });
 }
 
-// ---- andOTP (reference §10) ----
+// ---- andOTP ----
 
 function andOtpEntry(a: FxAccount, old: boolean): Record<string, unknown> {
   const padded = b32(a).padEnd(Math.ceil(b32(a).length / 8) * 8, '=');
@@ -421,7 +421,7 @@ export function andOtpEncryptedOld(accounts: FxAccount[], password: string): Buf
   return Buffer.concat([nonce, ct, c.getAuthTag()]);
 }
 
-// ---- Bitwarden (reference §10) ----
+// ---- Bitwarden ----
 
 /** login.totp as Bitwarden stores it: an otpauth URI, steam://BASE32, or a bare secret for plain 6/30 SHA1. */
 function bitwardenTotp(a: FxAccount): string {
@@ -514,7 +514,7 @@ export function bitwardenProtected(accounts: FxAccount[], password: string, iter
   });
 }
 
-// ---- Raivo (reference §10) ----
+// ---- Raivo ----
 
 export function raivoJson(accounts: FxAccount[]): string {
   return JSON.stringify(

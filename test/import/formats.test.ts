@@ -221,7 +221,7 @@ describe('import: every format, detected from its content, same accounts and cod
     },
   );
 
-  it('reads the published Google Authenticator vectors (reference §9)', async () => {
+  it('reads the published Google Authenticator vectors', async () => {
     const home = newHome();
     const text = [
       'otpauth-migration://offline?data=CjYKEExyJfPiZeroMa/MdF%2BnkTISE2pvaG5kb2VAZXhhbXBsZS5jb20aB0Rpc2NvcmQgASgBMAIQARgBIAA%3D',

@@ -143,7 +143,7 @@ describe('a failed approval round (2025-era client, raw wire)', () => {
       const end = await s.end();
       expect(end.code).toBe(0);
       expect(end.stderr).not.toContain(CLIENT_TEXT);
-      const events = auditEvents(home).filter((e) => e.account === 'confirm');
+      const events = auditEvents(home).filter((e) => e.agent !== null && e.account === 'confirm');
       expect(events).toHaveLength(1);
       expect(events[0]).toMatchObject({
         agent: 'bot',
@@ -186,7 +186,7 @@ describe('a failed approval round (2025-era client, raw wire)', () => {
     });
     expect((await s.response(11)).result.structuredContent.code).toMatch(/^\d{6}$/);
     expect((await s.end()).code).toBe(0);
-    const events = auditEvents(home).filter((e) => e.account === 'confirm');
+    const events = auditEvents(home).filter((e) => e.agent !== null && e.account === 'confirm');
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({
       agent: 'bot',
@@ -210,7 +210,7 @@ describe('a failed approval round (2025-era client, raw wire)', () => {
     });
     await s.elicitation();
     expect((await s.end()).code).toBe(0);
-    const events = auditEvents(home).filter((e) => e.account === 'confirm');
+    const events = auditEvents(home).filter((e) => e.agent !== null && e.account === 'confirm');
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ decision: 'deny', reason: 'approval_error', approval: 'error' });
     expectAuditVerifies(home);

@@ -161,7 +161,7 @@ describe.each(ERAS)('MCP end to end, %s era', (era) => {
       .poll(
         () =>
           auditEvents(home)
-            .filter((e) => e.account === 'github:slow')
+            .filter((e) => e.agent !== null && e.account === 'github:slow')
             .map((e) => [e.decision, e.reason]),
         { timeout: 5_000 },
       )

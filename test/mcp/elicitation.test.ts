@@ -86,7 +86,7 @@ describe.each(['legacy', 'modern'] as Era[])('approval by elicitation, %s era', 
       await c.close();
     }
     const last = auditEvents(home)
-      .filter((e) => e.account === 'confirm')
+      .filter((e) => e.agent !== null && e.account === 'confirm')
       .at(-1);
     expect(last).toMatchObject({ decision: 'deny', rule: 'bot-confirm', reason });
   });
@@ -104,7 +104,7 @@ describe.each(['legacy', 'modern'] as Era[])('approval by elicitation, %s era', 
     }
     expect(
       auditEvents(home)
-        .filter((e) => e.account === 'confirm')
+        .filter((e) => e.agent !== null && e.account === 'confirm')
         .at(-1),
     ).toMatchObject({ decision: 'deny', reason: 'approval_unavailable', approval: 'unavailable' });
   });
@@ -126,7 +126,7 @@ describe.each(['legacy', 'modern'] as Era[])('approval by elicitation, %s era', 
       await c.close();
     }
     const approvals = auditEvents(home)
-      .filter((e) => e.account === 'ttl')
+      .filter((e) => e.agent !== null && e.account === 'ttl')
       .slice(-3)
       .map((e) => e.approval);
     expect(approvals).toEqual(['confirmed', 'remembered', 'confirmed']);

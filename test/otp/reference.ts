@@ -3,7 +3,7 @@
 import { createHmac } from 'node:crypto';
 import type { AccountDraft } from '../../src/core/model.js';
 // The seeded PRNG is no oracle (it only picks cases), so it is the project's own.
-export { prng } from '../../src/core/prng.js';
+export { prng } from '../../bench/prng.js';
 
 const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 

@@ -1,7 +1,7 @@
 import { TotpMcpError } from '../../src/core/errors.js';
 import { parsePolicy, type EvalContext, type Policy } from '../../src/policy/index.js';
 
-/** The policy of DESIGN §2, verbatim. */
+/** The design's example policy: every kind of rule (allow, deny, hours, limits, AWS, approval). */
 export const DESIGN_POLICY = `version: 1
 agents:
   claude-desktop: { description: desktop assistant }

@@ -8,7 +8,7 @@ import { json } from '../format.js';
 import type { Runtime } from '../runtime.js';
 import { VERSION } from '../../version.js';
 
-export interface CodeOptions {
+interface CodeOptions {
   json?: boolean | undefined;
   at?: string | undefined;
   agent?: string | undefined;
@@ -60,7 +60,7 @@ export async function runCodes(rt: Runtime, ids: string[], o: CodesOptions): Pro
   await (await import('./code-live.js')).codeTable(rt, ids, o);
 }
 
-export async function runCode(rt: Runtime, id: string, o: CodeOptions): Promise<void> {
+async function runCode(rt: Runtime, id: string, o: CodeOptions): Promise<void> {
   const agent = o.agent ?? rt.env.agent;
   // An agent gets the code of now, like over MCP: a chosen time would dodge `hours` and hand out
   // a future step. Refused before anything is decided, recorded or released.
@@ -101,7 +101,7 @@ export async function runCode(rt: Runtime, id: string, o: CodeOptions): Promise<
 }
 
 /** Says on stderr (never the code) that a code handed out is about to expire. */
-export function warnIfDying(rt: Runtime, c: IssuedCode): void {
+function warnIfDying(rt: Runtime, c: IssuedCode): void {
   if (c.remaining_seconds === null || c.expires_at === null) return;
   const period = Date.parse(c.expires_at) / 1000 / (c.step + 1);
   if (c.remaining_seconds <= dyingSeconds(period)) {

@@ -1,22 +1,28 @@
+/**
+ * `totp-mcp export`: seeds out of the vault, as otpauth:// URIs, a QR code (terminal, PNG, SVG),
+ * Google Authenticator migration codes, an Aegis file or an age backup. Warns, and asks on a
+ * terminal; every form is audited by app/export.ts before a secret is handed out.
+ */
 import { resolve } from 'node:path';
-import { exportUris, listAccounts } from '../../app/accounts.js';
-import {
-  exportAegis,
-  exportBackup,
-  exportCount,
-  exportGoogle,
-  exportQr,
-  exportQrImage,
-  writeExportFile,
-  type QrStyle,
-} from '../../app/export.js';
+import type { Command, OptionValues } from 'commander';
+import type { QrStyle } from '../../app/export.js';
 import { fail } from '../../core/errors.js';
 import { Redacted } from '../../core/redacted.js';
 import { printable } from '../format.js';
-import { promptConfirm, promptSecret } from '../prompt.js';
 import type { Runtime } from '../runtime.js';
+import {
+  argList,
+  collect,
+  flagBool,
+  flagList,
+  flagString,
+  type CommandUnit,
+  type Deps,
+  type Prompter,
+} from '../unit.js';
 
 export interface ExportOptions {
+  ids: string[];
   uri?: boolean;
   qr?: string;
   png?: string;
@@ -31,15 +37,67 @@ export interface ExportOptions {
   yes?: boolean;
 }
 
+export const exportCommand: CommandUnit<ExportOptions> = {
+  define: (parent: Command) =>
+    parent
+      .command('export')
+      .description(
+        'export secrets: otpauth:// URIs, QR codes for a phone, Google Authenticator migration QR codes, an Aegis file, or an age backup (warns, and asks on a terminal)',
+      )
+      .option('--uri', 'one otpauth:// URI per line')
+      .option('--qr <id>', 'a QR code in the terminal for a phone to scan')
+      .option('--png <file>', 'with --qr: write the QR code to a PNG file (0600) instead')
+      .option('--svg <file>', 'with --qr: write the QR code to an SVG file (0600) instead')
+      .option('--force', 'overwrite an existing output file')
+      .option('--google', 'Google Authenticator migration QR codes (batched as the app does)')
+      .option(
+        '--aegis <file>',
+        'an Aegis-compatible JSON export (plain, or encrypted with --password-stdin / a prompt when --encrypt)',
+      )
+      .option('--encrypt', 'with --aegis: encrypt the export with a password')
+      .option('--password-stdin', 'read the export password from stdin')
+      .option('--backup <file>', 'an age-encrypted backup of the whole vault')
+      .option(
+        '--recipient <age1…>',
+        'with --backup: encrypt to this recipient (repeatable; default: a passphrase)',
+        collect,
+      )
+      .option('-y, --yes', 'do not ask')
+      .argument('[ids...]', 'accounts to export (default: all)'),
+
+  options(args: readonly unknown[], flags: OptionValues): ExportOptions {
+    const o: ExportOptions = { ids: argList(args, 0) };
+    for (const k of ['uri', 'force', 'google', 'encrypt', 'passwordStdin', 'yes'] as const)
+      if (flagBool(flags, k)) o[k] = true;
+    for (const k of ['qr', 'png', 'svg', 'aegis', 'backup'] as const) {
+      const v = flagString(flags, k);
+      if (v !== undefined) o[k] = v;
+    }
+    const recipient = flagList(flags, 'recipient');
+    if (recipient !== undefined) o.recipient = recipient;
+    checkOptions(o.ids, o);
+    return o;
+  },
+
+  run: (o: ExportOptions, deps: Deps) => runExport(deps, o),
+};
+
 /** Every export of seeds warns on stderr, and asks on a terminal unless --yes. */
-async function confirm(rt: Runtime, o: ExportOptions, warning: string, question: string): Promise<void> {
+async function confirm(
+  rt: Runtime,
+  prompter: Prompter,
+  o: ExportOptions,
+  warning: string,
+  question: string,
+): Promise<void> {
   rt.io.err(`warning: ${warning}\n`);
-  if (!o.yes && rt.io.interactive && !(await promptConfirm(question))) fail('usage', 'not exported');
+  if (!o.yes && rt.io.interactive && !(await prompter.confirm(question))) fail('usage', 'not exported');
 }
 
 /** A password for an encrypted export: stdin (one trailing newline dropped), else a hidden prompt asked twice. */
 async function newPassword(
   rt: Runtime,
+  prompter: Prompter,
   o: ExportOptions,
   what: 'password for the Aegis export' | 'passphrase for the backup',
 ): Promise<Redacted> {
@@ -53,7 +111,7 @@ async function newPassword(
     }
     p = new Redacted(text.replace(/\r?\n$/, ''));
   } else if (rt.io.interactive) {
-    p = await promptSecret(`${what.charAt(0).toUpperCase()}${what.slice(1)}:`, { confirm: true });
+    p = await prompter.secret(`${what.charAt(0).toUpperCase()}${what.slice(1)}:`, { confirm: true });
   } else {
     return fail('usage', `a ${what} is needed: give it with --password-stdin (or run in a terminal)`);
   }
@@ -93,15 +151,18 @@ function checkOptions(ids: string[], o: ExportOptions): void {
   if (o.backup !== undefined && ids.length > 0) fail('usage', 'a backup holds the whole vault: drop the account ids');
 }
 
-export async function runExport(rt: Runtime, ids: string[], o: ExportOptions): Promise<void> {
-  checkOptions(ids, o);
+async function runExport({ rt, prompter }: Deps, o: ExportOptions): Promise<void> {
+  const ids = o.ids;
+  const { exportUris, listAccounts } = await import('../../app/accounts.js');
+  const { exportAegis, exportBackup, exportCount, exportGoogle, exportQr, exportQrImage, writeExportFile } =
+    await import('../../app/export.js');
 
   if (o.uri) {
+    // Asked before the URIs are made: making them is what the audit trail records as an export.
+    const n = await exportCount(rt.ctx, ids);
+    rt.io.err(`warning: the ${n} URI(s) below contain the secrets themselves. Anyone who sees them can make codes.\n`);
+    if (!o.yes && rt.io.interactive && !(await prompter.confirm('Print them?'))) fail('usage', 'not exported');
     const uris = await exportUris(rt.ctx, ids);
-    rt.io.err(
-      `warning: the ${uris.length} URI(s) below contain the secrets themselves. Anyone who sees them can make codes.\n`,
-    );
-    if (!o.yes && rt.io.interactive && !(await promptConfirm('Print them?'))) fail('usage', 'not exported');
     for (const { uri } of uris) rt.io.out(`${uri.reveal()}\n`);
     return;
   }
@@ -114,6 +175,7 @@ export async function runExport(rt: Runtime, ids: string[], o: ExportOptions): P
       const path = resolve(file);
       await confirm(
         rt,
+        prompter,
         o,
         `${path} will hold the secret of ${id} as a QR code. Anyone who sees, copies or photographs it can make codes; delete it once scanned.`,
         'Write it?',
@@ -125,6 +187,7 @@ export async function runExport(rt: Runtime, ids: string[], o: ExportOptions): P
     }
     await confirm(
       rt,
+      prompter,
       o,
       `the QR code below holds the secret of ${id}. Anyone who sees or photographs it can make codes.`,
       'Show it?',
@@ -142,6 +205,7 @@ export async function runExport(rt: Runtime, ids: string[], o: ExportOptions): P
     const tty = rt.io.stdoutIsTTY;
     await confirm(
       rt,
+      prompter,
       o,
       `${tty ? 'the QR codes below hold' : 'the migration URIs below hold'} the secrets of ${n} account(s). Anyone who sees them can make codes.`,
       tty ? 'Show the QR codes?' : 'Print them?',
@@ -168,9 +232,10 @@ export async function runExport(rt: Runtime, ids: string[], o: ExportOptions): P
   if (o.aegis !== undefined) {
     const toStdout = o.aegis === '-';
     const n = await exportCount(rt.ctx, ids);
-    const password = o.encrypt ? await newPassword(rt, o, 'password for the Aegis export') : null;
+    const password = o.encrypt ? await newPassword(rt, prompter, o, 'password for the Aegis export') : null;
     await confirm(
       rt,
+      prompter,
       o,
       o.encrypt
         ? `${toStdout ? 'the Aegis export' : o.aegis} will hold the secrets of ${n} account(s), encrypted with the password you chose.`
@@ -192,9 +257,10 @@ export async function runExport(rt: Runtime, ids: string[], o: ExportOptions): P
     const path = resolve(o.backup);
     const recipients = o.recipient ?? [];
     const n = (await listAccounts(rt.ctx)).length;
-    const passphrase = recipients.length === 0 ? await newPassword(rt, o, 'passphrase for the backup') : null;
+    const passphrase = recipients.length === 0 ? await newPassword(rt, prompter, o, 'passphrase for the backup') : null;
     await confirm(
       rt,
+      prompter,
       o,
       `${path} will hold every secret of the vault (${n} account(s)), age-encrypted to ${passphrase ? 'your passphrase' : `${recipients.length} recipient(s)`}.`,
       'Write it?',

@@ -1,26 +1,70 @@
+/** `totp-mcp import <source>`: accounts from an authenticator app's export, a QR image, or otpauth:// URIs. */
 import { resolve } from 'node:path';
-import {
-  CONFLICT_MODES,
-  IMPORT_FORMATS,
-  importAccounts,
-  type ConflictMode,
-  type ImportFormat,
-  type ImportInput,
-  type ImportReport,
-} from '../../app/import.js';
+import { Option, type Command, type OptionValues } from 'commander';
+import type { ConflictMode, ImportFormat, ImportInput, ImportReport } from '../../app/import.js';
+import type { Clock } from '../../core/clock.js';
 import { fail } from '../../core/errors.js';
 import { Redacted } from '../../core/redacted.js';
 import { printable, table } from '../format.js';
-import { promptSecret } from '../prompt.js';
 import type { Runtime } from '../runtime.js';
+import { argString, collect, flagBool, flagChoice, flagList, type CommandUnit, type Deps } from '../unit.js';
+
+// The app's lists (app/import.ts), repeated here so that declaring the flags loads no importer; a
+// table test holds the two equal.
+const FORMATS = ['auto', 'uri-list', 'google', 'aegis', '2fas', 'andotp', 'bitwarden', 'raivo', 'qr'] as const;
+const CONFLICTS = ['skip', 'rename', 'replace'] as const;
 
 export interface ImportOptions {
-  format: string;
-  passwordStdin?: boolean;
-  tag?: string[];
-  dryRun?: boolean;
-  onConflict: string;
+  source: string;
+  format: ImportFormat | 'auto';
+  passwordStdin: boolean;
+  tags: string[];
+  dryRun: boolean;
+  onConflict: ConflictMode;
 }
+
+export const importCommand: CommandUnit<ImportOptions> = {
+  define: (parent: Command) =>
+    parent
+      .command('import <source>')
+      .description(
+        "import accounts from an authenticator app's export, a QR image, or otpauth:// URIs ('-' reads stdin)",
+      )
+      .addOption(
+        new Option('--format <format>', 'the format (default: detected from the content)')
+          .choices(FORMATS)
+          .default('auto'),
+      )
+      .option('--password-stdin', 'read the export password from stdin (else a hidden prompt)')
+      .option('--tag <tag>', 'tag every imported account (repeatable)', collect)
+      .option('--dry-run', 'show what would happen; write nothing')
+      .addOption(
+        new Option('--on-conflict <what>', 'same secret, or same issuer and label, as an existing account')
+          .choices(CONFLICTS)
+          .default('skip'),
+      ),
+
+  options(args: readonly unknown[], flags: OptionValues): ImportOptions {
+    const o: ImportOptions = {
+      source: argString(args, 0),
+      format: flagChoice(flags, 'format', FORMATS) ?? 'auto',
+      passwordStdin: flagBool(flags, 'passwordStdin'),
+      tags: flagList(flags, 'tag') ?? [],
+      dryRun: flagBool(flags, 'dryRun'),
+      onConflict: flagChoice(flags, 'onConflict', CONFLICTS) ?? 'skip',
+    };
+    if (o.passwordStdin && o.source === '-')
+      fail('usage', "--password-stdin cannot be used when the export itself comes from standard input ('-')", {
+        hint: 'give the export as a file, and the password on standard input',
+      });
+    return o;
+  },
+
+  run: (o: ImportOptions, deps: Deps) => runImport(deps, o),
+};
+
+/** For the table test: the lists the flags accept. */
+export const IMPORT_FLAG_CHOICES = { formats: FORMATS, conflicts: CONFLICTS };
 
 /** Imports of at least this many entries show a progress line on a terminal. */
 const PROGRESS_FROM = 200;
@@ -44,12 +88,12 @@ async function passwordFromStdin(rt: Runtime): Promise<Redacted> {
 }
 
 /** A progress line on stderr (a terminal only), rewritten in place and at most ten times a second. */
-function progressLine(rt: Runtime) {
+function progressLine(rt: Runtime, clock: Clock) {
   let last = 0;
   let shown = false;
   return {
     update(text: string, force = false): void {
-      const now = Date.now();
+      const now = clock.now();
       if (!force && now - last < 100) return;
       last = now;
       shown = true;
@@ -98,16 +142,9 @@ function printReport(rt: Runtime, r: ImportReport): void {
   }
 }
 
-export async function runImport(rt: Runtime, source: string, o: ImportOptions): Promise<void> {
-  const format = o.format as ImportFormat | 'auto';
-  if (format !== 'auto' && !(IMPORT_FORMATS as readonly string[]).includes(format))
-    fail('usage', `unknown format '${printable(o.format)}'`);
-  if (!(CONFLICT_MODES as readonly string[]).includes(o.onConflict))
-    fail('usage', 'on-conflict must be skip, rename or replace');
-  if (o.passwordStdin && source === '-')
-    fail('usage', "--password-stdin cannot be used when the export itself comes from standard input ('-')", {
-      hint: 'give the export as a file, and the password on standard input',
-    });
+async function runImport({ rt, prompter, clock }: Deps, o: ImportOptions): Promise<void> {
+  const source = o.source;
+  const { importAccounts } = await import('../../app/import.js');
 
   let input: ImportInput;
   if (source === '-') {
@@ -125,14 +162,14 @@ export async function runImport(rt: Runtime, source: string, o: ImportOptions): 
     input = { kind: 'path', path: resolve(source) };
   }
 
-  const line = progressLine(rt);
+  const line = progressLine(rt, clock);
   const showProgress = rt.io.interactive;
   let passwordAsked = false;
   const report = await importAccounts(rt.ctx, input, {
-    format,
-    tags: o.tag ?? [],
-    dryRun: o.dryRun ?? false,
-    onConflict: o.onConflict as ConflictMode,
+    format: o.format,
+    tags: o.tags,
+    dryRun: o.dryRun,
+    onConflict: o.onConflict,
     hooks: {
       detected: (d) => {
         line.clear();
@@ -143,7 +180,7 @@ export async function runImport(rt: Runtime, source: string, o: ImportOptions): 
         passwordAsked = true;
         line.clear();
         if (o.passwordStdin) return passwordFromStdin(rt);
-        if (rt.io.interactive) return promptSecret(prompt);
+        if (rt.io.interactive) return prompter.secret(prompt);
         return fail(
           'usage',
           'this export is encrypted: give its password with --password-stdin (or run in a terminal)',

@@ -4,18 +4,19 @@
  * environment. The snippet goes to stdout, ready to paste or pipe; where it goes, to stderr.
  */
 import { existsSync } from 'node:fs';
+import { Option, type Command, type OptionValues } from 'commander';
 import { fail } from '../../core/errors.js';
 import { ID_PATTERN, ID_RULE } from '../../core/model.js';
 import type { Runtime } from '../runtime.js';
+import { flagChoice, flagString, type CommandUnit, type Deps } from '../unit.js';
 
-export const MCP_CLIENTS = ['claude-desktop', 'claude-code', 'cursor', 'vscode', 'codex'] as const;
-export type McpClient = (typeof MCP_CLIENTS)[number];
+const MCP_CLIENTS = ['claude-desktop', 'claude-code', 'cursor', 'vscode', 'codex'] as const;
+type McpClient = (typeof MCP_CLIENTS)[number];
 
 const SERVER_NAME = 'totp-mcp';
 
 /** One snippet per run, so stdout can go straight into a file: Claude Code has two forms. */
-export const SNIPPET_FORMATS = ['command', 'json', 'toml'] as const;
-export type SnippetFormat = (typeof SNIPPET_FORMATS)[number];
+type SnippetFormat = 'command' | 'json' | 'toml';
 const FORMATS_OF: Record<McpClient, readonly SnippetFormat[]> = {
   'claude-desktop': ['json'],
   'claude-code': ['command', 'json'],
@@ -25,13 +26,13 @@ const FORMATS_OF: Record<McpClient, readonly SnippetFormat[]> = {
 };
 
 /** What every client gets: an absolute command, its arguments, and the environment. */
-export interface Launch {
+interface Launch {
   command: string;
   args: string[];
   env: Record<string, string>;
 }
 
-export function launchFor(rt: Runtime, agent: string): Launch {
+function launchFor(rt: Runtime, agent: string): Launch {
   const globals: string[] = [];
   if (rt.globals.passphraseCommand !== undefined) globals.push('--passphrase-command', rt.globals.passphraseCommand);
   if (rt.globals.passphraseCommand !== undefined && rt.globals.passphraseTimeout !== undefined)
@@ -118,28 +119,46 @@ export function snippet(client: McpClient, l: Launch, format?: SnippetFormat): {
   }
 }
 
-export async function runMcpConfig(
-  rt: Runtime,
-  o: { client: string; agent: string; format?: string | undefined },
-): Promise<void> {
-  await Promise.resolve();
-  const client = MCP_CLIENTS.find((c) => c === o.client);
-  if (client === undefined) fail('usage', `unknown client: use one of ${MCP_CLIENTS.join(', ')}`);
-  const format = o.format === undefined ? undefined : FORMATS_OF[client].find((f) => f === o.format);
-  if (o.format !== undefined && format === undefined)
-    fail('usage', `--format for ${client}: use ${FORMATS_OF[client].join(' or ')}`);
-  if (!ID_PATTERN.test(o.agent)) fail('usage', `invalid agent name: use ${ID_RULE}`);
-  const launch = launchFor(rt, o.agent);
-  const { text, where } = snippet(client, launch, format);
-  rt.io.out(text);
-  rt.io.err(`${where}\n`);
-  const passphrase = rt.globals.passphraseCommand !== undefined || rt.globals.passphraseFile !== undefined;
-  if (!passphrase && rt.identityFile === undefined && !existsSync(rt.ctx.paths.identityTxt)) {
-    rt.io.err(
-      'note: this home needs a passphrase, and the server has no terminal to ask on: run mcp-config again with --passphrase-command (e.g. an OS keychain lookup).\n',
-    );
-  }
-  rt.io.err(
-    `note: policy.yaml must name the agent "${o.agent}" (totp-mcp policy explain --agent ${o.agent} --account ID).\n`,
-  );
+export interface McpConfigOptions {
+  client: McpClient;
+  agent: string;
+  format?: SnippetFormat;
 }
+
+export const mcpConfigCommand: CommandUnit<McpConfigOptions> = {
+  define: (parent: Command) =>
+    parent
+      .command('mcp-config')
+      .description('print the config snippet that adds this server to an MCP client')
+      .addOption(new Option('--client <client>', 'the MCP client').choices(MCP_CLIENTS).makeOptionMandatory())
+      .requiredOption('--agent <name>', 'the agent name the client will be served as')
+      .option('--format <format>', 'claude-code: command (default) or json (for .mcp.json)'),
+
+  options(_args: readonly unknown[], flags: OptionValues): McpConfigOptions {
+    const client = flagChoice(flags, 'client', MCP_CLIENTS) ?? fail('usage', '--client is required');
+    const agent = flagString(flags, 'agent') ?? fail('usage', '--agent is required');
+    const asked = flagString(flags, 'format');
+    const format = asked === undefined ? undefined : FORMATS_OF[client].find((f) => f === asked);
+    if (asked !== undefined && format === undefined)
+      fail('usage', `--format for ${client}: use ${FORMATS_OF[client].join(' or ')}`);
+    if (!ID_PATTERN.test(agent)) fail('usage', `invalid agent name: use ${ID_RULE}`);
+    return { client, agent, ...(format !== undefined && { format }) };
+  },
+
+  async run(o: McpConfigOptions, { rt }: Deps): Promise<void> {
+    await Promise.resolve();
+    const launch = launchFor(rt, o.agent);
+    const { text, where } = snippet(o.client, launch, o.format);
+    rt.io.out(text);
+    rt.io.err(`${where}\n`);
+    const passphrase = rt.globals.passphraseCommand !== undefined || rt.globals.passphraseFile !== undefined;
+    if (!passphrase && rt.identityFile === undefined && !existsSync(rt.ctx.paths.identityTxt)) {
+      rt.io.err(
+        'note: this home needs a passphrase, and the server has no terminal to ask on: run mcp-config again with --passphrase-command (e.g. an OS keychain lookup).\n',
+      );
+    }
+    rt.io.err(
+      `note: policy.yaml must name the agent "${o.agent}" (totp-mcp policy explain --agent ${o.agent} --account ID).\n`,
+    );
+  },
+};

@@ -5,7 +5,7 @@ import type { ToolDeps } from '../deps.js';
 import { diagnostic, errorResult, ok } from '../results.js';
 import { accountId, isoTime } from '../schemas.js';
 
-export const DEFAULT_MIN_REMAINING_SECONDS = 3;
+const DEFAULT_MIN_REMAINING_SECONDS = 3;
 
 const input = z.object({
   account: accountId,

@@ -1,5 +1,5 @@
 /**
- * Aegis-compatible exports (beemdevelopment/Aegis docs/vault.md; reference §4, §10), readable by
+ * Aegis-compatible exports (the vault format Aegis documents), readable by
  * Aegis' "Import from Aegis" and by totp-mcp's own importer:
  * - plain: `{version:1, header:{slots:null, params:null}, db:{version:3, entries, groups:[]}}`;
  * - encrypted: a random 256-bit master key encrypts the content (AES-256-GCM, random 96-bit nonce,
@@ -12,7 +12,7 @@ import type { AccountDraft } from '../../core/model.js';
 import { Redacted } from '../../core/redacted.js';
 import { scryptKey } from '../importers/crypto.js';
 
-export const AEGIS_SCRYPT = { n: 32768, r: 8, p: 1 } as const;
+const AEGIS_SCRYPT = { n: 32768, r: 8, p: 1 } as const;
 
 function entryOf(d: AccountDraft): Record<string, unknown> {
   const secret = d.secret.reveal();

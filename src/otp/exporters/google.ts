@@ -18,17 +18,17 @@ import {
 } from '../importers/google-schema.js';
 import { base32ToBytes } from '../base32.js';
 
-export const ACCOUNTS_PER_CODE = 10;
+const ACCOUNTS_PER_CODE = 10;
 /** Keeps each code's payload small enough for a phone to scan off a screen (long names add up). */
 const MAX_PAYLOAD_BYTES = 1200;
 
-export interface GoogleCode {
+interface GoogleCode {
   uri: Redacted;
   /** Positions (in the input) of the accounts in this code. */
   members: number[];
 }
 
-export interface GoogleExport {
+interface GoogleExport {
   codes: GoogleCode[];
   skipped: { index: number; reason: string }[];
 }

@@ -1,5 +1,5 @@
 /**
- * Aegis exports (beemdevelopment/Aegis docs/vault.md, reference §4 and §10):
+ * Aegis exports (the vault format Aegis documents):
  * `{version:1, header:{slots, params}, db}`; plain when slots and params are null (db an object),
  * else db is base64 AES-256-GCM ciphertext under a master key that each password slot wraps with
  * scrypt(password, salt, N, r, p) → AES-256-GCM.
@@ -112,10 +112,4 @@ export async function parseAegis(c: Collector, doc: Obj, hooks: ImportHooks): Pr
     tick(i + 1);
   });
   return encrypted ? 'Aegis export (encrypted)' : 'Aegis export (plain)';
-}
-
-export function parseAegisText(text: string): Obj {
-  const doc = parseJson(text, 'the Aegis export');
-  if (!isAegis(doc)) fail('invalid', 'not an Aegis export (no version, header and db)');
-  return doc;
 }

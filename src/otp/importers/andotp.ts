@@ -1,5 +1,5 @@
 /**
- * andOTP backups (reference §10; Aegis AndOtpImporter). Plain: a JSON array of
+ * andOTP backups (read as Aegis reads them). Plain: a JSON array of
  * `{secret, issuer, label, digits, type, algorithm, period|counter, ...}`; old exports lack `issuer`
  * and write "Issuer - account" as the label. Encrypted (binary):
  * - new: `[int32 BE iterations][salt 12][nonce 12][ciphertext][tag 16]`, key = PBKDF2-HMAC-SHA1(password, salt, iterations, 32);

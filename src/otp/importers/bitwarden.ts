@@ -1,5 +1,5 @@
 /**
- * Bitwarden JSON exports (reference §10): the password manager's `{encrypted:false, items:[{name,
+ * Bitwarden JSON exports: the password manager's `{encrypted:false, items:[{name,
  * login:{username, totp}}]}` and the Bitwarden Authenticator app's export, which has the same shape.
  * `login.totp` holds an otpauth:// URI, `steam://<BASE32>`, or a bare base32 secret (TOTP SHA1/6/30).
  *

@@ -8,7 +8,7 @@ import { fail } from '../../core/errors.js';
 import type { Redacted } from '../../core/redacted.js';
 
 /** Largest scrypt N accepted (Aegis writes 2^15). */
-export const MAX_SCRYPT_N = 2 ** 20;
+const MAX_SCRYPT_N = 2 ** 20;
 /** scrypt r·p ceiling (Aegis writes 8·1). */
 const MAX_SCRYPT_RP = 64;
 /** Largest PBKDF2 iteration count accepted (andOTP writes 140,000–160,000; Bitwarden at most 2,000,000). */

@@ -1,6 +1,6 @@
 /**
  * Google Authenticator's migration payload (`otpauth-migration://offline?data=<base64>`), proto3,
- * as published in Aegis' `google_auth.proto` (reference §9). Shared by the importer and the exporter.
+ * as published in Aegis' `google_auth.proto`. Shared by the importer and the exporter.
  */
 import protobuf from 'protobufjs/light.js';
 
@@ -59,7 +59,7 @@ export interface RawOtpParameters {
   counter: string;
 }
 
-export interface RawMigrationPayload {
+interface RawMigrationPayload {
   otp_parameters: RawOtpParameters[];
   version: number;
   batch_size: number;

@@ -1,6 +1,6 @@
 /**
  * Google Authenticator exports: one or many `otpauth-migration://offline?data=...` URIs (text, or
- * QR codes decoded elsewhere). Mapping as Aegis' GoogleAuthInfo.parseExportUri (reference §9):
+ * QR codes decoded elsewhere). Mapping as Aegis' GoogleAuthInfo.parseExportUri:
  * UNSPECIFIED means SHA1 / 6 digits / TOTP, MD5 and unknown enum values are refused, the period is
  * always 30 s, an empty issuer takes the part of the name before a colon.
  */
@@ -12,19 +12,19 @@ import { bytesToBase32 } from '../base32.js';
 import { base64Bytes, checkCount, entry } from './util.js';
 
 /** A migration URI is a QR code's content: QR version 40 holds under 3 KB. Generous for pasted text. */
-export const MAX_MIGRATION_URI_CHARS = 64 * 1024;
+const MAX_MIGRATION_URI_CHARS = 64 * 1024;
 
 const MIGRATION = /^otpauth-migration:\/\/([^/?#]*)\/?\?([^#]*)(?:#.*)?$/is;
 
 export const isMigrationUri = (text: string): boolean => /^otpauth-migration:/i.test(text.trim());
 
-export interface MigrationBatch {
+interface MigrationBatch {
   id: number;
   index: number;
   size: number;
 }
 
-export interface DecodedMigration {
+interface DecodedMigration {
   batch: MigrationBatch;
   parameters: RawOtpParameters[];
   /** The payload itself (base64), to notice the same QR code read twice. */
@@ -51,7 +51,7 @@ function payloadBytes(uri: string): Buffer {
   } catch {
     return fail('invalid', 'malformed percent-encoding in the "data" parameter');
   }
-  // A '+' that went through form decoding arrives as a space (reference §9, the paste trap);
+  // A '+' that went through form decoding arrives as a space (the paste trap);
   // base64url ('-', '_') is accepted too.
   const b64 = decoded.replace(/ /g, '+').replace(/-/g, '+').replace(/_/g, '/');
   const bytes = base64Bytes(b64);
@@ -107,7 +107,7 @@ function typeOf(t: number): 'totp' | 'hotp' {
 }
 
 /** issuer / account from GA's fields: an empty issuer takes the name's prefix; a repeated prefix goes. */
-export function splitName(name: string, issuer: string): { issuer: string; label: string } {
+function splitName(name: string, issuer: string): { issuer: string; label: string } {
   if (issuer === '') {
     const colon = name.indexOf(':');
     return colon < 0

@@ -12,7 +12,7 @@ const BLOCK_BYTES = 680;
 /** Bytes a small typed array costs beyond its data. */
 const ARRAY_OVERHEAD = 250;
 
-export interface JpegCost {
+interface JpegCost {
   width: number;
   height: number;
   /** Estimated peak bytes of a decode. */

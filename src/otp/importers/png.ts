@@ -15,7 +15,7 @@ export interface Rgba {
   data: Uint8ClampedArray;
 }
 
-export const BAD_PNG = 'the PNG image is damaged or truncated';
+const BAD_PNG = 'the PNG image is damaged or truncated';
 
 interface Header {
   width: number;
@@ -52,7 +52,7 @@ const ADAM7 = [
 ] as const;
 
 /** The chunks that matter; `checkSize` refuses dimensions before anything is inflated. */
-export function readPngHeader(buf: Buffer, checkSize: (width: number, height: number) => void): Header {
+function readPngHeader(buf: Buffer, checkSize: (width: number, height: number) => void): Header {
   let pos = 8;
   let h: Header | null = null;
   let palette: Buffer | null = null;

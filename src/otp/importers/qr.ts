@@ -1,5 +1,5 @@
 /**
- * QR codes in PNG and JPEG images, pure JS (reference §11): png.ts (streamed) / jpeg-js → RGBA → jsQR.
+ * QR codes in PNG and JPEG images, pure JS: png.ts (streamed) / jpeg-js → RGBA → jsQR.
  * jsQR traps: `inversionAttempts` is always passed ('attemptBoth': dark-mode codes decode; the
  * option would otherwise leak between calls), never 'onlyInvert' (it throws). One code per image.
  *
@@ -14,17 +14,17 @@ import { jpegDecodeCost } from './jpeg-cost.js';
 import { decodePngScaled, type Rgba } from './png.js';
 
 /** Largest image decoded: 40 megapixels (an 8K screenshot is 33). */
-export const MAX_PIXELS = 40_000_000;
+const MAX_PIXELS = 40_000_000;
 /**
  * Most memory a JPEG decode may take, as estimated from its frame headers: an 8-megapixel photo
  * fits. jpeg-js holds the whole image several times over, so a larger one must be cropped (or
  * saved as PNG, which is decoded a few lines at a time).
  */
-export const MAX_JPEG_DECODE_BYTES = 200 * 1024 * 1024;
+const MAX_JPEG_DECODE_BYTES = 200 * 1024 * 1024;
 /** Longest side handed to jsQR; larger images are downscaled first (a 4K screenshot takes ~250 ms). */
 const MAX_SCAN_SIDE = 2048;
 
-export const isPng = (b: Uint8Array): boolean =>
+const isPng = (b: Uint8Array): boolean =>
   b.length >= 8 &&
   b[0] === 0x89 &&
   b[1] === 0x50 &&
@@ -34,7 +34,7 @@ export const isPng = (b: Uint8Array): boolean =>
   b[5] === 0x0a &&
   b[6] === 0x1a &&
   b[7] === 0x0a;
-export const isJpeg = (b: Uint8Array): boolean => b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
+const isJpeg = (b: Uint8Array): boolean => b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
 export const isImage = (b: Uint8Array): boolean => isPng(b) || isJpeg(b);
 
 type JsQr = (

@@ -1,5 +1,5 @@
 /**
- * Raivo OTP (iOS) exports (reference §10): `raivo-otp-export.zip`, password-protected by
+ * Raivo OTP (iOS) exports: `raivo-otp-export.zip`, password-protected by
  * SSZipArchive (read here with @zip.js/zip.js, which handles both WinZip AES and the older
  * ZipCrypto), holding `raivo-otp-export.json`: an array where every value is a string —
  * `{issuer, account, secret, kind: TOTP|HOTP, algorithm, digits, timer (the period), counter}`.
@@ -18,7 +18,7 @@ import { asText, checkCount, entry, get, isObj, optNumber, optText, parseJson, p
 const JSON_NAME = 'raivo-otp-export.json';
 const MAX_ZIP_ENTRIES = 64;
 /** The JSON of 50,000 entries is under 10 MB. */
-export const MAX_UNZIPPED_BYTES = 16 * 1024 * 1024;
+const MAX_UNZIPPED_BYTES = 16 * 1024 * 1024;
 
 export const isZip = (b: Uint8Array): boolean =>
   b.length >= 4 &&

@@ -1,5 +1,5 @@
 /**
- * 2FAS `.2fas` exports, schema versions 1–4 (reference §10; Aegis TwoFASImporter):
+ * 2FAS `.2fas` exports, schema versions 1–4 (read as Aegis reads them):
  * `{services:[{name, secret, otp:{account, issuer, digits, period, counter, algorithm, tokenType}}],
  * schemaVersion, servicesEncrypted?}`. Encrypted: `servicesEncrypted = b64(ct‖tag):b64(salt):b64(iv)`,
  * key = PBKDF2-HMAC-SHA256(password, salt, 10 000, 32), AES-256-GCM; it decrypts to the services array.
@@ -26,7 +26,7 @@ import {
   type Obj,
 } from './util.js';
 
-export const TWOFAS_PBKDF2_ITERATIONS = 10_000;
+const TWOFAS_PBKDF2_ITERATIONS = 10_000;
 
 export const isTwoFas = (doc: unknown): doc is Obj =>
   isObj(doc) &&

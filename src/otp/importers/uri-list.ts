@@ -23,7 +23,7 @@ export function uriLines(text: string): { line: number; text: string }[] {
 }
 
 /** One migration URI (a QR code's worth of accounts) into the collector; a duplicate code is skipped. */
-export function addMigration(c: Collector, uri: string, where: string): void {
+function addMigration(c: Collector, uri: string, where: string): void {
   const decoded = decodeMigrationUri(uri);
   if (!c.batches.add(decoded)) {
     c.notes.push(`${where}: the same Google Authenticator QR code was read twice; its second copy is ignored`);

@@ -12,7 +12,7 @@ export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
 /** Most entries in one import: far above any real authenticator, far below trouble. */
 export const MAX_ENTRIES = 50_000;
 /** Deepest JSON nesting accepted: real exports are 5–6 levels deep. */
-export const MAX_JSON_DEPTH = 64;
+const MAX_JSON_DEPTH = 64;
 /** Names are cut to this for the table (makeDraft still sees, and limits, the whole name). */
 const DISPLAY_CHARS = 64;
 /** UTF-16 units of a name that `shown` reads: room for DISPLAY_CHARS code points and then some. */
@@ -22,7 +22,7 @@ const SHOWN_SCAN = 4 * DISPLAY_CHARS;
  * about 20 per account; each parsed value costs memory far beyond its few bytes of text
  * (`[{},{},...]` in 64 MiB would take gigabytes), so the count is checked before parsing.
  */
-export const MAX_JSON_VALUES = 1_000_000;
+const MAX_JSON_VALUES = 1_000_000;
 
 export type Obj = Record<string, unknown>;
 
@@ -83,7 +83,7 @@ export function asText(bytes: Uint8Array): string | null {
  * clear error, never a stack overflow in a walker, and a file of tiny values never reaches a
  * parser that would turn each into an object.
  */
-export function jsonShapeProblem(text: string, maxDepth: number, maxValues: number): 'depth' | 'values' | null {
+function jsonShapeProblem(text: string, maxDepth: number, maxValues: number): 'depth' | 'values' | null {
   let depth = 0;
   let values = 1;
   let inString = false;
@@ -125,7 +125,7 @@ export function parseJson(text: string, what: string): unknown {
  * Most encrypted content decrypted: decrypting, decoding and parsing hold it several times over
  * (with the file it came in), so the cap is half the plain file's. Raivo's ZIP content has its own, smaller one.
  */
-export const MAX_SEALED_BYTES = 32 * 1024 * 1024;
+const MAX_SEALED_BYTES = 32 * 1024 * 1024;
 
 /** Refuses encrypted content over MAX_SEALED_BYTES, before it is decoded or decrypted. */
 export function checkSealedSize(bytes: number, what: string): void {

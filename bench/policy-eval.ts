@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
-import { evaluate } from './evaluate.js';
-import { buildPolicy } from './parse.js';
-import { ACTIONS, type AccountRef, type Policy, type PolicyRequest } from './types.js';
-import { prng } from '../core/prng.js';
+import { evaluate } from '../src/policy/evaluate.js';
+import { buildPolicy } from '../src/policy/parse.js';
+import { ACTIONS, type AccountRef, type Policy, type PolicyRequest } from '../src/policy/types.js';
+import { prng } from './prng.js';
 
 /**
  * A micro-benchmark of `evaluate`, for bench/ (not a test): a synthetic policy of `rules` rules
