@@ -360,6 +360,8 @@ export class AgentService {
     const probe = evaluate(policy, request, { now, usage: () => 0 });
     const limited = policy.rules.find((r) => r.id === probe.rule)?.limit !== undefined;
     if (limited) await this.#checkTrail(payload, true, request.action, account.id, rc.client);
+    if (limited || account.type === 'hotp' || request.action === 'aws_session')
+      await this.#fleetOrRefuse(payload, request, account.id, probe.rule, rc); // issue 15
     const first = limited ? evaluate(policy, request, { now, usage: await audit.usageCounter(now) }) : probe;
     const { approval, via }: { approval: AuditApproval; via: ApprovalChannel | null } =
       first.decision === 'allow' ? await this.#approval(first, payload, request, rc) : { approval: 'none', via: null };
@@ -519,6 +521,31 @@ export class AgentService {
       client,
     );
     throw found ? refusal('not_found', `no account '${id}'`) : denialError(probe);
+  }
+
+  /**
+   * Fleet mode (issue 15): what must be single use or counted across machines (a limited rule, an
+   * HOTP counter, an AWS session) is refused, and recorded as an error, while a configured
+   * coordinator cannot be reached. No coordinator configured: nothing to do.
+   */
+  async #fleetOrRefuse(
+    payload: Payload,
+    request: PolicyRequest,
+    account: string,
+    rule: string | null,
+    rc: RequestContext,
+  ): Promise<void> {
+    try {
+      await this.ctx.coordinator();
+    } catch (e) {
+      const code = isTotpMcpError(e) ? e.code : 'internal';
+      await this.#record(
+        payload,
+        { action: request.action, account, approval: null, decision: 'error', rule, reason: `error_${code}` },
+        rc.client,
+      );
+      throw e;
+    }
   }
 
   async #waitForFreshStep(account: Account, minRemaining: number, signal: AbortSignal | undefined): Promise<void> {
