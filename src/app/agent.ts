@@ -32,7 +32,8 @@ import {
 import { longestWindowSeconds } from '../policy/windows.js';
 import type { Payload, Vault } from '../vault/index.js';
 import { checkId } from './accounts.js';
-import { approvalQuestion, pinId, RememberedApprovals, type ApprovalSubject } from './approval-key.js';
+import { approvalKey, approvalQuestion, pinId, RememberedApprovals, type ApprovalSubject } from './approval-key.js';
+import { fleetRecall, fleetRemember } from './fleet.js';
 import { auditKey } from './audit.js';
 import { issueFor } from './codes.js';
 import { freesUpText, limitFreesAt } from './frees-at.js';
@@ -471,7 +472,11 @@ export class AgentService {
       pin: pinId(payload.policy_pin),
     };
     const now = this.ctx.clock.now();
-    if (d.approval_ttl_seconds && this.#approved.has(subject, now)) return { approval: 'remembered', via: null };
+    if (
+      d.approval_ttl_seconds &&
+      (this.#approved.has(subject, now) || (await fleetRecall(this.ctx, approvalKey(subject)))) // issue 15
+    )
+      return { approval: 'remembered', via: null };
     if (!rc.approve) return { approval: 'unavailable', via: null };
     const got = await rc.approve(subject, {
       via: approvalChannels(d),
@@ -481,7 +486,10 @@ export class AgentService {
     const { answer, channel, rememberSeconds } = typeof got === 'string' ? { answer: got, channel: null } : got;
     if (answer === 'ask') throw new ApprovalRequired(approvalQuestion(subject), subject);
     const keep = Math.min(d.approval_ttl_seconds ?? 0, rememberSeconds ?? Infinity);
-    if (answer === 'confirmed' && keep > 0) this.#approved.remember(subject, this.ctx.clock.now() + keep * 1000, now);
+    if (answer === 'confirmed' && keep > 0) {
+      this.#approved.remember(subject, this.ctx.clock.now() + keep * 1000, now);
+      await fleetRemember(this.ctx, approvalKey(subject), this.ctx.clock.now() + keep * 1000); // issue 15
+    }
     return { approval: answer, via: channel };
   }
 

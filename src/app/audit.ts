@@ -9,6 +9,7 @@ import { Redacted } from '../core/redacted.js';
 import type { Payload } from '../vault/index.js';
 import type { AppContext } from './context.js';
 import type { TrailCheck } from './trail.js';
+import type { WitnessCheck } from './fleet.js';
 
 export type { AuditEvent, AuditStats, VerifyReport };
 
@@ -16,7 +17,7 @@ export const auditKey = (payload: Payload): Redacted<Buffer> =>
   new Redacted(Buffer.from(payload.audit_key.reveal(), 'base64'));
 
 /** The chain's own check, and this home's trail judged against the vault (app/trail.ts); `ok` covers both. */
-type TrailReport = VerifyReport & { trail: TrailCheck };
+type TrailReport = VerifyReport & { trail: TrailCheck; witness: WitnessCheck | null };
 
 export async function verifyLog(ctx: AppContext): Promise<TrailReport> {
   const vault = await ctx.vault();
@@ -24,7 +25,10 @@ export async function verifyLog(ctx: AppContext): Promise<TrailReport> {
   const [{ verifyAudit }, { judgeReport }] = await Promise.all([import('../audit/verify.js'), import('./trail.js')]);
   const report = await verifyAudit(ctx.paths.state, auditKey(payload), { anchor: payload.anchors[vault.homeId] });
   const trail = judgeReport(report, payload, vault.homeId);
-  return { ...report, ok: report.ok && trail.broken === null && trail.rollback === null, trail };
+  const ok = report.ok && trail.broken === null && trail.rollback === null;
+  // Issue 15: against the fleet witness, when a coordinator is configured (null otherwise).
+  const witness = await (await import('./fleet.js')).witness(ctx, { ...report, ok });
+  return { ...report, ok: ok && witness?.level !== 'fail', trail, witness };
 }
 
 export function tailLog(ctx: AppContext, last: number): Promise<AuditEvent[]> {

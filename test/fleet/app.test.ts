@@ -1,8 +1,10 @@
 // Fleet mode in the app (issue 15): `doctor` reports the coordinator; a configured coordinator that
 // cannot be reached refuses what must be single use or counted (a limited rule, HOTP), naming the
 // URL and never the password, while list_accounts and describe_access keep answering.
+import { cpSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli } from '../helpers/cli.js';
+import { cli, tempDir } from '../helpers/cli.js';
 import { haveRedis, RedisServer } from '../helpers/redis.js';
 import { auditEvents, call, connect, expectAuditVerifies, homeWithPolicy, TEST_POLICY } from '../mcp/helpers.js';
 
@@ -84,5 +86,85 @@ describe.skipIf(!present)('fleet mode in doctor and the MCP server', () => {
     // The HOTP counter did not move: the next code (with Redis back) is counter 7's.
     expect(cli(home, ['list', '--json']).stdout).toMatch(/"counter":\s*7/);
     expectAuditVerifies(home);
+  });
+
+  it('an approval given on one machine is honoured by another machine sharing the vault within the TTL, and not for another account', async () => {
+    const policy = TEST_POLICY.replace('accounts: [confirm]', 'accounts: [confirm, confirm2]').replace(
+      '    approval_via: [client]\n',
+      '    approval_via: [client]\n    approval_ttl: 10m\n',
+    );
+    expect(policy).toContain('approval_ttl: 10m');
+    const one = homeWithPolicy(policy, [['confirm2', 'otpauth://totp/X:z?secret=JBSWY3DPEHPK3PXP']]);
+    const root = tempDir();
+    cpSync(dirname(one), root, { recursive: true });
+    const two = join(root, 'home');
+    const env = { TOTP_MCP_COORDINATOR: redis.url };
+    const a = await connect(one, {
+      agent: 'bot',
+      env,
+      elicit: () => ({ action: 'accept', content: { confirm: true } }),
+    });
+    try {
+      const r = await call(a, 'get_totp_code', { account: 'confirm', min_remaining_seconds: 0 });
+      expect(r.isError, r.text).toBe(false);
+      expect(a.asked).toHaveLength(1);
+    } finally {
+      await a.close();
+    }
+    // The other machine's server cannot ask anyone (no elicitation): only the fleet's memory helps.
+    const b = await connect(two, { agent: 'bot', env });
+    try {
+      const same = await call(b, 'get_totp_code', { account: 'confirm', min_remaining_seconds: 0 });
+      expect(same.isError, same.text).toBe(false);
+      expect(same.structured.code).toMatch(/^\d{6}$/);
+      const other = await call(b, 'get_totp_code', { account: 'confirm2', min_remaining_seconds: 0 });
+      expect(other.isError).toBe(true);
+      expect(other.text).toMatch(/^approval_declined/);
+    } finally {
+      await b.close();
+    }
+    expect(
+      auditEvents(two)
+        .filter((e) => e.agent === 'bot' && e.action === 'code')
+        .map((e) => [e.account, e.decision, e.approval]),
+    ).toEqual([
+      ['confirm', 'allow', 'remembered'],
+      ['confirm2', 'deny', 'unavailable'],
+    ]);
+    expect(redis.dump()).not.toMatch(/confirm|bot/);
+  });
+
+  it('the audit witness: a trail rolled back to an older, self-consistent state passes alone, and is caught by audit verify and doctor against the witness', () => {
+    const h = homeWithPolicy();
+    const env = { TOTP_MCP_COORDINATOR: redis.url };
+    const code = (): void => {
+      const r = cli(h, ['code', 'github:alice', '--agent', 'bot']);
+      expect(r.code, r.stderr).toBe(0);
+    };
+    code();
+    code();
+    const log = join(h, 'state', 'audit.log');
+    const headFile = join(h, 'state', 'audit.head');
+    const size = statSync(log).size;
+    const head = readFileSync(headFile);
+    code();
+    code();
+    code();
+    const first = cli(h, ['audit', 'verify'], { env });
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    // The rollback: the live file cut back (same inode) and the older head put back.
+    truncateSync(log, size);
+    writeFileSync(headFile, head);
+    expect(cli(h, ['audit', 'verify']).code).toBe(0); // the local trail alone cannot tell
+    const caught = cli(h, ['audit', 'verify'], { env });
+    expect(caught.code).toBe(1);
+    expect(caught.stdout).toMatch(
+      /FAILED: fleet witness: the audit trail ends at seq \d+, but the fleet witness saw seq \d+ from this home: the trail was cut or rolled back/,
+    );
+    const doc = cli(h, ['doctor'], { env });
+    expect(doc.code).toBe(1);
+    expect(doc.stdout).toMatch(/^FAIL\s+witness\s+the audit trail ends at seq/m);
+    // The witness was not lowered by the cut trail: still caught on the next look.
+    expect(cli(h, ['audit', 'verify'], { env }).code).toBe(1);
   });
 });
