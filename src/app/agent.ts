@@ -6,14 +6,11 @@
  * a request. The client's self-description is recorded, never trusted.
  */
 import { statSync, type BigIntStats } from 'node:fs';
-import { join } from 'node:path';
 import type { AuditApproval, AuditAws, AuditClient, AuditInput } from '../audit/event.js';
 import { isTrailBroken, openAuditLog, type AuditLog } from '../audit/log.js';
 import { sleep } from '../core/clock.js';
 import { sameStamp, type FileStamp } from '../core/file-stamp.js';
 import { perTurn } from '../core/per-turn.js';
-import { ensureRealDir } from '../core/fs.js';
-import { withLock } from '../core/lock.js';
 import { diskErrno, isTotpMcpError, refusal, type ErrorKind, type TotpMcpError } from '../core/errors.js';
 import type { Account, IssuedCode } from '../core/model.js';
 // Specific policy modules, not the barrel: the YAML parser stays off the agent path.
@@ -37,6 +34,7 @@ import { fleetRecall, fleetRemember } from './fleet.js';
 import { auditKey } from './audit.js';
 import { issueFor } from './codes.js';
 import { freesUpText, limitFreesAt } from './frees-at.js';
+import { LimitLedger, type Reservation } from './limits.js';
 import type { AppContext } from './context.js';
 import { PolicyGate, policyProblem } from './policy-file.js';
 import { brokenMessage, rollbackMessage, ROLLBACK_HINT, TrailGuard } from './trail.js';
@@ -160,8 +158,6 @@ export interface LimitLeft {
 
 export type AgentAccess = AgentDescription & { limits: LimitLeft[] };
 
-const LIMITS_LOCK = 'limits.lock';
-
 export class AgentService {
   readonly #gate: PolicyGate;
   #audit: AuditLog | undefined;
@@ -175,6 +171,7 @@ export class AgentService {
   /** Whether the vault last read anchors this home's trail (then the writer is strict). */
   #anchored = false;
   #vault: Vault | undefined;
+  #ledger: LimitLedger | undefined;
   /**
    * The vault file's identity, read once per turn of the event loop (core/per-turn.ts) and
    * synchronously: a stat costs a few microseconds, a trip to the thread pool several times more.
@@ -202,6 +199,7 @@ export class AgentService {
   }
 
   async close(): Promise<void> {
+    await this.#ledger?.idle();
     await this.#audit?.close();
   }
 
@@ -247,6 +245,11 @@ export class AgentService {
       anchored: () => this.#anchored,
     });
     return this.#audit;
+  }
+
+  #limits(payload: Payload): LimitLedger {
+    this.#ledger ??= new LimitLedger(this.ctx.paths.state, this.#auditLog(payload), this.ctx.clock);
+    return this.#ledger;
   }
 
   /** Records an event; a failed write fails the request (closed). */
@@ -341,10 +344,13 @@ export class AgentService {
   }
 
   /**
-   * Evaluates a request. A decision made by a rule with a limit is made again, and recorded,
-   * under a cross-process lock so that a limit of N means N across every process. On an allow,
-   * `produce` makes the secret; its audit details go into the event, which is fsynced before the
-   * value is returned. A failure of `produce` is recorded as an error.
+   * Decides a request, in one straight sequence: evaluate → (a limited rule: reserve a use,
+   * app/limits.ts) → approval → produce → record. The policy is evaluated once, without counts:
+   * a limit is the last condition it checks, so an allow by a limited rule is then checked (and a
+   * use reserved) under the key's short cross-process lock, which makes a limit of N mean N across
+   * every process; `produce` runs outside any lock. Its audit details go into the event, which is
+   * fsynced before the value is returned. A failure of `produce` is recorded as an error and gives
+   * the reserved use back.
    */
   async #decide<T>(
     payload: Payload,
@@ -354,69 +360,85 @@ export class AgentService {
     rc: RequestContext,
     produce: Producer<T>,
   ): Promise<T> {
-    const audit = this.#auditLog(payload);
     const now = this.ctx.clock.now();
-    // Usage counts matter only when the deciding rule has a limit (evaluate asks for them only
-    // then, after every other condition passed): otherwise the probe is the decision.
-    const probe = evaluate(policy, request, { now, usage: () => 0 });
-    const limited = policy.rules.find((r) => r.id === probe.rule)?.limit !== undefined;
-    if (limited) await this.#checkTrail(payload, true, request.action, account.id, rc.client);
-    if (limited || account.type === 'hotp' || request.action === 'aws_session')
-      await this.#fleetOrRefuse(payload, request, account.id, probe.rule, rc); // issue 15
-    const first = limited ? evaluate(policy, request, { now, usage: await audit.usageCounter(now) }) : probe;
-    const { approval, via }: { approval: AuditApproval; via: ApprovalChannel | null } =
-      first.decision === 'allow' ? await this.#approval(first, payload, request, rc) : { approval: 'none', via: null };
-    const base = {
-      action: request.action,
-      account: account.id,
-      approval: first.decision === 'allow' ? approval : null,
-    } as const;
-    const run = async (): Promise<T> => {
-      const t = this.ctx.clock.now();
-      const usage = limited ? await audit.usageCounter(t) : null;
-      const d = usage ? evaluate(policy, request, { now: t, usage }) : first;
-      if (d.decision === 'deny') {
-        await this.#record(payload, { ...base, decision: 'deny', rule: d.rule, reason: d.reason }, rc.client);
-        const lim = d.reason === 'rate_limited' ? policy.rules.find((r) => r.id === d.rule)?.limit : undefined;
-        const at =
-          usage && lim && d.rule
-            ? limitFreesAt(usage, { rule: d.rule, agent: request.agent, account: account.id }, lim, t)
-            : null;
-        throw denialError(d, at === null ? undefined : freesUpText(at, t));
+    let d = evaluate(policy, request, { now, usage: () => 0 });
+    const base = { action: request.action, account: account.id } as const;
+    if (d.decision === 'deny') {
+      await this.#record(
+        payload,
+        { ...base, approval: null, decision: 'deny', rule: d.rule, reason: d.reason },
+        rc.client,
+      );
+      throw denialError(d);
+    }
+    const limit = policy.rules.find((r) => r.id === d.rule)?.limit;
+    if (limit !== undefined || account.type === 'hotp' || request.action === 'aws_session')
+      await this.#fleetOrRefuse(payload, request, account.id, d.rule, rc); // issue 15
+    let reserved: Reservation | undefined;
+    if (limit !== undefined && d.rule !== null) {
+      await this.#checkTrail(payload, true, request.action, account.id, rc.client);
+      const key = { rule: d.rule, agent: request.agent, account: account.id };
+      const got = await this.#limits(payload).reserve(key, limit);
+      // Issue 15: and the fleet's count (every machine's uses), once this machine's allows it.
+      const fleetFull = got.ok ? await this.#fleetReserve(payload, request, d.rule, got, key, limit, rc) : null;
+      if (!got.ok || fleetFull !== null) {
+        await this.#record(
+          payload,
+          { ...base, approval: null, decision: 'deny', rule: d.rule, reason: 'rate_limited' },
+          rc.client,
+        );
+        // The span is told from now, after the refusal was recorded.
+        const at = got.ok ? fleetFull : limitFreesAt(got.usage, key, limit, got.now);
+        const t = this.ctx.clock.now();
+        throw denialError(
+          { ...d, decision: 'deny', reason: 'rate_limited' },
+          at === null ? undefined : freesUpText(at, Math.max(t, got.ok ? t : got.now)),
+        );
       }
+      reserved = got;
+      const left = Math.max(0, limit.count - got.used - 1);
+      d = { ...d, limit: { count: limit.count, per_seconds: limit.per_seconds, remaining: left } };
+    }
+    let out: Produced<T>;
+    let approval: AuditApproval;
+    let via: ApprovalChannel | null;
+    try {
+      ({ approval, via } = await this.#approval(d, payload, request, rc));
       if (approval !== 'none' && approval !== 'confirmed' && approval !== 'remembered') {
         await this.#record(
           payload,
-          { ...base, decision: 'deny', rule: d.rule, reason: viaReason(`approval_${approval}`, via) },
+          { ...base, approval, decision: 'deny', rule: d.rule, reason: viaReason(`approval_${approval}`, via) },
           rc.client,
         );
         throw refusal('approval_declined', APPROVAL_REFUSED[approval]);
       }
-      let out: Produced<T>;
       try {
         out = await produce(account, d);
       } catch (e) {
         const code = isTotpMcpError(e) ? e.code : 'internal';
-        await this.#record(payload, { ...base, decision: 'error', rule: d.rule, reason: `error_${code}` }, rc.client);
+        await this.#record(
+          payload,
+          { ...base, approval, decision: 'error', rule: d.rule, reason: `error_${code}` },
+          rc.client,
+        );
         throw e;
       }
-      await this.#record(
-        payload,
-        {
-          ...base,
-          decision: 'allow',
-          rule: d.rule,
-          reason: viaReason('allowed', via),
-          step: out.step ?? null,
-          aws: out.aws ?? null,
-        },
-        rc.client,
-      );
-      return out.value;
-    };
-    if (!limited) return run();
-    await ensureRealDir(this.ctx.paths.state);
-    return withLock(join(this.ctx.paths.state, LIMITS_LOCK), run, rc.signal ? { signal: rc.signal } : {});
+    } catch (e) {
+      await reserved?.release().catch(() => undefined);
+      throw e;
+    }
+    const allow = {
+      ...base,
+      approval,
+      decision: 'allow',
+      rule: d.rule,
+      reason: viaReason('allowed', via),
+      step: out.step ?? null,
+      aws: out.aws ?? null,
+    } as const;
+    const record = (): Promise<void> => this.#record(payload, allow, rc.client);
+    await (reserved ? reserved.commit(record) : record());
+    return out.value;
   }
 
   /**
@@ -536,6 +558,51 @@ export class AgentService {
    * HOTP counter, an AWS session) is refused, and recorded as an error, while a configured
    * coordinator cannot be reached. No coordinator configured: nothing to do.
    */
+  /**
+   * One use of a limited rule counted by the fleet (issue 15), after this machine's own count
+   * reserved it: null when the fleet has room (or no coordinator), else when its window frees (this
+   * machine's reservation is then given back). A failed produce later keeps the fleet's use: it
+   * over-counts, never under-counts. Unreachable: recorded as an error and refused.
+   */
+  async #fleetReserve(
+    payload: Payload,
+    request: PolicyRequest,
+    rule: string,
+    got: Reservation,
+    key: { rule: string; agent: string; account: string },
+    limit: { count: number; per_seconds: number },
+    rc: RequestContext,
+  ): Promise<number | null> {
+    try {
+      const c = await this.ctx.coordinator();
+      if (c === null) return null;
+      const r = await c.reserve(
+        `limit\0${key.rule}\0${key.agent}\0${key.account}`,
+        limit.count,
+        limit.per_seconds * 1000,
+      );
+      if (r.ok) return null;
+      await got.release();
+      return r.freesAtMs;
+    } catch (e) {
+      await got.release().catch(() => undefined);
+      const code = isTotpMcpError(e) ? e.code : 'internal';
+      await this.#record(
+        payload,
+        {
+          action: request.action,
+          account: key.account,
+          approval: null,
+          decision: 'error',
+          rule,
+          reason: `error_${code}`,
+        },
+        rc.client,
+      );
+      throw e;
+    }
+  }
+
   async #fleetOrRefuse(
     payload: Payload,
     request: PolicyRequest,

@@ -167,4 +167,33 @@ describe.skipIf(!present)('fleet mode in doctor and the MCP server', () => {
     // The witness was not lowered by the cut trail: still caught on the next look.
     expect(cli(h, ['audit', 'verify'], { env }).code).toBe(1);
   });
+
+  it('a limit of 5 per hour across 3 machines × 10 concurrent code requests: exactly 5 codes', async () => {
+    const first = homeWithPolicy();
+    const homes = [first];
+    for (let i = 0; i < 2; i++) {
+      const root = tempDir();
+      cpSync(dirname(first), root, { recursive: true });
+      homes.push(join(root, 'home'));
+    }
+    const env = { TOTP_MCP_COORDINATOR: redis.url };
+    const servers = await Promise.all(homes.map((h) => connect(h, { agent: 'bot', env })));
+    try {
+      const results = await Promise.all(
+        servers.flatMap((s) =>
+          Array.from({ length: 10 }, () => call(s, 'get_totp_code', { account: 'limited', min_remaining_seconds: 0 })),
+        ),
+      );
+      const codes = results.filter((r) => !r.isError);
+      expect(codes).toHaveLength(5);
+      for (const r of codes) expect(r.structured.code).toMatch(/^\d{6}$/);
+      for (const r of results.filter((x) => x.isError)) expect(r.text).toMatch(/^rate_limited/);
+    } finally {
+      await Promise.all(servers.map((s) => s.close()));
+    }
+    const allows = homes.flatMap((h) =>
+      auditEvents(h).filter((e) => e.agent === 'bot' && e.account === 'limited' && e.decision === 'allow'),
+    );
+    expect(allows).toHaveLength(5);
+  });
 });
