@@ -110,9 +110,16 @@ export async function obtainSession(env: MintEnv, req: SessionRequest): Promise<
     fleet
       ? fleet.withLock(`aws\0${serial}`, fn, { waitMs: lockWaitMs, ...(env.signal && { signal: env.signal }) })
       : fn();
+  const reuse = async (): Promise<Obtained | null> => {
+    // Another machine may have minted while this one waited for its local lock: no fleet lock then.
+    const seen = await env.cache.read();
+    const p = planSession(req, seen, env.clock.now());
+    return p.reuse ? { session: p.reuse, minted: false, step: null, plan: p, refresh_failed: null } : null;
+  };
   return withLock(
     lockPathFor(env.dir, serial),
-    () =>
+    async () =>
+      (fleet ? await reuse() : null) ??
       underFleetLock(async () => {
         const doc = await env.cache.read();
         const now = env.clock.now();
