@@ -16,6 +16,8 @@ export interface EnvConfig {
   agent: string | undefined;
   /** `TOTP_MCP_BROWSER_CDP`: the DevTools endpoint fill_totp_code types into (`serve --browser-cdp` wins). */
   browserCdp: string | undefined;
+  /** `TOTP_MCP_COORDINATOR`: the fleet coordinator's URL (issue 15; `--coordinator` wins). */
+  coordinator: string | undefined;
   /** Absolute path of the running entry (for `mcp-config` snippets). */
   entry: string;
   nodePath: string;
@@ -83,6 +85,7 @@ export function readEnv(entry: string): EnvConfig {
     passphraseTimeout: nonEmpty(env['TOTP_MCP_PASSPHRASE_TIMEOUT']),
     agent: nonEmpty(env['TOTP_MCP_AGENT']),
     browserCdp: nonEmpty(env['TOTP_MCP_BROWSER_CDP']),
+    coordinator: nonEmpty(env['TOTP_MCP_COORDINATOR']),
     entry,
     nodePath: process.execPath,
     noColor: nonEmpty(env['NO_COLOR']) !== undefined,

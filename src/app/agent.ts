@@ -30,7 +30,8 @@ import { longestWindowSeconds } from '../policy/windows.js';
 import type { Payload, Vault } from '../vault/index.js';
 import type { Located } from '../browser/fill.js';
 import { checkId } from './accounts.js';
-import { approvalQuestion, pinId, RememberedApprovals, type ApprovalSubject } from './approval-key.js';
+import { approvalKey, approvalQuestion, pinId, RememberedApprovals, type ApprovalSubject } from './approval-key.js';
+import { fleetRecall, fleetRemember } from './fleet.js';
 import { auditKey } from './audit.js';
 import { issueFor } from './codes.js';
 import { freesUpText, limitFreesAt } from './frees-at.js';
@@ -374,23 +375,27 @@ export class AgentService {
       throw denialError(d);
     }
     const limit = policy.rules.find((r) => r.id === d.rule)?.limit;
+    if (limit !== undefined || account.type === 'hotp' || request.action === 'aws_session')
+      await this.#fleetOrRefuse(payload, request, account.id, d.rule, rc); // issue 15
     let reserved: Reservation | undefined;
     if (limit !== undefined && d.rule !== null) {
       await this.#checkTrail(payload, true, request.action, account.id, rc.client);
       const key = { rule: d.rule, agent: request.agent, account: account.id };
       const got = await this.#limits(payload).reserve(key, limit);
-      if (!got.ok) {
+      // Issue 15: and the fleet's count (every machine's uses), once this machine's allows it.
+      const fleetFull = got.ok ? await this.#fleetReserve(payload, request, d.rule, got, key, limit, rc) : null;
+      if (!got.ok || fleetFull !== null) {
         await this.#record(
           payload,
           { ...base, approval: null, decision: 'deny', rule: d.rule, reason: 'rate_limited' },
           rc.client,
         );
         // The span is told from now, after the refusal was recorded.
-        const at = limitFreesAt(got.usage, key, limit, got.now);
+        const at = got.ok ? fleetFull : limitFreesAt(got.usage, key, limit, got.now);
         const t = this.ctx.clock.now();
         throw denialError(
           { ...d, decision: 'deny', reason: 'rate_limited' },
-          at === null ? undefined : freesUpText(at, Math.max(t, got.now)),
+          at === null ? undefined : freesUpText(at, Math.max(t, got.ok ? t : got.now)),
         );
       }
       reserved = got;
@@ -493,7 +498,11 @@ export class AgentService {
       pin: pinId(payload.policy_pin),
     };
     const now = this.ctx.clock.now();
-    if (d.approval_ttl_seconds && this.#approved.has(subject, now)) return { approval: 'remembered', via: null };
+    if (
+      d.approval_ttl_seconds &&
+      (this.#approved.has(subject, now) || (await fleetRecall(this.ctx, approvalKey(subject)))) // issue 15
+    )
+      return { approval: 'remembered', via: null };
     if (!rc.approve) return { approval: 'unavailable', via: null };
     const got = await rc.approve(subject, {
       via: approvalChannels(d),
@@ -503,7 +512,10 @@ export class AgentService {
     const { answer, channel, rememberSeconds } = typeof got === 'string' ? { answer: got, channel: null } : got;
     if (answer === 'ask') throw new ApprovalRequired(approvalQuestion(subject), subject);
     const keep = Math.min(d.approval_ttl_seconds ?? 0, rememberSeconds ?? Infinity);
-    if (answer === 'confirmed' && keep > 0) this.#approved.remember(subject, this.ctx.clock.now() + keep * 1000, now);
+    if (answer === 'confirmed' && keep > 0) {
+      this.#approved.remember(subject, this.ctx.clock.now() + keep * 1000, now);
+      await fleetRemember(this.ctx, approvalKey(subject), this.ctx.clock.now() + keep * 1000); // issue 15
+    }
     return { approval: answer, via: channel };
   }
 
@@ -543,6 +555,76 @@ export class AgentService {
       client,
     );
     throw found ? refusal('not_found', `no account '${id}'`) : denialError(probe);
+  }
+
+  /**
+   * Fleet mode (issue 15): what must be single use or counted across machines (a limited rule, an
+   * HOTP counter, an AWS session) is refused, and recorded as an error, while a configured
+   * coordinator cannot be reached. No coordinator configured: nothing to do.
+   */
+  /**
+   * One use of a limited rule counted by the fleet (issue 15), after this machine's own count
+   * reserved it: null when the fleet has room (or no coordinator), else when its window frees (this
+   * machine's reservation is then given back). A failed produce later keeps the fleet's use: it
+   * over-counts, never under-counts. Unreachable: recorded as an error and refused.
+   */
+  async #fleetReserve(
+    payload: Payload,
+    request: PolicyRequest,
+    rule: string,
+    got: Reservation,
+    key: { rule: string; agent: string; account: string },
+    limit: { count: number; per_seconds: number },
+    rc: RequestContext,
+  ): Promise<number | null> {
+    try {
+      const c = await this.ctx.coordinator();
+      if (c === null) return null;
+      const r = await c.reserve(
+        `limit\0${key.rule}\0${key.agent}\0${key.account}`,
+        limit.count,
+        limit.per_seconds * 1000,
+      );
+      if (r.ok) return null;
+      await got.release();
+      return r.freesAtMs;
+    } catch (e) {
+      await got.release().catch(() => undefined);
+      const code = isTotpMcpError(e) ? e.code : 'internal';
+      await this.#record(
+        payload,
+        {
+          action: request.action,
+          account: key.account,
+          approval: null,
+          decision: 'error',
+          rule,
+          reason: `error_${code}`,
+        },
+        rc.client,
+      );
+      throw e;
+    }
+  }
+
+  async #fleetOrRefuse(
+    payload: Payload,
+    request: PolicyRequest,
+    account: string,
+    rule: string | null,
+    rc: RequestContext,
+  ): Promise<void> {
+    try {
+      await this.ctx.coordinator();
+    } catch (e) {
+      const code = isTotpMcpError(e) ? e.code : 'internal';
+      await this.#record(
+        payload,
+        { action: request.action, account, approval: null, decision: 'error', rule, reason: `error_${code}` },
+        rc.client,
+      );
+      throw e;
+    }
   }
 
   async #waitForFreshStep(account: Account, minRemaining: number, signal: AbortSignal | undefined): Promise<void> {

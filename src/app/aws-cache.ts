@@ -33,6 +33,7 @@ import { readFileNoFollow, writeFileAtomic } from '../core/fs.js';
 import { recipientOf, sealToRecipients, unsealWithIdentities, type Vault } from '../vault/index.js';
 import { auditKey } from './audit.js';
 import type { AppContext } from './context.js';
+import type { Coordinator } from '../fleet/coordinator.js';
 
 export const awsStateDir = (ctx: AppContext): string => join(ctx.paths.state, 'aws');
 
@@ -52,9 +53,44 @@ async function recipients(vault: Vault, config: AwsConfig): Promise<string[]> {
   return list;
 }
 
+/**
+ * Where the sealed bytes live: the local file, or (fleet mode, issue 15) a blob in the coordinator
+ * that expires with the last of its sessions. Either way only ciphertext leaves this process.
+ */
+interface CacheBytes {
+  read(): Promise<Buffer>;
+  write(ct: Uint8Array, doc: CacheDoc): Promise<void>;
+}
+
+const fileBytes = (path: string): CacheBytes => ({
+  read: () => readFileNoFollow(path),
+  write: (ct) => writeFileAtomic(path, ct, { overwrite: true }),
+});
+
+/** A blob without sessions (only the checked-keys fingerprint) is kept an hour. */
+const EMPTY_CACHE_TTL_MS = 3_600_000;
+
+const fleetBytes = (fleet: Coordinator, serial: string, now: () => number): CacheBytes => ({
+  async read() {
+    const b = await fleet.getBlob(`aws-cache\0${serial}`);
+    if (b === null) throw new TotpMcpError('invalid', 'no session cache in the coordinator');
+    return b;
+  },
+  async write(ct, doc) {
+    const until = Math.max(now() + EMPTY_CACHE_TTL_MS, ...doc.sessions.map((s) => s.expires));
+    await fleet.putBlob(`aws-cache\0${serial}`, ct, until);
+  },
+});
+
 /** The encrypted cache of `config.mfa_serial`. `onIgnored` hears about a damaged file (for --debug). */
-export function sessionCache(ctx: AppContext, config: AwsConfig, onIgnored?: (why: string) => void): CacheStore {
+export function sessionCache(
+  ctx: AppContext,
+  config: AwsConfig,
+  onIgnored?: (why: string) => void,
+  fleet?: Coordinator | null,
+): CacheStore {
   const path = cachePathFor(awsStateDir(ctx), config.mfa_serial);
+  const where = fleet ? fleetBytes(fleet, config.mfa_serial, () => ctx.clock.now()) : fileBytes(path);
   let key: Promise<Buffer> | undefined;
   const macKey = (): Promise<Buffer> =>
     (key ??= ctx.vault().then(async (v) => cacheMacKey(auditKey(await v.read()).reveal())));
@@ -62,8 +98,10 @@ export function sessionCache(ctx: AppContext, config: AwsConfig, onIgnored?: (wh
     async read(): Promise<CacheDoc | null> {
       let bytes: Buffer;
       try {
-        bytes = await readFileNoFollow(path);
+        bytes = await where.read();
       } catch (e) {
+        // The coordinator unreachable is not a missing cache: fail closed, never mint past it.
+        if (fleet && isTotpMcpError(e) && e.code === 'io') throw e;
         if (isTotpMcpError(e)) onIgnored?.(`${e.message}: ignored, it will be replaced`);
         return null;
       }
@@ -90,7 +128,7 @@ export function sessionCache(ctx: AppContext, config: AwsConfig, onIgnored?: (wh
     async write(doc: CacheDoc): Promise<void> {
       const text = authenticateCache(serializeCache(doc), await macKey());
       const ct = await sealToRecipients(Buffer.from(text, 'utf8'), await recipients(await ctx.vault(), config));
-      await writeFileAtomic(path, ct, { overwrite: true });
+      await where.write(ct, doc);
     },
   };
 }

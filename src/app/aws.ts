@@ -47,6 +47,7 @@ import { newSealIdentity } from '../vault/index.js';
 import { checkId, findAccount } from './accounts.js';
 import type { AgentService, RequestContext } from './agent.js';
 import { recordOwner } from './audit.js';
+import type { Coordinator } from '../fleet/coordinator.js';
 import { awsStateDir, sessionCache } from './aws-cache.js';
 import { recordSkew } from './aws-clock.js';
 import type { AppContext } from './context.js';
@@ -245,13 +246,15 @@ function mintEnv(
   config: AwsConfig,
   deps: AwsDeps,
   signal: AbortSignal | undefined,
+  fleet: Coordinator | null,
 ): MintEnv {
   const region = config.region ?? deps.env.region ?? 'us-east-1';
   return {
     clock: ctx.clock,
     sleep: deps.sleep ?? sleep,
     dir: awsStateDir(ctx),
-    cache: sessionCache(ctx, config, deps.progress ?? deps.debug),
+    cache: sessionCache(ctx, config, deps.progress ?? deps.debug, fleet),
+    fleet,
     sts: deps.sts ?? loadSts,
     source: () => {
       if (deps.env.resolvingSource) {
@@ -288,7 +291,9 @@ async function produce(
   signal: AbortSignal | undefined,
 ): Promise<{ minted: MintedSession; audit: AuditAws }> {
   const { config, sr } = sessionRequest(account, req, cap, agent);
-  const got = await obtainSession(mintEnv(ctx, account, config, deps, signal), sr);
+  // Fleet mode (issue 15): configured but unreachable refuses here, before any code is made.
+  const fleet = await ctx.coordinator();
+  const got = await obtainSession(mintEnv(ctx, account, config, deps, signal, fleet), sr);
   const s = got.session;
   if (s.expires - ctx.clock.now() <= MIN_REMAINING_MS) {
     throw new TotpMcpError('internal', 'the session would expire within 5 minutes: not handed out', {

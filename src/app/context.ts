@@ -1,4 +1,5 @@
 import type { Clock } from '../core/clock.js';
+import type { Coordinator } from '../fleet/coordinator.js';
 import { homePaths, openVault, type HomePaths, type PassphraseSource, type Vault } from '../vault/index.js';
 
 export type { HomePaths, PassphraseSource } from '../vault/index.js';
@@ -8,6 +9,8 @@ interface UnlockSources {
   identityFile?: string | undefined;
   /** Asked only when the vault or the identity needs a passphrase. */
   passphrase?: PassphraseSource | undefined;
+  /** The fleet coordinator's URL from `--coordinator` / `TOTP_MCP_COORDINATOR` (else config.yaml). */
+  coordinator?: { flag?: string | undefined; env?: string | undefined } | undefined;
 }
 
 /**
@@ -19,6 +22,7 @@ export class AppContext {
   readonly clock: Clock;
   readonly unlock: UnlockSources;
   #vault: Promise<Vault> | undefined;
+  #fleet: Promise<Coordinator | null> | undefined;
 
   constructor(home: string, clock: Clock, unlock: UnlockSources) {
     this.paths = homePaths(home);
@@ -35,5 +39,23 @@ export class AppContext {
       beforeWrite: async (p, homeId) => (await import('./trail.js')).recordAnchor(this.paths.state, p, homeId),
     });
     return this.#vault;
+  }
+
+  /**
+   * The fleet coordinator (issue 15), opened once per process on first use; null when none is
+   * configured (then nothing of Redis is loaded). A failure to open is not cached: the next use
+   * tries again, and fails closed the same way.
+   */
+  coordinator(): Promise<Coordinator | null> {
+    const p = (this.#fleet ??= import('./fleet.js').then((m) => m.openFleet(this)));
+    p.catch(() => {
+      if (this.#fleet === p) this.#fleet = undefined;
+    });
+    return p;
+  }
+
+  async close(): Promise<void> {
+    const c = await this.#fleet?.catch(() => null);
+    await c?.close();
   }
 }

@@ -118,6 +118,7 @@ export async function doctor(ctx: AppContext): Promise<Check[]> {
   add('backups', 'ok', `${r.backupCount} previous version(s) in backups/`);
   const skew = await (await import('./aws-clock.js')).skewCheck(ctx);
   if (skew) add('clock', skew.level, skew.detail);
+  checks.push(...(await (await import('./fleet.js')).fleetChecks(ctx))); // issue 15: the fleet coordinator
 
   const age = spawnSync('age', ['--version'], { encoding: 'utf8', timeout: 5000 });
   add(

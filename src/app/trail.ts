@@ -14,6 +14,7 @@
  * Anchors are keyed by the home's id (Vault.homeId): each machine that shares the vault keeps its
  * own trail, and a machine new to the vault has no anchor yet, so it starts cleanly.
  */
+import type { WitnessCheck } from './fleet.js';
 import { lstatSync, type BigIntStats } from 'node:fs';
 import { mkdir, readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -220,7 +221,7 @@ export function judgeReport(report: VerifyReport, payload: Payload, homeId: stri
 }
 
 /** The chain's own check, and this home's trail judged against the vault; `ok` covers both. */
-type TrailReport = VerifyReport & { trail: TrailCheck };
+type TrailReport = VerifyReport & { trail: TrailCheck; witness: WitnessCheck | null };
 
 /** `audit verify`: the chain checked (the verifier loaded only now), then judged against the vault. */
 export async function verifyLog(ctx: AppContext): Promise<TrailReport> {
@@ -229,7 +230,10 @@ export async function verifyLog(ctx: AppContext): Promise<TrailReport> {
   const { verifyAudit } = await import('../audit/verify.js');
   const report = await verifyAudit(ctx.paths.state, auditKey(payload), { anchor: payload.anchors[vault.homeId] });
   const trail = judgeReport(report, payload, vault.homeId);
-  return { ...report, ok: report.ok && trail.broken === null && trail.rollback === null, trail };
+  const ok = report.ok && trail.broken === null && trail.rollback === null;
+  // Against the fleet witness, when a coordinator is configured (null otherwise).
+  const witness = await (await import('./fleet.js')).witness(ctx, { ...report, ok });
+  return { ...report, ok: ok && witness?.level !== 'fail', trail, witness };
 }
 
 // ---- the owner's ways back ----

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import { TotpMcpError } from '../core/errors.js';
 import { withLock } from '../core/lock.js';
+import type { Coordinator } from '../fleet/coordinator.js';
 import type { Redacted } from '../core/redacted.js';
 import { awsReason, classify, mapStsError, twiceRejected, type MapContext } from './errors.js';
 import { ensureRealDir } from '../core/fs.js';
@@ -54,6 +55,11 @@ export interface MintEnv {
   warn?: ((message: string) => void) | undefined;
   /** The local clock minus STS's Date header (ms), each time one is measured (for `doctor`). */
   onSkew?: ((skewMs: number) => void) | undefined;
+  /**
+   * Fleet mode (issue 15): the step ledger and the single-flight lock shared with the other
+   * machines, on top of the local ones (which still count: the larger spent step wins).
+   */
+  fleet?: Pick<Coordinator, 'withLock' | 'claimStep'> | null | undefined;
 }
 
 /** Beyond this, the clock is worth a warning: TOTP steps are 30 s and AWS tolerates little drift. */
@@ -97,27 +103,42 @@ export async function obtainSession(env: MintEnv, req: SessionRequest): Promise<
   if (plan0.reuse) return { session: plan0.reuse, minted: false, step: null, plan: plan0, refresh_failed: null };
   await ensureRealDir(env.dir, { levels: 2 }); // state/ and state/aws: real folders, never links
   const serial = req.config.mfa_serial;
+  const fleet = env.fleet;
+  const lockWaitMs = env.lockTimeoutMs ?? 150_000;
+  // Local lock first (one waiter per machine on the fleet lock), then the fleet's.
+  const underFleetLock = <T>(fn: () => Promise<T>): Promise<T> =>
+    fleet
+      ? fleet.withLock(`aws\0${serial}`, fn, { waitMs: lockWaitMs, ...(env.signal && { signal: env.signal }) })
+      : fn();
+  const reuse = async (): Promise<Obtained | null> => {
+    // Another machine may have minted while this one waited for its local lock: no fleet lock then.
+    const seen = await env.cache.read();
+    const p = planSession(req, seen, env.clock.now());
+    return p.reuse ? { session: p.reuse, minted: false, step: null, plan: p, refresh_failed: null } : null;
+  };
   return withLock(
     lockPathFor(env.dir, serial),
-    async () => {
-      const doc = await env.cache.read();
-      const now = env.clock.now();
-      const plan = planSession(req, doc, now);
-      if (plan.reuse) return { session: plan.reuse, minted: false, step: null, plan, refresh_failed: null };
-      const fallback = pick(doc, (s) => usableFor(s, plan.want, now));
-      try {
-        return await mint(env, req, doc, plan);
-      } catch (e) {
-        if (fallback && isTotpMcpErrorLike(e) && !env.signal?.aborted) {
-          env.progress?.(
-            `refresh failed (${e.message}); serving the cached session, valid until ${new Date(fallback.expires).toISOString()}`,
-          );
-          return { session: fallback, minted: false, step: null, plan, refresh_failed: e };
+    async () =>
+      (fleet ? await reuse() : null) ??
+      underFleetLock(async () => {
+        const doc = await env.cache.read();
+        const now = env.clock.now();
+        const plan = planSession(req, doc, now);
+        if (plan.reuse) return { session: plan.reuse, minted: false, step: null, plan, refresh_failed: null };
+        const fallback = pick(doc, (s) => usableFor(s, plan.want, now));
+        try {
+          return await mint(env, req, doc, plan);
+        } catch (e) {
+          if (fallback && isTotpMcpErrorLike(e) && !env.signal?.aborted) {
+            env.progress?.(
+              `refresh failed (${e.message}); serving the cached session, valid until ${new Date(fallback.expires).toISOString()}`,
+            );
+            return { session: fallback, minted: false, step: null, plan, refresh_failed: e };
+          }
+          throw e;
         }
-        throw e;
-      }
-    },
-    { timeoutMs: env.lockTimeoutMs ?? 150_000, ...(env.signal && { signal: env.signal }) },
+      }),
+    { timeoutMs: lockWaitMs, ...(env.signal && { signal: env.signal }) },
   );
 }
 
@@ -325,8 +346,9 @@ async function mfaCall<T>(
   const serial = c.req.config.mfa_serial;
   const rejected: number[] = [];
   let transient = 0;
+  let fleetSpent = -1; // what the fleet's ledger said when it refused a step
   for (;;) {
-    const last = await readLedger(c.ledgerPath, serial);
+    const last = Math.max(await readLedger(c.ledgerPath, serial), fleetSpent);
     const step = await waitForFreshStep(
       last,
       env.periodMs,
@@ -340,6 +362,15 @@ async function mfaCall<T>(
           ),
       },
     );
+    if (env.fleet) {
+      // Claimed for the whole fleet before the code exists: a step another machine spent (or one
+      // a Redis that lost its data cannot prove unused) is never sent; wait for the next one.
+      const claim = await env.fleet.claimStep(`aws\0${serial}`, step, env.periodMs);
+      if (!claim.claimed) {
+        fleetSpent = Math.max(fleetSpent, claim.spentThrough);
+        continue;
+      }
+    }
     const r = await fn({ serial, code: env.code(step) });
     noteSkew(c);
     if (r.ok) {

@@ -48,6 +48,10 @@ export function createCli(env: EnvConfig, io: Io): Cli {
       'how long --passphrase-command may run, e.g. 90s or 2m (default: $TOTP_MCP_PASSPHRASE_TIMEOUT, else 60s)',
     )
     .option('--debug', 'print internal error details on stderr')
+    .option(
+      '--coordinator <url>',
+      'fleet coordinator: redis://host:6379/0 (default: $TOTP_MCP_COORDINATOR, else config.yaml)',
+    )
     .showSuggestionAfterError()
     .exitOverride()
     .configureOutput({
@@ -60,7 +64,7 @@ export function createCli(env: EnvConfig, io: Io): Cli {
     })
     .addHelpText(
       'after',
-      '\nExit codes: 0 ok, 1 error, 2 usage, 3 denied by policy, 4 vault locked or identity wrong.\nEnvironment: TOTP_MCP_HOME, TOTP_MCP_IDENTITY, TOTP_MCP_PASSPHRASE, TOTP_MCP_PASSPHRASE_TIMEOUT, NO_COLOR.',
+      '\nExit codes: 0 ok, 1 error, 2 usage, 3 denied by policy, 4 vault locked or identity wrong.\nEnvironment: TOTP_MCP_HOME, TOTP_MCP_IDENTITY, TOTP_MCP_PASSPHRASE, TOTP_MCP_PASSPHRASE_TIMEOUT, TOTP_MCP_COORDINATOR, NO_COLOR.',
     );
 
   return {
@@ -72,6 +76,8 @@ export function createCli(env: EnvConfig, io: Io): Cli {
         return runtime?.exitCode ?? 0;
       } catch (e) {
         return reportError(e, io, argv.includes('--debug'));
+      } finally {
+        await runtime?.close(); // the fleet coordinator's connection, if one was opened
       }
     },
   };

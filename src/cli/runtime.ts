@@ -14,6 +14,7 @@ export interface GlobalOptions {
   passphraseCommand?: string;
   passphraseTimeout?: string;
   debug?: boolean;
+  coordinator?: string;
 }
 
 export class Runtime {
@@ -51,7 +52,12 @@ export class Runtime {
     this.#ctx ??= new AppContext(this.home, this.clock, {
       identityFile: this.identityFile,
       passphrase: this.passphrase(),
+      coordinator: { flag: this.globals.coordinator, env: this.env.coordinator },
     });
     return this.#ctx;
+  }
+
+  async close(): Promise<void> {
+    await this.#ctx?.close();
   }
 }

@@ -116,7 +116,9 @@ export function keyNamer(vaultKey: Uint8Array): { prefix: string; name: (kind: s
 
 /** The error every fleet operation gives when Redis cannot be reached: fails closed, names where. */
 export function unreachable(where: string, cause?: unknown): TotpMcpError {
+  // Written for an agent too (kind set): it names the URL without credentials, so an agent can say why.
   return new TotpMcpError('io', `the fleet coordinator ${where} cannot be reached`, {
+    kind: 'internal',
     hint: 'nothing that must be single-use is served without it; check the server, or `totp-mcp doctor`',
     cause,
   });

@@ -44,6 +44,8 @@ export const auditVerifyCommand: CommandUnit<AuditVerifyOptions> = {
       if (r.trail.broken !== null) rt.io.out(`FAILED: ${brokenMessage(r.trail.broken)}\n  hint: ${BROKEN_HINT}\n`);
       if (r.trail.rollback !== null)
         rt.io.out(`FAILED: ${rollbackMessage(r.trail.rollback)}\n  hint: ${ROLLBACK_HINT}\n`);
+      if (r.witness && r.witness.level !== 'ok')
+        rt.io.out(`${r.witness.level === 'fail' ? 'FAILED' : 'warning'}: fleet witness: ${r.witness.detail}\n`);
     }
     if (!r.ok) rt.exitCode = 1;
   },
