@@ -46,7 +46,9 @@ describe('limits', () => {
     } finally {
       await Promise.all([a.close(), b.close()]);
     }
-    const allows = auditEvents(home).filter((e) => e.account === 'limited' && e.decision === 'allow');
+    const allows = auditEvents(home).filter(
+      (e) => e.account === 'limited' && e.action === 'code' && e.decision === 'allow',
+    );
     expect(allows).toHaveLength(2);
     expectAuditVerifies(home);
   }, 90_000);
@@ -72,7 +74,7 @@ describe('limits', () => {
     } finally {
       await c.close();
     }
-    const limited = auditEvents(home).filter((e) => e.account === 'limited');
+    const limited = auditEvents(home).filter((e) => e.account === 'limited' && e.action === 'code');
     expect(limited.map((e) => e.decision)).toEqual(['error', 'allow', 'deny']);
     // No reservation is left behind once every request is over.
     const dir = join(home, 'state', 'limits');
