@@ -28,7 +28,7 @@ import { YIELD_MS, othersWaiting, sleep } from '../audit/lock.js';
 import type { AuditLog } from '../audit/log.js';
 import type { Clock } from '../core/clock.js';
 import { ensureRealDir, O_NOFOLLOW, pidAlive } from '../core/fs.js';
-import { isTotpMcpError } from '../core/errors.js';
+import { TotpMcpError, isTotpMcpError } from '../core/errors.js';
 import { acquireLock, tryLockSync, type Lock } from '../core/lock.js';
 import type { UsageCounter } from '../policy/types.js';
 
@@ -87,7 +87,13 @@ type Op =
   | { kind: 'commit'; ts: number; spec: LimitSpec; record: () => Promise<void>; done: (e: unknown) => void }
   | { kind: 'release'; ts: number; done: () => void };
 
-type Counter = (rule: string, agent: string, account: string, windowSeconds: number) => number;
+/**
+ * The file's entry naming the ledger that appended the key's latest allow events (written before
+ * it appends them). While it names this ledger, nobody else has added a use of the key to the log
+ * since this ledger last read it, so the usage index need not be read again. A string, so a holder
+ * that knows nothing of it drops it when it rewrites the file (then the index is read).
+ */
+const LAST_KEY = '~last';
 
 /** One hold of a key's lock: what was read when it was taken, and the commits still in flight. */
 interface Session {
@@ -96,14 +102,14 @@ interface Session {
   readonly acquiredAt: number;
   readonly file: ReservationFile;
   size: number;
-  /** The file held reservations of this ledger when it was read (then it is written at the end). */
-  readonly hadMine: boolean;
+  /** The file names reservations of this ledger (then it is written at the end). */
+  hadMine: boolean;
+  /** Who appended the key's last allow events: `LAST_KEY` in the file. */
+  last: string | null;
   /** Live reservations of other holders: they cannot change while the lock is held. */
   readonly others: number[];
-  /** When the usage index was read: windows are counted from it (older counts more, never less). */
-  readonly now: number;
-  readonly logged: Counter;
   pending: number;
+  lastActive: number;
   closing: boolean;
   wantCheckedAt: number;
   wake: (() => void) | null;
@@ -204,7 +210,7 @@ class Gate {
           s.closing = true;
           while (s.pending > 0) await this.#nap(s, RETRY_MS);
           // Released only once the file names every reservation that outlives the hold.
-          if (this.#save(s)) break;
+          if (this.#save(s, false)) break;
           s.closing = false;
           await sleep(RETRY_MS);
         }
@@ -221,7 +227,7 @@ class Gate {
 
   /** Takes the lock and reads what others hold; fails closed (the lock, the folder). */
   async #open(): Promise<Session> {
-    const { audit, clock } = this.ledger;
+    const { clock } = this.ledger;
     await this.ledger.ready();
     const lock = tryLockSync(this.#lockPath) ?? (await this.#acquire());
     const acquiredAt = Date.now();
@@ -230,24 +236,24 @@ class Gate {
       fd = openSync(this.#jsonPath, constants.O_RDWR | constants.O_CREAT | O_NOFOLLOW, 0o600);
       const text = readFileSync(fd, 'utf8');
       const file = parseFile(text);
-      const now = clock.now();
-      const logged = await audit.usageCounter(now);
       const { owner } = this.ledger;
+      const last = (file as Record<string, unknown>)[LAST_KEY];
+      // Read again unless this ledger appended the key's last uses and has read the log since.
+      if (last !== owner || this.ledger.base === null) await this.ledger.refresh();
       const ours = file[owner]?.ts;
-      const hadMine = Array.isArray(ours) && ours.length > 0;
       return {
         lock,
         fd,
         acquiredAt,
         file,
         size: Buffer.byteLength(text),
-        hadMine,
-        others: liveOthers(file, owner, now),
-        now,
-        logged,
+        hadMine: Array.isArray(ours) && ours.length > 0,
+        last: typeof last === 'string' ? last : null,
+        others: liveOthers(file, owner, clock.now()),
         pending: 0,
         closing: false,
         wantCheckedAt: acquiredAt,
+        lastActive: Date.now(),
         wake: null,
       };
     } catch (e) {
@@ -274,20 +280,22 @@ class Gate {
   }
 
   /**
-   * Keeps the session while commits are in flight (and briefly for the commits of its grants),
-   * up to MAX_HOLD_MS, or until another waiter says so.
+   * Keeps the session while commits are in flight and briefly after the last operation (for the
+   * commit of a use it granted, or the next request), up to MAX_HOLD_MS, or until another waiter
+   * says so.
    */
   async #hold(s: Session): Promise<void> {
     for (;;) {
       const t = Date.now();
       const held = t - s.acquiredAt;
       if (held >= MAX_HOLD_MS) return;
-      if (s.pending === 0 && (this.#mine.length === 0 || held >= LINGER_MS)) return;
+      const quiet = t - s.lastActive;
+      if (s.pending === 0 && quiet >= LINGER_MS) return;
       if (t - s.wantCheckedAt >= 1) {
         s.wantCheckedAt = t;
         if (othersWaiting(this.#wantPath, s.acquiredAt)) return;
       }
-      await this.#nap(s, s.pending === 0 ? LINGER_MS - held : 2);
+      await this.#nap(s, s.pending === 0 ? LINGER_MS - quiet : 2);
     }
   }
 
@@ -311,26 +319,40 @@ class Gate {
       this.#drop(op.ts);
       op.done();
     } else if (op.kind === 'reserve') {
+      const now = this.ledger.clock.now();
+      const logged = this.ledger.countAt(now);
       const w = op.spec.per_seconds;
-      const since = s.now - w * 1000;
+      const since = now - w * 1000;
       const used =
-        s.logged(rule, agent, account, w) +
+        logged(rule, agent, account, w) +
         s.others.filter((t) => t >= since).length +
         this.#mine.filter((t) => t >= since).length;
       if (used < op.spec.count) {
-        const ts = Math.max(this.ledger.clock.now(), s.now);
-        this.#mine.push(ts);
-        op.done({ ok: true, used, ts });
+        this.#mine.push(now);
+        op.done({ ok: true, used, ts: now });
       } else {
         // A snapshot: later operations change the reservations, not this refusal's counter.
         const snapshot = [...s.others, ...this.#mine];
         const frozen: UsageCounter = (r, a, acc, win) =>
-          s.logged(r, a, acc, win) +
-          (r === rule && a === agent && acc === account ? snapshot.filter((t) => t >= s.now - win * 1000).length : 0);
-        op.done({ ok: false, usage: frozen, now: s.now });
+          logged(r, a, acc, win) +
+          (r === rule && a === agent && acc === account ? snapshot.filter((t) => t >= now - win * 1000).length : 0);
+        op.done({ ok: false, usage: frozen, now });
       }
     } else {
-      const count = (): number => s.logged(rule, agent, account, op.spec.per_seconds);
+      const { owner } = this.ledger;
+      if (s.last !== owner) {
+        // Others read the log again once the file says that this ledger appends uses.
+        const was = s.last;
+        s.last = owner;
+        if (!this.#save(s)) {
+          s.last = was;
+          this.#drop(op.ts);
+          op.done(new TotpMcpError('io', 'cannot write the rate limit reservations'));
+          return;
+        }
+      }
+      const logged = this.ledger.countAt(this.ledger.clock.now());
+      const count = (): number => logged(rule, agent, account, op.spec.per_seconds);
       const before = count();
       let recorded: Promise<void>;
       try {
@@ -351,21 +373,24 @@ class Gate {
         .then((err) => {
           if (!counted) this.#drop(op.ts);
           s.pending--;
+          s.lastActive = Date.now();
           op.done(err);
           s.wake?.();
         });
     }
+    s.lastActive = Date.now();
     s.wake?.();
   }
 
   /** Writes this ledger's reservations into the file, if it must; false when that failed. */
-  #save(s: Session): boolean {
-    if (!s.hadMine && this.#mine.length === 0) return true;
+  #save(s: Session, always = true): boolean {
+    if (!always && !s.hadMine && this.#mine.length === 0) return true;
     const { owner } = this.ledger;
-    const next: ReservationFile = {};
+    const next: Record<string, unknown> = {};
     for (const [who, h] of Object.entries(s.file))
       if (who !== owner && Array.isArray(h?.ts) && h.ts.length > 0) next[who] = h;
     if (this.#mine.length > 0) next[owner] = { pid: process.pid, host: HOST, ts: [...this.#mine] };
+    if (s.last !== null) next[LAST_KEY] = s.last;
     // Padded with spaces over the old content rather than truncated: truncating costs a metadata
     // update, and JSON ignores the trailing blanks.
     const json = JSON.stringify(next);
@@ -376,6 +401,7 @@ class Gate {
       return false;
     }
     s.size = Math.max(s.size, buf.length);
+    s.hadMine = this.#mine.length > 0;
     return true;
   }
 
@@ -427,6 +453,8 @@ export class LimitLedger {
   readonly owner = `${process.pid}-${randomBytes(6).toString('hex')}`;
   readonly #gates = new Map<string, Gate>();
   #ready: Promise<void> | null = null;
+  /** The usage index's counter as of its last read by this ledger, and when that was. */
+  base: { readonly logged: UsageCounter; readonly at: number } | null = null;
 
   constructor(
     stateDir: string,
@@ -442,6 +470,23 @@ export class LimitLedger {
       throw e;
     });
     return this.#ready;
+  }
+
+  /** Reads the log's new events into the usage index (under a key's lock: see LAST_KEY). */
+  async refresh(): Promise<void> {
+    const at = this.clock.now();
+    this.base = { logged: await this.audit.usageCounter(at), at };
+  }
+
+  /**
+   * Uses in the window up to `now`, from the index as last read plus this process's queued and
+   * unread events: the counter counts from its own time, so the window is shifted to `now`.
+   */
+  countAt(now: number): UsageCounter {
+    const base = this.base;
+    if (base === null) throw new TotpMcpError('internal', 'the usage index was not read');
+    const shift = (now - base.at) / 1000;
+    return (r, a, acc, w) => base.logged(r, a, acc, w - shift);
   }
 
   /** Reserves one use of `key` under `spec`, or says the limit is used up. */
