@@ -193,8 +193,6 @@ class Gate {
 
   async #run(): Promise<void> {
     try {
-      // Let the rest of this turn's requests queue first: they share the session's first step.
-      await new Promise((r) => setImmediate(r));
       while (this.#queue.length > 0) {
         let s: Session;
         try {
