@@ -9,44 +9,22 @@ import { delimiter, join } from 'node:path';
 import { withheldFromChildren } from '../../config.js';
 import { fail } from '../../core/errors.js';
 import type { IssuedCode } from '../../core/model.js';
-import { printable } from '../format.js';
+import { runChild } from '../child.js';
 import type { Runtime } from '../runtime.js';
-
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
-const SIGNUM: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };
 
 /** Runs `command` with TOTP_CODE and TOTP_EXPIRES_AT set; resolves to its exit code (128+n for a signal). */
 export function execWithCode(rt: Runtime, c: IssuedCode, command: readonly string[]): Promise<number> {
-  const [file, ...args] = command;
-  if (file === undefined) return fail('usage', '--exec needs a command: totp-mcp code ID --exec -- CMD ARGS…');
+  if (command[0] === undefined) return fail('usage', '--exec needs a command: totp-mcp code ID --exec -- CMD ARGS…');
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(rt.env.processEnv)) if (v !== undefined && !withheldFromChildren(k)) env[k] = v;
   env['TOTP_CODE'] = c.code.reveal();
   if (c.expires_at !== null) env['TOTP_EXPIRES_AT'] = c.expires_at;
   else Reflect.deleteProperty(env, 'TOTP_EXPIRES_AT');
-  return new Promise((resolve) => {
-    const child = spawn(file, args, { env, stdio: 'inherit' });
-    // On a terminal Ctrl-C already reaches the child (same process group): not sent twice.
-    const forward = (sig: NodeJS.Signals): void => {
-      if (rt.io.interactive && (sig === 'SIGINT' || sig === 'SIGQUIT')) return;
-      child.kill(sig);
-    };
-    for (const s of SIGNALS) process.on(s, forward);
-    const done = (code: number): void => {
-      for (const s of SIGNALS) process.off(s, forward);
-      resolve(code);
-    };
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      rt.io.err(
-        `totp-mcp: cannot run ${printable(file)}: ${e.code === 'ENOENT' ? 'command not found' : (e.code ?? 'error')}\n`,
-      );
-      done(e.code === 'ENOENT' ? 127 : 126);
-    });
-    child.on('exit', (code, signal) => {
-      done(code ?? (signal ? 128 + (SIGNUM[signal] ?? 1) : 1));
-    });
-  });
+  return runChild(rt, command, env);
 }
+
+/** Signals that end the wait and clear the clipboard at once. */
+const CLEAR_ON = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
 
 /** Clipboard tools, first found on PATH wins; each reads the text on stdin (never argv). */
 const CLIPBOARDS: readonly { file: string; args: string[]; clear: string[] | null }[] = [
@@ -106,10 +84,10 @@ export async function clipCode(rt: Runtime, c: IssuedCode): Promise<void> {
     const timer = setTimeout(finish, waitMs);
     function finish(): void {
       clearTimeout(timer);
-      for (const s of SIGNALS) process.off(s, finish);
+      for (const s of CLEAR_ON) process.off(s, finish);
       resolve();
     }
-    for (const s of SIGNALS) process.on(s, finish);
+    for (const s of CLEAR_ON) process.on(s, finish);
   });
   const cleared = await pipeTo(tool.path, tool.clear ?? tool.args, '');
   rt.io.err(cleared ? 'clipboard cleared\n' : `warning: ${tool.file} did not clear the clipboard\n`);
