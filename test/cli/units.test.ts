@@ -61,12 +61,13 @@ describe('accounts: add, list, rm, rename, tag, edit', () => {
           id: 'gh',
           source: { kind: 'uri', uri: { redacted: 'otpauth://totp/X:y?secret=JBSWY3DPEHPK3PXP' } },
           tags: [],
+          origins: [],
         },
       },
     ],
     [
       ['add', 'gh', '--uri', '-', '--tag', 'a', '--tag', 'b'],
-      { command: 'add', options: { id: 'gh', source: { kind: 'uri-stdin' }, tags: ['a', 'b'] } },
+      { command: 'add', options: { id: 'gh', source: { kind: 'uri-stdin' }, tags: ['a', 'b'], origins: [] } },
     ],
     [
       [
@@ -98,13 +99,27 @@ describe('accounts: add, list, rm, rename, tag, edit', () => {
           issuer: 'I',
           label: 'L',
           tags: [],
+          origins: [],
         },
       },
     ],
     [
       ['add', 'gh', '--period', '60'],
-      { command: 'add', options: { id: 'gh', source: { kind: 'prompt' }, period: '60', tags: [] } },
+      { command: 'add', options: { id: 'gh', source: { kind: 'prompt' }, period: '60', tags: [], origins: [] } },
     ],
+    [
+      ['add', 'gh', '--uri', '-', '--origin', 'https://GitHub.com/', '--origin', 'http://127.0.0.1:8080'],
+      {
+        command: 'add',
+        options: {
+          id: 'gh',
+          source: { kind: 'uri-stdin' },
+          tags: [],
+          origins: ['http://127.0.0.1:8080', 'https://github.com'],
+        },
+      },
+    ],
+    [['add', 'gh', '--uri', '-', '--origin', 'http://github.com'], /not an origin: http: is allowed only on/],
     [['add', 'gh', '--uri', 'x', '--secret-stdin'], /give either --uri or --secret-stdin, not both/],
     [['add', 'gh', '--uri', '-', '--digits', '8'], /--digits cannot be combined with --uri/],
     [['add', 'gh', '--type', 'motp'], /Allowed choices are totp, hotp, steam/],
