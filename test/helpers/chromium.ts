@@ -37,7 +37,8 @@ export class Chromium {
         `--user-data-dir=${dir}`,
         'about:blank',
       ],
-      { stdio: 'ignore' },
+      // Its own process group: closing kills the renderers and helpers too, not just the browser.
+      { stdio: 'ignore', detached: true },
     );
     const portFile = join(dir, 'DevToolsActivePort');
     for (let i = 0; i < 400; i++) {
@@ -48,7 +49,7 @@ export class Chromium {
       if (proc.exitCode !== null) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    proc.kill('SIGKILL');
+    killGroup(proc);
     throw new Error('chromium did not open its DevTools port');
   }
 
@@ -59,8 +60,17 @@ export class Chromium {
         p.once('exit', () => {
           resolve();
         });
-        p.kill('SIGKILL');
+        killGroup(p);
       });
-    rmSync(this.#dir, { recursive: true, force: true });
+    else killGroup(p);
+    rmSync(this.#dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  }
+}
+
+function killGroup(p: ChildProcess): void {
+  try {
+    if (p.pid !== undefined) process.kill(-p.pid, 'SIGKILL');
+  } catch {
+    p.kill('SIGKILL');
   }
 }
