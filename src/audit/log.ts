@@ -44,6 +44,14 @@ const DEFAULT_ROTATE_BYTES = 10 * 1024 * 1024;
  * it bounds how long the head record lags behind a busy writer.
  */
 const MAX_HOLD_MS = 1000;
+/**
+ * How long a session keeps the lock and the open log after its queue empties, for the next event
+ * of a client that calls one tool at a time: opening a session (lock, tail, open, head, release)
+ * costs several file operations, which would otherwise be paid by every sequential call
+ * (bench/README.md has the figure). Another process that announces itself still gets the lock at
+ * once; the fsync before each reply is unchanged.
+ */
+const LINGER_MS = 3;
 /** The live file: appended to, and every write() durable when it returns (data, and the size). */
 const LIVE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_DSYNC;
 /** Most events written by one write(); more wait for the next batch. */
@@ -99,6 +107,8 @@ export class AuditLog {
   readonly #anchored: () => boolean;
   #queue: Pending[] = [];
   #draining: Promise<void> | null = null;
+  /** Wakes a lingering session when an event arrives. */
+  #wake: (() => void) | null = null;
   #closed = false;
   #dirReady: Promise<void> | null = null;
   #stats = { events: 0, batches: 0, fsyncs: 0, rotations: 0 };
@@ -161,6 +171,7 @@ export class AuditLog {
         },
       });
       this.#draining ??= this.#drain();
+      this.#wake?.();
     });
   }
 
@@ -263,6 +274,7 @@ export class AuditLog {
       let tail = await findTail(this.stateDir, this.#key, this.#anchored());
       for (;;) {
         // Take the queue only now: everything that arrived while we waited or wrote joins.
+        if (this.#queue.length === 0) await this.#linger();
         const batch = this.#queue.splice(0, MAX_BATCH_EVENTS);
         if (batch.length === 0) break;
         try {
@@ -300,6 +312,19 @@ export class AuditLog {
       await lock.release().catch(() => undefined);
     }
     return waiting;
+  }
+
+  /** Waits at most LINGER_MS for the next event (a waiting process was checked after the last batch). */
+  async #linger(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, LINGER_MS);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = done;
+    });
+    this.#wake = null;
   }
 
   #fail(batch: readonly Pending[], e: unknown): void {
