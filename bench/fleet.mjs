@@ -12,6 +12,7 @@ import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { rpcServer } from './rpc.mjs';
 import { median, pct, round } from './stats.mjs';
 
 const root = join(import.meta.dirname, '..');
@@ -161,35 +162,9 @@ const results = {
 }
 
 function serve(env) {
-  const child = spawn(process.execPath, [cli, 'serve', '--agent', 'terraform'], {
-    env,
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const waiting = new Map();
-  let buf = '';
-  let id = 0;
-  child.stdout.on('data', (d) => {
-    buf += d.toString('utf8');
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const msg = JSON.parse(buf.slice(0, i));
-      buf = buf.slice(i + 1);
-      waiting.get(msg.id)?.(msg);
-      waiting.delete(msg.id);
-    }
-  });
-  const request = (method, params) =>
-    new Promise((resolve, reject) => {
-      const n = ++id;
-      waiting.set(n, (m) => (m.error ? reject(new Error(JSON.stringify(m.error))) : resolve(m.result)));
-      child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: n, method, params })}\n`);
-    });
+  const { request, ready, stop } = rpcServer([cli, 'serve', '--agent', 'terraform'], { env });
   return {
-    ready: request('initialize', {
-      protocolVersion: '2025-06-18',
-      capabilities: {},
-      clientInfo: { name: 'b', version: '0' },
-    }).then(() => child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`)),
+    ready,
     code: async () => {
       const r = await request('tools/call', {
         name: 'get_totp_code',
@@ -197,7 +172,7 @@ function serve(env) {
       });
       if (r.isError) throw new Error(JSON.stringify(r));
     },
-    stop: () => new Promise((resolve) => (child.on('close', resolve), child.stdin.end())),
+    stop,
   };
 }
 

@@ -2,10 +2,11 @@
 // the same server under the same rule without `limit`, one connection each: sequential latency and
 // 64 calls in flight. A limited use is reserved under a short per-key lock and recorded under it
 // (src/app/limits.ts); the figures show what that costs against an unlimited rule.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeHome } from './home.mjs';
+import { rpcServer } from './rpc.mjs';
 import { median, pct, round } from './stats.mjs';
 
 const root = join(import.meta.dirname, '..');
@@ -34,40 +35,9 @@ async function homeWith(limit) {
 
 /** A `serve` process spoken to over raw JSON-RPC lines. */
 function start(home) {
-  const child = spawn(process.execPath, [cli, 'serve', '--agent', 'bench'], {
+  const { request, ready, stop } = rpcServer([cli, 'serve', '--agent', 'bench'], {
     env: { ...process.env, TOTP_MCP_HOME: home },
-    stdio: ['pipe', 'pipe', 'inherit'],
   });
-  const waiting = new Map();
-  let buf = '';
-  let id = 0;
-  child.stdout.on('data', (d) => {
-    buf += d.toString('utf8');
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const msg = JSON.parse(buf.slice(0, i));
-      buf = buf.slice(i + 1);
-      const w = waiting.get(msg.id);
-      if (w) {
-        waiting.delete(msg.id);
-        w(msg);
-      }
-    }
-  });
-  const request = (method, params) =>
-    new Promise((resolve, reject) => {
-      const n = ++id;
-      waiting.set(n, (m) => (m.error ? reject(new Error(JSON.stringify(m.error))) : resolve(m.result)));
-      child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: n, method, params })}\n`);
-    });
-  const ready = (async () => {
-    await request('initialize', {
-      protocolVersion: '2025-06-18',
-      capabilities: {},
-      clientInfo: { name: 'b', version: '0' },
-    });
-    child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`);
-  })();
   const code = async (i) => {
     const r = await request('tools/call', {
       name: 'get_totp_code',
@@ -75,11 +45,6 @@ function start(home) {
     });
     if (r.isError || !/^\d{6}$/.test(r.structuredContent?.code ?? '')) throw new Error(JSON.stringify(r));
   };
-  const stop = () =>
-    new Promise((resolve) => {
-      child.on('close', resolve);
-      child.stdin.end();
-    });
   return { ready, code, stop };
 }
 

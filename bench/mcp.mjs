@@ -21,12 +21,13 @@
 // The issue's figures for public servers were taken with the SDK's own client, whose work per
 // call (~0.2 ms here) is in every latency it measures. `sdk_client` repeats the sequential and
 // in-flight runs that way, as a cross-check of the ratios; the targets are judged on the raw runs.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { BENCH_SECRET, makeHome } from './home.mjs';
+import { rpcServer } from './rpc.mjs';
 import { median, pct, round } from './stats.mjs';
 
 const root = join(import.meta.dirname, '..');
@@ -72,40 +73,17 @@ function checkCode(kind, r) {
 /** A server process spoken to over raw JSON-RPC lines. */
 function start(kind, home) {
   const t0 = performance.now();
-  const child = spawn(process.execPath, serverArgs(kind), {
+  const {
+    child,
+    request,
+    ready: handshake,
+    stop,
+  } = rpcServer(serverArgs(kind), {
     env: { ...process.env, TOTP_MCP_HOME: home ?? '' },
     cwd: root,
-    stdio: ['pipe', 'pipe', 'inherit'],
   });
-  const waiting = new Map();
-  let buf = '';
-  let id = 0;
-  child.stdout.on('data', (d) => {
-    buf += d.toString('utf8');
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const msg = JSON.parse(buf.slice(0, i));
-      buf = buf.slice(i + 1);
-      const w = waiting.get(msg.id);
-      if (w) {
-        waiting.delete(msg.id);
-        w(msg);
-      }
-    }
-  });
-  const request = (method, params) =>
-    new Promise((resolve, reject) => {
-      const n = ++id;
-      waiting.set(n, (m) => (m.error ? reject(new Error(JSON.stringify(m.error))) : resolve(m.result)));
-      child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: n, method, params })}\n`);
-    });
   const ready = (async () => {
-    await request('initialize', {
-      protocolVersion: '2025-06-18',
-      capabilities: {},
-      clientInfo: { name: 'bench', version: '0' },
-    });
-    child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`);
+    await handshake;
     await request('tools/list', {});
     return performance.now() - t0;
   })();
@@ -115,11 +93,6 @@ function start(kind, home) {
     const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
     return m ? Number(m[1]) / 1024 : NaN;
   };
-  const stop = () =>
-    new Promise((resolve) => {
-      child.on('close', resolve);
-      child.stdin.end();
-    });
   return { ready, code, rssPeakMb, stop };
 }
 

@@ -558,11 +558,6 @@ export class AgentService {
   }
 
   /**
-   * Fleet mode (issue 15): what must be single use or counted across machines (a limited rule, an
-   * HOTP counter, an AWS session) is refused, and recorded as an error, while a configured
-   * coordinator cannot be reached. No coordinator configured: nothing to do.
-   */
-  /**
    * One use of a limited rule counted by the fleet (issue 15), after this machine's own count
    * reserved it: null when the fleet has room (or no coordinator), else when its window frees (this
    * machine's reservation is then given back). A failed produce later keeps the fleet's use: it
@@ -607,6 +602,11 @@ export class AgentService {
     }
   }
 
+  /**
+   * Fleet mode (issue 15): what must be single use or counted across machines (a limited rule, an
+   * HOTP counter, an AWS session) is refused, and recorded as an error, while a configured
+   * coordinator cannot be reached. No coordinator configured: nothing to do.
+   */
   async #fleetOrRefuse(
     payload: Payload,
     request: PolicyRequest,
