@@ -114,9 +114,10 @@ if (want('scrypt')) {
 if (want('policy')) {
   // Issue 3: policy evaluation with 1,000 rules and 10,000 accounts: p99 ≤ 50 µs per decision.
   // The benchmark's own code lives in bench/ (TypeScript, not part of the product): bundled here,
-  // with the policy modules it measures, into dist/bench, on use.
+  // with the policy modules it measures, into node_modules/.cache (where its packages resolve; dist/
+  // holds only the product), on use.
   const { build } = await import('esbuild');
-  const outfile = join(root, 'dist', 'bench', 'policy-eval.mjs');
+  const outfile = join(root, 'node_modules', '.cache', 'totp-mcp-bench', 'policy-eval.mjs');
   await build({
     entryPoints: [join(root, 'bench', 'policy-eval.ts')],
     outfile,
