@@ -5,11 +5,11 @@
 // - 20 concurrent credential-process in one TOTP step against the local STS endpoint: total wall
 //   time (target ≤ 2.0 s), STS calls, MFA-bearing calls, rejected codes.
 // The local endpoint is test/helpers/sts-server.ts, bundled here with esbuild.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { cliRunners, loadSts, setUpAwsHome } from './aws-home.mjs';
 import { median, round, time } from './stats.mjs';
 
 const root = join(import.meta.dirname, '..');
@@ -20,16 +20,9 @@ cpSync(join(root, 'dist'), join(work, 'dist'), {
   filter: (src) => !src.includes(`${join(root, 'dist', 'lib')}`),
 });
 const cli = join(work, 'dist', 'totp-mcp.mjs');
-const stsModule = join(work, 'sts-server.mjs');
-await build({
-  entryPoints: [join(root, 'test', 'helpers', 'sts-server.ts')],
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  outfile: stsModule,
-  logLevel: 'warning',
-});
-const { startSts, TEST_SEED, TEST_SERIAL, TEST_KEY_ID, TEST_SECRET, DEPLOY_ROLE } = await import(stsModule);
+const sts = await loadSts(root, work);
+const { startSts } = sts;
+const { run, runAsync } = cliRunners(cli);
 
 const POLICY = `version: 1
 agents:
@@ -54,49 +47,12 @@ function envFor(dir, stsUrl) {
   };
 }
 
-function run(env, args, input = '') {
-  const r = spawnSync(process.execPath, [cli, ...args], { env, input, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
-  return r;
-}
-
-function runAsync(env, args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(err))));
-  });
-}
-
 /** A home with account prod (role deploy, keys in the vault) and the policy applied. */
 function makeHome() {
   const dir = join(work, `t-${Math.random().toString(36).slice(2)}`);
   mkdirSync(join(dir, '.aws'), { recursive: true });
   const env = envFor(dir, 'http://127.0.0.1:9');
-  run(env, ['init']);
-  run(env, ['add', 'prod', '--secret-stdin'], TEST_SEED);
-  run(
-    env,
-    [
-      'aws',
-      'setup',
-      'prod',
-      '--mfa-serial',
-      TEST_SERIAL,
-      '--source',
-      'vault',
-      '--access-key-id',
-      TEST_KEY_ID,
-      '--role',
-      `deploy=${DEPLOY_ROLE}`,
-    ],
-    TEST_SECRET,
-  );
-  writeFileSync(join(dir, 'home', 'policy.yaml'), POLICY, { mode: 0o600 });
-  run(env, ['policy', 'apply']);
+  setUpAwsHome(run, env, dir, sts, POLICY);
   return dir;
 }
 

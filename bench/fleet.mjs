@@ -11,7 +11,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { cliRunners, loadSts, setUpAwsHome } from './aws-home.mjs';
 import { rpcServer } from './rpc.mjs';
 import { median, pct, round } from './stats.mjs';
 
@@ -19,16 +19,9 @@ const root = join(import.meta.dirname, '..');
 // dist/ in place: @redis/client stays external and resolves from the project's node_modules.
 const cli = join(root, 'dist', 'totp-mcp.mjs');
 const work = mkdtempSync(join(tmpdir(), 'totp-bench-fleet-'));
-const stsModule = join(work, 'sts-server.mjs');
-await build({
-  entryPoints: [join(root, 'test', 'helpers', 'sts-server.ts')],
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  outfile: stsModule,
-  logLevel: 'warning',
-});
-const { startSts, TEST_SEED, TEST_SERIAL, TEST_KEY_ID, TEST_SECRET, DEPLOY_ROLE } = await import(stsModule);
+const sts = await loadSts(root, work);
+const { startSts } = sts;
+const { run, runAsync } = cliRunners(cli);
 
 const port = await new Promise((resolve) => {
   const s = createServer().listen(0, '127.0.0.1', () => {
@@ -79,47 +72,12 @@ const envFor = (dir, stsUrl, fleet) => ({
   AWS_EC2_METADATA_DISABLED: 'true',
   ...(fleet && { TOTP_MCP_COORDINATOR: URL }),
 });
-function run(env, args, input = '') {
-  const r = spawnSync(process.execPath, [cli, ...args], { env, input, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
-  return r;
-}
-function runAsync(env, args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(err))));
-  });
-}
 
 const template = join(work, 'template');
 mkdirSync(join(template, '.aws'), { recursive: true });
 {
   const env = envFor(template, 'http://127.0.0.1:9', false);
-  run(env, ['init']);
-  run(env, ['add', 'prod', '--secret-stdin'], TEST_SEED);
-  run(
-    env,
-    [
-      'aws',
-      'setup',
-      'prod',
-      '--mfa-serial',
-      TEST_SERIAL,
-      '--source',
-      'vault',
-      '--access-key-id',
-      TEST_KEY_ID,
-      '--role',
-      `deploy=${DEPLOY_ROLE}`,
-    ],
-    TEST_SECRET,
-  );
-  writeFileSync(join(template, 'home', 'policy.yaml'), POLICY, { mode: 0o600 });
-  run(env, ['policy', 'apply']);
+  setUpAwsHome(run, env, template, sts, POLICY);
 }
 const clone = (name) => {
   const dir = join(work, name);
