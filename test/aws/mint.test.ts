@@ -18,9 +18,15 @@ import { AppContext } from '../../src/app/context.js';
 import { readAudit } from '../../src/audit/index.js';
 import { readLedger, ledgerPathFor, cachePathFor, serialKey } from '../../src/aws/index.js';
 import { cli, tempDir } from '../helpers/cli.js';
-import { AWS_POLICY, awsHome, cloneAwsHome, VirtualClock, type AwsHome } from '../helpers/sts-fixture.js';
 import {
-  DEPLOY_ROLE,
+  AWS_POLICY,
+  awsHome,
+  cloneAwsHome,
+  VirtualClock,
+  type AwsHome,
+  AWS_SETUP_PROD,
+} from '../helpers/sts-fixture.js';
+import {
   MFA_INVALID,
   startSts,
   TEST_KEY_ID,
@@ -439,23 +445,7 @@ describe('key sources, vault kinds, cancellation', () => {
     const pass = { TOTP_MCP_PASSPHRASE: 'correct horse battery staple' };
     expect(cli(home, ['init', '--passphrase-only', '--work-factor', '10'], { env: pass }).code).toBe(0);
     expect(cli(home, ['add', 'prod', '--secret-stdin'], { input: TEST_SEED, env: pass }).code).toBe(0);
-    const setup = cli(
-      home,
-      [
-        'aws',
-        'setup',
-        'prod',
-        '--mfa-serial',
-        TEST_SERIAL,
-        '--source',
-        'vault',
-        '--access-key-id',
-        TEST_KEY_ID,
-        '--role',
-        `deploy=${DEPLOY_ROLE}`,
-      ],
-      { input: TEST_SECRET, env: pass },
-    );
+    const setup = cli(home, [...AWS_SETUP_PROD], { input: TEST_SECRET, env: pass });
     expect(setup.code, setup.stderr).toBe(0);
     writeFileSync(join(home, 'policy.yaml'), AWS_POLICY, { mode: 0o600 });
     expect(cli(home, ['policy', 'apply'], { env: pass }).code).toBe(0);

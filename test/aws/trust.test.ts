@@ -12,7 +12,7 @@ import { authenticateCache, cacheMacKey, cachePathFor, verifyCache } from '../..
 import { startContainerServer } from '../../src/aws/container-server.js';
 import { CLI } from '../helpers/build.js';
 import { cli, cliAsync, cliEnv, tempDir, type Run } from '../helpers/cli.js';
-import { AWS_POLICY, awsHome, cloneAwsHome, type AwsHome } from '../helpers/sts-fixture.js';
+import { AWS_POLICY, awsHome, cloneAwsHome, type AwsHome, AWS_SETUP_PROD } from '../helpers/sts-fixture.js';
 import {
   DEPLOY_ROLE,
   startSts,
@@ -247,26 +247,7 @@ function passphraseHome(stsUrl: string): { home: string; env: Record<string, str
   };
   ok(cli(home, ['init', '--passphrase-only', '--work-factor', '10'], { env }), 'init');
   ok(cli(home, ['add', 'prod', '--secret-stdin', '--issuer', 'AWS'], { input: TEST_SEED, env }), 'add');
-  ok(
-    cli(
-      home,
-      [
-        'aws',
-        'setup',
-        'prod',
-        '--mfa-serial',
-        TEST_SERIAL,
-        '--source',
-        'vault',
-        '--access-key-id',
-        TEST_KEY_ID,
-        '--role',
-        `deploy=${DEPLOY_ROLE}`,
-      ],
-      { input: TEST_SECRET, env },
-    ),
-    'aws setup',
-  );
+  ok(cli(home, [...AWS_SETUP_PROD], { input: TEST_SECRET, env }), 'aws setup');
   writeFileSync(join(home, 'policy.yaml'), AWS_POLICY, { mode: 0o600 });
   ok(cli(home, ['policy', 'apply'], { env }), 'policy apply');
   return { home, env };

@@ -7,6 +7,21 @@ import { dirname, join } from 'node:path';
 import { cli, newHome, tempDir } from './cli.js';
 import { ADMIN_ROLE, DEPLOY_ROLE, TEST_KEY_ID, TEST_SECRET, TEST_SEED, TEST_SERIAL } from './sts-server.js';
 
+/** `aws setup` of account prod for the test device: keys in the vault, role deploy (secret on stdin). */
+export const AWS_SETUP_PROD = [
+  'aws',
+  'setup',
+  'prod',
+  '--mfa-serial',
+  TEST_SERIAL,
+  '--source',
+  'vault',
+  '--access-key-id',
+  TEST_KEY_ID,
+  '--role',
+  `deploy=${DEPLOY_ROLE}`,
+] as const;
+
 export const AWS_POLICY = `version: 1
 agents:
   terraform: { description: Terraform runs }
@@ -73,17 +88,7 @@ export function awsHome(
     cli(
       home,
       [
-        'aws',
-        'setup',
-        'prod',
-        '--mfa-serial',
-        TEST_SERIAL,
-        '--source',
-        'vault',
-        '--access-key-id',
-        TEST_KEY_ID,
-        '--role',
-        `deploy=${DEPLOY_ROLE}`,
+        ...AWS_SETUP_PROD,
         '--role',
         `admin=${ADMIN_ROLE},duration=1h,max_duration=12h`,
         ...(opts.region ? ['--region', opts.region] : []),
